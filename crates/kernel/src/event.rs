@@ -1,0 +1,74 @@
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::time::Timestamp;
+
+/// A fact a module publishes. `TYPE` follows `<aggregate>.<past-tense>`.
+pub trait DomainEvent: Serialize + DeserializeOwned {
+    const TYPE: &'static str;
+    /// Bumped when the payload changes incompatibly.
+    const VERSION: i32 = 1;
+    fn aggregate_id(&self) -> String;
+}
+
+/// The envelope every event travels in, on every transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventEnvelope {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub source: String,
+    pub aggregate_id: String,
+    pub occurred_at: Timestamp,
+    pub version: i32,
+    pub payload: serde_json::Value,
+}
+
+impl EventEnvelope {
+    pub fn wrap<E: DomainEvent>(source: &str, event: &E) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            id: crate::id::new_id(),
+            event_type: E::TYPE.to_owned(),
+            source: source.to_owned(),
+            aggregate_id: event.aggregate_id(),
+            occurred_at: Timestamp::now(),
+            version: E::VERSION,
+            payload: serde_json::to_value(event)?,
+        })
+    }
+
+    /// Reads the payload as `E`, if this envelope carries an `E`.
+    pub fn decode<E: DomainEvent>(&self) -> Option<Result<E, serde_json::Error>> {
+        (self.event_type == E::TYPE).then(|| serde_json::from_value(self.payload.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Pinged {
+        who: String,
+    }
+
+    impl DomainEvent for Pinged {
+        const TYPE: &'static str = "ping.pinged";
+        fn aggregate_id(&self) -> String {
+            self.who.clone()
+        }
+    }
+
+    #[test]
+    fn wraps_and_decodes() {
+        let env = EventEnvelope::wrap("test", &Pinged { who: "a".into() }).unwrap();
+        assert_eq!(env.event_type, "ping.pinged");
+        assert_eq!(env.aggregate_id, "a");
+        let back: Pinged = env.decode().unwrap().unwrap();
+        assert_eq!(back.who, "a");
+        let json = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["type"], "ping.pinged");
+        assert!(json["occurredAt"].is_string());
+    }
+}

@@ -1,0 +1,17 @@
+//! Shared vocabulary of Pasar. No I/O lives here: only the types every module speaks.
+
+pub mod actor;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod money;
+pub mod page;
+pub mod time;
+
+pub use actor::{Actor, ActorKind, Permission, Role};
+pub use error::{ApiError, FieldError};
+pub use event::{DomainEvent, EventEnvelope};
+pub use id::new_id;
+pub use money::{Currency, Money};
+pub use page::{Cursor, Page, PageQuery};
+pub use time::Timestamp;

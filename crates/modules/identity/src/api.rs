@@ -1,0 +1,208 @@
+//! The public face of identity: request/response bodies and the events it publishes.
+
+use kernel::{DomainEvent, Role, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub const SOURCE: &str = "identity";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "sok.dara@example.com")]
+    pub email: String,
+    /// 8-128 characters with upper, lower, digit and symbol.
+    #[schema(example = "Str0ng!Pass")]
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// E.164, e.g. `+85512345678`.
+    pub phone: Option<String>,
+}
+
+/// Exactly one of `email` or `phone`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogoutRequest {
+    pub refresh_token: String,
+}
+
+/// Editable profile fields. Email, roles and status cannot be changed here; sending them is
+/// an error, not silently ignored. `phone: null` removes the phone number.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+/// Distinguishes an absent field from an explicit `null`.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(deserializer).map(Some)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub phone: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<Role>,
+    /// `ACTIVE` or `SUSPENDED`.
+    pub status: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterResponse {
+    pub user: UserView,
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Part of the email address (case-insensitive).
+    pub email: Option<String>,
+    /// `ACTIVE` or `SUSPENDED`.
+    pub status: Option<String>,
+}
+
+macro_rules! user_event {
+    ($name:ident, $type:literal) => {
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            pub user_id: Uuid,
+        }
+
+        impl DomainEvent for $name {
+            const TYPE: &'static str = $type;
+            fn aggregate_id(&self) -> String {
+                self.user_id.to_string()
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRegistered {
+    pub user_id: Uuid,
+    pub email: String,
+    pub phone: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl DomainEvent for UserRegistered {
+    const TYPE: &'static str = "user.registered";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSuspended {
+    pub user_id: Uuid,
+    pub by: Uuid,
+}
+
+impl DomainEvent for UserSuspended {
+    const TYPE: &'static str = "user.suspended";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRolesChanged {
+    pub user_id: Uuid,
+    pub roles: Vec<Role>,
+}
+
+impl DomainEvent for UserRolesChanged {
+    const TYPE: &'static str = "user.roles_changed";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A session started (register or login).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserLoggedIn {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+}
+
+impl DomainEvent for UserLoggedIn {
+    const TYPE: &'static str = "user.logged_in";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A session ended: logout, suspension, or a refresh token presented twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRevoked {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    /// `logout`, `suspended` or `refresh_token_reuse`.
+    pub reason: String,
+}
+
+impl DomainEvent for SessionRevoked {
+    const TYPE: &'static str = "session.revoked";
+    fn aggregate_id(&self) -> String {
+        self.session_id.to_string()
+    }
+}
+
+user_event!(UserUpdated, "user.updated");
+user_event!(UserReactivated, "user.reactivated");
+user_event!(UserLockedOut, "user.locked_out");

@@ -1,0 +1,269 @@
+//! Pure rules of identity: what a valid email, phone, name and password are, how identifiers
+//! are normalized, and how refresh tokens are made and recognized. No I/O.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use kernel::{FieldError, Role};
+use ring::digest;
+
+pub const NAME_MAX_CHARS: usize = 100;
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Active,
+    Suspended,
+}
+
+impl UserStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "ACTIVE",
+            UserStatus::Suspended => "SUSPENDED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ACTIVE" => Some(UserStatus::Active),
+            "SUSPENDED" => Some(UserStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// How an account is named at login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginIdentifier {
+    Email(String),
+    Phone(String),
+}
+
+impl LoginIdentifier {
+    /// The failed-login subject for an identifier that matches no account.
+    pub fn anonymous_subject(&self) -> String {
+        match self {
+            LoginIdentifier::Email(email) => format!("id:email:{email}"),
+            LoginIdentifier::Phone(phone) => format!("id:phone:{phone}"),
+        }
+    }
+}
+
+pub fn user_subject(user_id: uuid::Uuid) -> String {
+    format!("user:{user_id}")
+}
+
+fn field(name: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: name.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Lower-cases and trims an email, and checks its shape (not its deliverability: that is what
+/// verification by code is for).
+pub fn normalize_email(raw: &str) -> Result<String, FieldError> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || field("email", "is not a valid email address");
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty() || local.len() > 64 || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+/// Normalizes a phone number to E.164 (`+` and 8 to 15 digits), dropping spaces, dashes,
+/// dots and parentheses.
+pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let valid = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Ok(compact)
+    } else {
+        Err(field(
+            "phone",
+            "must be an international number like +85512345678",
+        ))
+    }
+}
+
+pub fn validate_name(field_name: &str, raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(field(field_name, "must not be empty"));
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(field(
+            field_name,
+            format!("must be at most {NAME_MAX_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(field(field_name, "must not contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// The password policy: 8 to 128 characters with an upper-case letter, a lower-case letter, a
+/// digit and a symbol. All unmet rules are reported at once.
+pub fn check_password_policy(password: &str) -> Result<(), FieldError> {
+    let length = password.chars().count();
+    let mut unmet = Vec::new();
+    if length < PASSWORD_MIN_CHARS {
+        unmet.push(format!("at least {PASSWORD_MIN_CHARS} characters"));
+    }
+    if length > PASSWORD_MAX_CHARS {
+        unmet.push(format!("at most {PASSWORD_MAX_CHARS} characters"));
+    }
+    if !password.chars().any(char::is_uppercase) {
+        unmet.push("an upper-case letter".to_owned());
+    }
+    if !password.chars().any(char::is_lowercase) {
+        unmet.push("a lower-case letter".to_owned());
+    }
+    if !password.chars().any(|c| c.is_ascii_digit()) {
+        unmet.push("a digit".to_owned());
+    }
+    if !password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+    {
+        unmet.push("a symbol".to_owned());
+    }
+    if unmet.is_empty() {
+        Ok(())
+    } else {
+        Err(field(
+            "password",
+            format!("must contain {}", unmet.join(", ")),
+        ))
+    }
+}
+
+pub fn roles_to_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn roles_from_text(text: &str) -> Vec<Role> {
+    text.split(',').filter_map(Role::parse).collect()
+}
+
+/// A new opaque refresh token: 256 random bits, base64url.
+pub fn new_refresh_token(random: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(random)
+}
+
+/// Refresh tokens are stored as SHA-256 digests: high-entropy secrets need no slow hash, and a
+/// leaked table reveals no usable token.
+pub fn hash_refresh_token(token: &str) -> String {
+    let hash = digest::digest(&digest::SHA256, token.as_bytes());
+    URL_SAFE_NO_PAD.encode(hash.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            normalize_email("  Alice.Smith@Example.COM ").unwrap(),
+            "alice.smith@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@@b.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn phones_are_e164() {
+        assert_eq!(normalize_phone("+855 12-345-678").unwrap(), "+85512345678");
+        assert_eq!(
+            normalize_phone("+62 (812) 3456.7890").unwrap(),
+            "+6281234567890"
+        );
+        for bad in [
+            "012345678",
+            "+0123456789",
+            "+12",
+            "+85512abc678",
+            "+1234567890123456",
+        ] {
+            assert!(normalize_phone(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn password_policy_lists_every_unmet_rule() {
+        assert!(check_password_policy("Str0ng!Pass").is_ok());
+        let err = check_password_policy("short").unwrap_err();
+        assert_eq!(err.field, "password");
+        assert!(err.message.contains("at least 8 characters"));
+        assert!(err.message.contains("upper-case"));
+        assert!(err.message.contains("digit"));
+        assert!(err.message.contains("symbol"));
+        assert!(!err.message.contains("lower-case"));
+        assert!(check_password_policy("alllowercase1!").is_err());
+        assert!(check_password_policy(&format!("Aa1!{}", "x".repeat(130))).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_name("firstName", "  Sok ").unwrap(), "Sok");
+        assert!(validate_name("firstName", "   ").is_err());
+        assert!(validate_name("lastName", &"x".repeat(101)).is_err());
+        assert!(validate_name("lastName", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        let roles = vec![Role::Customer, Role::Admin];
+        assert_eq!(roles_to_text(&roles), "customer,admin");
+        assert_eq!(roles_from_text("customer,admin,unknown"), roles);
+    }
+
+    #[test]
+    fn refresh_token_hash_is_stable_and_distinct() {
+        let a = new_refresh_token(&[1u8; 32]);
+        let b = new_refresh_token(&[2u8; 32]);
+        assert_ne!(a, b);
+        assert_eq!(hash_refresh_token(&a), hash_refresh_token(&a));
+        assert_ne!(hash_refresh_token(&a), hash_refresh_token(&b));
+        assert_eq!(a.len(), 43);
+    }
+
+    #[test]
+    fn anonymous_subjects_do_not_collide_with_users() {
+        let subject = LoginIdentifier::Email("a@b.co".into()).anonymous_subject();
+        assert!(subject.starts_with("id:email:"));
+        assert!(user_subject(uuid::Uuid::nil()).starts_with("user:"));
+    }
+}

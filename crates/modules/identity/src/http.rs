@@ -1,0 +1,214 @@
+//! Identity's HTTP face: parse, authorize, call the service, map.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use kernel::error::Problem;
+use kernel::{Actor, ApiError, Cursor, Page, PageQuery, Permission};
+use platform::http::{ApiJson, ClassPolicy, ClientIp};
+use platform::ratelimit::RouteClass;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api::*;
+use crate::service::{ClientInfo, Identity};
+
+type State_ = State<Arc<Identity>>;
+
+pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
+    let ctx = identity.ctx.clone();
+    let auth = ctx.rate_limited(
+        OpenApiRouter::new()
+            .routes(routes!(register))
+            .routes(routes!(login))
+            .routes(routes!(refresh))
+            .routes(routes!(logout)),
+        ClassPolicy::Fixed(RouteClass::Auth),
+    );
+    let rest = ctx.rate_limited(
+        OpenApiRouter::new()
+            .routes(routes!(jwks))
+            .routes(routes!(get_me, update_me))
+            .routes(routes!(list_users))
+            .routes(routes!(suspend_user))
+            .routes(routes!(reactivate_user)),
+        ClassPolicy::ByMethod,
+    );
+    auth.merge(rest).with_state(identity)
+}
+
+fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {
+    ClientInfo {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
+        ip: ip
+            .and_then(|Extension(ClientIp(ip))| ip)
+            .map(|ip| ip.to_string()),
+    }
+}
+
+/// Create a customer account and sign in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisterResponse),
+        (status = 409, description = "Email or phone taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem)))]
+async fn register(
+    State(identity): State_,
+    headers: HeaderMap,
+    ip: Option<Extension<ClientIp>>,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let response = identity
+        .register(request, &client_info(&headers, ip))
+        .await?;
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// Sign in with email or phone and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Invalid credentials", body = Problem),
+        (status = 403, description = "Account suspended", body = Problem),
+        (status = 423, description = "Locked after repeated failures (see Retry-After)", body = Problem)))]
+async fn login(
+    State(identity): State_,
+    headers: HeaderMap,
+    ip: Option<Extension<ClientIp>>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        identity.login(request, &client_info(&headers, ip)).await?,
+    ))
+}
+
+/// Exchange a refresh token for a new token pair. The presented token is spent; presenting it
+/// again revokes the whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = Problem)))]
+async fn refresh(
+    State(identity): State_,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(identity.refresh(request).await?))
+}
+
+/// End the session: revokes the refresh-token family and the access token used.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = LogoutRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, body = Problem)))]
+async fn logout(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<LogoutRequest>,
+) -> Result<StatusCode, ApiError> {
+    identity.logout(&actor, request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Public keys verifying access tokens (JWKS).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set")))]
+async fn jwks(State(identity): State_) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(identity.ctx.keyring.jwks()),
+    )
+}
+
+/// The signed-in user's profile.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
+async fn get_me(State(identity): State_, actor: Actor) -> Result<Json<UserView>, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(Json(identity.me(actor.user_id).await?))
+}
+
+/// Update names or phone. Any other field (email, roles, status, ...) is refused.
+#[utoipa::path(put, path = "/api/v1/users/me", tag = "users",
+    request_body = UpdateMeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 409, description = "Phone taken", body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_me(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<UpdateMeRequest>,
+) -> Result<Json<UserView>, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(Json(identity.update_me(actor.user_id, request).await?))
+}
+
+/// List users, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    params(PageQuery, UserFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = Problem)))]
+async fn list_users(
+    State(identity): State_,
+    actor: Actor,
+    Query(page): Query<PageQuery>,
+    Query(filter): Query<UserFilter>,
+) -> Result<Json<Page<UserView>>, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    let before = page
+        .cursor()?
+        .map(|Cursor(key)| Uuid::parse_str(&key))
+        .transpose()
+        .map_err(|_| ApiError::validation_one("cursor", "is not a valid cursor"))?;
+    let limit = page.limit();
+    let users = identity.list_users(&filter, before, limit + 1).await?;
+    Ok(Json(Page::from_overfetch(users, limit, |u| {
+        u.id.to_string()
+    })))
+}
+
+/// Suspend a user: they can no longer sign in, refresh, or use live access tokens (admin).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/suspend", tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = Problem),
+        (status = 409, description = "Not active, or the admin themselves", body = Problem)))]
+async fn suspend_user(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    Ok(Json(identity.suspend(&actor, id).await?))
+}
+
+/// Reactivate a suspended user (admin).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/reactivate", tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = Problem),
+        (status = 409, description = "Not suspended", body = Problem)))]
+async fn reactivate_user(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    Ok(Json(identity.reactivate(id).await?))
+}

@@ -1,0 +1,59 @@
+//! identity: accounts, credentials, sessions and access tokens.
+
+pub mod api;
+pub mod domain;
+mod http;
+mod service;
+mod store;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use platform::bus::BoxError;
+use platform::jobs::{JobHandler, JobRun, JobSpec};
+use platform::migrate::Migration;
+use platform::{Context, Module, ModuleParts};
+
+pub use service::{Identity, IdentityError};
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_identity.sql")];
+
+pub fn module() -> Module {
+    Module {
+        name: "identity",
+        migrations: &MIGRATIONS,
+        build,
+    }
+}
+
+fn build(ctx: &Context) -> ModuleParts {
+    let identity = Identity::new(ctx.clone());
+    let warm = identity.clone();
+    ModuleParts {
+        routes: http::router(identity.clone()),
+        subscriptions: Vec::new(),
+        jobs: vec![JobSpec {
+            name: "identity.purge_expired",
+            schedule: Some("0 17 * * * *"),
+            max_attempts: 3,
+            handler: Arc::new(PurgeExpired(identity)),
+        }],
+        on_start: Some(Box::pin(async move {
+            warm.warm_denylist()
+                .await
+                .map_err(|e| Box::new(e) as BoxError)
+        })),
+    }
+}
+
+/// Hourly: drops expired tokens, sessions, denylist entries and stale failure counts.
+struct PurgeExpired(Arc<Identity>);
+
+#[async_trait]
+impl JobHandler for PurgeExpired {
+    async fn run(&self, _job: &JobRun) -> Result<(), BoxError> {
+        let removed = self.0.purge_expired().await?;
+        tracing::info!(removed, "identity purge");
+        Ok(())
+    }
+}

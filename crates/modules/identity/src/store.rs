@@ -1,0 +1,349 @@
+//! Every SQL statement of identity, and nothing else.
+
+use kernel::Timestamp;
+use platform::db::{like_escape, Db, Tx};
+use platform::{on_db, on_tx};
+use uuid::Uuid;
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+const USER_COLUMNS: &str =
+    "id, email, phone, password_hash, first_name, last_name, roles, status, created_at, updated_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub roles: &'a str,
+    pub now: Timestamp,
+}
+
+pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_users (id, email, phone, password_hash, first_name, last_name, roles, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $8)"
+    )
+    .bind(user.id)
+    .bind(user.email)
+    .bind(user.phone)
+    .bind(user.password_hash)
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(user.roles)
+    .bind(user.now.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM identity_users WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+pub async fn user_by_id_in(tx: &mut Tx, id: Uuid) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM identity_users WHERE id = $1");
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
+}
+
+pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM identity_users WHERE email = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+}
+
+pub async fn user_by_phone(db: &Db, phone: &str) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM identity_users WHERE phone = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(phone).fetch_optional(pool).await)
+}
+
+pub struct ProfileChange<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    /// `Some(None)` clears the phone.
+    pub phone: Option<Option<&'a str>>,
+}
+
+pub async fn update_profile(
+    tx: &mut Tx,
+    id: Uuid,
+    change: &ProfileChange<'_>,
+    now: Timestamp,
+) -> Result<Option<UserRow>> {
+    let sql = format!(
+        "UPDATE identity_users SET
+           first_name = COALESCE($2, first_name),
+           last_name = COALESCE($3, last_name),
+           phone = CASE WHEN $4 THEN $5 ELSE phone END,
+           updated_at = $6
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(change.first_name)
+        .bind(change.last_name)
+        .bind(change.phone.is_some())
+        .bind(change.phone.flatten())
+        .bind(now.millis())
+        .fetch_optional(conn).await)
+}
+
+/// Moves a user from one status to another; 0 rows when it was not in `from`.
+pub async fn transition_status(
+    tx: &mut Tx,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    now: Timestamp,
+) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2"
+    ).bind(id).bind(from).bind(to).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+pub async fn set_roles(tx: &mut Tx, id: Uuid, roles: &str, now: Timestamp) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET roles = $2, updated_at = $3 WHERE id = $1"
+    ).bind(id).bind(roles).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+/// Newest first; `before` is the id of the last user of the previous page.
+pub async fn list_users(
+    db: &Db,
+    email_contains: Option<&str>,
+    status: Option<&str>,
+    before: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<UserRow>> {
+    let pattern = email_contains.map(|e| format!("%{}%", like_escape(&e.to_lowercase())));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM identity_users
+         WHERE ($1 IS NULL OR email LIKE $1 ESCAPE '\\')
+           AND ($2 IS NULL OR status = $2)
+           AND ($3 IS NULL OR id < $3)
+         ORDER BY id DESC LIMIT $4"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(pattern)
+        .bind(status)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(pool).await)
+}
+
+pub async fn locked_until(db: &Db, subject: &str) -> Result<Option<i64>> {
+    let row: Option<Option<i64>> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT locked_until FROM identity_login_attempts WHERE subject = $1"
+    ).bind(subject).fetch_optional(pool).await)?;
+    Ok(row.flatten())
+}
+
+pub struct FailurePolicy {
+    pub now: Timestamp,
+    pub window_secs: i64,
+    pub threshold: i64,
+    pub lock_secs: i64,
+}
+
+/// Counts one failed login in a single statement, so parallel attempts cannot lose a count.
+/// A count older than the window starts over. Returns the lock expiry if the subject is now
+/// locked.
+pub async fn record_failure(db: &Db, subject: &str, policy: &FailurePolicy) -> Result<Option<i64>> {
+    let now = policy.now.millis();
+    let window_start = policy.now.plus_seconds(-policy.window_secs).millis();
+    let lock_until = policy.now.plus_seconds(policy.lock_secs).millis();
+    let locked: Option<Option<i64>> = on_db!(db, pool => sqlx::query_scalar(
+        "INSERT INTO identity_login_attempts (subject, failures, window_started_at, locked_until)
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 ELSE NULL END)
+         ON CONFLICT (subject) DO UPDATE SET
+           failures = CASE WHEN identity_login_attempts.window_started_at > $3
+                           THEN identity_login_attempts.failures + 1 ELSE 1 END,
+           window_started_at = CASE WHEN identity_login_attempts.window_started_at > $3
+                           THEN identity_login_attempts.window_started_at ELSE $2 END,
+           locked_until = CASE
+               WHEN identity_login_attempts.window_started_at > $3
+                    AND identity_login_attempts.failures + 1 >= $4 THEN $5
+               WHEN 1 >= $4 THEN $5
+               ELSE identity_login_attempts.locked_until END
+         RETURNING locked_until"
+    )
+    .bind(subject)
+    .bind(now)
+    .bind(window_start)
+    .bind(policy.threshold)
+    .bind(lock_until)
+    .fetch_optional(pool).await)?;
+    Ok(locked.flatten().filter(|until| *until > now))
+}
+
+pub async fn clear_failures(db: &Db, subject: &str) -> Result<()> {
+    on_db!(db, pool => sqlx::query("DELETE FROM identity_login_attempts WHERE subject = $1")
+        .bind(subject).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_sessions (id, user_id, user_agent, ip, created_at, last_used_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)"
+    )
+    .bind(session.id)
+    .bind(session.user_id)
+    .bind(session.user_agent)
+    .bind(session.ip)
+    .bind(session.now.millis())
+    .bind(session.expires_at.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn insert_refresh_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    session_id: Uuid,
+    user_id: Uuid,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_refresh_tokens (token_hash, session_id, user_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(token_hash)
+    .bind(session_id)
+    .bind(user_id)
+    .bind(now.millis())
+    .bind(expires_at.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Spends a live refresh token in one conditional statement: of two concurrent uses exactly
+/// one gets the row.
+pub async fn spend_refresh_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(Uuid, Uuid)>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE identity_refresh_tokens SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+         RETURNING session_id, user_id"
+    ).bind(token_hash).bind(now.millis()).fetch_optional(conn).await)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub used_at: Option<i64>,
+}
+
+pub async fn refresh_token(tx: &mut Tx, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "SELECT session_id, user_id, used_at FROM identity_refresh_tokens WHERE token_hash = $1"
+    ).bind(token_hash).fetch_optional(conn).await)
+}
+
+/// `(user_id, revoked_at)` of a session.
+pub async fn session_state(tx: &mut Tx, id: Uuid) -> Result<Option<(Uuid, Option<i64>)>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "SELECT user_id, revoked_at FROM identity_sessions WHERE id = $1"
+    ).bind(id).fetch_optional(conn).await)
+}
+
+pub async fn touch_session(
+    tx: &mut Tx,
+    id: Uuid,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_sessions SET last_used_at = $2, expires_at = $3 WHERE id = $1"
+    ).bind(id).bind(now.millis()).bind(expires_at.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Revokes a live session; 0 rows when it was already revoked.
+pub async fn revoke_session(tx: &mut Tx, id: Uuid, now: Timestamp, reason: &str) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL"
+    ).bind(id).bind(now.millis()).bind(reason).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+pub async fn revoke_user_sessions(
+    tx: &mut Tx,
+    user_id: Uuid,
+    now: Timestamp,
+    reason: &str,
+) -> Result<Vec<Uuid>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE identity_sessions SET revoked_at = $2, revoked_reason = $3
+         WHERE user_id = $1 AND revoked_at IS NULL RETURNING id"
+    ).bind(user_id).bind(now.millis()).bind(reason).fetch_all(conn).await)
+}
+
+pub async fn insert_revoked_access_token(tx: &mut Tx, jti: &str, expires_at: i64) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING"
+    ).bind(jti).bind(expires_at).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sessions revoked recently enough that access tokens issued under them may still be live.
+pub async fn sessions_revoked_since(db: &Db, since: Timestamp) -> Result<Vec<Uuid>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM identity_sessions WHERE revoked_at > $1"
+    ).bind(since.millis()).fetch_all(pool).await)
+}
+
+/// Denied access tokens that have not expired yet: `(jti, exp in epoch seconds)`.
+pub async fn live_revoked_access_tokens(db: &Db, now_secs: i64) -> Result<Vec<(String, i64)>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT jti, expires_at FROM identity_revoked_access_tokens WHERE expires_at > $1"
+    ).bind(now_secs).fetch_all(pool).await)
+}
+
+/// Deletes what can no longer matter: spent or expired refresh tokens of ended sessions,
+/// sessions expired for a month, expired denylist entries, stale failure counts.
+pub async fn purge_expired(db: &Db, now: Timestamp, lockout_window_secs: i64) -> Result<u64> {
+    let month_ago = now.plus_seconds(-30 * 24 * 3600).millis();
+    let window_start = now.plus_seconds(-lockout_window_secs).millis();
+    let mut removed = 0;
+    on_db!(db, pool => {
+        removed += sqlx::query("DELETE FROM identity_refresh_tokens WHERE expires_at < $1")
+            .bind(now.millis()).execute(pool).await?.rows_affected();
+        removed += sqlx::query("DELETE FROM identity_sessions WHERE expires_at < $1")
+            .bind(month_ago).execute(pool).await?.rows_affected();
+        removed += sqlx::query("DELETE FROM identity_revoked_access_tokens WHERE expires_at < $1")
+            .bind(now.seconds()).execute(pool).await?.rows_affected();
+        removed += sqlx::query(
+            "DELETE FROM identity_login_attempts WHERE window_started_at < $1 AND (locked_until IS NULL OR locked_until < $2)"
+        ).bind(window_start).bind(now.millis()).execute(pool).await?.rows_affected();
+    });
+    Ok(removed)
+}

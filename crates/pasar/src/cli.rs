@@ -1,0 +1,60 @@
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "pasar", version, about = "Pasar marketplace backend")]
+pub struct Cli {
+    /// Data directory (SQLite database, key file, pasar.toml). Default ./pasar-data.
+    #[arg(long, global = true, env = "PASAR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file (default: pasar.toml in the data dir).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server with the chosen modules.
+    Serve {
+        /// Listen address (default from config: 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<String>,
+        /// `all`, or a comma-separated list of modules.
+        #[arg(long, default_value = "all")]
+        modules: String,
+    },
+    /// Apply pending database migrations of every module and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new access-token signing key; old keys verify until their tokens expire.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account, or grant admin to an existing one (idempotent on email).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+    },
+}

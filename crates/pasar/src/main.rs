@@ -1,0 +1,137 @@
+//! `pasar`: the one binary. Runs every module in one process by default, or a chosen set.
+
+mod cli;
+
+use anyhow::{bail, Context as _};
+use clap::Parser;
+use platform::config::{Config, ConfigSources};
+use platform::Module;
+
+use cli::{AdminCommand, Cli, Command, KeysCommand};
+
+/// Every module this binary knows, in dependency order.
+fn all_modules() -> Vec<Module> {
+    vec![identity::module()]
+}
+
+/// `all`, or a comma-separated list of module names.
+fn select_modules(selection: &str) -> anyhow::Result<Vec<Module>> {
+    let all = all_modules();
+    if selection.trim() == "all" {
+        return Ok(all);
+    }
+    let mut chosen = Vec::new();
+    for name in selection
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match all.iter().find(|m| m.name == name) {
+            Some(module) => chosen.push(*module),
+            None => bail!(
+                "unknown module '{name}'; known: {}",
+                all.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    if chosen.is_empty() {
+        bail!("--modules selected no module");
+    }
+    Ok(chosen)
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    Config::load(&ConfigSources {
+        data_dir: cli.data_dir.clone(),
+        config_file: cli.config.clone(),
+    })
+    .context("reading configuration")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = load_config(&cli)?;
+    platform::telemetry::init_logging(&config.log);
+    match cli.command {
+        Command::Serve { addr, modules } => {
+            if let Some(addr) = addr {
+                config.http.addr = addr;
+            }
+            let modules = select_modules(&modules)?;
+            let app = platform::app::start(config, modules)
+                .await
+                .context("starting pasar")?;
+            shutdown_signal().await;
+            tracing::info!("shutdown signal received; draining");
+            app.shutdown().await;
+        }
+        Command::Migrate => {
+            let db = platform::app::migrate(&config, &all_modules()).await?;
+            db.close().await;
+            println!("migrations applied");
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                platform::app::openapi_document(config, &all_modules())
+            );
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let db = platform::app::migrate(&config, &all_modules()).await?;
+            let ctx = platform::app::context(config, db).await?;
+            let kid = ctx.keyring.rotate().await?;
+            ctx.db.close().await;
+            println!(
+                "new signing key {kid}; previous keys stay in the JWKS until their tokens expire"
+            );
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, password },
+        } => {
+            let db = platform::app::migrate(&config, &all_modules()).await?;
+            let ctx = platform::app::context(config, db).await?;
+            let identity = identity::Identity::new(ctx.clone());
+            let (user, created) = identity
+                .bootstrap_admin(&email, &password)
+                .await
+                .map_err(|err| anyhow::anyhow!("{}", kernel::ApiError::from(err).detail))?;
+            ctx.db.close().await;
+            if created {
+                println!("admin {} created ({})", user.email, user.id);
+            } else {
+                println!(
+                    "{} already exists; it has the admin role ({})",
+                    user.email, user.id
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

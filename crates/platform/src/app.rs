@@ -1,0 +1,345 @@
+//! Composes modules into a running process: database, migrations, keyring, bus, jobs, and the
+//! HTTP server with the edge stack; and shuts it all down gracefully.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use kernel::Timestamp;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApiBuilder};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::bus::{BoxError, BusSignal, Dispatcher, EmbeddedTransport};
+use crate::cache::{Cache, MemoryCache};
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::{self, ops, Authenticator};
+use crate::jobs::{JobHandler, JobRun, JobRunner, JobSpec};
+use crate::keyring::{Keyring, KeyringError, MasterKey, PURPOSE_ACCESS_TOKEN};
+use crate::migrate::{self, MigrateError, Migration};
+use crate::module::{Context, Module, ModuleParts};
+use crate::on_db;
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
+use crate::telemetry;
+
+static PLATFORM_MIGRATIONS: [Migration; 1] = [crate::migration!(1, "0001_platform.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error(transparent)]
+    Jobs(#[from] crate::jobs::JobError),
+    #[error("module {module} failed to start: {message}")]
+    Module { module: String, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database and applies the platform's and the modules' migrations.
+pub async fn migrate(config: &Config, modules: &[Module]) -> Result<Db, StartError> {
+    if config.database.url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+    }
+    let db = Db::connect(&config.database_url(), &config.database)
+        .await
+        .map_err(StartError::Connect)?;
+    migrate::apply(&db, "platform", &PLATFORM_MIGRATIONS).await?;
+    for module in modules {
+        migrate::apply(&db, module.name, module.migrations).await?;
+    }
+    Ok(db)
+}
+
+/// Builds the services modules run with, on a migrated database.
+pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
+    let master = MasterKey::load(config.keyring.master_key.as_deref(), &config.data_dir)?;
+    let retention = config.auth.access_token_ttl_secs + config.auth.leeway_secs as i64;
+    let keyring =
+        Arc::new(Keyring::load(db.clone(), master, PURPOSE_ACCESS_TOKEN, retention).await?);
+    Ok(assemble(config, db, keyring))
+}
+
+fn assemble(config: Config, db: Db, keyring: Arc<Keyring>) -> Context {
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::default());
+    let limiter: Option<Arc<dyn RateLimiter>> = config
+        .rate_limit
+        .enabled
+        .then(|| Arc::new(MemoryRateLimiter::new(&config.rate_limit)) as Arc<dyn RateLimiter>);
+    let authenticator = Arc::new(Authenticator::new(
+        keyring.clone(),
+        cache.clone(),
+        config.auth.clone(),
+        config.http.trust_forwarded_for,
+    ));
+    Context {
+        config: Arc::new(config),
+        db,
+        keyring,
+        authenticator,
+        cache,
+        limiter,
+        bus: BusSignal::default(),
+    }
+}
+
+fn base_document() -> utoipa::openapi::OpenApi {
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Pasar API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Multi-merchant commerce and digital-voucher marketplace. Errors are RFC 9457 \
+                     problem+json with a stable `code`.",
+                ))
+                .build(),
+        )
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(
+                        HttpBuilder::new()
+                            .scheme(HttpAuthScheme::Bearer)
+                            .bearer_format("JWT")
+                            .build(),
+                    ),
+                )
+                .build(),
+        ))
+        .build()
+}
+
+struct Assembled {
+    router: Router,
+    document: String,
+    parts: Vec<(&'static str, ModuleParts)>,
+}
+
+fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
+    let openapi = Arc::new(OnceLock::new());
+    let mut api = OpenApiRouter::with_openapi(base_document()).merge(ops::routes(
+        ops::OpsState {
+            db: ctx.db.clone(),
+            openapi: openapi.clone(),
+        },
+        ctx.limiter.clone(),
+    ));
+    let mut parts = Vec::new();
+    for module in modules {
+        let mut built = (module.build)(ctx);
+        api = api.merge(std::mem::take(&mut built.routes));
+        parts.push((module.name, built));
+    }
+    let (router, document) = api.split_for_parts();
+    let document = document
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
+    let _ = openapi.set(document.clone());
+    Assembled {
+        router,
+        document,
+        parts,
+    }
+}
+
+/// The OpenAPI document of the given modules, produced without touching any database.
+pub fn openapi_document(config: Config, modules: &[Module]) -> String {
+    let db = Db::offline();
+    let keyring = Arc::new(Keyring::empty(db.clone()));
+    let ctx = assemble(config, db, keyring);
+    assemble_routes(&ctx, modules).document
+}
+
+/// A started process. Dropping it does not stop it: call [`RunningApp::shutdown`].
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    pub context: Context,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    dispatcher: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+    grace: Duration,
+}
+
+impl RunningApp {
+    /// Stops accepting, lets in-flight requests finish (within the grace period), delivers the
+    /// events already committed, then closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        match tokio::time::timeout(self.grace, self.server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => tracing::error!(error = %err, "server ended with an error"),
+            Ok(Err(err)) => tracing::error!(error = %err, "server task failed"),
+            Err(_) => tracing::warn!("in-flight requests did not finish within the grace period"),
+        }
+        if tokio::time::timeout(self.grace, self.dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!("event flush did not finish within the grace period");
+        }
+        for task in self.background {
+            task.abort();
+        }
+        self.context.db.close().await;
+        tracing::info!("stopped");
+    }
+}
+
+/// Starts every given module in this process and serves HTTP on `config.http.addr`.
+pub async fn start(config: Config, modules: Vec<Module>) -> Result<RunningApp, StartError> {
+    telemetry::install_metrics();
+    let started = std::time::Instant::now();
+    let db = migrate(&config, &modules).await?;
+    let ctx = context(config, db).await?;
+    let Assembled { router, parts, .. } = assemble_routes(&ctx, &modules);
+
+    let mut subscriptions = Vec::new();
+    let mut jobs = vec![prune_job(ctx.db.clone())];
+    for (name, mut part) in parts {
+        if let Some(hook) = part.on_start.take() {
+            hook.await.map_err(|err| StartError::Module {
+                module: name.to_owned(),
+                message: err.to_string(),
+            })?;
+        }
+        subscriptions.push((name.to_owned(), part.subscriptions));
+        jobs.extend(part.jobs);
+    }
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let transport = Arc::new(EmbeddedTransport::new(ctx.db.clone()));
+    let dispatcher = Arc::new(Dispatcher::new(
+        ctx.db.clone(),
+        transport,
+        subscriptions,
+        ctx.config.bus.clone(),
+        ctx.bus.clone(),
+    ));
+    let dispatcher_task = tokio::spawn(dispatcher.run(shutdown_rx.clone()));
+
+    let runner = Arc::new(JobRunner::new(
+        ctx.db.clone(),
+        ctx.config.jobs.clone(),
+        jobs,
+    )?);
+    runner.register_schedules().await?;
+    let mut background = vec![tokio::spawn(runner.run(shutdown_rx.clone()))];
+    background.push(tokio::spawn(upkeep(ctx.clone(), shutdown_rx.clone())));
+
+    let app = http::edge(router, &ctx.config.http, ctx.authenticator.clone());
+    let addr = ctx.config.http.addr.clone();
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: ctx.config.http.addr.clone(),
+        source,
+    })?;
+    let mut server_shutdown = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "ready");
+    Ok(RunningApp {
+        addr: local,
+        grace: Duration::from_secs(ctx.config.http.shutdown_grace_secs),
+        context: ctx,
+        shutdown: shutdown_tx,
+        server,
+        dispatcher: dispatcher_task,
+        background,
+    })
+}
+
+/// Periodic housekeeping of in-memory state: expired cache entries, idle rate-limit keys,
+/// histogram upkeep, and picking up keys rotated by another process.
+async fn upkeep(ctx: Context, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        telemetry::metrics_upkeep();
+        ctx.cache.purge_expired();
+        if let Some(limiter) = &ctx.limiter {
+            limiter.purge_idle();
+        }
+        if let Err(err) = ctx.keyring.reload_if_stale(Duration::from_secs(60)).await {
+            tracing::warn!(error = %err, "keyring reload failed");
+        }
+    }
+}
+
+/// Retention of the event log: events and inbox rows older than a week that every consumer has
+/// passed are deleted daily.
+struct PruneEventLog {
+    db: Db,
+}
+
+const EVENT_RETENTION_SECS: i64 = 7 * 24 * 3600;
+
+#[async_trait]
+impl JobHandler for PruneEventLog {
+    async fn run(&self, _job: &JobRun) -> Result<(), BoxError> {
+        let horizon = Timestamp::now()
+            .plus_seconds(-EVENT_RETENTION_SECS)
+            .millis();
+        on_db!(&self.db, pool => {
+            sqlx::query(
+                "DELETE FROM platform_outbox WHERE occurred_at < $1 AND NOT EXISTS (
+                   SELECT 1 FROM platform_consumer_positions p
+                   WHERE (p.tx_id, p.seq) < (platform_outbox.tx_id, platform_outbox.seq))",
+            )
+            .bind(horizon)
+            .execute(pool)
+            .await?;
+            sqlx::query("DELETE FROM platform_inbox WHERE processed_at < $1")
+                .bind(horizon)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
+
+fn prune_job(db: Db) -> JobSpec {
+    JobSpec {
+        name: "platform.prune_event_log",
+        schedule: Some("0 30 3 * * *"),
+        max_attempts: 3,
+        handler: Arc::new(PruneEventLog { db }),
+    }
+}

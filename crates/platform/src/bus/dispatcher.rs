@@ -1,0 +1,353 @@
+//! Delivers committed events to the local consumers.
+//!
+//! Each consumer (a module) reads from its position, applies the events it subscribes to in a
+//! transaction that also records `(consumer, event_id)` in the inbox, and acknowledges the batch.
+//! A failing event does not hold the consumer back: it is recorded for retry with exponential
+//! backoff and, after `max_attempts`, parked as a dead letter for admins to inspect or replay.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kernel::{EventEnvelope, Timestamp};
+use serde::Serialize;
+use sqlx::types::Json;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Subscription};
+use crate::config::BusConfig;
+use crate::db::Db;
+use crate::{on_db, on_tx};
+
+struct Consumer {
+    name: String,
+    handlers: HashMap<&'static str, Arc<dyn EventHandler>>,
+}
+
+pub struct Dispatcher {
+    db: Db,
+    transport: Arc<dyn EventTransport>,
+    consumers: Vec<Arc<Consumer>>,
+    config: BusConfig,
+    signal: BusSignal,
+}
+
+/// A parked event, as admins see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: Uuid,
+    pub consumer: String,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub failed_at: Timestamp,
+    pub event: EventEnvelope,
+}
+
+enum Outcome {
+    Applied,
+    AlreadyApplied,
+    Failed(String),
+}
+
+impl Dispatcher {
+    pub fn new(
+        db: Db,
+        transport: Arc<dyn EventTransport>,
+        subscriptions: Vec<(String, Vec<Subscription>)>,
+        config: BusConfig,
+        signal: BusSignal,
+    ) -> Self {
+        let consumers = subscriptions
+            .into_iter()
+            .filter(|(_, subs)| !subs.is_empty())
+            .map(|(name, subs)| {
+                let mut handlers = HashMap::new();
+                for sub in subs {
+                    for event_type in sub.event_types {
+                        handlers.insert(event_type, sub.handler.clone());
+                    }
+                }
+                Arc::new(Consumer { name, handlers })
+            })
+            .collect();
+        Self {
+            db,
+            transport,
+            consumers,
+            config,
+            signal,
+        }
+    }
+
+    /// Runs until `shutdown` flips to true, then delivers what is already committed (flush)
+    /// and returns.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        loop {
+            let mut delivered = 0;
+            for consumer in &self.consumers {
+                match self.pump(consumer).await {
+                    Ok(count) => delivered += count,
+                    Err(err) => {
+                        tracing::warn!(consumer = %consumer.name, error = %err, "event delivery failed; will retry")
+                    }
+                }
+            }
+            if let Err(err) = self.retry_due().await {
+                tracing::warn!(error = %err, "event retry pass failed");
+            }
+            self.record_lag().await;
+            if *shutdown.borrow() {
+                break;
+            }
+            if delivered > 0 {
+                continue;
+            }
+            tokio::select! {
+                _ = self.signal.woken() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        for consumer in &self.consumers {
+            while let Ok(count) = self.pump(consumer).await {
+                if count == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Delivers one batch to the consumer; returns how many events it read.
+    async fn pump(&self, consumer: &Consumer) -> Result<usize, BusError> {
+        let batch = self
+            .transport
+            .fetch(&consumer.name, self.config.batch_size)
+            .await?;
+        let Some(last) = batch.last() else {
+            return Ok(0);
+        };
+        for delivery in &batch {
+            let Some(handler) = consumer.handlers.get(delivery.envelope.event_type.as_str()) else {
+                continue;
+            };
+            match self.apply(consumer, handler, &delivery.envelope).await? {
+                Outcome::Applied | Outcome::AlreadyApplied => {}
+                Outcome::Failed(error) => {
+                    self.schedule_retry(&consumer.name, &delivery.envelope, 1, &error)
+                        .await?;
+                }
+            }
+        }
+        self.transport.ack(&consumer.name, last).await?;
+        Ok(batch.len())
+    }
+
+    /// Applies the event and its inbox row in one transaction.
+    async fn apply(
+        &self,
+        consumer: &Consumer,
+        handler: &Arc<dyn EventHandler>,
+        envelope: &EventEnvelope,
+    ) -> Result<Outcome, BusError> {
+        let mut tx = self.db.begin().await?;
+        let inserted = on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO platform_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3)
+             ON CONFLICT (consumer, event_id) DO NOTHING"
+        )
+        .bind(&consumer.name)
+        .bind(envelope.id)
+        .bind(Timestamp::now().millis())
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+        if inserted == 0 {
+            tx.rollback().await?;
+            return Ok(Outcome::AlreadyApplied);
+        }
+        let result: Result<(), BoxError> = handler.handle(&mut tx, envelope).await;
+        match result {
+            Ok(()) => {
+                // A success on retry clears the pending retry in the same transaction.
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
+                ).bind(&consumer.name).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
+                tx.commit().await?;
+                metrics::counter!("pasar_events_handled_total", "consumer" => consumer.name.clone(), "outcome" => "ok").increment(1);
+                Ok(Outcome::Applied)
+            }
+            Err(err) => {
+                tx.rollback().await?;
+                metrics::counter!("pasar_events_handled_total", "consumer" => consumer.name.clone(), "outcome" => "error").increment(1);
+                tracing::warn!(consumer = %consumer.name, event_id = %envelope.id, event_type = %envelope.event_type, error = %err, "event handler failed");
+                Ok(Outcome::Failed(err.to_string()))
+            }
+        }
+    }
+
+    fn backoff_ms(&self, attempts: i32) -> i64 {
+        let exponent = attempts.clamp(1, 20) - 1;
+        self.config
+            .retry_base_ms
+            .saturating_mul(1i64 << exponent)
+            .min(3_600_000)
+    }
+
+    /// Records failed attempt number `attempts`; parks the event once attempts are used up.
+    async fn schedule_retry(
+        &self,
+        consumer: &str,
+        envelope: &EventEnvelope,
+        attempts: i32,
+        error: &str,
+    ) -> Result<(), BusError> {
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        if attempts >= self.config.max_attempts {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO platform_dead_letters (id, consumer, event_id, event_type, attempts, last_error, failed_at, envelope)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (consumer, event_id) DO NOTHING"
+            )
+            .bind(kernel::new_id())
+            .bind(consumer)
+            .bind(envelope.id)
+            .bind(&envelope.event_type)
+            .bind(attempts)
+            .bind(error)
+            .bind(now.millis())
+            .bind(Json(envelope))
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+            on_tx!(&mut tx, conn => sqlx::query(
+                "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
+            ).bind(consumer).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
+            metrics::counter!("pasar_events_dead_lettered_total", "consumer" => consumer.to_owned()).increment(1);
+            tracing::error!(consumer, event_id = %envelope.id, event_type = %envelope.event_type, attempts, "event parked as dead letter");
+        } else {
+            let next = now.plus_millis(self.backoff_ms(attempts));
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO platform_event_retries (consumer, event_id, attempts, next_attempt_at, last_error, envelope)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = excluded.attempts,
+                   next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error"
+            )
+            .bind(consumer)
+            .bind(envelope.id)
+            .bind(attempts)
+            .bind(next.millis())
+            .bind(error)
+            .bind(Json(envelope))
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retry_due(&self) -> Result<(), BusError> {
+        let now = Timestamp::now().millis();
+        let due: Vec<(String, i32, Json<EventEnvelope>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT consumer, attempts, envelope FROM platform_event_retries
+             WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 100"
+        ).bind(now).fetch_all(pool).await)?;
+        for (consumer_name, attempts, Json(envelope)) in due {
+            let Some(consumer) = self.consumers.iter().find(|c| c.name == consumer_name) else {
+                continue;
+            };
+            let Some(handler) = consumer.handlers.get(envelope.event_type.as_str()) else {
+                continue;
+            };
+            match self.apply(consumer, handler, &envelope).await? {
+                Outcome::Applied => {}
+                Outcome::AlreadyApplied => {
+                    on_db!(&self.db, pool => sqlx::query(
+                        "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
+                    ).bind(&consumer.name).bind(envelope.id).execute(pool).await.map(|r| r.rows_affected()))?;
+                }
+                Outcome::Failed(error) => {
+                    self.schedule_retry(&consumer.name, &envelope, attempts + 1, &error)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_lag(&self) {
+        for consumer in &self.consumers {
+            if let Ok(lag) = self.transport.lag(&consumer.name).await {
+                metrics::gauge!("pasar_consumer_lag_events", "consumer" => consumer.name.clone())
+                    .set(lag as f64);
+            }
+        }
+        let pending: Result<i64, sqlx::Error> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM platform_event_retries"
+        ).fetch_one(pool).await);
+        if let Ok(pending) = pending {
+            metrics::gauge!("pasar_event_retries_pending").set(pending as f64);
+        }
+    }
+}
+
+/// Dead letters, newest first, for the admin endpoint.
+pub async fn list_dead_letters(
+    db: &Db,
+    limit: u32,
+    before: Option<Uuid>,
+) -> Result<Vec<DeadLetter>, BusError> {
+    type Row = (
+        Uuid,
+        String,
+        Uuid,
+        String,
+        i32,
+        String,
+        i64,
+        Json<EventEnvelope>,
+    );
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, consumer, event_id, event_type, attempts, last_error, failed_at, envelope
+         FROM platform_dead_letters WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+    ).bind(before).bind(i64::from(limit)).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, consumer, event_id, event_type, attempts, last_error, failed_at, envelope)| {
+                DeadLetter {
+                    id,
+                    consumer,
+                    event_id,
+                    event_type,
+                    attempts,
+                    last_error,
+                    failed_at: Timestamp::from_millis(failed_at),
+                    event: envelope.0,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Moves a dead letter back to the retry queue, due now. Returns false if there is none.
+pub async fn replay_dead_letter(db: &Db, id: Uuid) -> Result<bool, BusError> {
+    let mut tx = db.begin().await?;
+    let row: Option<(String, Uuid, Json<EventEnvelope>, String)> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "DELETE FROM platform_dead_letters WHERE id = $1 RETURNING consumer, event_id, envelope, last_error"
+    ).bind(id).fetch_optional(conn).await)?;
+    let Some((consumer, event_id, envelope, last_error)) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO platform_event_retries (consumer, event_id, attempts, next_attempt_at, last_error, envelope)
+         VALUES ($1, $2, 0, $3, $4, $5) ON CONFLICT (consumer, event_id) DO NOTHING"
+    )
+    .bind(&consumer)
+    .bind(event_id)
+    .bind(Timestamp::now().millis())
+    .bind(&last_error)
+    .bind(envelope)
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(true)
+}

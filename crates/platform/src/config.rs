@@ -1,0 +1,284 @@
+//! Configuration: defaults, then `pasar.toml` (in the data dir, or `--config`), then `PASAR_*`
+//! environment variables with `__` for nesting, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub keyring: KeyringConfig,
+    pub rate_limit: RateLimitConfig,
+    pub bus: BusConfig,
+    pub jobs: JobsConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./pasar-data"),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            keyring: KeyringConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            bus: BusConfig::default(),
+            jobs: JobsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    pub addr: String,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Origins allowed by CORS. Empty: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            cors_allowed_origins: Vec::new(),
+            trust_forwarded_for: false,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://...`. Unset: `pasar.db` in the data dir.
+    pub url: Option<String>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Clock skew tolerated when checking `exp`/`iat`.
+    pub leeway_secs: u64,
+    pub lockout_threshold: i64,
+    pub lockout_window_secs: i64,
+    pub lockout_duration_secs: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "https://pasar.local".into(),
+            audience: "pasar-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            leeway_secs: 30,
+            lockout_threshold: 5,
+            lockout_window_secs: 15 * 60,
+            lockout_duration_secs: 15 * 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyringConfig {
+    /// Base64 of 32 random bytes encrypting private signing keys at rest. Unset: a key file
+    /// `master.key` (mode 0600) is created in the data dir. Set it when several processes share
+    /// one database.
+    pub master_key: Option<String>,
+}
+
+/// Requests per minute per route class, per user (authenticated) or client IP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub auth: u32,
+    pub public_read: u32,
+    pub authenticated: u32,
+    pub write: u32,
+    pub checkout: u32,
+    pub payment: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            auth: 30,
+            public_read: 500,
+            authenticated: 200,
+            write: 60,
+            checkout: 10,
+            payment: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BusConfig {
+    /// How often consumers look for events committed by other processes.
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    /// Attempts before a failing event is parked as a dead letter.
+    pub max_attempts: i32,
+    /// First retry delay; doubles with each attempt.
+    pub retry_base_ms: i64,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 500,
+            batch_size: 200,
+            max_attempts: 8,
+            retry_base_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobsConfig {
+    pub poll_interval_ms: u64,
+    /// A claimed job not finished within this time is taken again by another runner.
+    pub lease_secs: i64,
+    pub retry_base_ms: i64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            lease_secs: 300,
+            retry_base_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `pasar=debug,sqlx=warn`.
+    pub level: String,
+    /// `json` (default) or `text`.
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "json".into(),
+        }
+    }
+}
+
+/// Where configuration comes from, before command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    pub data_dir: Option<PathBuf>,
+    pub config_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Layers defaults, the TOML file and the environment. The data dir decides where the TOML
+    /// file is looked for, so it is resolved first (flag, then `PASAR_DATA_DIR`, then default).
+    pub fn load(sources: &ConfigSources) -> Result<Self, figment::Error> {
+        let data_dir = sources
+            .data_dir
+            .clone()
+            .or_else(|| std::env::var_os("PASAR_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| Config::default().data_dir);
+        let toml_path = sources
+            .config_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("pasar.toml"));
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&toml_path))
+            .merge(Env::prefixed("PASAR_").split("__"))
+            .extract()?;
+        if sources.data_dir.is_some() {
+            config.data_dir = data_dir;
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("pasar.db").display()),
+        }
+    }
+
+    pub fn data_path(&self, file: &str) -> PathBuf {
+        Path::new(&self.data_dir).join(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_env_overrides_toml() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "pasar.toml",
+                "[rate_limit]\nauth = 7\nwrite = 9\n[http]\naddr = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("PASAR_RATE_LIMIT__WRITE", "11");
+            jail.set_env("PASAR_DATABASE__URL", "postgres://x/y");
+            let config = Config::load(&ConfigSources {
+                data_dir: Some(PathBuf::from(".")),
+                config_file: None,
+            })?;
+            assert_eq!(config.rate_limit.auth, 7);
+            assert_eq!(config.rate_limit.write, 11);
+            assert_eq!(config.rate_limit.payment, 5);
+            assert_eq!(config.http.addr, "0.0.0.0:9000");
+            assert_eq!(config.database_url(), "postgres://x/y");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite://./pasar-data/pasar.db");
+    }
+}

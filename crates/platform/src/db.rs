@@ -1,0 +1,179 @@
+//! One code path over two databases: `Db::Sqlite | Db::Pg` over concrete sqlx pools.
+//! Stores write runtime queries with `$1` placeholders and run them through [`on_db!`] or
+//! [`on_tx!`], which expand the same query once per backend.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::config::DatabaseConfig;
+
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// An open transaction on either backend. Events and jobs are written through it so they commit
+/// or vanish with the state change that caused them.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the pool of whichever backend `$db` is.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($conn) => $body,
+            $crate::db::Db::Pg($conn) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the connection of the open transaction `$tx`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(inner) => {
+                let $conn = &mut **inner;
+                $body
+            }
+            $crate::db::Tx::Pg(inner) => {
+                let $conn = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    pub async fn connect(url: &str, config: &DatabaseConfig) -> Result<Self, sqlx::Error> {
+        let acquire = Duration::from_secs(config.acquire_timeout_secs);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.application_name("pasar");
+            let pool = PoolOptions::<Postgres>::new()
+                .max_connections(config.max_connections)
+                .min_connections(1)
+                .acquire_timeout(acquire)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Pg(pool))
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = PoolOptions::<Sqlite>::new()
+                .max_connections(config.max_connections)
+                .min_connections(1)
+                .acquire_timeout(acquire)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    /// A pool that opens nothing until used: for producing documents (OpenAPI) offline.
+    pub fn offline() -> Self {
+        let options = SqliteConnectOptions::new().in_memory(true);
+        Db::Sqlite(PoolOptions::<Sqlite>::new().connect_lazy_with(options))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
+    /// two writers queue on the busy timeout instead of failing on lock upgrade.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Pg(pool) => Ok(Tx::Pg(pool.begin().await?)),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Pg(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Pg(tx) => tx.rollback().await,
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Pg(_) => Dialect::Postgres,
+        }
+    }
+}
+
+/// True when the error is a UNIQUE constraint violation (duplicates are domain conflicts).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|db_err| db_err.is_unique_violation())
+}
+
+/// True when the error is a CHECK constraint violation.
+pub fn is_check_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|db_err| db_err.is_check_violation())
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_escape;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape("a%b_c\\"), "a\\%b\\_c\\\\");
+    }
+}

@@ -1,0 +1,230 @@
+//! Access tokens: issuing (for identity) and verifying at the edge into an `Actor`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, Validation};
+use kernel::{Actor, ActorKind, ApiError, Role, Timestamp};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cache::Cache;
+use crate::config::AuthConfig;
+use crate::keyring::{Keyring, KeyringError, TokenError};
+
+/// Claims of a Pasar access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub roles: Vec<String>,
+    /// Session (refresh-token family) the token belongs to.
+    pub sid: String,
+}
+
+/// The user an access log line is about; set on responses by [`authenticate`].
+#[derive(Debug, Clone, Copy)]
+pub struct AuthenticatedUser(pub Uuid);
+
+/// The client address used for rate limiting and sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+pub fn denied_token_key(jti: &str) -> String {
+    format!("deny:jti:{jti}")
+}
+
+pub fn denied_session_key(session_id: Uuid) -> String {
+    format!("deny:sid:{session_id}")
+}
+
+pub struct Authenticator {
+    keyring: Arc<Keyring>,
+    cache: Arc<dyn Cache>,
+    config: AuthConfig,
+    validation: Validation,
+    trust_forwarded_for: bool,
+}
+
+impl Authenticator {
+    pub fn new(
+        keyring: Arc<Keyring>,
+        cache: Arc<dyn Cache>,
+        config: AuthConfig,
+        trust_forwarded_for: bool,
+    ) -> Self {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = config.leeway_secs;
+        Self {
+            keyring,
+            cache,
+            config,
+            validation,
+            trust_forwarded_for,
+        }
+    }
+
+    /// Issues an access token for a user session. Returns the token and its lifetime in seconds.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+        session_id: Uuid,
+    ) -> Result<(String, i64), KeyringError> {
+        let now = Timestamp::now().seconds();
+        let ttl = self.config.access_token_ttl_secs;
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: user_id.to_string(),
+            iat: now,
+            exp: now + ttl,
+            jti: kernel::new_id().simple().to_string(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sid: session_id.to_string(),
+        };
+        Ok((self.keyring.sign(&claims)?, ttl))
+    }
+
+    /// How long a denylist entry must live to outlast every token it denies.
+    pub fn deny_ttl(&self) -> Duration {
+        Duration::from_secs(
+            (self.config.access_token_ttl_secs.max(0) as u64) + self.config.leeway_secs + 5,
+        )
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+        let claims: AccessClaims = match self.keyring.verify(token, &self.validation) {
+            Err(TokenError::UnknownKid) => {
+                // Possibly a key rotated in by another process since our last load.
+                if self
+                    .keyring
+                    .reload_if_stale(Duration::from_secs(5))
+                    .await
+                    .unwrap_or(false)
+                {
+                    self.keyring.verify(token, &self.validation)?
+                } else {
+                    return Err(TokenError::UnknownKid);
+                }
+            }
+            other => other?,
+        };
+        let user_id = Uuid::parse_str(&claims.sub)
+            .map_err(|_| TokenError::Invalid("subject is not a user id".into()))?;
+        let session_id = Uuid::parse_str(&claims.sid)
+            .map_err(|_| TokenError::Invalid("session id is malformed".into()))?;
+        if claims.iat > Timestamp::now().seconds() + self.config.leeway_secs as i64 {
+            return Err(TokenError::Invalid("token issued in the future".into()));
+        }
+        if self
+            .cache
+            .get(&denied_token_key(&claims.jti))
+            .await
+            .is_some()
+            || self
+                .cache
+                .get(&denied_session_key(session_id))
+                .await
+                .is_some()
+        {
+            return Err(TokenError::Invalid("token was revoked".into()));
+        }
+        let roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        Ok(Actor {
+            kind: ActorKind::User,
+            user_id,
+            roles,
+            session_id: Some(session_id),
+            token_id: claims.jti,
+            token_expires_at: claims.exp,
+        })
+    }
+
+    fn client_ip(&self, request: &Request) -> Option<IpAddr> {
+        if self.trust_forwarded_for {
+            let forwarded = request
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok());
+            if forwarded.is_some() {
+                return forwarded;
+            }
+        }
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let text = match value.to_str() {
+        Ok(text) => text,
+        Err(_) => return Some(Err(())),
+    };
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Some(Ok(token.trim()))
+        }
+        _ => Some(Err(())),
+    }
+}
+
+/// Edge middleware: a valid bearer token becomes an `Actor` in the request; an invalid one is
+/// refused with 401 on every route (a client sending a bad token has a bug worth surfacing).
+pub async fn authenticate(
+    State(auth): State<Arc<Authenticator>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let ip = auth.client_ip(&request);
+    request.extensions_mut().insert(ClientIp(ip));
+    let actor = match bearer(request.headers()) {
+        None => None,
+        Some(Err(())) => {
+            return ApiError::unauthorized(
+                "invalid_token",
+                "The Authorization header must be 'Bearer <token>'",
+            )
+            .into_response()
+        }
+        Some(Ok(token)) => match auth.verify(token).await {
+            Ok(actor) => Some(actor),
+            Err(err) => {
+                tracing::debug!(error = %err, "access token refused");
+                return ApiError::unauthorized(
+                    "invalid_token",
+                    "The access token is invalid, expired or revoked",
+                )
+                .into_response();
+            }
+        },
+    };
+    let user = actor.as_ref().map(|a| AuthenticatedUser(a.user_id));
+    if let Some(actor) = actor {
+        request.extensions_mut().insert(actor);
+    }
+    let mut response = next.run(request).await;
+    if let Some(user) = user {
+        response.extensions_mut().insert(user);
+    }
+    response
+}

@@ -1,0 +1,218 @@
+//! The edge stack in front of every route, and the JSON extractor handlers use.
+
+pub mod auth;
+pub mod json;
+pub mod limit;
+pub mod ops;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use kernel::error::PROBLEM_JSON;
+use kernel::ApiError;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use auth::{AccessClaims, AuthenticatedUser, Authenticator, ClientIp};
+pub use json::ApiJson;
+pub use limit::{rate_limited, ClassPolicy};
+
+use crate::config::HttpConfig;
+
+/// The route template a response was produced by (for logs and metrics labels).
+#[derive(Debug, Clone)]
+struct RouteTemplate(String);
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the routed application in the edge stack. Outermost first: request id, access log and
+/// metrics, security headers, problem bodies for bare errors, panic guard, CORS, timeout, body
+/// limit, token verification.
+pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticator>) -> Router {
+    // `Router::layer` wraps outside what is already there, so this reads innermost first.
+    router
+        .route_layer(middleware::from_fn(record_route))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            authenticator,
+            auth::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_secs.max(1)),
+        ))
+        .layer(cors(config))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("request handler panicked");
+            ApiError::internal().into_response()
+        }))
+        .layer(middleware::from_fn(problem_bodies))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(middleware::from_fn(observe))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+}
+
+fn cors(config: &HttpConfig) -> CorsLayer {
+    let origins: Vec<HeaderValue> = config
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-cart-token"),
+            X_REQUEST_ID,
+        ])
+        .expose_headers([
+            X_REQUEST_ID,
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(3600))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route_not_found", "No route matches this path")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This path does not support this method",
+    )
+}
+
+async fn record_route(request: Request, next: Next) -> Response {
+    let template = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(template) = template {
+        response.extensions_mut().insert(RouteTemplate(template));
+    }
+    response
+}
+
+/// One JSON access-log line and the HTTP metrics per request.
+async fn observe(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let request_id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let user_id = response
+        .extensions()
+        .get::<AuthenticatedUser>()
+        .map(|u| u.0.to_string())
+        .unwrap_or_default();
+    let status = response.status().as_u16();
+    tracing::info!(
+        target: "pasar::access",
+        method = %method,
+        route = %route,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = %request_id,
+        user_id = %user_id,
+        "request"
+    );
+    metrics::counter!("pasar_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string()).increment(1);
+    metrics::histogram!("pasar_http_request_duration_seconds", "method" => method.to_string(), "route" => route)
+        .record(elapsed.as_secs_f64());
+    response
+}
+
+/// Error responses produced below the handlers (timeouts, body limits, framework rejections)
+/// get a problem+json body like every other error.
+async fn problem_bodies(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::SERVICE_UNAVAILABLE => "request_timeout",
+        StatusCode::UNAUTHORIZED => "authentication_required",
+        StatusCode::FORBIDDEN => "forbidden",
+        s if s.is_server_error() => "internal_error",
+        _ => "bad_request",
+    };
+    let detail = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "The request took too long and was abandoned".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than allowed".to_owned(),
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let (mut parts, _) = response.into_parts();
+    let problem = ApiError::new(status, code, detail).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in problem_parts.headers.iter() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, Body::new(body))
+}

@@ -1,0 +1,212 @@
+//! Routes the platform itself serves: health, metrics, the OpenAPI document and its docs page,
+//! and the admin view of the event bus's dead letters.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kernel::{Actor, ApiError, Cursor, Page, PageQuery, Permission};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::bus::{self, DeadLetter};
+use crate::db::Db;
+use crate::http::limit::{rate_limited, ClassPolicy};
+use crate::ratelimit::RateLimiter;
+use crate::telemetry;
+
+#[derive(Clone)]
+pub struct OpsState {
+    pub db: Db,
+    /// Filled once every module's routes are merged.
+    pub openapi: Arc<OnceLock<String>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthStatus {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+pub fn routes(state: OpsState, limiter: Option<Arc<dyn RateLimiter>>) -> OpenApiRouter {
+    let admin = rate_limited(
+        OpenApiRouter::new()
+            .routes(routes!(list_dead_letters))
+            .routes(routes!(replay_dead_letter)),
+        limiter,
+        ClassPolicy::ByMethod,
+    );
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs_page))
+        .routes(routes!(docs_asset))
+        .merge(admin)
+        .with_state(state)
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, body = HealthStatus)))]
+async fn live() -> Json<HealthStatus> {
+    Json(HealthStatus {
+        status: "up",
+        database: None,
+    })
+}
+
+/// Readiness: the database (and with it the embedded bus) answers.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, body = HealthStatus), (status = 503, body = HealthStatus)))]
+async fn ready(State(state): State<OpsState>) -> Response {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => Json(HealthStatus {
+            status: "up",
+            database: Some("up"),
+        })
+        .into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(HealthStatus {
+                status: "down",
+                database: Some("down"),
+            }),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        telemetry::render_metrics(),
+    )
+        .into_response()
+}
+
+/// This document: OpenAPI 3.1 for every route.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json(State(state): State<OpsState>) -> Response {
+    let body = state
+        .openapi
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "{}".to_owned());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+const DOCS_HTML: &str = include_str!("../../assets/docs.html");
+const SWAGGER_JS: &[u8] = include_bytes!("../../assets/swagger-ui-bundle.js");
+const SWAGGER_CSS: &[u8] = include_bytes!("../../assets/swagger-ui.css");
+/// The docs page runs the bundled Swagger UI from this origin only: no CDN, works offline.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+
+/// Human-readable API documentation (Swagger UI served from this binary).
+#[utoipa::path(get, path = "/docs", tag = "operations",
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+async fn docs_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, DOCS_CSP),
+        ],
+        DOCS_HTML,
+    )
+        .into_response()
+}
+
+/// Static assets of the docs page.
+#[utoipa::path(get, path = "/docs/assets/{file}", tag = "operations",
+    params(("file" = String, Path, description = "Asset file name")),
+    responses((status = 200, description = "Asset"), (status = 404, body = kernel::error::Problem)))]
+async fn docs_asset(Path(file): Path<String>) -> Response {
+    let (content_type, body): (&str, &'static [u8]) = match file.as_str() {
+        "swagger-ui-bundle.js" => ("text/javascript", SWAGGER_JS),
+        "swagger-ui.css" => ("text/css", SWAGGER_CSS),
+        "init.js" => ("text/javascript", include_bytes!("../../assets/init.js")),
+        _ => return ApiError::not_found("asset_not_found", "No such asset").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Events that kept failing for a consumer and were parked, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/admin/events/dead-letters", tag = "admin",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<DeadLetter>),
+        (status = 401, body = kernel::error::Problem),
+        (status = 403, body = kernel::error::Problem)))]
+async fn list_dead_letters(
+    State(state): State<OpsState>,
+    actor: Actor,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<DeadLetter>>, ApiError> {
+    actor.require(Permission::AdminEvents)?;
+    let before = page
+        .cursor()?
+        .map(|Cursor(key)| Uuid::parse_str(&key))
+        .transpose()
+        .map_err(|_| ApiError::validation_one("cursor", "is not a valid cursor"))?;
+    let limit = page.limit();
+    let rows = bus::dispatcher::list_dead_letters(&state.db, limit + 1, before)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "listing dead letters failed");
+            ApiError::internal()
+        })?;
+    Ok(Json(Page::from_overfetch(rows, limit, |d| {
+        d.id.to_string()
+    })))
+}
+
+/// Puts a dead letter back on the retry queue, due now (admin).
+#[utoipa::path(post, path = "/api/v1/admin/events/dead-letters/{id}/retry", tag = "admin",
+    params(("id" = Uuid, Path, description = "Dead letter id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Queued for retry"),
+        (status = 404, body = kernel::error::Problem)))]
+async fn replay_dead_letter(
+    State(state): State<OpsState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::AdminEvents)?;
+    let replayed = bus::dispatcher::replay_dead_letter(&state.db, id)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "replaying dead letter failed");
+            ApiError::internal()
+        })?;
+    if replayed {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError::not_found(
+            "dead_letter_not_found",
+            "No such dead letter",
+        ))
+    }
+}

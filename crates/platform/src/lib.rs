@@ -1,0 +1,19 @@
+//! Runtime services of Pasar: configuration, database, migrations, events, jobs, keys, caches,
+//! rate limits, the HTTP edge stack and telemetry. No module lives here.
+
+pub mod app;
+pub mod bus;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod jobs;
+pub mod keyring;
+pub mod migrate;
+pub mod module;
+pub mod ratelimit;
+pub mod telemetry;
+
+pub use config::Config;
+pub use db::{Db, Dialect, Tx};
+pub use module::{Context, Module, ModuleParts};

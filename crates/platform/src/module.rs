@@ -1,0 +1,70 @@
+//! Modules and the services they are given.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::bus::{BoxError, BusSignal, Subscription};
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::http::{rate_limited, Authenticator, ClassPolicy};
+use crate::jobs::JobSpec;
+use crate::keyring::Keyring;
+use crate::migrate::Migration;
+use crate::ratelimit::RateLimiter;
+
+/// The runtime services every module gets. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub keyring: Arc<Keyring>,
+    pub authenticator: Arc<Authenticator>,
+    pub cache: Arc<dyn Cache>,
+    /// None when rate limiting is disabled by configuration.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
+    pub bus: BusSignal,
+}
+
+impl Context {
+    /// Commits and wakes the dispatcher, so events written in `tx` go out without waiting for
+    /// the next poll.
+    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.bus.wake();
+        Ok(())
+    }
+
+    /// Counts every request of `router` against the rate limit of its class.
+    pub fn rate_limited<S: Clone + Send + Sync + 'static>(
+        &self,
+        router: OpenApiRouter<S>,
+        policy: ClassPolicy,
+    ) -> OpenApiRouter<S> {
+        rate_limited(router, self.limiter.clone(), policy)
+    }
+}
+
+pub type StartHook = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
+
+/// What a module contributes once it is given its context.
+#[derive(Default)]
+pub struct ModuleParts {
+    pub routes: OpenApiRouter,
+    pub subscriptions: Vec<Subscription>,
+    pub jobs: Vec<JobSpec>,
+    /// Runs once at start, after migrations and before serving (e.g. warming caches).
+    pub on_start: Option<StartHook>,
+}
+
+/// A bounded context: its name (also its event consumer name and table prefix), its
+/// migrations, and how to build its parts.
+#[derive(Clone, Copy)]
+pub struct Module {
+    pub name: &'static str,
+    pub migrations: &'static [Migration],
+    pub build: fn(&Context) -> ModuleParts,
+}

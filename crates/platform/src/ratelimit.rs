@@ -1,0 +1,175 @@
+//! Rate limits per route class, keyed by user when authenticated and by client IP otherwise.
+//! In memory (GCRA via `governor`) in one process; a Redis implementation shares counters
+//! across processes.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Gcra};
+
+use crate::config::RateLimitConfig;
+
+/// Route classes of the TokoBapak gateway policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteClass {
+    Auth,
+    PublicRead,
+    Authenticated,
+    Write,
+    Checkout,
+    Payment,
+}
+
+impl RouteClass {
+    pub const ALL: [RouteClass; 6] = [
+        RouteClass::Auth,
+        RouteClass::PublicRead,
+        RouteClass::Authenticated,
+        RouteClass::Write,
+        RouteClass::Checkout,
+        RouteClass::Payment,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RouteClass::Auth => "auth",
+            RouteClass::PublicRead => "public_read",
+            RouteClass::Authenticated => "authenticated",
+            RouteClass::Write => "write",
+            RouteClass::Checkout => "checkout",
+            RouteClass::Payment => "payment",
+        }
+    }
+
+    pub fn per_minute(self, config: &RateLimitConfig) -> u32 {
+        match self {
+            RouteClass::Auth => config.auth,
+            RouteClass::PublicRead => config.public_read,
+            RouteClass::Authenticated => config.authenticated,
+            RouteClass::Write => config.write,
+            RouteClass::Checkout => config.checkout,
+            RouteClass::Payment => config.payment,
+        }
+    }
+}
+
+/// The verdict and what the `RateLimit-*` headers report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the full quota is available again.
+    pub reset_secs: u64,
+    /// Seconds to wait before a retry can succeed (0 when allowed).
+    pub retry_after_secs: u64,
+}
+
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    async fn check(&self, class: RouteClass, key: &str) -> Decision;
+    /// Forgets idle keys (housekeeping for in-process implementations).
+    fn purge_idle(&self) {}
+}
+
+type KeyedGcra =
+    Gcra<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+pub struct MemoryRateLimiter {
+    limiters: Vec<(RouteClass, u32, KeyedGcra)>,
+}
+
+impl MemoryRateLimiter {
+    pub fn new(config: &RateLimitConfig) -> Self {
+        let limiters = RouteClass::ALL
+            .iter()
+            .map(|class| {
+                let per_minute = class.per_minute(config).max(1);
+                let quota =
+                    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
+                (
+                    *class,
+                    per_minute,
+                    Gcra::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+                )
+            })
+            .collect();
+        Self { limiters }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryRateLimiter {
+    async fn check(&self, class: RouteClass, key: &str) -> Decision {
+        let Some((_, limit, limiter)) = self.limiters.iter().find(|(c, _, _)| *c == class) else {
+            return Decision {
+                allowed: true,
+                limit: 0,
+                remaining: 0,
+                reset_secs: 0,
+                retry_after_secs: 0,
+            };
+        };
+        let limit = *limit;
+        let refill = Duration::from_secs(60) / limit;
+        match limiter.check_key(&key.to_owned()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Decision {
+                    allowed: true,
+                    limit,
+                    remaining,
+                    reset_secs: (refill * (limit - remaining)).as_secs_f64().ceil() as u64,
+                    retry_after_secs: 0,
+                }
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Decision {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset_secs: (refill * limit).as_secs(),
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                }
+            }
+        }
+    }
+
+    /// Forgets keys whose quota is full again, bounding memory.
+    fn purge_idle(&self) {
+        for (_, _, limiter) in &self.limiters {
+            limiter.retain_recent();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn allows_the_quota_then_refuses_with_retry_after() {
+        let config = RateLimitConfig {
+            auth: 3,
+            ..RateLimitConfig::default()
+        };
+        let limiter = MemoryRateLimiter::new(&config);
+        for expected_remaining in [2, 1, 0] {
+            let decision = limiter.check(RouteClass::Auth, "ip:1").await;
+            assert!(decision.allowed);
+            assert_eq!(decision.limit, 3);
+            assert_eq!(decision.remaining, expected_remaining);
+        }
+        let refused = limiter.check(RouteClass::Auth, "ip:1").await;
+        assert!(!refused.allowed);
+        assert!(refused.retry_after_secs >= 1 && refused.retry_after_secs <= 20);
+        // Other keys and other classes are independent.
+        assert!(limiter.check(RouteClass::Auth, "ip:2").await.allowed);
+        assert!(limiter.check(RouteClass::Write, "ip:1").await.allowed);
+    }
+}
