@@ -27,7 +27,7 @@ fn select_modules(selection: &str) -> anyhow::Result<Vec<Module>> {
         .filter(|n| !n.is_empty())
     {
         match all.iter().find(|m| m.name == name) {
-            Some(module) => chosen.push(*module),
+            Some(module) => chosen.push(module.clone()),
             None => bail!(
                 "unknown module '{name}'; known: {}",
                 all.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")

@@ -60,11 +60,27 @@ pub struct ModuleParts {
     pub on_start: Option<StartHook>,
 }
 
+pub type BuildFn = Arc<dyn Fn(&Context) -> ModuleParts + Send + Sync>;
+
 /// A bounded context: its name (also its event consumer name and table prefix), its
 /// migrations, and how to build its parts.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Module {
     pub name: &'static str,
     pub migrations: &'static [Migration],
-    pub build: fn(&Context) -> ModuleParts,
+    pub build: BuildFn,
+}
+
+impl Module {
+    pub fn new(
+        name: &'static str,
+        migrations: &'static [Migration],
+        build: impl Fn(&Context) -> ModuleParts + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            migrations,
+            build: Arc::new(build),
+        }
+    }
 }

@@ -1,1 +1,381 @@
+//! Starts the real Pasar app on a random port with a fresh SQLite file or a fresh PostgreSQL
+//! database, and gives tests typed helpers to drive it over HTTP.
 
+mod probe;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::app::RunningApp;
+use platform::{Config, Context, Module};
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub use probe::{Probe, ProbeBehaviour};
+
+/// Runs an `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, as the
+/// tests `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the PostgreSQL server for tests is; databases are created and dropped on it.
+fn postgres_admin_url() -> String {
+    std::env::var("PASAR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+const PG_PREFIX: &str = "pasar_test_";
+
+static SWEPT: OnceCell<()> = OnceCell::const_new();
+
+async fn pg_admin() -> sqlx::PgPool {
+    let url = postgres_admin_url();
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&url)
+        .await
+        .unwrap_or_else(|err| panic!("PostgreSQL is required for tests at {url}: {err}"))
+}
+
+/// Creates a fresh database; on first use, drops databases older runs left behind.
+async fn create_pg_database() -> String {
+    let admin = pg_admin().await;
+    SWEPT
+        .get_or_init(|| async {
+            let cutoff = kernel::Timestamp::now().plus_seconds(-3 * 3600).millis();
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'pasar\\_test\\_%'",
+            )
+            .fetch_all(&admin)
+            .await
+            .unwrap_or_default();
+            for name in names {
+                let created: Option<i64> = name
+                    .strip_prefix(PG_PREFIX)
+                    .and_then(|rest| rest.split('_').next())
+                    .and_then(|millis| millis.parse().ok());
+                if created.is_some_and(|c| c < cutoff) {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&admin)
+                            .await;
+                }
+            }
+        })
+        .await;
+    let name = format!(
+        "{PG_PREFIX}{}_{}",
+        kernel::Timestamp::now().millis(),
+        Uuid::new_v4().simple()
+    );
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    name
+}
+
+async fn drop_pg_database(name: &str) {
+    let admin = pg_admin().await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&admin)
+        .await;
+    admin.close().await;
+}
+
+/// Configuration for tests: a random port, fast bus and job polling, rate limits off (tests
+/// of rate limiting turn them on).
+pub fn test_config(data_dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.data_dir = data_dir.to_path_buf();
+    config.http.addr = "127.0.0.1:0".into();
+    config.http.shutdown_grace_secs = 5;
+    config.database.max_connections = 5;
+    config.rate_limit.enabled = false;
+    config.bus.poll_interval_ms = 50;
+    config.bus.retry_base_ms = 50;
+    config.jobs.poll_interval_ms = 50;
+    config.jobs.retry_base_ms = 50;
+    config
+}
+
+fn init_logging() {
+    let level = std::env::var("PASAR_TEST_LOG").unwrap_or_else(|_| "warn".into());
+    platform::telemetry::init_logging(&platform::config::LogConfig {
+        level,
+        format: "text".into(),
+    });
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub config: Config,
+    running: Option<RunningApp>,
+    modules: Vec<Module>,
+    pg_database: Option<String>,
+    _data_dir: Arc<tempfile::TempDir>,
+}
+
+/// An HTTP answer with its JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: Uuid,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "Str0ng!Passw0rd";
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}, Vec::new()).await
+    }
+
+    /// Starts identity plus `extra` modules, with `configure` applied to the test config.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+        extra: Vec<Module>,
+    ) -> Self {
+        init_logging();
+        let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let mut config = test_config(data_dir.path());
+        let pg_database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let name = create_pg_database().await;
+                let base = postgres_admin_url();
+                let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(&base);
+                config.database.url = Some(format!("{server}/{name}"));
+                Some(name)
+            }
+        };
+        configure(&mut config);
+        let mut modules = vec![identity::module()];
+        modules.extend(extra);
+        let running = platform::app::start(config.clone(), modules.clone())
+            .await
+            .expect("app starts");
+        let base_url = format!("http://{}", running.addr);
+        Self {
+            base_url,
+            client: reqwest::Client::new(),
+            backend,
+            config,
+            running: Some(running),
+            modules,
+            pg_database,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn ctx(&self) -> &Context {
+        &self.running.as_ref().expect("app is running").context
+    }
+
+    /// Stops the app gracefully and starts it again on the same database and data dir.
+    pub async fn restart(&mut self) {
+        self.stop_running().await;
+        let mut config = self.config.clone();
+        config.http.addr = "127.0.0.1:0".into();
+        let running = platform::app::start(config, self.modules.clone())
+            .await
+            .expect("app restarts");
+        self.base_url = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    /// Like [`TestApp::restart`], with a different module set.
+    pub async fn restart_with(&mut self, modules: Vec<Module>) {
+        self.modules = modules;
+        self.restart().await;
+    }
+
+    async fn stop_running(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+
+    /// Stops the app and drops its PostgreSQL database.
+    pub async fn stop(mut self) {
+        self.stop_running().await;
+        if let Some(name) = self.pg_database.take() {
+            drop_pg_database(&name).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn authorized(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(self.authorized(self.client.get(self.url(path)), token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
+        self.send(self.authorized(self.client.post(self.url(path)).json(&body), token))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
+        self.send(self.authorized(self.client.put(self.url(path)).json(&body), token))
+            .await
+    }
+
+    /// Registers a customer with a unique email derived from `name`, and returns its session.
+    pub async fn register(&self, name: &str) -> Session {
+        let email = format!("{name}.{}@example.com", Uuid::new_v4().simple());
+        let resp = self
+            .post(
+                "/api/v1/auth/register",
+                json!({"email": email, "password": PASSWORD, "firstName": name, "lastName": "Test"}),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status, 201, "register failed: {:?}", resp.body);
+        Session {
+            user_id: resp.body["user"]["id"]
+                .as_str()
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .expect("user id"),
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: resp.body["accessToken"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            refresh_token: resp.body["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/login",
+            json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// An admin, created the way `pasar admin create` does, then signed in.
+    pub async fn admin(&self) -> Session {
+        let email = format!("admin.{}@example.com", Uuid::new_v4().simple());
+        let identity = identity::Identity::new(self.ctx().clone());
+        let (user, created) = identity
+            .bootstrap_admin(&email, PASSWORD)
+            .await
+            .expect("bootstrap admin");
+        assert!(created);
+        let resp = self.login(&email, PASSWORD).await;
+        assert_eq!(resp.status, 200, "admin login failed: {:?}", resp.body);
+        Session {
+            user_id: user.id,
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: resp.body["accessToken"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            refresh_token: resp.body["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

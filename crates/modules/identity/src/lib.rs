@@ -19,11 +19,7 @@ pub use service::{Identity, IdentityError};
 static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_identity.sql")];
 
 pub fn module() -> Module {
-    Module {
-        name: "identity",
-        migrations: &MIGRATIONS,
-        build,
-    }
+    Module::new("identity", &MIGRATIONS, build)
 }
 
 fn build(ctx: &Context) -> ModuleParts {
