@@ -16,12 +16,11 @@ pub struct FieldError {
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub title: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_seconds: Option<u64>,
     /// Extra members merged into the body (e.g. the allowed next states of a transition).
-    pub extensions: serde_json::Map<String, serde_json::Value>,
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The wire form, documented in OpenAPI.
@@ -45,11 +44,10 @@ impl ApiError {
         Self {
             status,
             code,
-            title: status.canonical_reason().unwrap_or("Error"),
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_seconds: None,
-            extensions: serde_json::Map::new(),
+            extensions: None,
         }
     }
 
@@ -121,14 +119,16 @@ impl ApiError {
     }
 
     pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.extensions.insert(key.to_owned(), value);
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value);
         self
     }
 
     pub fn body(&self) -> serde_json::Value {
         let mut body = serde_json::json!({
             "type": format!("https://pasar.dev/problems/{}", self.code),
-            "title": self.title,
+            "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "detail": self.detail,
             "code": self.code,
@@ -140,7 +140,7 @@ impl ApiError {
                     serde_json::to_value(&self.errors).unwrap_or_default(),
                 );
             }
-            for (key, value) in &self.extensions {
+            for (key, value) in self.extensions.iter().flat_map(|map| map.iter()) {
                 map.insert(key.clone(), value.clone());
             }
         }

@@ -218,7 +218,7 @@ pub struct ConfigSources {
 impl Config {
     /// Layers defaults, the TOML file and the environment. The data dir decides where the TOML
     /// file is looked for, so it is resolved first (flag, then `PASAR_DATA_DIR`, then default).
-    pub fn load(sources: &ConfigSources) -> Result<Self, figment::Error> {
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<figment::Error>> {
         let data_dir = sources
             .data_dir
             .clone()
@@ -231,7 +231,8 @@ impl Config {
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&toml_path))
             .merge(Env::prefixed("PASAR_").split("__"))
-            .extract()?;
+            .extract()
+            .map_err(Box::new)?;
         if sources.data_dir.is_some() {
             config.data_dir = data_dir;
         }
@@ -255,6 +256,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn toml_overrides_defaults_and_env_overrides_toml() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -266,7 +268,8 @@ mod tests {
             let config = Config::load(&ConfigSources {
                 data_dir: Some(PathBuf::from(".")),
                 config_file: None,
-            })?;
+            })
+            .map_err(|e| *e)?;
             assert_eq!(config.rate_limit.auth, 7);
             assert_eq!(config.rate_limit.write, 11);
             assert_eq!(config.rate_limit.payment, 5);

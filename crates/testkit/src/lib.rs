@@ -63,7 +63,8 @@ async fn pg_admin() -> sqlx::PgPool {
 }
 
 /// Creates a fresh database; on first use, drops databases older runs left behind.
-async fn create_pg_database() -> String {
+/// Creates a fresh PostgreSQL database for a test and returns its name.
+pub async fn create_pg_database() -> String {
     let admin = pg_admin().await;
     SWEPT
         .get_or_init(|| async {
@@ -101,7 +102,7 @@ async fn create_pg_database() -> String {
     name
 }
 
-async fn drop_pg_database(name: &str) {
+pub async fn drop_pg_database(name: &str) {
     let admin = pg_admin().await;
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .execute(&admin)
@@ -109,11 +110,20 @@ async fn drop_pg_database(name: &str) {
     admin.close().await;
 }
 
+/// The URL of a database on the test server.
+pub fn pg_database_url(name: &str) -> String {
+    let base = postgres_admin_url();
+    let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(&base);
+    format!("{server}/{name}")
+}
+
 /// Configuration for tests: a random port, fast bus and job polling, rate limits off (tests
 /// of rate limiting turn them on).
 pub fn test_config(data_dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.data_dir = data_dir.to_path_buf();
+    let mut config = Config {
+        data_dir: data_dir.to_path_buf(),
+        ..Config::default()
+    };
     config.http.addr = "127.0.0.1:0".into();
     config.http.shutdown_grace_secs = 5;
     config.database.max_connections = 5;
@@ -193,9 +203,7 @@ impl TestApp {
             Backend::Sqlite => None,
             Backend::Postgres => {
                 let name = create_pg_database().await;
-                let base = postgres_admin_url();
-                let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(&base);
-                config.database.url = Some(format!("{server}/{name}"));
+                config.database.url = Some(pg_database_url(&name));
                 Some(name)
             }
         };

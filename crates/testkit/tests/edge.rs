@@ -6,8 +6,12 @@ use std::time::Duration;
 use axum::routing::get;
 use platform::{Module, ModuleParts};
 use serde_json::json;
-use testkit::{on_both_backends, Backend, TestApp, PASSWORD};
+use testkit::{on_both_backends, Backend, Probe, ProbeBehaviour, TestApp, PASSWORD};
 use utoipa_axum::router::OpenApiRouter;
+
+async fn explode() -> String {
+    panic!("database password is hunter2")
+}
 
 /// Routes that misbehave on purpose.
 fn misbehaving() -> Module {
@@ -20,13 +24,7 @@ fn misbehaving() -> Module {
                     "late"
                 }),
             )
-            .route(
-                "/api/v1/test/panic",
-                get(|| async {
-                    let secret: Option<&str> = None;
-                    secret.expect("database password is hunter2").to_owned()
-                }),
-            ),
+            .route("/api/v1/test/panic", get(explode)),
         ..ModuleParts::default()
     })
 }
@@ -258,7 +256,12 @@ async fn rate_limits_per_class_and_per_client(backend: Backend) {
 }
 
 async fn health_metrics_openapi_and_docs(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let probe = Probe::new(
+        "metrics-probe",
+        vec!["user.registered"],
+        ProbeBehaviour::Succeed,
+    );
+    let app = TestApp::spawn_with(backend, |_| {}, vec![probe.module()]).await;
     let live = app.get("/health/live", None).await;
     assert_eq!(live.body["status"], "up");
     let ready = app.get("/health/ready", None).await;
@@ -282,8 +285,11 @@ async fn health_metrics_openapi_and_docs(backend: Backend) {
     assert!(text.contains("route=\"/api/v1/users/me\""));
     assert!(text.contains("pasar_http_request_duration_seconds_bucket{"));
     assert!(
-        text.contains("pasar_consumer_lag_events") || text.contains("pasar_event_retries_pending")
+        text.contains("pasar_consumer_lag_events{consumer=\"metrics-probe\"}"),
+        "{text}"
     );
+    assert!(text.contains("pasar_outbox_lag_events"));
+    assert!(text.contains("pasar_event_retries_pending"));
 
     let doc = app.get("/openapi.json", None).await;
     assert_eq!(doc.status, 200);

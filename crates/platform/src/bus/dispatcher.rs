@@ -274,12 +274,16 @@ impl Dispatcher {
     }
 
     async fn record_lag(&self) {
+        let mut slowest = 0;
         for consumer in &self.consumers {
             if let Ok(lag) = self.transport.lag(&consumer.name).await {
+                slowest = slowest.max(lag);
                 metrics::gauge!("pasar_consumer_lag_events", "consumer" => consumer.name.clone())
                     .set(lag as f64);
             }
         }
+        // Events in the outbox not yet taken by every local consumer.
+        metrics::gauge!("pasar_outbox_lag_events").set(slowest as f64);
         let pending: Result<i64, sqlx::Error> = on_db!(&self.db, pool => sqlx::query_scalar(
             "SELECT COUNT(*) FROM platform_event_retries"
         ).fetch_one(pool).await);
