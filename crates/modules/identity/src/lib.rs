@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod domain;
+mod hasher;
 mod http;
 mod service;
 mod store;

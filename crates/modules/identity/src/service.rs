@@ -1,13 +1,9 @@
 //! The use cases of identity: each opens its transaction, applies the domain rules, writes
 //! through the store and publishes its events. Handlers call these and nothing below them.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::http::StatusCode;
 use kernel::{Actor, ApiError, FieldError, Role, Timestamp};
 use platform::bus::{self, BusError};
@@ -15,11 +11,11 @@ use platform::db::{is_unique_violation, Tx};
 use platform::http::auth::{denied_session_key, denied_token_key};
 use platform::Context;
 use ring::rand::{SecureRandom, SystemRandom};
-use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::api::*;
 use crate::domain::{self, LoginIdentifier, UserStatus};
+use crate::hasher::PasswordHashers;
 use crate::store::{self, UserRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -131,75 +127,33 @@ pub struct ClientInfo {
 
 pub struct Identity {
     pub ctx: Context,
-    /// Bounds concurrent argon2 work (19 MiB and tens of ms each) so a login flood cannot
-    /// exhaust memory or starve the runtime.
-    hashing: Semaphore,
+    /// argon2 runs here, off the async runtime, with bounded threads and memory.
+    hashers: PasswordHashers,
     random: SystemRandom,
 }
-
-/// A hash of a random password, verified against when the account does not exist, so unknown
-/// accounts cost the same time as wrong passwords.
-static DUMMY_HASH: OnceLock<String> = OnceLock::new();
 
 impl Identity {
     pub fn new(ctx: Context) -> Arc<Self> {
         let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(Self {
             ctx,
-            hashing: Semaphore::new(parallelism * 2),
+            hashers: PasswordHashers::start(parallelism),
             random: SystemRandom::new(),
         })
     }
 
     async fn hash_password(&self, password: &str) -> Result<String> {
-        let _permit = self
-            .hashing
-            .acquire()
+        self.hashers
+            .hash(password)
             .await
-            .map_err(|err| IdentityError::Crypto(err.to_string()))?;
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|err| IdentityError::Crypto(err.to_string()))
-        })
-        .await
-        .map_err(|err| IdentityError::Crypto(err.to_string()))?
+            .map_err(|err| IdentityError::Crypto(err.to_string()))
     }
 
     async fn verify_password(&self, password: &str, hash: Option<&str>) -> Result<bool> {
-        let _permit = self
-            .hashing
-            .acquire()
+        self.hashers
+            .verify(password, hash)
             .await
-            .map_err(|err| IdentityError::Crypto(err.to_string()))?;
-        let password = password.to_owned();
-        let hash = hash.map(str::to_owned);
-        tokio::task::spawn_blocking(move || {
-            let argon = Argon2::default();
-            let dummy;
-            let stored = match &hash {
-                Some(hash) => hash.as_str(),
-                None => {
-                    dummy = DUMMY_HASH.get_or_init(|| {
-                        let salt = SaltString::generate(&mut OsRng);
-                        argon
-                            .hash_password(b"not-a-real-password", &salt)
-                            .map(|h| h.to_string())
-                            .unwrap_or_default()
-                    });
-                    dummy.as_str()
-                }
-            };
-            let matches = PasswordHash::new(stored)
-                .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false);
-            matches && hash.is_some()
-        })
-        .await
-        .map_err(|err| IdentityError::Crypto(err.to_string()))
+            .map_err(|err| IdentityError::Crypto(err.to_string()))
     }
 
     fn new_refresh_token(&self) -> Result<String> {
