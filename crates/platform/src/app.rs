@@ -140,14 +140,12 @@ struct Assembled {
 }
 
 fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
-    let openapi = Arc::new(OnceLock::new());
-    let mut api = OpenApiRouter::with_openapi(base_document()).merge(ops::routes(
-        ops::OpsState {
-            db: ctx.db.clone(),
-            openapi: openapi.clone(),
-        },
-        ctx.limiter.clone(),
-    ));
+    let ops_state = Arc::new(ops::OpsState {
+        db: ctx.db.clone(),
+        openapi: OnceLock::new(),
+    });
+    let mut api = OpenApiRouter::with_openapi(base_document())
+        .merge(ops::routes(ops_state.clone(), ctx.limiter.clone()));
     let mut parts = Vec::new();
     for module in modules {
         let mut built = (module.build)(ctx);
@@ -158,7 +156,7 @@ fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
     let document = document
         .to_pretty_json()
         .unwrap_or_else(|_| "{}".to_owned());
-    let _ = openapi.set(document.clone());
+    let _ = ops_state.openapi.set(document.clone());
     Assembled {
         router,
         document,

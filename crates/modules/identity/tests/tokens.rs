@@ -58,7 +58,9 @@ async fn forged_and_tampered_tokens_are_refused(backend: Backend) {
     let genuine = app.ctx().keyring.sign(&claims(&app, &user)).unwrap();
     assert_eq!(status_with(&app, &genuine).await, 200);
 
-    // Payload changed (roles: admin) under the original signature.
+    // Payload changed (roles: admin) under the original signature, after the original was
+    // verified (and cached): the cache must not accept the altered token.
+    assert_eq!(status_with(&app, &user.access_token).await, 200);
     let parts: Vec<&str> = user.access_token.split('.').collect();
     let mut payload = decode_claims(&user.access_token);
     payload["roles"] = json!(["admin"]);

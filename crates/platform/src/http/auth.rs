@@ -1,7 +1,8 @@
 //! Access tokens: issuing (for identity) and verifying at the edge into an `Actor`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -47,7 +48,39 @@ pub fn denied_session_key(session_id: Uuid) -> String {
     format!("deny:sid:{session_id}")
 }
 
+/// Verified tokens, so a client's repeated requests pay for one ES256 verification instead of
+/// one per request. Keyed by the whole token: any change to header, claims or signature misses.
+/// Revocation is still checked on every request.
+struct VerifiedTokens {
+    entries: RwLock<HashMap<Box<str>, Arc<AccessClaims>>>,
+    capacity: usize,
+}
+
+impl VerifiedTokens {
+    fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<AccessClaims>> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .get(token)
+            .filter(|claims| claims.exp + leeway >= now)
+            .cloned()
+    }
+
+    fn insert(&self, token: &str, claims: Arc<AccessClaims>, now: i64, leeway: i64) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        if entries.len() >= self.capacity {
+            entries.retain(|_, c| c.exp + leeway >= now);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(token.into(), claims);
+    }
+}
+
 pub struct Authenticator {
+    verified: VerifiedTokens,
     keyring: Arc<Keyring>,
     cache: Arc<dyn Cache>,
     config: AuthConfig,
@@ -68,6 +101,10 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = config.leeway_secs;
         Self {
+            verified: VerifiedTokens {
+                entries: RwLock::new(HashMap::new()),
+                capacity: 50_000,
+            },
             keyring,
             cache,
             config,
@@ -106,6 +143,20 @@ impl Authenticator {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+        let now = Timestamp::now().seconds();
+        let leeway = self.config.leeway_secs as i64;
+        let claims = match self.verified.get(token, now, leeway) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.verify_signature(token).await?);
+                self.verified.insert(token, claims.clone(), now, leeway);
+                claims
+            }
+        };
+        self.actor(&claims).await
+    }
+
+    async fn verify_signature(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let claims: AccessClaims = match self.keyring.verify(token, &self.validation) {
             Err(TokenError::UnknownKid) => {
                 // Possibly a key rotated in by another process since our last load.
@@ -122,13 +173,17 @@ impl Authenticator {
             }
             other => other?,
         };
+        if claims.iat > Timestamp::now().seconds() + self.config.leeway_secs as i64 {
+            return Err(TokenError::Invalid("token issued in the future".into()));
+        }
+        Ok(claims)
+    }
+
+    async fn actor(&self, claims: &AccessClaims) -> Result<Actor, TokenError> {
         let user_id = Uuid::parse_str(&claims.sub)
             .map_err(|_| TokenError::Invalid("subject is not a user id".into()))?;
         let session_id = Uuid::parse_str(&claims.sid)
             .map_err(|_| TokenError::Invalid("session id is malformed".into()))?;
-        if claims.iat > Timestamp::now().seconds() + self.config.leeway_secs as i64 {
-            return Err(TokenError::Invalid("token issued in the future".into()));
-        }
         if self
             .cache
             .get(&denied_token_key(&claims.jti))
@@ -148,7 +203,7 @@ impl Authenticator {
             user_id,
             roles,
             session_id: Some(session_id),
-            token_id: claims.jti,
+            token_id: claims.jti.clone(),
             token_expires_at: claims.exp,
         })
     }

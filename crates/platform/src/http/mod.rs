@@ -31,7 +31,7 @@ use crate::config::HttpConfig;
 
 /// The route template a response was produced by (for logs and metrics labels).
 #[derive(Debug, Clone)]
-struct RouteTemplate(String);
+struct RouteTemplate(Arc<str>);
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -54,7 +54,7 @@ pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticato
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_secs.max(1)),
         ))
-        .layer(cors(config))
+        .layer(tower::util::option_layer(cors(config)))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("request handler panicked");
             ApiError::internal().into_response()
@@ -81,14 +81,23 @@ pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticato
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
 }
 
-fn cors(config: &HttpConfig) -> CorsLayer {
-    let origins: Vec<HeaderValue> = config
+/// No layer at all when no origin is allowed: answers then carry no CORS headers, which is
+/// what browsers need to refuse cross-origin use, and no request pays for the layer.
+fn cors(config: &HttpConfig) -> Option<CorsLayer> {
+    if config.cors_allowed_origins.is_empty() {
+        return None;
+    }
+    let origins: Arc<[HeaderValue]> = config
         .cors_allowed_origins
         .iter()
         .filter_map(|origin| HeaderValue::from_str(origin).ok())
         .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+    // A predicate over a shared list: the layer is cloned per request, and a plain list would
+    // clone its Vec each time.
+    let layer = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origins.iter().any(|allowed| allowed == origin)
+        }))
         .allow_methods([
             Method::GET,
             Method::POST,
@@ -110,7 +119,8 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
         ])
-        .max_age(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(3600));
+    Some(layer)
 }
 
 async fn not_found() -> ApiError {
@@ -129,7 +139,7 @@ async fn record_route(request: Request, next: Next) -> Response {
     let template = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned());
+        .map(|path| Arc::<str>::from(path.as_str()));
     let mut response = next.run(request).await;
     if let Some(template) = template {
         response.extensions_mut().insert(RouteTemplate(template));
@@ -149,11 +159,11 @@ async fn observe(request: Request, next: Next) -> Response {
         .to_owned();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
-    let route = response
+    let route: Arc<str> = response
         .extensions()
         .get::<RouteTemplate>()
         .map(|r| r.0.clone())
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .unwrap_or_else(|| Arc::from("unmatched"));
     let user_id = response
         .extensions()
         .get::<AuthenticatedUser>()
@@ -170,10 +180,43 @@ async fn observe(request: Request, next: Next) -> Response {
         user_id = %user_id,
         "request"
     );
-    metrics::counter!("pasar_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("pasar_http_request_duration_seconds", "method" => method.to_string(), "route" => route)
+    let method_label = method_label(&method);
+    metrics::counter!("pasar_http_requests_total", "method" => method_label, "route" => route.clone(), "status" => status_label(status)).increment(1);
+    metrics::histogram!("pasar_http_request_duration_seconds", "method" => method_label, "route" => route)
         .record(elapsed.as_secs_f64());
     response
+}
+
+/// Static label values, so recording a request allocates no label strings.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+fn status_label(status: u16) -> metrics::SharedString {
+    match status {
+        200 => "200".into(),
+        201 => "201".into(),
+        202 => "202".into(),
+        204 => "204".into(),
+        400 => "400".into(),
+        401 => "401".into(),
+        403 => "403".into(),
+        404 => "404".into(),
+        409 => "409".into(),
+        422 => "422".into(),
+        429 => "429".into(),
+        500 => "500".into(),
+        other => other.to_string().into(),
+    }
 }
 
 /// Error responses produced below the handlers (timeouts, body limits, framework rejections)

@@ -19,12 +19,13 @@ use crate::http::limit::{rate_limited, ClassPolicy};
 use crate::ratelimit::RateLimiter;
 use crate::telemetry;
 
-#[derive(Clone)]
 pub struct OpsState {
     pub db: Db,
     /// Filled once every module's routes are merged.
-    pub openapi: Arc<OnceLock<String>>,
+    pub openapi: OnceLock<String>,
 }
+
+type Ops = State<Arc<OpsState>>;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -34,7 +35,7 @@ pub struct HealthStatus {
     pub database: Option<&'static str>,
 }
 
-pub fn routes(state: OpsState, limiter: Option<Arc<dyn RateLimiter>>) -> OpenApiRouter {
+pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> OpenApiRouter {
     let admin = rate_limited(
         OpenApiRouter::new()
             .routes(routes!(list_dead_letters))
@@ -66,7 +67,7 @@ async fn live() -> Json<HealthStatus> {
 /// Readiness: the database (and with it the embedded bus) answers.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses((status = 200, body = HealthStatus), (status = 503, body = HealthStatus)))]
-async fn ready(State(state): State<OpsState>) -> Response {
+async fn ready(State(state): Ops) -> Response {
     match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Json(HealthStatus {
             status: "up",
@@ -101,7 +102,7 @@ async fn metrics() -> Response {
 /// This document: OpenAPI 3.1 for every route.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json(State(state): State<OpsState>) -> Response {
+async fn openapi_json(State(state): Ops) -> Response {
     let body = state
         .openapi
         .get()
@@ -160,7 +161,7 @@ async fn docs_asset(Path(file): Path<String>) -> Response {
         (status = 401, body = kernel::error::Problem),
         (status = 403, body = kernel::error::Problem)))]
 async fn list_dead_letters(
-    State(state): State<OpsState>,
+    State(state): Ops,
     actor: Actor,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<DeadLetter>>, ApiError> {
@@ -190,7 +191,7 @@ async fn list_dead_letters(
         (status = 202, description = "Queued for retry"),
         (status = 404, body = kernel::error::Problem)))]
 async fn replay_dead_letter(
-    State(state): State<OpsState>,
+    State(state): Ops,
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
