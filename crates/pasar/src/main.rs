@@ -9,6 +9,12 @@ use platform::Module;
 
 use cli::{AdminCommand, Cli, Command, KeysCommand};
 
+/// jemalloc returns freed memory to the system on a timer (glibc kept argon2's 19 MiB blocks per
+/// thread arena: 230 MiB after a login benchmark) and allocates faster on the request path.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Every module this binary knows, in dependency order.
 fn all_modules() -> Vec<Module> {
     vec![identity::module()]
