@@ -25,6 +25,14 @@ impl PageQuery {
     pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
         self.cursor.as_deref().map(Cursor::decode).transpose()
     }
+
+    /// The cursor of a list keyed by id (UUIDv7 ids sort by creation).
+    pub fn id_cursor(&self) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.cursor()?
+            .map(|Cursor(key)| uuid::Uuid::parse_str(&key))
+            .transpose()
+            .map_err(|_| ApiError::validation_one("cursor", "is not a valid cursor"))
+    }
 }
 
 /// An opaque position in a list: the sort key of the last item seen, base64url encoded so

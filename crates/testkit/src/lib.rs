@@ -185,6 +185,20 @@ pub struct Session {
 
 pub const PASSWORD: &str = "Str0ng!Passw0rd";
 
+impl Session {
+    /// From a register or login answer carrying a token pair.
+    fn from_tokens(user_id: Uuid, email: String, resp: &Resp) -> Self {
+        let token = |name: &str| resp.body[name].as_str().expect(name).to_owned();
+        Session {
+            user_id,
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: token("accessToken"),
+            refresh_token: token("refreshToken"),
+        }
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}, Vec::new()).await
@@ -316,22 +330,11 @@ impl TestApp {
             )
             .await;
         assert_eq!(resp.status, 201, "register failed: {:?}", resp.body);
-        Session {
-            user_id: resp.body["user"]["id"]
-                .as_str()
-                .and_then(|id| Uuid::parse_str(id).ok())
-                .expect("user id"),
-            email,
-            password: PASSWORD.to_owned(),
-            access_token: resp.body["accessToken"]
-                .as_str()
-                .expect("access")
-                .to_owned(),
-            refresh_token: resp.body["refreshToken"]
-                .as_str()
-                .expect("refresh")
-                .to_owned(),
-        }
+        let user_id = resp.body["user"]["id"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .expect("user id");
+        Session::from_tokens(user_id, email, &resp)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {
@@ -354,19 +357,7 @@ impl TestApp {
         assert!(created);
         let resp = self.login(&email, PASSWORD).await;
         assert_eq!(resp.status, 200, "admin login failed: {:?}", resp.body);
-        Session {
-            user_id: user.id,
-            email,
-            password: PASSWORD.to_owned(),
-            access_token: resp.body["accessToken"]
-                .as_str()
-                .expect("access")
-                .to_owned(),
-            refresh_token: resp.body["refreshToken"]
-                .as_str()
-                .expect("refresh")
-                .to_owned(),
-        }
+        Session::from_tokens(user.id, email, &resp)
     }
 }
 

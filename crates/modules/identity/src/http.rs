@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use kernel::error::Problem;
-use kernel::{Actor, ApiError, Cursor, Page, PageQuery, Permission};
+use kernel::{Actor, ApiError, Page, PageQuery, Permission};
 use platform::http::{ApiJson, ClassPolicy, ClientIp};
 use platform::ratelimit::RouteClass;
 use utoipa_axum::router::OpenApiRouter;
@@ -167,11 +167,7 @@ async fn list_users(
     Query(filter): Query<UserFilter>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     actor.require(Permission::AdminUsers)?;
-    let before = page
-        .cursor()?
-        .map(|Cursor(key)| Uuid::parse_str(&key))
-        .transpose()
-        .map_err(|_| ApiError::validation_one("cursor", "is not a valid cursor"))?;
+    let before = page.id_cursor()?;
     let limit = page.limit();
     let users = identity.list_users(&filter, before, limit + 1).await?;
     Ok(Json(Page::from_overfetch(users, limit, |u| {

@@ -547,22 +547,18 @@ impl Identity {
 
     pub async fn update_me(&self, user_id: Uuid, request: UpdateMeRequest) -> Result<UserView> {
         let mut errors = Vec::new();
-        let first_name = request
-            .first_name
-            .as_deref()
-            .map(|n| domain::validate_name("firstName", n))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten();
-        let last_name = request
-            .last_name
-            .as_deref()
-            .map(|n| domain::validate_name("lastName", n))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten();
+        let mut optional_name = |field: &str, value: Option<&str>| match value
+            .map(|n| domain::validate_name(field, n))
+        {
+            Some(Ok(name)) => Some(name),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        };
+        let first_name = optional_name("firstName", request.first_name.as_deref());
+        let last_name = optional_name("lastName", request.last_name.as_deref());
         let phone = match &request.phone {
             None => None,
             Some(None) => Some(None),

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kernel::{Actor, ApiError, Cursor, Page, PageQuery, Permission};
+use kernel::{Actor, ApiError, Page, PageQuery, Permission};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -166,11 +166,7 @@ async fn list_dead_letters(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<DeadLetter>>, ApiError> {
     actor.require(Permission::AdminEvents)?;
-    let before = page
-        .cursor()?
-        .map(|Cursor(key)| Uuid::parse_str(&key))
-        .transpose()
-        .map_err(|_| ApiError::validation_one("cursor", "is not a valid cursor"))?;
+    let before = page.id_cursor()?;
     let limit = page.limit();
     let rows = bus::dispatcher::list_dead_letters(&state.db, limit + 1, before)
         .await
