@@ -206,3 +206,80 @@ impl DomainEvent for SessionRevoked {
 user_event!(UserUpdated, "user.updated");
 user_event!(UserReactivated, "user.reactivated");
 user_event!(UserLockedOut, "user.locked_out");
+
+/// One signed-in device: a refresh-token family.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// The session of the access token making this request.
+    pub current: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// A delivery address. `country` is ISO 3166-1 alpha-2 (`KH`, `ID`, ...); coordinates come in
+/// pairs.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressRequest {
+    pub label: Option<String>,
+    pub recipient: String,
+    pub phone: String,
+    pub street: String,
+    pub city: String,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub is_primary: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressView {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub recipient: String,
+    pub phone: String,
+    pub street: String,
+    pub city: String,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub is_primary: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressChanged {
+    pub user_id: Uuid,
+    pub address_id: Uuid,
+    /// `added`, `updated` or `removed`.
+    pub change: String,
+}
+
+impl DomainEvent for AddressChanged {
+    const TYPE: &'static str = "user.address_changed";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+user_event!(UserPasswordChanged, "user.password_changed");

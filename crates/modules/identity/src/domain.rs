@@ -179,9 +179,177 @@ pub fn hash_refresh_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 
+pub const MAX_ADDRESSES_PER_USER: i64 = 20;
+
+/// An address that passed validation, with trimmed and normalized fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidAddress {
+    pub label: Option<String>,
+    pub recipient: String,
+    pub phone: String,
+    pub street: String,
+    pub city: String,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub coordinates: Option<(f64, f64)>,
+    pub is_primary: bool,
+}
+
+fn required_text(field_name: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let text = raw.trim();
+    if text.is_empty() {
+        errors.push(field(field_name, "must not be empty"));
+    } else if text.chars().count() > max {
+        errors.push(field(
+            field_name,
+            format!("must be at most {max} characters"),
+        ));
+    } else if text.chars().any(char::is_control) {
+        errors.push(field(field_name, "must not contain control characters"));
+    }
+    text.to_owned()
+}
+
+fn optional_text(
+    field_name: &str,
+    raw: Option<&str>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let text = raw.map(str::trim).filter(|t| !t.is_empty())?;
+    Some(required_text(field_name, text, max, errors))
+}
+
+/// Checks every field of an address and reports all problems at once.
+pub fn validate_address(
+    request: &crate::api::AddressRequest,
+) -> Result<ValidAddress, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let label = optional_text("label", request.label.as_deref(), 50, &mut errors);
+    let recipient = required_text("recipient", &request.recipient, 100, &mut errors);
+    let phone = normalize_phone(&request.phone).unwrap_or_else(|e| {
+        errors.push(e);
+        String::new()
+    });
+    let street = required_text("street", &request.street, 200, &mut errors);
+    let city = required_text("city", &request.city, 100, &mut errors);
+    let province = optional_text("province", request.province.as_deref(), 100, &mut errors);
+    let postal_code = optional_text(
+        "postalCode",
+        request.postal_code.as_deref(),
+        20,
+        &mut errors,
+    );
+    if postal_code.as_deref().is_some_and(|c| {
+        !c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == ' ' || ch == '-')
+    }) {
+        errors.push(field(
+            "postalCode",
+            "may contain only letters, digits, spaces and dashes",
+        ));
+    }
+    let country = request.country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+        errors.push(field(
+            "country",
+            "must be an ISO 3166-1 alpha-2 code such as KH or ID",
+        ));
+    }
+    let coordinates = match (request.latitude, request.longitude) {
+        (None, None) => None,
+        (Some(lat), Some(lng)) => {
+            if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
+                errors.push(field("latitude", "must be between -90 and 90"));
+            }
+            if !(-180.0..=180.0).contains(&lng) || !lng.is_finite() {
+                errors.push(field("longitude", "must be between -180 and 180"));
+            }
+            Some((lat, lng))
+        }
+        (Some(_), None) => {
+            errors.push(field("longitude", "is required with latitude"));
+            None
+        }
+        (None, Some(_)) => {
+            errors.push(field("latitude", "is required with longitude"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidAddress {
+        label,
+        recipient,
+        phone,
+        street,
+        city,
+        province,
+        postal_code,
+        country,
+        coordinates,
+        is_primary: request.is_primary,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn address() -> crate::api::AddressRequest {
+        crate::api::AddressRequest {
+            label: Some(" Home ".into()),
+            recipient: "Sok Dara".into(),
+            phone: "+855 12 345 678".into(),
+            street: "St. 271, #12".into(),
+            city: "Phnom Penh".into(),
+            province: None,
+            postal_code: Some("12000".into()),
+            country: "kh".into(),
+            latitude: Some(11.55),
+            longitude: Some(104.92),
+            is_primary: false,
+        }
+    }
+
+    #[test]
+    fn addresses_are_normalized() {
+        let valid = validate_address(&address()).unwrap();
+        assert_eq!(valid.label.as_deref(), Some("Home"));
+        assert_eq!(valid.phone, "+85512345678");
+        assert_eq!(valid.country, "KH");
+        assert_eq!(valid.coordinates, Some((11.55, 104.92)));
+    }
+
+    #[test]
+    fn address_problems_are_all_reported() {
+        let mut bad = address();
+        bad.recipient = " ".into();
+        bad.country = "Cambodia".into();
+        bad.latitude = Some(123.0);
+        bad.postal_code = Some("12$00".into());
+        bad.longitude = None;
+        let fields: Vec<String> = validate_address(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["recipient", "postalCode", "country", "longitude"]
+        );
+        let mut out_of_range = address();
+        out_of_range.latitude = Some(91.0);
+        out_of_range.longitude = Some(-181.0);
+        let fields: Vec<String> = validate_address(&out_of_range)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["latitude", "longitude"]);
+    }
 
     #[test]
     fn emails_are_normalized_and_checked() {

@@ -26,13 +26,18 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(register))
             .routes(routes!(login))
             .routes(routes!(refresh))
-            .routes(routes!(logout)),
+            .routes(routes!(logout))
+            .routes(routes!(change_password)),
         ClassPolicy::Fixed(RouteClass::Auth),
     );
     let rest = ctx.rate_limited(
         OpenApiRouter::new()
             .routes(routes!(jwks))
             .routes(routes!(get_me, update_me))
+            .routes(routes!(list_sessions))
+            .routes(routes!(revoke_session))
+            .routes(routes!(list_addresses, add_address))
+            .routes(routes!(update_address, remove_address))
             .routes(routes!(list_users))
             .routes(routes!(suspend_user))
             .routes(routes!(reactivate_user)),
@@ -207,4 +212,116 @@ async fn reactivate_user(
 ) -> Result<Json<UserView>, ApiError> {
     actor.require(Permission::AdminUsers)?;
     Ok(Json(identity.reactivate(id).await?))
+}
+
+/// Change the password. Needs the current one; every other session is signed out.
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, body = Problem),
+        (status = 422, description = "Wrong current password or weak new one", body = Problem),
+        (status = 423, description = "Locked after repeated wrong passwords", body = Problem)))]
+async fn change_password(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    identity.change_password(&actor, request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user's active sessions (devices), most recently used first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = Problem)))]
+async fn list_sessions(
+    State(identity): State_,
+    actor: Actor,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(Json(identity.sessions(&actor).await?))
+}
+
+/// Sign one device out: its refresh tokens and access tokens stop working.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth",
+    params(("id" = Uuid, Path, description = "Session id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem)))]
+async fn revoke_session(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    identity.revoke_own_session(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user's addresses, primary first.
+#[utoipa::path(get, path = "/api/v1/users/me/addresses", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<AddressView>), (status = 401, body = Problem)))]
+async fn list_addresses(
+    State(identity): State_,
+    actor: Actor,
+) -> Result<Json<Vec<AddressView>>, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(Json(identity.addresses(actor.user_id).await?))
+}
+
+/// Save an address (at most 20). The first one, or one with `isPrimary`, becomes primary.
+#[utoipa::path(post, path = "/api/v1/users/me/addresses", tag = "users",
+    request_body = AddressRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AddressView),
+        (status = 409, description = "Address limit reached", body = Problem),
+        (status = 422, body = Problem)))]
+async fn add_address(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<AddressRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    let address = identity.add_address(actor.user_id, request).await?;
+    Ok((StatusCode::CREATED, Json(address)))
+}
+
+/// Replace an address.
+#[utoipa::path(put, path = "/api/v1/users/me/addresses/{id}", tag = "users",
+    params(("id" = Uuid, Path, description = "Address id")),
+    request_body = AddressRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AddressView),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_address(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(request): ApiJson<AddressRequest>,
+) -> Result<Json<AddressView>, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(Json(
+        identity.update_address(actor.user_id, id, request).await?,
+    ))
+}
+
+/// Delete an address; if it was primary, the newest remaining one becomes primary.
+#[utoipa::path(delete, path = "/api/v1/users/me/addresses/{id}", tag = "users",
+    params(("id" = Uuid, Path, description = "Address id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem)))]
+async fn remove_address(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    identity.remove_address(actor.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

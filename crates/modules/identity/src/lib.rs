@@ -17,7 +17,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Identity, IdentityError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_identity.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_identity.sql"),
+    platform::migration!(2, "0002_addresses.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("identity", &MIGRATIONS, build)

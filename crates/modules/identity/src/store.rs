@@ -347,3 +347,192 @@ pub async fn purge_expired(db: &Db, now: Timestamp, lockout_window_secs: i64) ->
     });
     Ok(removed)
 }
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+}
+
+/// The user's live sessions, most recently used first.
+pub async fn live_sessions(db: &Db, user_id: Uuid, now: Timestamp) -> Result<Vec<SessionRow>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, user_agent, ip, created_at, last_used_at, expires_at FROM identity_sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+         ORDER BY last_used_at DESC, id DESC LIMIT 100"
+    ).bind(user_id).bind(now.millis()).fetch_all(pool).await)
+}
+
+/// Revokes every live session of the user except `keep`.
+pub async fn revoke_other_sessions(
+    tx: &mut Tx,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: Timestamp,
+    reason: &str,
+) -> Result<Vec<Uuid>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE identity_sessions SET revoked_at = $2, revoked_reason = $3
+         WHERE user_id = $1 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4) RETURNING id"
+    ).bind(user_id).bind(now.millis()).bind(reason).bind(keep).fetch_all(conn).await)
+}
+
+pub async fn set_password(tx: &mut Tx, user_id: Uuid, hash: &str, now: Timestamp) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET password_hash = $2, updated_at = $3 WHERE id = $1"
+    ).bind(user_id).bind(hash).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+const ADDRESS_COLUMNS: &str = "id, label, recipient, phone, street, city, province, postal_code, country, latitude, longitude, is_primary, created_at, updated_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AddressRow {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub recipient: String,
+    pub phone: String,
+    pub street: String,
+    pub city: String,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub is_primary: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Primary first, then newest.
+pub async fn addresses(db: &Db, user_id: Uuid) -> Result<Vec<AddressRow>> {
+    let sql = format!(
+        "SELECT {ADDRESS_COLUMNS} FROM identity_addresses WHERE user_id = $1
+         ORDER BY is_primary DESC, id DESC"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)
+}
+
+pub async fn address_in(tx: &mut Tx, id: Uuid, user_id: Uuid) -> Result<Option<AddressRow>> {
+    let sql =
+        format!("SELECT {ADDRESS_COLUMNS} FROM identity_addresses WHERE id = $1 AND user_id = $2");
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(user_id).fetch_optional(conn).await)
+}
+
+pub async fn count_addresses(tx: &mut Tx, user_id: Uuid) -> Result<i64> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM identity_addresses WHERE user_id = $1"
+    ).bind(user_id).fetch_one(conn).await)
+}
+
+pub async fn clear_primary(tx: &mut Tx, user_id: Uuid) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_addresses SET is_primary = FALSE WHERE user_id = $1 AND is_primary"
+    ).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub struct AddressFields<'a> {
+    pub label: Option<&'a str>,
+    pub recipient: &'a str,
+    pub phone: &'a str,
+    pub street: &'a str,
+    pub city: &'a str,
+    pub province: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    pub country: &'a str,
+    pub coordinates: Option<(f64, f64)>,
+    pub is_primary: bool,
+}
+
+pub async fn insert_address(
+    tx: &mut Tx,
+    id: Uuid,
+    user_id: Uuid,
+    fields: &AddressFields<'_>,
+    now: Timestamp,
+) -> Result<AddressRow> {
+    let sql = format!(
+        "INSERT INTO identity_addresses (id, user_id, label, recipient, phone, street, city, province, postal_code, country, latitude, longitude, is_primary, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {ADDRESS_COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .bind(fields.label)
+        .bind(fields.recipient)
+        .bind(fields.phone)
+        .bind(fields.street)
+        .bind(fields.city)
+        .bind(fields.province)
+        .bind(fields.postal_code)
+        .bind(fields.country)
+        .bind(fields.coordinates.map(|c| c.0))
+        .bind(fields.coordinates.map(|c| c.1))
+        .bind(fields.is_primary)
+        .bind(now.millis())
+        .fetch_one(conn).await)
+}
+
+/// Replaces an address of the user; None when the user has no such address.
+pub async fn update_address(
+    tx: &mut Tx,
+    id: Uuid,
+    user_id: Uuid,
+    fields: &AddressFields<'_>,
+    now: Timestamp,
+) -> Result<Option<AddressRow>> {
+    let sql = format!(
+        "UPDATE identity_addresses SET label = $3, recipient = $4, phone = $5, street = $6, city = $7,
+           province = $8, postal_code = $9, country = $10, latitude = $11, longitude = $12,
+           is_primary = $13, updated_at = $14
+         WHERE id = $1 AND user_id = $2 RETURNING {ADDRESS_COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .bind(fields.label)
+        .bind(fields.recipient)
+        .bind(fields.phone)
+        .bind(fields.street)
+        .bind(fields.city)
+        .bind(fields.province)
+        .bind(fields.postal_code)
+        .bind(fields.country)
+        .bind(fields.coordinates.map(|c| c.0))
+        .bind(fields.coordinates.map(|c| c.1))
+        .bind(fields.is_primary)
+        .bind(now.millis())
+        .fetch_optional(conn).await)
+}
+
+/// Deletes an address of the user; returns whether it was the primary one, None if absent.
+pub async fn delete_address(tx: &mut Tx, id: Uuid, user_id: Uuid) -> Result<Option<bool>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "DELETE FROM identity_addresses WHERE id = $1 AND user_id = $2 RETURNING is_primary"
+    ).bind(id).bind(user_id).fetch_optional(conn).await)
+}
+
+/// Makes the user's newest address primary (after the primary one was deleted).
+pub async fn promote_newest_address(tx: &mut Tx, user_id: Uuid) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_addresses SET is_primary = TRUE
+         WHERE id = (SELECT id FROM identity_addresses WHERE user_id = $1 ORDER BY id DESC LIMIT 1)"
+    ).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Serialises a user's concurrent changes of dependent rows (addresses) on PostgreSQL; SQLite
+/// transactions already hold the write lock from their start.
+pub async fn lock_user(tx: &mut Tx, user_id: Uuid) -> Result<bool> {
+    let sql = match tx.dialect() {
+        platform::Dialect::Postgres => "SELECT id FROM identity_users WHERE id = $1 FOR UPDATE",
+        platform::Dialect::Sqlite => "SELECT id FROM identity_users WHERE id = $1",
+    };
+    let found: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(user_id).fetch_optional(conn).await)?;
+    Ok(found.is_some())
+}

@@ -18,6 +18,9 @@ use crate::domain::{self, LoginIdentifier, UserStatus};
 use crate::hasher::PasswordHashers;
 use crate::store::{self, UserRow};
 
+mod account;
+mod addresses;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("invalid input")]
@@ -42,6 +45,12 @@ pub enum IdentityError {
     WrongStatus { expected: &'static str },
     #[error("admins cannot suspend themselves")]
     SelfSuspension,
+    #[error("session not found")]
+    SessionNotFound,
+    #[error("address not found")]
+    AddressNotFound,
+    #[error("address limit reached")]
+    AddressLimit,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -96,6 +105,19 @@ impl From<IdentityError> for ApiError {
             IdentityError::SelfSuspension => {
                 ApiError::conflict("cannot_suspend_self", "Admins cannot suspend themselves")
             }
+            IdentityError::SessionNotFound => {
+                ApiError::not_found("session_not_found", "No such active session")
+            }
+            IdentityError::AddressNotFound => {
+                ApiError::not_found("address_not_found", "No such address")
+            }
+            IdentityError::AddressLimit => ApiError::conflict(
+                "address_limit_reached",
+                format!(
+                    "At most {} addresses can be saved",
+                    crate::domain::MAX_ADDRESSES_PER_USER
+                ),
+            ),
             IdentityError::Database(_)
             | IdentityError::Bus(_)
             | IdentityError::Crypto(_)
@@ -393,6 +415,40 @@ impl Identity {
         let tokens = self.open_session(&mut tx, &user, client, now).await?;
         self.ctx.commit(tx).await?;
         Ok(tokens)
+    }
+
+    async fn check_not_locked(&self, subject: &str) -> Result<()> {
+        match store::locked_until(&self.ctx.db, subject).await? {
+            Some(until_ms) if until_ms > Timestamp::now().millis() => {
+                Err(IdentityError::Locked { until_ms })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed password check; the failure that reaches the threshold locks the
+    /// subject and is answered as locked.
+    async fn count_failure(&self, subject: &str, user_id: Option<Uuid>) -> Result<()> {
+        let auth = &self.ctx.config.auth;
+        let locked = store::record_failure(
+            &self.ctx.db,
+            subject,
+            &store::FailurePolicy {
+                now: Timestamp::now(),
+                window_secs: auth.lockout_window_secs,
+                threshold: auth.lockout_threshold,
+                lock_secs: auth.lockout_duration_secs,
+            },
+        )
+        .await?;
+        match (locked, user_id) {
+            (Some(until_ms), Some(user_id)) => {
+                self.announce_lockout(user_id).await;
+                Err(IdentityError::Locked { until_ms })
+            }
+            (Some(until_ms), None) => Err(IdentityError::Locked { until_ms }),
+            (None, _) => Ok(()),
+        }
     }
 
     async fn announce_lockout(&self, user_id: Uuid) {
