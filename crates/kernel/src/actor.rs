@@ -39,14 +39,22 @@ pub enum Permission {
     AdminUsers,
     /// Inspect and replay the event bus's dead letters.
     AdminEvents,
+    /// Inspect message deliveries and their failures.
+    AdminNotifications,
 }
 
 impl Permission {
     fn granted_to(self, role: Role) -> bool {
         match (self, role) {
             (Permission::ManageOwnAccount, Role::Customer | Role::Admin) => true,
-            (Permission::AdminUsers | Permission::AdminEvents, Role::Admin) => true,
-            (Permission::AdminUsers | Permission::AdminEvents, Role::Customer) => false,
+            (
+                Permission::AdminUsers | Permission::AdminEvents | Permission::AdminNotifications,
+                Role::Admin,
+            ) => true,
+            (
+                Permission::AdminUsers | Permission::AdminEvents | Permission::AdminNotifications,
+                Role::Customer,
+            ) => false,
         }
     }
 }

@@ -17,7 +17,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Every module this binary knows, in dependency order.
 fn all_modules() -> Vec<Module> {
-    vec![identity::module()]
+    vec![identity::module(), notifications::module()]
 }
 
 /// `all`, or a comma-separated list of module names.

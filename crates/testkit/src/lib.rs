@@ -2,6 +2,7 @@
 //! database, and gives tests typed helpers to drive it over HTTP.
 
 mod probe;
+mod sinks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub use probe::{Probe, ProbeBehaviour};
+pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
 
 /// Runs an `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, as the
 /// tests `name::sqlite` and `name::postgres`.
@@ -108,6 +110,26 @@ pub async fn drop_pg_database(name: &str) {
         .execute(&admin)
         .await;
     admin.close().await;
+}
+
+/// The modules every test app runs, as the binary does.
+pub fn default_modules() -> Vec<Module> {
+    vec![identity::module(), notifications::module()]
+}
+
+/// Sends email to `smtp` and SMS and push to `http` (both real servers on loopback).
+pub fn route_messages(config: &mut Config, smtp: &SmtpSink, http: &HttpReceiver) {
+    let channels = &mut config.notifications;
+    channels.email.transport = "smtp".into();
+    channels.email.smtp_host = "127.0.0.1".into();
+    channels.email.smtp_port = smtp.port;
+    channels.email.smtp_security = "none".into();
+    channels.email.timeout_secs = 2;
+    channels.sms.url = Some(http.url.clone());
+    channels.sms.authorization = Some("Bearer sms-key".into());
+    channels.push.url = Some(http.url.clone());
+    channels.push.authorization = Some("Bearer push-key".into());
+    channels.max_attempts = 3;
 }
 
 /// The URL of a database on the test server.
@@ -222,7 +244,7 @@ impl TestApp {
             }
         };
         configure(&mut config);
-        let mut modules = vec![identity::module()];
+        let mut modules = default_modules();
         modules.extend(extra);
         let running = platform::app::start(config.clone(), modules.clone())
             .await

@@ -76,6 +76,10 @@ pub struct UserView {
     pub roles: Vec<Role>,
     /// `ACTIVE` or `SUSPENDED`.
     pub status: String,
+    /// `PENDING` until the email address is verified, then `VERIFIED`.
+    pub verification: String,
+    pub email_verified: bool,
+    pub phone_verified: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -203,7 +207,6 @@ impl DomainEvent for SessionRevoked {
     }
 }
 
-user_event!(UserUpdated, "user.updated");
 user_event!(UserReactivated, "user.reactivated");
 user_event!(UserLockedOut, "user.locked_out");
 
@@ -283,3 +286,86 @@ impl DomainEvent for AddressChanged {
 }
 
 user_event!(UserPasswordChanged, "user.password_changed");
+
+/// Profile changed; carries the contact details consumers keep a copy of.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserUpdated {
+    pub user_id: Uuid,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+impl DomainEvent for UserUpdated {
+    const TYPE: &'static str = "user.updated";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+/// A one-time code to deliver. The code is short-lived and single-use; only its hash is kept
+/// by identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationRequested {
+    pub user_id: Uuid,
+    /// `email` or `phone`.
+    pub channel: String,
+    pub destination: String,
+    pub code: String,
+    pub expires_in_minutes: i64,
+}
+
+impl DomainEvent for VerificationRequested {
+    const TYPE: &'static str = "user.verification_requested";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetRequested {
+    pub user_id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub expires_in_minutes: i64,
+}
+
+impl DomainEvent for PasswordResetRequested {
+    const TYPE: &'static str = "user.password_reset_requested";
+    fn aggregate_id(&self) -> String {
+        self.user_id.to_string()
+    }
+}
+
+user_event!(UserDeleted, "user.deleted");
+
+/// Without `code`: send a new code. With `code`: confirm it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeSent {
+    /// Where the code went, masked.
+    pub sent_to: String,
+    pub expires_in_seconds: i64,
+    pub resend_after_seconds: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    pub new_password: String,
+}

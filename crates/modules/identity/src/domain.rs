@@ -179,6 +179,58 @@ pub fn hash_refresh_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 
+pub const CODE_TTL_MINUTES: i64 = 10;
+pub const MAX_CODE_ATTEMPTS: i32 = 5;
+pub const RESEND_COOLDOWN_SECS: i64 = 60;
+pub const RESET_TTL_MINUTES: i64 = 60;
+pub const RESET_REQUESTS_PER_HOUR: i64 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    VerifyEmail,
+    VerifyPhone,
+    ResetPassword,
+}
+
+impl CodePurpose {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::VerifyEmail => "verify_email",
+            CodePurpose::VerifyPhone => "verify_phone",
+            CodePurpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// Six digits from a random number, uniformly: the caller draws until it gets one below
+/// 4_294_000_000 (a multiple of a million), so no code is likelier than another.
+pub fn six_digit_code(uniform: u32) -> Option<String> {
+    (uniform < 4_294_000_000).then(|| format!("{:06}", uniform % 1_000_000))
+}
+
+/// A code is hashed with its row id: equal codes of different rows hash differently.
+pub fn hash_code(id: uuid::Uuid, code: &str) -> String {
+    let mut input = id.as_bytes().to_vec();
+    input.extend_from_slice(code.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, &input).as_ref())
+}
+
+/// `sok***@example.com`, `+855****678`: enough for the user to recognise, little for others.
+pub fn mask_destination(destination: &str) -> String {
+    match destination.split_once('@') {
+        Some((local, domain)) => {
+            let shown: String = local.chars().take(3).collect();
+            format!("{shown}***@{domain}")
+        }
+        None => {
+            let chars: Vec<char> = destination.chars().collect();
+            let head: String = chars.iter().take(4).collect();
+            let tail: String = chars.iter().skip(chars.len().saturating_sub(3)).collect();
+            format!("{head}****{tail}")
+        }
+    }
+}
+
 pub const MAX_ADDRESSES_PER_USER: i64 = 20;
 
 /// An address that passed validation, with trimmed and normalized fields.
@@ -312,6 +364,21 @@ mod tests {
             longitude: Some(104.92),
             is_primary: false,
         }
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_hashed_per_row() {
+        assert_eq!(six_digit_code(42).unwrap(), "000042");
+        assert_eq!(six_digit_code(4_293_999_999).unwrap(), "999999");
+        assert!(six_digit_code(4_294_000_000).is_none());
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        assert_ne!(hash_code(a, "123456"), hash_code(b, "123456"));
+        assert_eq!(hash_code(a, "123456"), hash_code(a, "123456"));
+        assert_eq!(
+            mask_destination("sokdara@example.com"),
+            "sok***@example.com"
+        );
+        assert_eq!(mask_destination("+85512345678"), "+855****678");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::api::*;
-use crate::service::{ClientInfo, Identity};
+use crate::service::{ClientInfo, Identity, Verify};
 
 type State_ = State<Arc<Identity>>;
 
@@ -27,7 +27,11 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(login))
             .routes(routes!(refresh))
             .routes(routes!(logout))
-            .routes(routes!(change_password)),
+            .routes(routes!(change_password))
+            .routes(routes!(forgot_password))
+            .routes(routes!(reset_password))
+            .routes(routes!(verify_email))
+            .routes(routes!(verify_phone)),
         ClassPolicy::Fixed(RouteClass::Auth),
     );
     let rest = ctx.rate_limited(
@@ -324,4 +328,88 @@ async fn remove_address(
     actor.require(Permission::ManageOwnAccount)?;
     identity.remove_address(actor.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a password-reset email. Always 202: the answer does not tell whether the account
+/// exists. At most three emails per account per hour.
+#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth",
+    request_body = ForgotPasswordRequest,
+    responses((status = 202, description = "Accepted"), (status = 422, body = Problem)))]
+async fn forgot_password(
+    State(identity): State_,
+    ApiJson(request): ApiJson<ForgotPasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    identity.forgot_password(request).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with the emailed token (single use, one hour). Signs out everywhere.
+#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, description = "Invalid, used or expired token", body = Problem),
+        (status = 422, body = Problem)))]
+async fn reset_password(
+    State(identity): State_,
+    ApiJson(request): ApiJson<ResetPasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    identity.reset_password(request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn verify(
+    identity: &Identity,
+    actor: &Actor,
+    what: Verify,
+    request: VerifyRequest,
+) -> Result<axum::response::Response, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    Ok(match request.code {
+        None => (
+            StatusCode::ACCEPTED,
+            Json(identity.request_verification(actor, what).await?),
+        )
+            .into_response(),
+        Some(code) => {
+            Json(identity.confirm_verification(actor, what, &code).await?).into_response()
+        }
+    })
+}
+
+/// Email verification: `{}` sends a 6-digit code (10 minutes, 5 attempts, one per minute);
+/// `{"code": "123456"}` confirms it.
+#[utoipa::path(post, path = "/api/v1/users/verify-email", tag = "users",
+    request_body = VerifyRequest, security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Code sent", body = CodeSent),
+        (status = 200, description = "Verified", body = UserView),
+        (status = 409, description = "Already verified", body = Problem),
+        (status = 422, description = "Wrong or no code", body = Problem),
+        (status = 423, description = "Code locked after five wrong attempts", body = Problem),
+        (status = 429, description = "Resend cooldown", body = Problem)))]
+async fn verify_email(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    verify(&identity, &actor, Verify::Email, request).await
+}
+
+/// Phone verification by SMS code; same rules as email.
+#[utoipa::path(post, path = "/api/v1/users/verify-phone", tag = "users",
+    request_body = VerifyRequest, security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Code sent", body = CodeSent),
+        (status = 200, description = "Verified", body = UserView),
+        (status = 409, description = "No phone, or already verified", body = Problem),
+        (status = 422, description = "Wrong or no code", body = Problem),
+        (status = 423, description = "Code locked after five wrong attempts", body = Problem),
+        (status = 429, description = "Resend cooldown", body = Problem)))]
+async fn verify_phone(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    verify(&identity, &actor, Verify::Phone, request).await
 }

@@ -15,11 +15,12 @@ use platform::jobs::{JobHandler, JobRun, JobSpec};
 use platform::migrate::Migration;
 use platform::{Context, Module, ModuleParts};
 
-pub use service::{Identity, IdentityError};
+pub use service::{Identity, IdentityError, Verify};
 
-static MIGRATIONS: [Migration; 2] = [
+static MIGRATIONS: [Migration; 3] = [
     platform::migration!(1, "0001_identity.sql"),
     platform::migration!(2, "0002_addresses.sql"),
+    platform::migration!(3, "0003_verification.sql"),
 ];
 
 pub fn module() -> Module {

@@ -7,8 +7,7 @@ use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
-const USER_COLUMNS: &str =
-    "id, email, phone, password_hash, first_name, last_name, roles, status, created_at, updated_at";
+const USER_COLUMNS: &str = "id, email, phone, password_hash, first_name, last_name, roles, status, created_at, updated_at, email_verified_at, phone_verified_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -22,6 +21,8 @@ pub struct UserRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email_verified_at: Option<i64>,
+    pub phone_verified_at: Option<i64>,
 }
 
 pub struct NewUser<'a> {
@@ -89,6 +90,7 @@ pub async fn update_profile(
         "UPDATE identity_users SET
            first_name = COALESCE($2, first_name),
            last_name = COALESCE($3, last_name),
+           phone_verified_at = CASE WHEN $4 AND phone IS DISTINCT FROM $5 THEN NULL ELSE phone_verified_at END,
            phone = CASE WHEN $4 THEN $5 ELSE phone END,
            updated_at = $6
          WHERE id = $1 RETURNING {USER_COLUMNS}"
@@ -535,4 +537,130 @@ pub async fn lock_user(tx: &mut Tx, user_id: Uuid) -> Result<bool> {
     let found: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(sql)
         .bind(user_id).fetch_optional(conn).await)?;
     Ok(found.is_some())
+}
+
+pub async fn retire_codes(tx: &mut Tx, user_id: Uuid, purpose: &str, now: Timestamp) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_one_time_codes SET consumed_at = $3
+         WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL"
+    ).bind(user_id).bind(purpose).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// When the newest code of this purpose was issued, and how many were issued since `since`.
+pub async fn code_history(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: &str,
+    since: Timestamp,
+) -> Result<(Option<i64>, i64)> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "SELECT MAX(created_at), COUNT(CASE WHEN created_at > $3 THEN 1 END)
+         FROM identity_one_time_codes WHERE user_id = $1 AND purpose = $2"
+    ).bind(user_id).bind(purpose).bind(since.millis()).fetch_one(conn).await)
+}
+
+pub struct NewCode<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub purpose: &'a str,
+    pub destination: &'a str,
+    pub code_hash: &'a str,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+pub async fn insert_code(tx: &mut Tx, code: &NewCode<'_>) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_one_time_codes (id, user_id, purpose, destination, code_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(code.id)
+    .bind(code.user_id)
+    .bind(code.purpose)
+    .bind(code.destination)
+    .bind(code.code_hash)
+    .bind(code.now.millis())
+    .bind(code.expires_at.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CodeAttempt {
+    pub id: Uuid,
+    pub code_hash: String,
+    pub attempts: i32,
+    pub destination: String,
+}
+
+/// Spends one attempt on the live code of this purpose, in one statement, so parallel guesses
+/// cannot exceed the allowance. None: no live code with attempts left.
+pub async fn attempt_code(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: &str,
+    now: Timestamp,
+    max_attempts: i32,
+) -> Result<Option<CodeAttempt>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE identity_one_time_codes SET attempts = attempts + 1
+         WHERE id = (SELECT id FROM identity_one_time_codes
+                     WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
+                     ORDER BY created_at DESC LIMIT 1)
+           AND attempts < $4
+         RETURNING id, code_hash, attempts, destination"
+    ).bind(user_id).bind(purpose).bind(now.millis()).bind(max_attempts).fetch_optional(conn).await)
+}
+
+/// Whether a live code exists whose attempts are used up.
+pub async fn has_exhausted_code(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let found: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM identity_one_time_codes
+         WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3 LIMIT 1"
+    ).bind(user_id).bind(purpose).bind(now.millis()).fetch_optional(conn).await)?;
+    Ok(found.is_some())
+}
+
+pub async fn consume_code(tx: &mut Tx, id: Uuid, now: Timestamp) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_one_time_codes SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL"
+    ).bind(id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+/// Spends a live reset token; returns its user. Of two concurrent uses one wins.
+pub async fn consume_reset_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Uuid>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE identity_one_time_codes SET consumed_at = $2
+         WHERE code_hash = $1 AND purpose = 'reset_password' AND consumed_at IS NULL AND expires_at > $2
+         RETURNING user_id"
+    ).bind(token_hash).bind(now.millis()).fetch_optional(conn).await)
+}
+
+pub async fn mark_email_verified(tx: &mut Tx, user_id: Uuid, now: Timestamp) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1"
+    ).bind(user_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks the phone verified if it is still the number the code was sent to.
+pub async fn mark_phone_verified(
+    tx: &mut Tx,
+    user_id: Uuid,
+    phone: &str,
+    now: Timestamp,
+) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2"
+    ).bind(user_id).bind(phone).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
 }

@@ -20,6 +20,9 @@ use crate::store::{self, UserRow};
 
 mod account;
 mod addresses;
+mod verification;
+
+pub use verification::Verify;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -51,6 +54,20 @@ pub enum IdentityError {
     AddressNotFound,
     #[error("address limit reached")]
     AddressLimit,
+    #[error("already verified")]
+    AlreadyVerified,
+    #[error("no phone number on the account")]
+    NoPhone,
+    #[error("a code was sent recently")]
+    CodeCooldown { retry_after_secs: i64 },
+    #[error("wrong code")]
+    WrongCode { attempts_left: i32 },
+    #[error("code locked after too many attempts")]
+    CodeLocked,
+    #[error("no active code")]
+    NoActiveCode,
+    #[error("reset token invalid")]
+    InvalidResetToken,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -111,6 +128,37 @@ impl From<IdentityError> for ApiError {
             IdentityError::AddressNotFound => {
                 ApiError::not_found("address_not_found", "No such address")
             }
+            IdentityError::AlreadyVerified => {
+                ApiError::conflict("already_verified", "This is already verified")
+            }
+            IdentityError::NoPhone => ApiError::conflict(
+                "no_phone",
+                "Add a phone number to the profile before verifying it",
+            ),
+            IdentityError::CodeCooldown { retry_after_secs } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "verification_cooldown",
+                "A code was sent recently; wait before asking for another",
+            )
+            .with_retry_after(retry_after_secs.max(1) as u64),
+            IdentityError::WrongCode { attempts_left } => {
+                ApiError::validation_one("code", "is not the code we sent")
+                    .with_extension("attemptsLeft", attempts_left.into())
+            }
+            IdentityError::CodeLocked => ApiError::new(
+                StatusCode::LOCKED,
+                "code_locked",
+                "Too many wrong attempts; request a new code",
+            ),
+            IdentityError::NoActiveCode => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_active_code",
+                "There is no valid code; request a new one",
+            ),
+            IdentityError::InvalidResetToken => ApiError::bad_request(
+                "invalid_reset_token",
+                "The reset token is invalid, used or expired",
+            ),
             IdentityError::AddressLimit => ApiError::conflict(
                 "address_limit_reached",
                 format!(
@@ -151,7 +199,7 @@ pub struct Identity {
     pub ctx: Context,
     /// argon2 runs here, off the async runtime, with bounded threads and memory.
     hashers: PasswordHashers,
-    random: SystemRandom,
+    pub(crate) random: SystemRandom,
 }
 
 impl Identity {
@@ -178,7 +226,7 @@ impl Identity {
             .map_err(|err| IdentityError::Crypto(err.to_string()))
     }
 
-    fn new_refresh_token(&self) -> Result<String> {
+    pub(crate) fn new_refresh_token(&self) -> Result<String> {
         let mut bytes = [0u8; 32];
         self.random
             .fill(&mut bytes)
@@ -639,7 +687,16 @@ impl Identity {
             .await
             .map_err(unique_conflict)?
             .ok_or(IdentityError::UserNotFound)?;
-        bus::publish(&mut tx, SOURCE, &UserUpdated { user_id }).await?;
+        bus::publish(
+            &mut tx,
+            SOURCE,
+            &UserUpdated {
+                user_id,
+                email: updated.email.clone(),
+                phone: updated.phone.clone(),
+            },
+        )
+        .await?;
         self.ctx.commit(tx).await?;
         Ok(user_view(&updated))
     }
@@ -854,7 +911,7 @@ fn unique_conflict(err: sqlx::Error) -> IdentityError {
     }
 }
 
-pub fn user_view(row: &UserRow) -> UserView {
+pub(crate) fn user_view(row: &UserRow) -> UserView {
     UserView {
         id: row.id,
         email: row.email.clone(),
@@ -863,6 +920,14 @@ pub fn user_view(row: &UserRow) -> UserView {
         last_name: row.last_name.clone(),
         roles: domain::roles_from_text(&row.roles),
         status: row.status.clone(),
+        verification: if row.email_verified_at.is_some() {
+            "VERIFIED"
+        } else {
+            "PENDING"
+        }
+        .into(),
+        email_verified: row.email_verified_at.is_some(),
+        phone_verified: row.phone_verified_at.is_some(),
         created_at: Timestamp::from_millis(row.created_at),
         updated_at: Timestamp::from_millis(row.updated_at),
     }

@@ -1,0 +1,123 @@
+//! Identity's events, turned into messages and a copy of contact details.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use identity::api::{
+    PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
+    VerificationRequested,
+};
+use kernel::{DomainEvent, EventEnvelope, Timestamp};
+use platform::bus::{BoxError, EventHandler, Subscription};
+use platform::db::Tx;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::domain::Category;
+use crate::service::{Message, Notifications, Target};
+use crate::store;
+
+pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
+    vec![Subscription {
+        event_types: vec![
+            UserRegistered::TYPE,
+            UserUpdated::TYPE,
+            VerificationRequested::TYPE,
+            PasswordResetRequested::TYPE,
+            UserPasswordChanged::TYPE,
+            UserDeleted::TYPE,
+        ],
+        handler: Arc::new(IdentityEvents(notifications)),
+    }]
+}
+
+struct IdentityEvents(Arc<Notifications>);
+
+fn decode<E: DomainEvent>(event: &EventEnvelope) -> Result<E, BoxError> {
+    Ok(serde_json::from_value(event.payload.clone())?)
+}
+
+/// The user's in-app inbox, email and devices.
+async fn everywhere(tx: &mut Tx, user_id: Uuid) -> Result<Vec<Target>, BoxError> {
+    let mut targets = vec![Target::InApp(user_id)];
+    if let Some(email) = store::recipient(tx, user_id).await?.and_then(|r| r.email) {
+        targets.push(Target::Email(email));
+    }
+    for token in store::device_tokens(tx, user_id).await? {
+        targets.push(Target::Push(token));
+    }
+    Ok(targets)
+}
+
+#[async_trait]
+impl EventHandler for IdentityEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let now = Timestamp::now();
+        let message = match event.event_type.as_str() {
+            UserRegistered::TYPE => {
+                let e: UserRegistered = decode(event)?;
+                store::upsert_contact(tx, e.user_id, Some(&e.email), e.phone.as_deref(), now)
+                    .await?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.user_id),
+                    category: Category::Account,
+                    template: "welcome",
+                    context: json!({ "first_name": e.first_name }),
+                    targets: vec![Target::InApp(e.user_id), Target::Email(e.email)],
+                }
+            }
+            UserUpdated::TYPE => {
+                let e: UserUpdated = decode(event)?;
+                store::upsert_contact(tx, e.user_id, Some(&e.email), e.phone.as_deref(), now)
+                    .await?;
+                return Ok(());
+            }
+            VerificationRequested::TYPE => {
+                let e: VerificationRequested = decode(event)?;
+                let target = match e.channel.as_str() {
+                    "phone" => Target::Sms(e.destination),
+                    _ => Target::Email(e.destination),
+                };
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.user_id),
+                    category: Category::Security,
+                    template: "verification_code",
+                    context: json!({ "code": e.code, "minutes": e.expires_in_minutes }),
+                    targets: vec![target],
+                }
+            }
+            PasswordResetRequested::TYPE => {
+                let e: PasswordResetRequested = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.user_id),
+                    category: Category::Security,
+                    template: "password_reset",
+                    context: json!({ "token": e.token, "minutes": e.expires_in_minutes }),
+                    targets: vec![Target::Email(e.email)],
+                }
+            }
+            UserPasswordChanged::TYPE => {
+                let e: UserPasswordChanged = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.user_id),
+                    category: Category::Security,
+                    template: "password_changed",
+                    context: json!({}),
+                    targets: everywhere(tx, e.user_id).await?,
+                }
+            }
+            UserDeleted::TYPE => {
+                let e: UserDeleted = decode(event)?;
+                store::erase_user(tx, e.user_id).await?;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}

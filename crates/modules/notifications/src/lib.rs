@@ -1,0 +1,50 @@
+//! notifications: turns events into messages on the in-app, email, SMS and push channels.
+
+pub mod api;
+mod channels;
+pub mod domain;
+mod events;
+mod http;
+mod service;
+mod store;
+mod templates;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use platform::bus::BoxError;
+use platform::jobs::{JobHandler, JobRun, JobSpec};
+use platform::migrate::Migration;
+use platform::{Context, Module, ModuleParts};
+
+pub use service::Notifications;
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_notifications.sql")];
+
+pub fn module() -> Module {
+    Module::new("notifications", &MIGRATIONS, build)
+}
+
+fn build(ctx: &Context) -> ModuleParts {
+    let notifications = Arc::new(Notifications::new(ctx.clone()));
+    ModuleParts {
+        routes: http::router(notifications.clone()),
+        subscriptions: events::subscriptions(notifications.clone()),
+        jobs: vec![JobSpec {
+            name: service::DELIVER_JOB,
+            schedule: None,
+            max_attempts: ctx.config.notifications.max_attempts.max(1),
+            handler: Arc::new(Deliver(notifications)),
+        }],
+        on_start: None,
+    }
+}
+
+struct Deliver(Arc<Notifications>);
+
+#[async_trait]
+impl JobHandler for Deliver {
+    async fn run(&self, job: &JobRun) -> Result<(), BoxError> {
+        self.0.deliver(job).await
+    }
+}
