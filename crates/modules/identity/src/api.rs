@@ -74,7 +74,7 @@ pub struct UserView {
     pub first_name: String,
     pub last_name: String,
     pub roles: Vec<Role>,
-    /// `ACTIVE` or `SUSPENDED`.
+    /// `ACTIVE`, `SUSPENDED` or `DELETED`.
     pub status: String,
     /// `PENDING` until the email address is verified, then `VERIFIED`.
     pub verification: String,
@@ -368,4 +368,33 @@ pub struct ForgotPasswordRequest {
 pub struct ResetPasswordRequest {
     pub token: String,
     pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    pub password: String,
+}
+
+/// Everything identity holds about the user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountExport {
+    pub exported_at: Timestamp,
+    pub user: UserView,
+    pub addresses: Vec<AddressView>,
+    /// Every session still on record, ended ones included.
+    pub sessions: Vec<SessionRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_reason: Option<String>,
 }

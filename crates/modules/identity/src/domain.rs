@@ -14,6 +14,8 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 pub enum UserStatus {
     Active,
     Suspended,
+    /// Personal data erased; the row remains so references held elsewhere stay valid.
+    Deleted,
 }
 
 impl UserStatus {
@@ -21,6 +23,7 @@ impl UserStatus {
         match self {
             UserStatus::Active => "ACTIVE",
             UserStatus::Suspended => "SUSPENDED",
+            UserStatus::Deleted => "DELETED",
         }
     }
 
@@ -28,6 +31,7 @@ impl UserStatus {
         match text {
             "ACTIVE" => Some(UserStatus::Active),
             "SUSPENDED" => Some(UserStatus::Suspended),
+            "DELETED" => Some(UserStatus::Deleted),
             _ => None,
         }
     }

@@ -37,7 +37,8 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
     let rest = ctx.rate_limited(
         OpenApiRouter::new()
             .routes(routes!(jwks))
-            .routes(routes!(get_me, update_me))
+            .routes(routes!(get_me, update_me, delete_me))
+            .routes(routes!(export_me))
             .routes(routes!(list_sessions))
             .routes(routes!(revoke_session))
             .routes(routes!(list_addresses, add_address))
@@ -412,4 +413,38 @@ async fn verify_phone(
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<axum::response::Response, ApiError> {
     verify(&identity, &actor, Verify::Phone, request).await
+}
+
+/// Delete the account: needs the password. Personal data is erased, every session ends, and
+/// other modules are told (`user.deleted`).
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users",
+    request_body = DeleteAccountRequest, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 422, description = "Wrong password", body = Problem),
+        (status = 423, description = "Locked after repeated wrong passwords", body = Problem)))]
+async fn delete_me(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<DeleteAccountRequest>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    identity.delete_account(&actor, request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything identity holds about the signed-in user, as a JSON download.
+#[utoipa::path(get, path = "/api/v1/users/me/export", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = AccountExport), (status = 401, body = Problem)))]
+async fn export_me(State(identity): State_, actor: Actor) -> Result<impl IntoResponse, ApiError> {
+    actor.require(Permission::ManageOwnAccount)?;
+    let export = identity.export(&actor).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"pasar-account.json\"",
+        )],
+        Json(export),
+    ))
 }

@@ -17,10 +17,11 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Identity, IdentityError, Verify};
 
-static MIGRATIONS: [Migration; 3] = [
+static MIGRATIONS: [Migration; 4] = [
     platform::migration!(1, "0001_identity.sql"),
     platform::migration!(2, "0002_addresses.sql"),
     platform::migration!(3, "0003_verification.sql"),
+    platform::migration!(4, "0004_deletion.sql"),
 ];
 
 pub fn module() -> Module {

@@ -664,3 +664,49 @@ pub async fn mark_phone_verified(
         "UPDATE identity_users SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2"
     ).bind(user_id).bind(phone).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
 }
+
+/// Replaces every piece of personal data on the user row; the row stays so that references
+/// held by other modules (orders) remain valid and anonymous.
+pub async fn anonymize_user(tx: &mut Tx, user_id: Uuid, now: Timestamp) -> Result<u64> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE identity_users SET email = $2, phone = NULL, first_name = 'Deleted', last_name = 'User',
+           password_hash = '!', status = 'DELETED', email_verified_at = NULL, phone_verified_at = NULL,
+           deleted_at = $3, updated_at = $3
+         WHERE id = $1 AND status <> 'DELETED'"
+    )
+    .bind(user_id)
+    .bind(format!("deleted+{}@deleted.invalid", user_id.simple()))
+    .bind(now.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))
+}
+
+/// Removes the user's addresses, codes, refresh tokens and sessions' device details.
+pub async fn erase_user_data(tx: &mut Tx, user_id: Uuid) -> Result<()> {
+    for sql in [
+        "DELETE FROM identity_addresses WHERE user_id = $1",
+        "DELETE FROM identity_one_time_codes WHERE user_id = $1",
+        "DELETE FROM identity_refresh_tokens WHERE user_id = $1",
+        "UPDATE identity_sessions SET user_agent = NULL, ip = NULL WHERE user_id = $1",
+    ] {
+        on_tx!(tx, conn => sqlx::query(sql).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionHistoryRow {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+}
+
+pub async fn session_history(db: &Db, user_id: Uuid) -> Result<Vec<SessionHistoryRow>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, user_agent, ip, created_at, last_used_at, revoked_at, revoked_reason
+         FROM identity_sessions WHERE user_id = $1 ORDER BY id DESC"
+    ).bind(user_id).fetch_all(pool).await)
+}

@@ -38,16 +38,8 @@ impl Identity {
             }
         }
         store::revoke_session(&mut tx, session_id, now, "revoked_by_user").await?;
-        bus::publish(
-            &mut tx,
-            crate::api::SOURCE,
-            &SessionRevoked {
-                user_id: actor.user_id,
-                session_id,
-                reason: "revoked_by_user".into(),
-            },
-        )
-        .await?;
+        self.announce_revocations(&mut tx, actor.user_id, &[session_id], "revoked_by_user")
+            .await?;
         self.ctx.commit(tx).await?;
         self.deny_sessions(&[session_id]).await;
         Ok(())
@@ -97,18 +89,8 @@ impl Identity {
             "password_changed",
         )
         .await?;
-        for session_id in &revoked {
-            bus::publish(
-                &mut tx,
-                crate::api::SOURCE,
-                &SessionRevoked {
-                    user_id: user.id,
-                    session_id: *session_id,
-                    reason: "password_changed".into(),
-                },
-            )
+        self.announce_revocations(&mut tx, user.id, &revoked, "password_changed")
             .await?;
-        }
         bus::publish(
             &mut tx,
             crate::api::SOURCE,

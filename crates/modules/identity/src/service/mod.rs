@@ -20,6 +20,7 @@ use crate::store::{self, UserRow};
 
 mod account;
 mod addresses;
+mod deletion;
 mod verification;
 
 pub use verification::Verify;
@@ -711,7 +712,7 @@ impl Identity {
             if UserStatus::parse(status).is_none() {
                 return Err(IdentityError::Invalid(vec![FieldError {
                     field: "status".into(),
-                    message: "must be ACTIVE or SUSPENDED".into(),
+                    message: "must be ACTIVE, SUSPENDED or DELETED".into(),
                 }]));
             }
         }
@@ -743,18 +744,8 @@ impl Identity {
         )
         .await?;
         let sessions = store::revoke_user_sessions(&mut tx, user_id, now, "suspended").await?;
-        for session_id in &sessions {
-            bus::publish(
-                &mut tx,
-                SOURCE,
-                &SessionRevoked {
-                    user_id,
-                    session_id: *session_id,
-                    reason: "suspended".into(),
-                },
-            )
+        self.announce_revocations(&mut tx, user_id, &sessions, "suspended")
             .await?;
-        }
         bus::publish(
             &mut tx,
             SOURCE,
@@ -807,6 +798,7 @@ impl Identity {
                 expected: match from {
                     UserStatus::Active => "active",
                     UserStatus::Suspended => "suspended",
+                    UserStatus::Deleted => "deleted",
                 },
             }),
         }
