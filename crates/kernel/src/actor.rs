@@ -62,6 +62,8 @@ impl Permission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorKind {
     User,
+    /// A service client (OAuth2 client credentials): no user, no roles, only its scopes.
+    Service,
 }
 
 /// The authenticated caller of a request, put into the request by the edge's token verification.
@@ -75,9 +77,17 @@ pub struct Actor {
     /// Token id and expiry (epoch seconds), so logout can deny this very token.
     pub token_id: String,
     pub token_expires_at: i64,
+    /// The OAuth2 client the token was issued to, if any.
+    pub client_id: Option<String>,
+    /// OAuth2 scopes granted to the token (empty for first-party tokens).
+    pub scopes: Vec<String>,
 }
 
 impl Actor {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -134,6 +144,8 @@ mod tests {
             session_id: None,
             token_id: "t".into(),
             token_expires_at: 0,
+            client_id: None,
+            scopes: Vec::new(),
         }
     }
 

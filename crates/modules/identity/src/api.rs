@@ -398,3 +398,97 @@ pub struct SessionRecord {
     pub revoked_at: Option<Timestamp>,
     pub revoked_reason: Option<String>,
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterClientRequest {
+    pub name: String,
+    /// Exact redirect URIs (https, or http on loopback). Needed for `authorization_code`.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Any of `authorization_code`, `client_credentials`, `refresh_token`.
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    /// Confidential clients get a secret; public ones (mobile, SPA) use PKCE alone.
+    #[serde(default = "yes")]
+    pub confidential: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub confidential: bool,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The secret is shown here once and never again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredClient {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub client_secret: Option<String>,
+}
+
+/// RFC 6749 token response (snake_case by the standard).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OAuthTokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// RFC 6749 error response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OAuthErrorBody {
+    pub error: String,
+    pub error_description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthorizeForm {
+    #[serde(flatten)]
+    pub params: AuthorizeParams,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TokenForm {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}

@@ -4,6 +4,7 @@ pub mod api;
 pub mod domain;
 mod hasher;
 mod http;
+pub mod oauth;
 mod service;
 mod store;
 
@@ -17,11 +18,12 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Identity, IdentityError, Verify};
 
-static MIGRATIONS: [Migration; 4] = [
+static MIGRATIONS: [Migration; 5] = [
     platform::migration!(1, "0001_identity.sql"),
     platform::migration!(2, "0002_addresses.sql"),
     platform::migration!(3, "0003_verification.sql"),
     platform::migration!(4, "0004_deletion.sql"),
+    platform::migration!(5, "0005_oauth.sql"),
 ];
 
 pub fn module() -> Module {

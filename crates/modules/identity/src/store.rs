@@ -206,12 +206,14 @@ pub struct NewSession<'a> {
     pub ip: Option<&'a str>,
     pub now: Timestamp,
     pub expires_at: Timestamp,
+    /// The OAuth2 client and scope, for sessions opened through `/oauth2`.
+    pub client: Option<(&'a str, &'a str)>,
 }
 
 pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO identity_sessions (id, user_id, user_agent, ip, created_at, last_used_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6)"
+        "INSERT INTO identity_sessions (id, user_id, user_agent, ip, created_at, last_used_at, expires_at, client_id, scope)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -219,6 +221,8 @@ pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Result<()>
     .bind(session.ip)
     .bind(session.now.millis())
     .bind(session.expires_at.millis())
+    .bind(session.client.map(|c| c.0))
+    .bind(session.client.map(|c| c.1))
     .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -276,6 +280,14 @@ pub async fn session_state(tx: &mut Tx, id: Uuid) -> Result<Option<(Uuid, Option
     on_tx!(tx, conn => sqlx::query_as(
         "SELECT user_id, revoked_at FROM identity_sessions WHERE id = $1"
     ).bind(id).fetch_optional(conn).await)
+}
+
+/// `(client_id, scope)` of a session opened through OAuth2.
+pub async fn session_client(tx: &mut Tx, id: Uuid) -> Result<(Option<String>, Option<String>)> {
+    let row: Option<(Option<String>, Option<String>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT client_id, scope FROM identity_sessions WHERE id = $1"
+    ).bind(id).fetch_optional(conn).await)?;
+    Ok(row.unwrap_or((None, None)))
 }
 
 pub async fn touch_session(
@@ -709,4 +721,106 @@ pub async fn session_history(db: &Db, user_id: Uuid) -> Result<Vec<SessionHistor
         "SELECT id, user_agent, ip, created_at, last_used_at, revoked_at, revoked_reason
          FROM identity_sessions WHERE user_id = $1 ORDER BY id DESC"
     ).bind(user_id).fetch_all(pool).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub grant_types: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const CLIENT_COLUMNS: &str =
+    "client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at, revoked_at";
+
+pub async fn insert_client(db: &Db, client: &ClientRow) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO identity_oauth_clients (client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(&client.client_id)
+    .bind(&client.name)
+    .bind(&client.secret_hash)
+    .bind(&client.redirect_uris)
+    .bind(&client.grant_types)
+    .bind(&client.scopes)
+    .bind(client.created_at)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A client that has not been revoked.
+pub async fn live_client(db: &Db, client_id: &str) -> Result<Option<ClientRow>> {
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} FROM identity_oauth_clients WHERE client_id = $1 AND revoked_at IS NULL"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(client_id).fetch_optional(pool).await)
+}
+
+pub async fn clients(db: &Db) -> Result<Vec<ClientRow>> {
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} FROM identity_oauth_clients ORDER BY created_at DESC LIMIT 500"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)
+}
+
+pub async fn revoke_client(db: &Db, client_id: &str, now: Timestamp) -> Result<u64> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE identity_oauth_clients SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL"
+    ).bind(client_id).bind(now.millis()).execute(pool).await.map(|r| r.rows_affected()))
+}
+
+pub struct NewAuthCode<'a> {
+    pub code_hash: &'a str,
+    pub client_id: &'a str,
+    pub user_id: Uuid,
+    pub redirect_uri: &'a str,
+    pub scope: &'a str,
+    pub code_challenge: &'a str,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+pub async fn insert_auth_code(db: &Db, code: &NewAuthCode<'_>) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO identity_oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(code.code_hash)
+    .bind(code.client_id)
+    .bind(code.user_id)
+    .bind(code.redirect_uri)
+    .bind(code.scope)
+    .bind(code.code_challenge)
+    .bind(code.now.millis())
+    .bind(code.expires_at.millis())
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuthCodeRow {
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: String,
+}
+
+/// Spends a live code in one statement: a code is used at most once.
+pub async fn spend_auth_code(
+    tx: &mut Tx,
+    code_hash: &str,
+    now: Timestamp,
+) -> Result<Option<AuthCodeRow>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE identity_oauth_codes SET used_at = $2
+         WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+         RETURNING client_id, user_id, redirect_uri, scope, code_challenge"
+    ).bind(code_hash).bind(now.millis()).fetch_optional(conn).await)
 }

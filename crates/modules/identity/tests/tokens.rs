@@ -29,7 +29,9 @@ fn claims(app: &TestApp, user: &Session) -> AccessClaims {
         exp: now + 600,
         jti: uuid::Uuid::new_v4().simple().to_string(),
         roles: vec!["customer".into()],
-        sid,
+        sid: Some(sid),
+        client_id: None,
+        scope: None,
     }
 }
 

@@ -28,8 +28,15 @@ pub struct AccessClaims {
     pub exp: i64,
     pub jti: String,
     pub roles: Vec<String>,
-    /// Session (refresh-token family) the token belongs to.
-    pub sid: String,
+    /// Session (refresh-token family) the token belongs to; absent for service clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// OAuth2 client the token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Space-separated OAuth2 scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// The user an access log line is about; set on responses by [`authenticate`].
@@ -120,19 +127,63 @@ impl Authenticator {
         roles: &[Role],
         session_id: Uuid,
     ) -> Result<(String, i64), KeyringError> {
+        self.issue_delegated(user_id, roles, session_id, None, None)
+    }
+
+    /// A user token issued to an OAuth2 client, limited to `scope`.
+    pub fn issue_delegated(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+        session_id: Uuid,
+        client_id: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<(String, i64), KeyringError> {
+        self.sign(AccessClaims {
+            sub: user_id.to_string(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sid: Some(session_id.to_string()),
+            client_id: client_id.map(str::to_owned),
+            scope: scope.map(str::to_owned),
+            ..self.base_claims()
+        })
+    }
+
+    /// A token for a service client itself (client credentials): no user, no roles.
+    pub fn issue_service(
+        &self,
+        client_id: &str,
+        scope: &str,
+    ) -> Result<(String, i64), KeyringError> {
+        self.sign(AccessClaims {
+            sub: format!("client:{client_id}"),
+            client_id: Some(client_id.to_owned()),
+            scope: Some(scope.to_owned()),
+            ..self.base_claims()
+        })
+    }
+
+    fn base_claims(&self) -> AccessClaims {
         let now = Timestamp::now().seconds();
-        let ttl = self.config.access_token_ttl_secs;
-        let claims = AccessClaims {
+        AccessClaims {
             iss: self.config.issuer.clone(),
             aud: self.config.audience.clone(),
-            sub: user_id.to_string(),
+            sub: String::new(),
             iat: now,
-            exp: now + ttl,
+            exp: now + self.config.access_token_ttl_secs,
             jti: kernel::new_id().simple().to_string(),
-            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            sid: session_id.to_string(),
-        };
-        Ok((self.keyring.sign(&claims)?, ttl))
+            roles: Vec::new(),
+            sid: None,
+            client_id: None,
+            scope: None,
+        }
+    }
+
+    fn sign(&self, claims: AccessClaims) -> Result<(String, i64), KeyringError> {
+        Ok((
+            self.keyring.sign(&claims)?,
+            self.config.access_token_ttl_secs,
+        ))
     }
 
     /// How long a denylist entry must live to outlast every token it denies.
@@ -180,20 +231,44 @@ impl Authenticator {
     }
 
     async fn actor(&self, claims: &AccessClaims) -> Result<Actor, TokenError> {
-        let user_id = Uuid::parse_str(&claims.sub)
-            .map_err(|_| TokenError::Invalid("subject is not a user id".into()))?;
-        let session_id = Uuid::parse_str(&claims.sid)
-            .map_err(|_| TokenError::Invalid("session id is malformed".into()))?;
+        let scopes: Vec<String> = claims
+            .scope
+            .as_deref()
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
         if self
             .cache
             .get(&denied_token_key(&claims.jti))
             .await
             .is_some()
-            || self
-                .cache
-                .get(&denied_session_key(session_id))
-                .await
-                .is_some()
+        {
+            return Err(TokenError::Invalid("token was revoked".into()));
+        }
+        let Some(sid) = &claims.sid else {
+            // A service client's own token.
+            let client_id = claims.client_id.clone().ok_or_else(|| {
+                TokenError::Invalid("token has neither session nor client".into())
+            })?;
+            return Ok(Actor {
+                kind: ActorKind::Service,
+                user_id: Uuid::nil(),
+                roles: Vec::new(),
+                session_id: None,
+                token_id: claims.jti.clone(),
+                token_expires_at: claims.exp,
+                client_id: Some(client_id),
+                scopes,
+            });
+        };
+        let user_id = Uuid::parse_str(&claims.sub)
+            .map_err(|_| TokenError::Invalid("subject is not a user id".into()))?;
+        let session_id = Uuid::parse_str(sid)
+            .map_err(|_| TokenError::Invalid("session id is malformed".into()))?;
+        if self
+            .cache
+            .get(&denied_session_key(session_id))
+            .await
+            .is_some()
         {
             return Err(TokenError::Invalid("token was revoked".into()));
         }
@@ -205,6 +280,8 @@ impl Authenticator {
             session_id: Some(session_id),
             token_id: claims.jti.clone(),
             token_expires_at: claims.exp,
+            client_id: claims.client_id.clone(),
+            scopes,
         })
     }
 
@@ -227,20 +304,19 @@ impl Authenticator {
     }
 }
 
+/// The bearer token of the request: None without one (or with another scheme, such as the
+/// Basic credentials of OAuth2 clients at the token endpoint), an error when malformed.
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
     let value = headers.get(header::AUTHORIZATION)?;
-    let text = match value.to_str() {
-        Ok(text) => text,
-        Err(_) => return Some(Err(())),
+    let Ok(text) = value.to_str() else {
+        return Some(Err(()));
     };
-    match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Some(Ok(token.trim()))
-        }
-        _ => Some(Err(())),
+    let (scheme, token) = text.split_once(' ').unwrap_or((text, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
     }
+    let token = token.trim();
+    Some(if token.is_empty() { Err(()) } else { Ok(token) })
 }
 
 /// Edge middleware: a valid bearer token becomes an `Actor` in the request; an invalid one is

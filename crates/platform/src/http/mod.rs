@@ -14,7 +14,6 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use kernel::error::PROBLEM_JSON;
 use kernel::ApiError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -227,11 +226,14 @@ async fn problem_bodies(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
+    // Only bare framework answers (no body type, or plain text) are dressed up; a handler's
+    // own error format (problem+json, RFC 6749 JSON for OAuth2, HTML pages) is left alone.
+    let bare = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem {
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !bare {
         return response;
     }
     let code = match status {

@@ -21,6 +21,9 @@ use crate::store::{self, UserRow};
 mod account;
 mod addresses;
 mod deletion;
+mod oauth;
+
+pub use oauth::{AuthorizeFailure, OAuthError, ValidAuthorize};
 mod verification;
 
 pub use verification::Verify;
@@ -69,6 +72,8 @@ pub enum IdentityError {
     NoActiveCode,
     #[error("reset token invalid")]
     InvalidResetToken,
+    #[error("client not found")]
+    ClientNotFound,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -160,6 +165,9 @@ impl From<IdentityError> for ApiError {
                 "invalid_reset_token",
                 "The reset token is invalid, used or expired",
             ),
+            IdentityError::ClientNotFound => {
+                ApiError::not_found("client_not_found", "No such active OAuth2 client")
+            }
             IdentityError::AddressLimit => ApiError::conflict(
                 "address_limit_reached",
                 format!(
@@ -194,6 +202,8 @@ struct NewAccount<'a> {
 pub struct ClientInfo {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// `(client_id, scope)` when the session is opened for an OAuth2 client.
+    pub oauth: Option<(String, String)>,
 }
 
 pub struct Identity {
@@ -240,7 +250,7 @@ impl Identity {
     }
 
     /// Opens a session (a new refresh-token family) and issues its first token pair.
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         tx: &mut Tx,
         user: &UserRow,
@@ -258,6 +268,7 @@ impl Identity {
                 ip: client.ip.as_deref(),
                 now,
                 expires_at,
+                client: client.oauth.as_ref().map(|(c, s)| (c.as_str(), s.as_str())),
             },
         )
         .await?;
@@ -280,18 +291,35 @@ impl Identity {
             },
         )
         .await?;
-        self.token_pair(user, session_id, refresh_token)
+        let oauth = client.oauth.as_ref().map(|(c, s)| (c.as_str(), s.as_str()));
+        self.token_pair(user, session_id, refresh_token, oauth)
     }
 
+    /// Tokens for a session. Through an OAuth2 client, the token carries the client and scope
+    /// and only the customer role unless the `admin` scope was granted.
     fn token_pair(
         &self,
         user: &UserRow,
         session_id: Uuid,
         refresh_token: String,
+        oauth: Option<(&str, &str)>,
     ) -> Result<TokenResponse> {
-        let roles = domain::roles_from_text(&user.roles);
-        let (access_token, expires_in) =
-            self.ctx.authenticator.issue(user.id, &roles, session_id)?;
+        let mut roles = domain::roles_from_text(&user.roles);
+        let (access_token, expires_in) = match oauth {
+            None => self.ctx.authenticator.issue(user.id, &roles, session_id)?,
+            Some((client_id, scope)) => {
+                if !crate::oauth::split(scope).contains(&"admin") {
+                    roles.retain(|r| *r == Role::Customer);
+                }
+                self.ctx.authenticator.issue_delegated(
+                    user.id,
+                    &roles,
+                    session_id,
+                    Some(client_id),
+                    Some(scope),
+                )?
+            }
+        };
         Ok(TokenResponse {
             access_token,
             refresh_token,
@@ -411,7 +439,23 @@ impl Identity {
                 }]))
             }
         };
-        let user = match &identifier {
+        let user = self.authenticate(&identifier, &request.password).await?;
+        let mut tx = self.ctx.db.begin().await?;
+        let tokens = self
+            .open_session(&mut tx, &user, client, Timestamp::now())
+            .await?;
+        self.ctx.commit(tx).await?;
+        Ok(tokens)
+    }
+
+    /// Checks a password against an account, with the lockout: unknown accounts and wrong
+    /// passwords look the same, and failures count atomically.
+    pub(crate) async fn authenticate(
+        &self,
+        identifier: &LoginIdentifier,
+        password: &str,
+    ) -> Result<UserRow> {
+        let user = match identifier {
             LoginIdentifier::Email(email) => store::user_by_email(&self.ctx.db, email).await?,
             LoginIdentifier::Phone(phone) => store::user_by_phone(&self.ctx.db, phone).await?,
         };
@@ -419,40 +463,15 @@ impl Identity {
             Some(user) => domain::user_subject(user.id),
             None => identifier.anonymous_subject(),
         };
-        let now = Timestamp::now();
-        if let Some(until_ms) = store::locked_until(&self.ctx.db, &subject).await? {
-            if until_ms > now.millis() {
-                return Err(IdentityError::Locked { until_ms });
-            }
-        }
+        self.check_not_locked(&subject).await?;
         let verified = self
-            .verify_password(
-                &request.password,
-                user.as_ref().map(|u| u.password_hash.as_str()),
-            )
+            .verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await?;
         let user = match (verified, user) {
             (true, Some(user)) => user,
             (_, user) => {
-                let auth = &self.ctx.config.auth;
-                let locked = store::record_failure(
-                    &self.ctx.db,
-                    &subject,
-                    &store::FailurePolicy {
-                        now: Timestamp::now(),
-                        window_secs: auth.lockout_window_secs,
-                        threshold: auth.lockout_threshold,
-                        lock_secs: auth.lockout_duration_secs,
-                    },
-                )
-                .await?;
-                if let (Some(until_ms), Some(user)) = (locked, &user) {
-                    self.announce_lockout(user.id).await;
-                    return Err(IdentityError::Locked { until_ms });
-                }
-                if let Some(until_ms) = locked {
-                    return Err(IdentityError::Locked { until_ms });
-                }
+                self.count_failure(&subject, user.as_ref().map(|u| u.id))
+                    .await?;
                 return Err(IdentityError::InvalidCredentials);
             }
         };
@@ -460,10 +479,7 @@ impl Identity {
         if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
             return Err(IdentityError::Suspended);
         }
-        let mut tx = self.ctx.db.begin().await?;
-        let tokens = self.open_session(&mut tx, &user, client, now).await?;
-        self.ctx.commit(tx).await?;
-        Ok(tokens)
+        Ok(user)
     }
 
     async fn check_not_locked(&self, subject: &str) -> Result<()> {
@@ -514,7 +530,17 @@ impl Identity {
     }
 
     pub async fn refresh(&self, request: RefreshRequest) -> Result<TokenResponse> {
-        let hash = domain::hash_refresh_token(&request.refresh_token);
+        self.refresh_for(&request.refresh_token, None).await
+    }
+
+    /// Rotates a refresh token. A session opened through an OAuth2 client refreshes only
+    /// through that (authenticated) client, and a first-party session only first-party.
+    pub(crate) async fn refresh_for(
+        &self,
+        refresh_token: &str,
+        oauth_client: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let hash = domain::hash_refresh_token(refresh_token);
         let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
         let Some((session_id, user_id)) = store::spend_refresh_token(&mut tx, &hash, now).await?
@@ -523,6 +549,11 @@ impl Identity {
         };
         let session = store::session_state(&mut tx, session_id).await?;
         if !matches!(session, Some((_, None))) {
+            tx.rollback().await?;
+            return Err(IdentityError::InvalidRefreshToken);
+        }
+        let (session_client, session_scope) = store::session_client(&mut tx, session_id).await?;
+        if session_client.as_deref() != oauth_client {
             tx.rollback().await?;
             return Err(IdentityError::InvalidRefreshToken);
         }
@@ -545,7 +576,8 @@ impl Identity {
         )
         .await?;
         store::touch_session(&mut tx, session_id, now, expires_at).await?;
-        let tokens = self.token_pair(&user, session_id, refresh_token)?;
+        let oauth = session_client.as_deref().zip(session_scope.as_deref());
+        let tokens = self.token_pair(&user, session_id, refresh_token, oauth)?;
         self.ctx.commit(tx).await?;
         Ok(tokens)
     }

@@ -1,5 +1,7 @@
 //! Identity's HTTP face: parse, authorize, call the service, map.
 
+mod oauth;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -31,7 +33,8 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(forgot_password))
             .routes(routes!(reset_password))
             .routes(routes!(verify_email))
-            .routes(routes!(verify_phone)),
+            .routes(routes!(verify_phone))
+            .merge(oauth::auth_routes()),
         ClassPolicy::Fixed(RouteClass::Auth),
     );
     let rest = ctx.rate_limited(
@@ -45,13 +48,14 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(update_address, remove_address))
             .routes(routes!(list_users))
             .routes(routes!(suspend_user))
-            .routes(routes!(reactivate_user)),
+            .routes(routes!(reactivate_user))
+            .merge(oauth::read_routes()),
         ClassPolicy::ByMethod,
     );
     auth.merge(rest).with_state(identity)
 }
 
-fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {
+pub(crate) fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {
     ClientInfo {
         user_agent: headers
             .get(header::USER_AGENT)
@@ -60,6 +64,7 @@ fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientIn
         ip: ip
             .and_then(|Extension(ClientIp(ip))| ip)
             .map(|ip| ip.to_string()),
+        oauth: None,
     }
 }
 
