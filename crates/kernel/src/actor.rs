@@ -44,6 +44,16 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The scope that grants this permission to API keys.
+    pub const fn scope(self) -> &'static str {
+        match self {
+            Permission::ManageOwnAccount => "account",
+            Permission::AdminUsers => "admin:users",
+            Permission::AdminEvents => "admin:events",
+            Permission::AdminNotifications => "admin:notifications",
+        }
+    }
+
     fn granted_to(self, role: Role) -> bool {
         match (self, role) {
             (Permission::ManageOwnAccount, Role::Customer | Role::Admin) => true,
@@ -64,6 +74,8 @@ pub enum ActorKind {
     User,
     /// A service client (OAuth2 client credentials): no user, no roles, only its scopes.
     Service,
+    /// An API key acting for its owner (`user_id`), limited to its scopes.
+    ApiKey,
 }
 
 /// The authenticated caller of a request, put into the request by the edge's token verification.
@@ -93,7 +105,15 @@ impl Actor {
     }
 
     pub fn can(&self, permission: Permission) -> bool {
-        self.roles.iter().any(|role| permission.granted_to(*role))
+        match self.kind {
+            ActorKind::User => self.roles.iter().any(|role| permission.granted_to(*role)),
+            // A key never exceeds its scopes; admin scopes only work on an admin's key.
+            ActorKind::ApiKey => {
+                self.has_scope(permission.scope())
+                    && (permission == Permission::ManageOwnAccount || self.has_role(Role::Admin))
+            }
+            ActorKind::Service => false,
+        }
     }
 
     /// One-line authorization check for handlers: `actor.require(Permission::AdminUsers)?`.
@@ -155,6 +175,24 @@ mod tests {
         assert!(customer.require(Permission::ManageOwnAccount).is_ok());
         let err = customer.require(Permission::AdminUsers).unwrap_err();
         assert_eq!(err.status.as_u16(), 403);
+    }
+
+    #[test]
+    fn api_keys_are_limited_to_their_scopes() {
+        let mut key = actor(vec![]);
+        key.kind = ActorKind::ApiKey;
+        assert!(!key.can(Permission::ManageOwnAccount));
+        key.scopes = vec!["account".into(), "admin:users".into()];
+        assert!(key.can(Permission::ManageOwnAccount));
+        assert!(
+            !key.can(Permission::AdminUsers),
+            "admin scope on a customer's key"
+        );
+        key.roles = vec![Role::Admin];
+        assert!(key.can(Permission::AdminUsers));
+        let mut service = actor(vec![Role::Admin]);
+        service.kind = ActorKind::Service;
+        assert!(!service.can(Permission::AdminUsers));
     }
 
     #[test]

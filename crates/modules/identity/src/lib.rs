@@ -18,12 +18,13 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Identity, IdentityError, Verify};
 
-static MIGRATIONS: [Migration; 5] = [
+static MIGRATIONS: [Migration; 6] = [
     platform::migration!(1, "0001_identity.sql"),
     platform::migration!(2, "0002_addresses.sql"),
     platform::migration!(3, "0003_verification.sql"),
     platform::migration!(4, "0004_deletion.sql"),
     platform::migration!(5, "0005_oauth.sql"),
+    platform::migration!(6, "0006_api_keys.sql"),
 ];
 
 pub fn module() -> Module {
@@ -32,6 +33,8 @@ pub fn module() -> Module {
 
 fn build(ctx: &Context) -> ModuleParts {
     let identity = Identity::new(ctx.clone());
+    ctx.authenticator
+        .set_api_key_verifier(Arc::new(service::ApiKeyCheck(identity.clone())));
     let warm = identity.clone();
     ModuleParts {
         routes: http::router(identity.clone()),

@@ -824,3 +824,87 @@ pub async fn spend_auth_code(
          RETURNING client_id, user_id, redirect_uri, scope, code_challenge"
     ).bind(code_hash).bind(now.millis()).fetch_optional(conn).await)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const API_KEY_COLUMNS: &str =
+    "id, owner_id, name, prefix, scopes, created_at, last_used_at, revoked_at";
+
+pub struct NewApiKey<'a> {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub key_hash: &'a str,
+    pub scopes: &'a str,
+    pub created_by: Uuid,
+    pub now: Timestamp,
+}
+
+pub async fn insert_api_key(db: &Db, key: &NewApiKey<'_>) -> Result<ApiKeyRow> {
+    let sql = format!(
+        "INSERT INTO identity_api_keys (id, owner_id, name, prefix, key_hash, scopes, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {API_KEY_COLUMNS}"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(key.id)
+        .bind(key.owner_id)
+        .bind(key.name)
+        .bind(key.prefix)
+        .bind(key.key_hash)
+        .bind(key.scopes)
+        .bind(key.created_by)
+        .bind(key.now.millis())
+        .fetch_one(pool).await)
+}
+
+pub async fn api_keys(db: &Db, owner_id: Option<Uuid>) -> Result<Vec<ApiKeyRow>> {
+    let sql = format!(
+        "SELECT {API_KEY_COLUMNS} FROM identity_api_keys WHERE ($1 IS NULL OR owner_id = $1)
+         ORDER BY id DESC LIMIT 500"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(owner_id).fetch_all(pool).await)
+}
+
+/// A live key and its owner's roles and status.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LiveApiKey {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub scopes: String,
+    pub roles: String,
+    pub status: String,
+}
+
+pub async fn live_api_key(db: &Db, key_hash: &str) -> Result<Option<LiveApiKey>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT k.id, k.owner_id, k.scopes, u.roles, u.status
+         FROM identity_api_keys k JOIN identity_users u ON u.id = k.owner_id
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+    ).bind(key_hash).fetch_optional(pool).await)
+}
+
+/// Records use at most once a minute per key, so busy integrations do not write per request.
+pub async fn touch_api_key(db: &Db, id: Uuid, now: Timestamp) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE identity_api_keys SET last_used_at = $2
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)"
+    ).bind(id).bind(now.millis()).bind(now.plus_seconds(-60).millis()).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn revoke_api_key(db: &Db, id: Uuid, now: Timestamp) -> Result<Option<String>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "UPDATE identity_api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash"
+    ).bind(id).bind(now.millis()).fetch_optional(pool).await)
+}

@@ -86,7 +86,15 @@ impl VerifiedTokens {
     }
 }
 
+/// Recognises API keys (`X-Api-Key`). Implemented by the module that stores keys and installed
+/// at start, so the edge needs no knowledge of where keys live.
+#[async_trait::async_trait]
+pub trait ApiKeyVerifier: Send + Sync {
+    async fn verify(&self, key: &str) -> Option<Actor>;
+}
+
 pub struct Authenticator {
+    api_keys: std::sync::OnceLock<Arc<dyn ApiKeyVerifier>>,
     verified: VerifiedTokens,
     keyring: Arc<Keyring>,
     cache: Arc<dyn Cache>,
@@ -108,6 +116,7 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = config.leeway_secs;
         Self {
+            api_keys: std::sync::OnceLock::new(),
             verified: VerifiedTokens {
                 entries: RwLock::new(HashMap::new()),
                 capacity: 50_000,
@@ -184,6 +193,15 @@ impl Authenticator {
             self.keyring.sign(&claims)?,
             self.config.access_token_ttl_secs,
         ))
+    }
+
+    /// Installs the API-key verifier (once).
+    pub fn set_api_key_verifier(&self, verifier: Arc<dyn ApiKeyVerifier>) {
+        let _ = self.api_keys.set(verifier);
+    }
+
+    async fn verify_api_key(&self, key: &str) -> Option<Actor> {
+        self.api_keys.get()?.verify(key).await
     }
 
     /// How long a denylist entry must live to outlast every token it denies.
@@ -328,25 +346,41 @@ pub async fn authenticate(
 ) -> Response {
     let ip = auth.client_ip(&request);
     request.extensions_mut().insert(ClientIp(ip));
-    let actor = match bearer(request.headers()) {
-        None => None,
-        Some(Err(())) => {
-            return ApiError::unauthorized(
-                "invalid_token",
-                "The Authorization header must be 'Bearer <token>'",
-            )
-            .into_response()
-        }
-        Some(Ok(token)) => match auth.verify(token).await {
-            Ok(actor) => Some(actor),
-            Err(err) => {
-                tracing::debug!(error = %err, "access token refused");
+    let api_key = request
+        .headers()
+        .get("x-api-key")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let actor = match (bearer(request.headers()), api_key) {
+        (None, Some(key)) => match auth.verify_api_key(&key).await {
+            Some(actor) => Some(actor),
+            None => {
+                return ApiError::unauthorized(
+                    "invalid_api_key",
+                    "The API key is invalid or revoked",
+                )
+                .into_response()
+            }
+        },
+        (bearer, _) => match bearer {
+            None => None,
+            Some(Err(())) => {
                 return ApiError::unauthorized(
                     "invalid_token",
-                    "The access token is invalid, expired or revoked",
+                    "The Authorization header must be 'Bearer <token>'",
                 )
-                .into_response();
+                .into_response()
             }
+            Some(Ok(token)) => match auth.verify(token).await {
+                Ok(actor) => Some(actor),
+                Err(err) => {
+                    tracing::debug!(error = %err, "access token refused");
+                    return ApiError::unauthorized(
+                        "invalid_token",
+                        "The access token is invalid, expired or revoked",
+                    )
+                    .into_response();
+                }
+            },
         },
     };
     let user = actor.as_ref().map(|a| AuthenticatedUser(a.user_id));

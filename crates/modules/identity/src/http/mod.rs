@@ -49,6 +49,8 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(list_users))
             .routes(routes!(suspend_user))
             .routes(routes!(reactivate_user))
+            .routes(routes!(list_api_keys, create_api_key))
+            .routes(routes!(revoke_api_key))
             .merge(oauth::read_routes()),
         ClassPolicy::ByMethod,
     );
@@ -452,4 +454,55 @@ async fn export_me(State(identity): State_, actor: Actor) -> Result<impl IntoRes
         )],
         Json(export),
     ))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+struct ApiKeyFilter {
+    /// Only the keys acting for this user.
+    owner_id: Option<Uuid>,
+}
+
+/// Create an API key for a user; the key is in this answer only (admin).
+#[utoipa::path(post, path = "/api/v1/admin/api-keys", tag = "admin",
+    request_body = CreateApiKeyRequest, security(("bearer" = [])),
+    responses((status = 201, body = CreatedApiKey), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn create_api_key(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(request): ApiJson<CreateApiKeyRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(identity.create_api_key(&actor, request).await?),
+    ))
+}
+
+/// API keys, newest first, without the keys themselves (admin).
+#[utoipa::path(get, path = "/api/v1/admin/api-keys", tag = "admin",
+    params(ApiKeyFilter), security(("bearer" = [])),
+    responses((status = 200, body = Vec<ApiKeyView>), (status = 403, body = Problem)))]
+async fn list_api_keys(
+    State(identity): State_,
+    actor: Actor,
+    Query(filter): Query<ApiKeyFilter>,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    Ok(Json(identity.api_keys(filter.owner_id).await?))
+}
+
+/// Revoke an API key (admin).
+#[utoipa::path(delete, path = "/api/v1/admin/api-keys/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Key id")), security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem)))]
+async fn revoke_api_key(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::AdminUsers)?;
+    identity.revoke_api_key(id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -20,9 +20,11 @@ use crate::store::{self, UserRow};
 
 mod account;
 mod addresses;
+mod api_keys;
 mod deletion;
 mod oauth;
 
+pub use api_keys::ApiKeyCheck;
 pub use oauth::{AuthorizeFailure, OAuthError, ValidAuthorize};
 mod verification;
 
@@ -74,6 +76,8 @@ pub enum IdentityError {
     InvalidResetToken,
     #[error("client not found")]
     ClientNotFound,
+    #[error("API key not found")]
+    ApiKeyNotFound,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -165,6 +169,9 @@ impl From<IdentityError> for ApiError {
                 "invalid_reset_token",
                 "The reset token is invalid, used or expired",
             ),
+            IdentityError::ApiKeyNotFound => {
+                ApiError::not_found("api_key_not_found", "No such active API key")
+            }
             IdentityError::ClientNotFound => {
                 ApiError::not_found("client_not_found", "No such active OAuth2 client")
             }
@@ -210,6 +217,7 @@ pub struct Identity {
     pub ctx: Context,
     /// argon2 runs here, off the async runtime, with bounded threads and memory.
     hashers: PasswordHashers,
+    api_key_cache: api_keys::ApiKeyCache,
     pub(crate) random: SystemRandom,
 }
 
@@ -219,6 +227,7 @@ impl Identity {
         Arc::new(Self {
             ctx,
             hashers: PasswordHashers::start(parallelism),
+            api_key_cache: Default::default(),
             random: SystemRandom::new(),
         })
     }
