@@ -93,6 +93,8 @@ pub struct Actor {
     pub client_id: Option<String>,
     /// OAuth2 scopes granted to the token (empty for first-party tokens).
     pub scopes: Vec<String>,
+    /// Whether the user's email address was verified when the token was issued.
+    pub email_verified: bool,
 }
 
 impl Actor {
@@ -166,6 +168,7 @@ mod tests {
             token_expires_at: 0,
             client_id: None,
             scopes: Vec::new(),
+            email_verified: false,
         }
     }
 

@@ -97,6 +97,9 @@ pub struct AuthConfig {
     pub lockout_threshold: i64,
     pub lockout_window_secs: i64,
     pub lockout_duration_secs: i64,
+    /// Actions an account may not take until its email is verified (checked by the modules
+    /// that own them, e.g. `checkout`).
+    pub unverified_may_not: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -110,6 +113,7 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_window_secs: 15 * 60,
             lockout_duration_secs: 15 * 60,
+            unverified_may_not: vec!["checkout".into(), "payment".into()],
         }
     }
 }

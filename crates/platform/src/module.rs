@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use kernel::{Actor, ActorKind, ApiError};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::bus::{BoxError, BusSignal, Subscription};
@@ -35,6 +36,22 @@ impl Context {
     pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
         tx.commit().await?;
         self.bus.wake();
+        Ok(())
+    }
+
+    /// Refuses `action` to a user whose email is not verified, when configuration says so
+    /// (`auth.unverified_may_not`). Service clients and API keys are not gated here.
+    pub fn require_verified(&self, actor: &Actor, action: &str) -> Result<(), ApiError> {
+        let gated = self
+            .config
+            .auth
+            .unverified_may_not
+            .iter()
+            .any(|a| a == action);
+        if gated && actor.kind == ActorKind::User && !actor.email_verified {
+            return Err(ApiError::forbidden("Verify your email address first")
+                .with_code("verification_required"));
+        }
         Ok(())
     }
 

@@ -32,6 +32,7 @@ fn claims(app: &TestApp, user: &Session) -> AccessClaims {
         sid: Some(sid),
         client_id: None,
         scope: None,
+        ev: false,
     }
 }
 

@@ -10,6 +10,7 @@ use testkit::{
 };
 
 on_both_backends!(
+    unverified_accounts_are_refused_gated_actions,
     email_code_verifies_once_and_brute_force_locks_it,
     phone_code_arrives_by_sms,
     forgot_and_reset_password_by_email,
@@ -259,4 +260,97 @@ async fn forgot_and_reset_password_by_email(backend: Backend) {
     assert_eq!(resets, 3, "one earlier + two more within the hour");
     assert!(smtp.messages_to("nobody@example.com").is_empty());
     app.stop().await;
+}
+
+/// A stand-in for checkout: the gate every money-moving module calls.
+fn gated_module() -> platform::Module {
+    use axum::routing::post;
+    platform::Module::new("gatetest", &[], |ctx| {
+        let ctx = ctx.clone();
+        platform::ModuleParts {
+            routes: utoipa_axum::router::OpenApiRouter::new().route(
+                "/api/v1/test/checkout",
+                post(move |actor: kernel::Actor| {
+                    let ctx = ctx.clone();
+                    async move {
+                        ctx.require_verified(&actor, "checkout")
+                            .map(|()| axum::http::StatusCode::NO_CONTENT)
+                    }
+                }),
+            ),
+            ..platform::ModuleParts::default()
+        }
+    })
+}
+
+async fn unverified_accounts_are_refused_gated_actions(backend: Backend) {
+    let smtp = SmtpSink::start();
+    let http = HttpReceiver::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        |c| route_messages(c, &smtp, &http),
+        vec![gated_module()],
+    )
+    .await;
+    let user = app.register("gated").await;
+    let refused = app
+        .post("/api/v1/test/checkout", json!({}), Some(&user.access_token))
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.code(), "verification_required");
+    assert_eq!(
+        app.post(
+            "/api/v1/users/verify-email",
+            json!({}),
+            Some(&user.access_token)
+        )
+        .await
+        .status,
+        202
+    );
+    let code = code_in(
+        &mail_with(&smtp, &user.email, "verification code")
+            .await
+            .body,
+    );
+    let verified = app
+        .post(
+            "/api/v1/users/verify-email",
+            json!({"code": code}),
+            Some(&user.access_token),
+        )
+        .await;
+    assert_eq!(verified.status, 200);
+    // The next token (after refresh) says so.
+    let refreshed = app
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refreshToken": user.refresh_token}),
+            None,
+        )
+        .await;
+    let token = refreshed.body["accessToken"].as_str().unwrap();
+    assert_eq!(
+        app.post("/api/v1/test/checkout", json!({}), Some(token))
+            .await
+            .status,
+        204
+    );
+    app.stop().await;
+
+    // With the gate configured off, unverified accounts may proceed.
+    let open = TestApp::spawn_with(
+        backend,
+        |c| c.auth.unverified_may_not.clear(),
+        vec![gated_module()],
+    )
+    .await;
+    let user = open.register("ungated").await;
+    assert_eq!(
+        open.post("/api/v1/test/checkout", json!({}), Some(&user.access_token))
+            .await
+            .status,
+        204
+    );
+    open.stop().await;
 }

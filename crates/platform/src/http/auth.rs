@@ -37,6 +37,9 @@ pub struct AccessClaims {
     /// Space-separated OAuth2 scopes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Email verified at issue time.
+    #[serde(default)]
+    pub ev: bool,
 }
 
 /// The user an access log line is about; set on responses by [`authenticate`].
@@ -135,8 +138,9 @@ impl Authenticator {
         user_id: Uuid,
         roles: &[Role],
         session_id: Uuid,
+        email_verified: bool,
     ) -> Result<(String, i64), KeyringError> {
-        self.issue_delegated(user_id, roles, session_id, None, None)
+        self.issue_delegated(user_id, roles, session_id, email_verified, None, None)
     }
 
     /// A user token issued to an OAuth2 client, limited to `scope`.
@@ -145,10 +149,12 @@ impl Authenticator {
         user_id: Uuid,
         roles: &[Role],
         session_id: Uuid,
+        email_verified: bool,
         client_id: Option<&str>,
         scope: Option<&str>,
     ) -> Result<(String, i64), KeyringError> {
         self.sign(AccessClaims {
+            ev: email_verified,
             sub: user_id.to_string(),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
             sid: Some(session_id.to_string()),
@@ -185,6 +191,7 @@ impl Authenticator {
             sid: None,
             client_id: None,
             scope: None,
+            ev: false,
         }
     }
 
@@ -276,6 +283,7 @@ impl Authenticator {
                 token_expires_at: claims.exp,
                 client_id: Some(client_id),
                 scopes,
+                email_verified: false,
             });
         };
         let user_id = Uuid::parse_str(&claims.sub)
@@ -300,6 +308,7 @@ impl Authenticator {
             token_expires_at: claims.exp,
             client_id: claims.client_id.clone(),
             scopes,
+            email_verified: claims.ev,
         })
     }
 

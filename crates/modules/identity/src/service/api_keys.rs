@@ -114,6 +114,7 @@ impl Identity {
             token_expires_at: i64::MAX,
             client_id: Some(format!("key:{}", key.id)),
             scopes: key.scopes.split_whitespace().map(str::to_owned).collect(),
+            email_verified: false,
         })
     }
 

@@ -314,8 +314,12 @@ impl Identity {
         oauth: Option<(&str, &str)>,
     ) -> Result<TokenResponse> {
         let mut roles = domain::roles_from_text(&user.roles);
+        let verified = user.email_verified_at.is_some();
         let (access_token, expires_in) = match oauth {
-            None => self.ctx.authenticator.issue(user.id, &roles, session_id)?,
+            None => self
+                .ctx
+                .authenticator
+                .issue(user.id, &roles, session_id, verified)?,
             Some((client_id, scope)) => {
                 if !crate::oauth::split(scope).contains(&"admin") {
                     roles.retain(|r| *r == Role::Customer);
@@ -324,6 +328,7 @@ impl Identity {
                     user.id,
                     &roles,
                     session_id,
+                    verified,
                     Some(client_id),
                     Some(scope),
                 )?
