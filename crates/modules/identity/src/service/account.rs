@@ -10,6 +10,32 @@ use crate::domain;
 use crate::store;
 
 impl Identity {
+    /// Re-checks a signed-in user's password before a sensitive change. Wrong guesses count
+    /// towards the login lockout, so a stolen access token cannot be used to guess it.
+    pub(super) async fn confirm_password(
+        &self,
+        user_id: Uuid,
+        password: &str,
+        field: &str,
+    ) -> Result<store::UserRow> {
+        let user = store::user_by_id(&self.ctx.db, user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound)?;
+        let subject = domain::user_subject(user.id);
+        self.check_not_locked(&subject).await?;
+        if !self
+            .verify_password(password, Some(&user.password_hash))
+            .await?
+        {
+            self.count_failure(&subject, Some(user.id)).await?;
+            return Err(IdentityError::Invalid(vec![FieldError {
+                field: field.into(),
+                message: "is incorrect".into(),
+            }]));
+        }
+        Ok(user)
+    }
+
     pub async fn sessions(&self, actor: &Actor) -> Result<Vec<SessionView>> {
         let rows = store::live_sessions(&self.ctx.db, actor.user_id, Timestamp::now()).await?;
         Ok(rows
@@ -56,21 +82,9 @@ impl Identity {
             e.field = "newPassword".into();
             IdentityError::Invalid(vec![e])
         })?;
-        let user = store::user_by_id(&self.ctx.db, actor.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
-        let subject = domain::user_subject(user.id);
-        self.check_not_locked(&subject).await?;
-        if !self
-            .verify_password(&request.current_password, Some(&user.password_hash))
-            .await?
-        {
-            self.count_failure(&subject, Some(user.id)).await?;
-            return Err(IdentityError::Invalid(vec![FieldError {
-                field: "currentPassword".into(),
-                message: "is incorrect".into(),
-            }]));
-        }
+        let user = self
+            .confirm_password(actor.user_id, &request.current_password, "currentPassword")
+            .await?;
         if request.current_password == request.new_password {
             return Err(IdentityError::Invalid(vec![FieldError {
                 field: "newPassword".into(),

@@ -1,6 +1,6 @@
 //! Account deletion (personal data erased, the row kept anonymous) and data export.
 
-use kernel::{Actor, FieldError, Timestamp};
+use kernel::{Actor, Timestamp};
 use platform::bus;
 
 use super::{user_view, Identity, IdentityError, Result};
@@ -12,21 +12,10 @@ impl Identity {
     /// Needs the password (wrong guesses count towards the lockout). Erases what identity holds,
     /// ends every session and announces `user.deleted` so other modules erase theirs.
     pub async fn delete_account(&self, actor: &Actor, request: DeleteAccountRequest) -> Result<()> {
-        let user = store::user_by_id(&self.ctx.db, actor.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
+        let user = self
+            .confirm_password(actor.user_id, &request.password, "password")
+            .await?;
         let subject = domain::user_subject(user.id);
-        self.check_not_locked(&subject).await?;
-        if !self
-            .verify_password(&request.password, Some(&user.password_hash))
-            .await?
-        {
-            self.count_failure(&subject, Some(user.id)).await?;
-            return Err(IdentityError::Invalid(vec![FieldError {
-                field: "password".into(),
-                message: "is incorrect".into(),
-            }]));
-        }
         let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
         store::lock_user(&mut tx, user.id).await?;
