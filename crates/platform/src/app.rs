@@ -102,6 +102,7 @@ fn assemble(config: Config, db: Db, keyring: Arc<Keyring>) -> Context {
         cache,
         limiter,
         bus: BusSignal::default(),
+        bound_url: Arc::default(),
     }
 }
 
@@ -258,6 +259,7 @@ pub async fn start(config: Config, modules: Vec<Module>) -> Result<RunningApp, S
         addr: ctx.config.http.addr.clone(),
         source,
     })?;
+    let _ = ctx.bound_url.set(format!("http://{local}"));
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(

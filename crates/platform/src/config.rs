@@ -51,6 +51,9 @@ pub struct HttpConfig {
     pub trust_forwarded_for: bool,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// The base URL clients reach this server at (redirects, OIDC callbacks). Unset: the
+    /// address the server listens on.
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -62,6 +65,7 @@ impl Default for HttpConfig {
             cors_allowed_origins: Vec::new(),
             trust_forwarded_for: false,
             shutdown_grace_secs: 20,
+            public_url: None,
         }
     }
 }
@@ -100,6 +104,20 @@ pub struct AuthConfig {
     /// Actions an account may not take until its email is verified (checked by the modules
     /// that own them, e.g. `checkout`).
     pub unverified_may_not: Vec<String>,
+    /// Social login providers (OpenID Connect).
+    pub oidc_providers: Vec<OidcProviderConfig>,
+    /// Serves a mock OIDC provider named `mock` under `/dev/oidc` (development and tests only).
+    pub mock_oidc: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcProviderConfig {
+    /// The name in `/api/v1/auth/oidc/{name}/...`, e.g. `google`.
+    pub name: String,
+    /// Discovery happens at `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 impl Default for AuthConfig {
@@ -114,6 +132,8 @@ impl Default for AuthConfig {
             lockout_window_secs: 15 * 60,
             lockout_duration_secs: 15 * 60,
             unverified_may_not: vec!["checkout".into(), "payment".into()],
+            oidc_providers: Vec::new(),
+            mock_oidc: false,
         }
     }
 }

@@ -28,9 +28,23 @@ pub struct Context {
     /// None when rate limiting is disabled by configuration.
     pub limiter: Option<Arc<dyn RateLimiter>>,
     pub bus: BusSignal,
+    /// The listening address, known once the server is bound.
+    pub bound_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Context {
+    /// The base URL clients reach this server at: configured, or the bound address.
+    pub fn public_url(&self) -> String {
+        self.config
+            .http
+            .public_url
+            .clone()
+            .or_else(|| self.bound_url.get().cloned())
+            .unwrap_or_else(|| format!("http://{}", self.config.http.addr))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// Commits and wakes the dispatcher, so events written in `tx` go out without waiting for
     /// the next poll.
     pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {

@@ -525,3 +525,28 @@ pub struct CreatedApiKey {
     pub view: ApiKeyView,
     pub key: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialStart {
+    /// Open this in the browser; the provider sends the user back to Pasar's callback.
+    pub authorization_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialLoginResponse {
+    pub user: UserView,
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+    /// Whether this sign-in created the account.
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SocialCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}

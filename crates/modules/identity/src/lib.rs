@@ -18,13 +18,14 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Identity, IdentityError, Verify};
 
-static MIGRATIONS: [Migration; 6] = [
+static MIGRATIONS: [Migration; 7] = [
     platform::migration!(1, "0001_identity.sql"),
     platform::migration!(2, "0002_addresses.sql"),
     platform::migration!(3, "0003_verification.sql"),
     platform::migration!(4, "0004_deletion.sql"),
     platform::migration!(5, "0005_oauth.sql"),
     platform::migration!(6, "0006_api_keys.sql"),
+    platform::migration!(7, "0007_social.sql"),
 ];
 
 pub fn module() -> Module {
@@ -37,7 +38,11 @@ fn build(ctx: &Context) -> ModuleParts {
         .set_api_key_verifier(Arc::new(service::ApiKeyCheck(identity.clone())));
     let warm = identity.clone();
     ModuleParts {
-        routes: http::router(identity.clone()),
+        routes: if ctx.config.auth.mock_oidc {
+            http::router(identity.clone()).merge(http::mock_oidc::router(ctx))
+        } else {
+            http::router(identity.clone())
+        },
         subscriptions: Vec::new(),
         jobs: vec![JobSpec {
             name: "identity.purge_expired",

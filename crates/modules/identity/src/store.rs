@@ -698,6 +698,7 @@ pub async fn erase_user_data(tx: &mut Tx, user_id: Uuid) -> Result<()> {
         "DELETE FROM identity_addresses WHERE user_id = $1",
         "DELETE FROM identity_one_time_codes WHERE user_id = $1",
         "DELETE FROM identity_refresh_tokens WHERE user_id = $1",
+        "DELETE FROM identity_external_accounts WHERE user_id = $1",
         "UPDATE identity_sessions SET user_agent = NULL, ip = NULL WHERE user_id = $1",
     ] {
         on_tx!(tx, conn => sqlx::query(sql).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
@@ -907,4 +908,58 @@ pub async fn revoke_api_key(db: &Db, id: Uuid, now: Timestamp) -> Result<Option<
     on_db!(db, pool => sqlx::query_scalar(
         "UPDATE identity_api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash"
     ).bind(id).bind(now.millis()).fetch_optional(pool).await)
+}
+
+pub async fn insert_oidc_state(
+    db: &Db,
+    state: &str,
+    provider: &str,
+    nonce: &str,
+    verifier: &str,
+    now: Timestamp,
+) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO identity_oidc_states (state, provider, nonce, verifier, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(state).bind(provider).bind(nonce).bind(verifier)
+    .bind(now.millis()).bind(now.plus_seconds(600).millis())
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Spends a pending sign-in; returns `(nonce, verifier)`.
+pub async fn spend_oidc_state(
+    db: &Db,
+    state: &str,
+    provider: &str,
+    now: Timestamp,
+) -> Result<Option<(String, String)>> {
+    on_db!(db, pool => sqlx::query_as(
+        "UPDATE identity_oidc_states SET used_at = $3
+         WHERE state = $1 AND provider = $2 AND used_at IS NULL AND expires_at > $3
+         RETURNING nonce, verifier"
+    ).bind(state).bind(provider).bind(now.millis()).fetch_optional(pool).await)
+}
+
+pub async fn external_account(db: &Db, provider: &str, subject: &str) -> Result<Option<Uuid>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM identity_external_accounts WHERE provider = $1 AND subject = $2"
+    ).bind(provider).bind(subject).fetch_optional(pool).await)
+}
+
+pub async fn link_external_account(
+    tx: &mut Tx,
+    provider: &str,
+    subject: &str,
+    user_id: Uuid,
+    email: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO identity_external_accounts (provider, subject, user_id, email, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider, subject) DO NOTHING"
+    ).bind(provider).bind(subject).bind(user_id).bind(email).bind(now.millis())
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Identity's HTTP face: parse, authorize, call the service, map.
 
+pub(crate) mod mock_oidc;
 mod oauth;
 
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .routes(routes!(reset_password))
             .routes(routes!(verify_email))
             .routes(routes!(verify_phone))
+            .routes(routes!(social_start))
+            .routes(routes!(social_callback))
             .merge(oauth::auth_routes()),
         ClassPolicy::Fixed(RouteClass::Auth),
     );
@@ -505,4 +508,39 @@ async fn revoke_api_key(
     actor.require(Permission::AdminUsers)?;
     identity.revoke_api_key(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Start signing in with an OpenID Connect provider (`google`, ... as configured; `mock` in
+/// development): open `authorizationUrl` in the browser.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/{provider}/start", tag = "auth",
+    params(("provider" = String, Path, description = "Configured provider name")),
+    responses((status = 200, body = SocialStart), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn social_start(
+    State(identity): State_,
+    Path(provider): Path<String>,
+) -> Result<Json<SocialStart>, ApiError> {
+    Ok(Json(identity.social_start(&provider).await?))
+}
+
+/// Where the provider sends the user back: signs in (linking to an account with the same
+/// verified email, or creating one) and answers with a token pair.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/{provider}/callback", tag = "auth",
+    params(("provider" = String, Path, description = "Configured provider name"), SocialCallback),
+    responses(
+        (status = 200, body = SocialLoginResponse),
+        (status = 400, description = "Unknown, used or expired sign-in", body = Problem),
+        (status = 409, description = "Existing account with an unverified email", body = Problem),
+        (status = 502, description = "The provider's answer was unusable", body = Problem)))]
+async fn social_callback(
+    State(identity): State_,
+    Path(provider): Path<String>,
+    Query(callback): Query<SocialCallback>,
+    headers: HeaderMap,
+    ip: Option<Extension<ClientIp>>,
+) -> Result<Json<SocialLoginResponse>, ApiError> {
+    Ok(Json(
+        identity
+            .social_callback(&provider, callback, &client_info(&headers, ip))
+            .await?,
+    ))
 }

@@ -23,6 +23,7 @@ mod addresses;
 mod api_keys;
 mod deletion;
 mod oauth;
+mod social;
 
 pub use api_keys::ApiKeyCheck;
 pub use oauth::{AuthorizeFailure, OAuthError, ValidAuthorize};
@@ -78,6 +79,16 @@ pub enum IdentityError {
     ClientNotFound,
     #[error("API key not found")]
     ApiKeyNotFound,
+    #[error("unknown sign-in provider")]
+    UnknownProvider,
+    #[error("sign-in state invalid")]
+    InvalidState,
+    #[error("identity provider: {0}")]
+    Provider(String),
+    #[error("the provider did not vouch for an email address")]
+    ProviderEmailUnverified,
+    #[error("linking needs a verified email on the existing account")]
+    LinkRequiresVerifiedEmail,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -169,6 +180,30 @@ impl From<IdentityError> for ApiError {
                 "invalid_reset_token",
                 "The reset token is invalid, used or expired",
             ),
+            IdentityError::UnknownProvider => {
+                ApiError::not_found("unknown_provider", "No such sign-in provider")
+            }
+            IdentityError::InvalidState => ApiError::bad_request(
+                "invalid_state",
+                "This sign-in is unknown, used or expired; start again",
+            ),
+            IdentityError::Provider(ref message) => {
+                tracing::warn!(message, "identity provider failure");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_error",
+                    "The identity provider's answer could not be used",
+                )
+            }
+            IdentityError::ProviderEmailUnverified => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "provider_email_unverified",
+                "The provider did not confirm an email address",
+            ),
+            IdentityError::LinkRequiresVerifiedEmail => ApiError::conflict(
+                "link_requires_verified_email",
+                "An account with this email exists but its email is not verified; sign in with the password and verify it first",
+            ),
             IdentityError::ApiKeyNotFound => {
                 ApiError::not_found("api_key_not_found", "No such active API key")
             }
@@ -195,7 +230,7 @@ impl From<IdentityError> for ApiError {
 
 type Result<T> = std::result::Result<T, IdentityError>;
 
-struct NewAccount<'a> {
+pub(super) struct NewAccount<'a> {
     email: &'a str,
     phone: Option<&'a str>,
     password_hash: &'a str,
@@ -218,6 +253,8 @@ pub struct Identity {
     /// argon2 runs here, off the async runtime, with bounded threads and memory.
     hashers: PasswordHashers,
     api_key_cache: api_keys::ApiKeyCache,
+    /// Outbound HTTP (OIDC providers).
+    http: reqwest::Client,
     pub(crate) random: SystemRandom,
 }
 
@@ -228,6 +265,7 @@ impl Identity {
             ctx,
             hashers: PasswordHashers::start(parallelism),
             api_key_cache: Default::default(),
+            http: social::provider_client(),
             random: SystemRandom::new(),
         })
     }
@@ -397,7 +435,7 @@ impl Identity {
     }
 
     /// Inserts a user and announces it, in the caller's transaction.
-    async fn insert_user(
+    pub(super) async fn insert_user(
         &self,
         tx: &mut Tx,
         account: &NewAccount<'_>,
