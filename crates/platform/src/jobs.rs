@@ -166,16 +166,20 @@ impl JobRunner {
     }
 
     async fn enqueue_due_schedules(&self) -> Result<(), JobError> {
+        if self.schedules.is_empty() {
+            return Ok(());
+        }
         let now = Timestamp::now();
-        for (name, schedule) in &self.schedules {
-            let mut tx = self.db.begin().await?;
-            let due: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
-                "SELECT next_run_at FROM platform_schedules WHERE name = $1 AND next_run_at <= $2"
-            ).bind(name).bind(now.millis()).fetch_optional(conn).await)?;
-            let Some(due_at) = due else {
-                tx.rollback().await?;
+        // A plain read decides; a write transaction is opened only for what is due (on SQLite
+        // every transaction here takes the database's write lock).
+        let due: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT name, next_run_at FROM platform_schedules WHERE next_run_at <= $1"
+        ).bind(now.millis()).fetch_all(pool).await)?;
+        for (due_name, due_at) in due {
+            let Some((name, schedule)) = self.schedules.iter().find(|(n, _)| *n == due_name) else {
                 continue;
             };
+            let mut tx = self.db.begin().await?;
             let next = next_after(schedule, now).unwrap_or(now.plus_seconds(3600));
             // Conditional on the value read: of several runners only one advances the schedule.
             let claimed = on_tx!(&mut tx, conn => sqlx::query(

@@ -262,6 +262,18 @@ impl TestApp {
         }
     }
 
+    /// Starts the app with email going to a real SMTP sink and SMS/push to a real HTTP
+    /// receiver, plus `extra` modules.
+    pub async fn spawn_with_messaging(
+        backend: Backend,
+        extra: Vec<Module>,
+    ) -> (Self, SmtpSink, HttpReceiver) {
+        let smtp = SmtpSink::start();
+        let http = HttpReceiver::start().await;
+        let app = Self::spawn_with(backend, |c| route_messages(c, &smtp, &http), extra).await;
+        (app, smtp, http)
+    }
+
     pub fn ctx(&self) -> &Context {
         &self.running.as_ref().expect("app is running").context
     }

@@ -36,21 +36,21 @@ pub struct NewUser<'a> {
     pub now: Timestamp,
 }
 
-pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
+pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserRow> {
+    let sql = format!(
         "INSERT INTO identity_users (id, email, phone, password_hash, first_name, last_name, roles, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $8)"
-    )
-    .bind(user.id)
-    .bind(user.email)
-    .bind(user.phone)
-    .bind(user.password_hash)
-    .bind(user.first_name)
-    .bind(user.last_name)
-    .bind(user.roles)
-    .bind(user.now.millis())
-    .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $8) RETURNING {USER_COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(user.id)
+        .bind(user.email)
+        .bind(user.phone)
+        .bind(user.password_hash)
+        .bind(user.first_name)
+        .bind(user.last_name)
+        .bind(user.roles)
+        .bind(user.now.millis())
+        .fetch_one(conn).await)
 }
 
 pub async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>> {

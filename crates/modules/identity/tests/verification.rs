@@ -4,10 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use testkit::{
-    eventually, on_both_backends, route_messages, Backend, HttpReceiver, Mail, SmtpSink, TestApp,
-    PASSWORD,
-};
+use testkit::{eventually, on_both_backends, Backend, Mail, SmtpSink, TestApp, PASSWORD};
 
 on_both_backends!(
     unverified_accounts_are_refused_gated_actions,
@@ -15,13 +12,6 @@ on_both_backends!(
     phone_code_arrives_by_sms,
     forgot_and_reset_password_by_email,
 );
-
-async fn spawn(backend: Backend) -> (TestApp, SmtpSink, HttpReceiver) {
-    let smtp = SmtpSink::start();
-    let http = HttpReceiver::start().await;
-    let app = TestApp::spawn_with(backend, |c| route_messages(c, &smtp, &http), Vec::new()).await;
-    (app, smtp, http)
-}
 
 async fn mail_with(smtp: &SmtpSink, to: &str, subject_part: &str) -> Mail {
     eventually(Duration::from_secs(15), "an email", || {
@@ -43,7 +33,7 @@ fn code_in(text: &str) -> String {
 }
 
 async fn email_code_verifies_once_and_brute_force_locks_it(backend: Backend) {
-    let (app, smtp, _http) = spawn(backend).await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("verifier").await;
     let token = Some(user.access_token.as_str());
     let me = app.get("/api/v1/users/me", token).await;
@@ -127,7 +117,7 @@ async fn email_code_verifies_once_and_brute_force_locks_it(backend: Backend) {
 }
 
 async fn phone_code_arrives_by_sms(backend: Backend) {
-    let (app, _smtp, http) = spawn(backend).await;
+    let (app, _smtp, http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("texter").await;
     let token = Some(user.access_token.as_str());
     let no_phone = app
@@ -167,7 +157,7 @@ async fn phone_code_arrives_by_sms(backend: Backend) {
 }
 
 async fn forgot_and_reset_password_by_email(backend: Backend) {
-    let (app, smtp, _http) = spawn(backend).await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("forgetful").await;
     let unknown = app
         .post(
@@ -284,14 +274,7 @@ fn gated_module() -> platform::Module {
 }
 
 async fn unverified_accounts_are_refused_gated_actions(backend: Backend) {
-    let smtp = SmtpSink::start();
-    let http = HttpReceiver::start().await;
-    let app = TestApp::spawn_with(
-        backend,
-        |c| route_messages(c, &smtp, &http),
-        vec![gated_module()],
-    )
-    .await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, vec![gated_module()]).await;
     let user = app.register("gated").await;
     let refused = app
         .post("/api/v1/test/checkout", json!({}), Some(&user.access_token))

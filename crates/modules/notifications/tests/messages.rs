@@ -5,10 +5,7 @@ use std::time::Duration;
 use identity::api::UserRegistered;
 use platform::{bus, on_db};
 use serde_json::json;
-use testkit::{
-    eventually, on_both_backends, route_messages, Backend, HttpReceiver, SmtpSink, TestApp,
-    PASSWORD,
-};
+use testkit::{eventually, on_both_backends, Backend, TestApp, PASSWORD};
 
 on_both_backends!(
     in_app_inbox_counts_and_marks_read,
@@ -17,13 +14,6 @@ on_both_backends!(
     smtp_down_means_retries_then_a_dead_letter,
     redelivered_events_send_nothing_twice,
 );
-
-async fn spawn(backend: Backend) -> (TestApp, SmtpSink, HttpReceiver) {
-    let smtp = SmtpSink::start();
-    let http = HttpReceiver::start().await;
-    let app = TestApp::spawn_with(backend, |c| route_messages(c, &smtp, &http), Vec::new()).await;
-    (app, smtp, http)
-}
 
 async fn unread(app: &TestApp, token: &str) -> i64 {
     app.get("/api/v1/notifications/unread-count", Some(token))
@@ -41,7 +31,7 @@ async fn wait_unread(app: &TestApp, token: &str, n: i64) {
 }
 
 async fn in_app_inbox_counts_and_marks_read(backend: Backend) {
-    let (app, smtp, _http) = spawn(backend).await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("inboxer").await;
     let token = user.access_token.as_str();
     wait_unread(&app, token, 1).await;
@@ -113,7 +103,7 @@ async fn in_app_inbox_counts_and_marks_read(backend: Backend) {
 }
 
 async fn preferences_filter_channels_and_choose_the_language(backend: Backend) {
-    let (app, smtp, _http) = spawn(backend).await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("picky").await;
     let token = Some(user.access_token.as_str());
     wait_unread(&app, &user.access_token, 1).await;
@@ -207,7 +197,7 @@ async fn preferences_filter_channels_and_choose_the_language(backend: Backend) {
 }
 
 async fn push_goes_to_registered_devices(backend: Backend) {
-    let (app, _smtp, http) = spawn(backend).await;
+    let (app, _smtp, http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("pushed").await;
     let token = Some(user.access_token.as_str());
     let bad = app
@@ -260,7 +250,7 @@ async fn push_goes_to_registered_devices(backend: Backend) {
 }
 
 async fn smtp_down_means_retries_then_a_dead_letter(backend: Backend) {
-    let (app, mut smtp, _http) = spawn(backend).await;
+    let (app, mut smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let admin = app.admin().await;
     smtp.stop();
     let user = app.register("unlucky").await;
@@ -317,7 +307,7 @@ async fn smtp_down_means_retries_then_a_dead_letter(backend: Backend) {
 }
 
 async fn redelivered_events_send_nothing_twice(backend: Backend) {
-    let (app, smtp, _http) = spawn(backend).await;
+    let (app, smtp, _http) = TestApp::spawn_with_messaging(backend, Vec::new()).await;
     let user = app.register("replayed").await;
     wait_unread(&app, &user.access_token, 1).await;
     eventually(Duration::from_secs(15), "welcome email", || {

@@ -87,6 +87,9 @@ impl Dispatcher {
     /// and returns.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        // Retries and lag gauges are housekeeping: once per poll interval, not after every
+        // batch of a busy bus.
+        let mut last_housekeeping: Option<tokio::time::Instant> = None;
         loop {
             let mut delivered = 0;
             for consumer in &self.consumers {
@@ -97,11 +100,15 @@ impl Dispatcher {
                     }
                 }
             }
-            if let Err(err) = self.retry_due().await {
-                tracing::warn!(error = %err, "event retry pass failed");
+            let stopping = *shutdown.borrow();
+            if stopping || last_housekeeping.is_none_or(|at| at.elapsed() >= poll) {
+                if let Err(err) = self.retry_due().await {
+                    tracing::warn!(error = %err, "event retry pass failed");
+                }
+                self.record_lag().await;
+                last_housekeeping = Some(tokio::time::Instant::now());
             }
-            self.record_lag().await;
-            if *shutdown.borrow() {
+            if stopping {
                 break;
             }
             if delivered > 0 {

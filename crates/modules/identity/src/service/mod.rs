@@ -443,7 +443,7 @@ impl Identity {
     ) -> Result<UserRow> {
         let id = kernel::new_id();
         let roles_text = domain::roles_to_text(account.roles);
-        store::insert_user(
+        let user = store::insert_user(
             tx,
             &store::NewUser {
                 id,
@@ -458,9 +458,6 @@ impl Identity {
         )
         .await
         .map_err(unique_conflict)?;
-        let user = store::user_by_id_in(tx, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
         bus::publish(
             tx,
             SOURCE,
