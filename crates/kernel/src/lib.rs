@@ -3,14 +3,16 @@
 pub mod actor;
 pub mod error;
 pub mod event;
+pub mod i18n;
 pub mod id;
 pub mod money;
 pub mod page;
 pub mod time;
 
-pub use actor::{Actor, ActorKind, Permission, Role};
+pub use actor::{Actor, ActorKind, Membership, MerchantPermission, MerchantRole, Permission, Role};
 pub use error::{ApiError, FieldError};
 pub use event::{DomainEvent, EventEnvelope};
+pub use i18n::LocalizedText;
 pub use id::new_id;
 pub use money::{Currency, Money};
 pub use page::{Cursor, Page, PageQuery};

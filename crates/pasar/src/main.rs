@@ -17,7 +17,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Every module this binary knows, in dependency order.
 fn all_modules() -> Vec<Module> {
-    vec![identity::module(), notifications::module()]
+    vec![
+        identity::module(),
+        notifications::module(),
+        merchants::module(),
+    ]
 }
 
 /// `all`, or a comma-separated list of module names.

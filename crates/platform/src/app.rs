@@ -102,6 +102,7 @@ fn assemble(config: Config, db: Db, keyring: Arc<Keyring>) -> Context {
         cache,
         limiter,
         bus: BusSignal::default(),
+        services: Default::default(),
         bound_url: Arc::default(),
     }
 }
@@ -216,6 +217,7 @@ pub async fn start(config: Config, modules: Vec<Module>) -> Result<RunningApp, S
     let db = migrate(&config, &modules).await?;
     let ctx = context(config, db).await?;
     let Assembled { router, parts, .. } = assemble_routes(&ctx, &modules);
+    ctx.services.set_local(router.clone());
 
     let mut subscriptions = Vec::new();
     let mut jobs = vec![prune_job(ctx.db.clone())];

@@ -20,6 +20,9 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub log: LogConfig,
     pub notifications: NotificationsConfig,
+    pub merchants: MerchantsConfig,
+    pub catalog: CatalogConfig,
+    pub inventory: InventoryConfig,
 }
 
 impl Default for Config {
@@ -35,6 +38,63 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
             notifications: NotificationsConfig::default(),
+            merchants: MerchantsConfig::default(),
+            catalog: CatalogConfig::default(),
+            inventory: InventoryConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MerchantsConfig {
+    /// Platform commission in basis points for merchants without their own rate (1000 = 10%).
+    pub default_commission_bps: u32,
+    pub invitation_ttl_hours: i64,
+    /// How long a user's merchant memberships are cached per process; removals made in this
+    /// process take effect at once, elsewhere within this bound.
+    pub membership_cache_secs: u64,
+}
+
+impl Default for MerchantsConfig {
+    fn default() -> Self {
+        Self {
+            default_commission_bps: 1000,
+            invitation_ttl_hours: 72,
+            membership_cache_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CatalogConfig {
+    /// Public product reads are served from a per-process cache invalidated on every change
+    /// made here; changes made by another process are seen within this bound. 0 disables it.
+    pub read_cache_secs: u64,
+    pub read_cache_entries: usize,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            read_cache_secs: 30,
+            read_cache_entries: 20_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InventoryConfig {
+    /// Reservations not confirmed within this time are released by a job.
+    pub reservation_ttl_secs: i64,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            reservation_ttl_secs: 900,
         }
     }
 }

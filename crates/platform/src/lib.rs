@@ -12,6 +12,8 @@ pub mod keyring;
 pub mod migrate;
 pub mod module;
 pub mod ratelimit;
+pub mod secrets;
+pub mod services;
 pub mod telemetry;
 
 pub use config::Config;

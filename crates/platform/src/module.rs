@@ -28,6 +28,8 @@ pub struct Context {
     /// None when rate limiting is disabled by configuration.
     pub limiter: Option<Arc<dyn RateLimiter>>,
     pub bus: BusSignal,
+    /// Typed clients of other modules call through this.
+    pub services: crate::services::Services,
     /// The listening address, known once the server is bound.
     pub bound_url: Arc<std::sync::OnceLock<String>>,
 }

@@ -1,6 +1,7 @@
 //! Starts the real Pasar app on a random port with a fresh SQLite file or a fresh PostgreSQL
 //! database, and gives tests typed helpers to drive it over HTTP.
 
+mod marketplace;
 mod probe;
 mod sinks;
 
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+pub use marketplace::{merchant_application, MerchantFixture};
 pub use probe::{Probe, ProbeBehaviour};
 pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
 
@@ -114,7 +116,11 @@ pub async fn drop_pg_database(name: &str) {
 
 /// The modules every test app runs, as the binary does.
 pub fn default_modules() -> Vec<Module> {
-    vec![identity::module(), notifications::module()]
+    vec![
+        identity::module(),
+        notifications::module(),
+        merchants::module(),
+    ]
 }
 
 /// Sends email to `smtp` and SMS and push to `http` (both real servers on loopback).
@@ -350,6 +356,16 @@ impl TestApp {
 
     pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
         self.send(self.authorized(self.client.put(self.url(path)).json(&body), token))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
+        self.send(self.authorized(self.client.patch(self.url(path)).json(&body), token))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(self.authorized(self.client.delete(self.url(path)), token))
             .await
     }
 

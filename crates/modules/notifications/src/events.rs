@@ -8,6 +8,9 @@ use identity::api::{
     VerificationRequested,
 };
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
+use merchants::api::{
+    MemberInvited, MerchantApproved, MerchantRejected, MerchantStatusFact, MerchantSuspended,
+};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 use serde_json::json;
@@ -18,17 +21,28 @@ use crate::service::{Message, Notifications, Target};
 use crate::store;
 
 pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
-    vec![Subscription {
-        event_types: vec![
-            UserRegistered::TYPE,
-            UserUpdated::TYPE,
-            VerificationRequested::TYPE,
-            PasswordResetRequested::TYPE,
-            UserPasswordChanged::TYPE,
-            UserDeleted::TYPE,
-        ],
-        handler: Arc::new(IdentityEvents(notifications)),
-    }]
+    vec![
+        Subscription {
+            event_types: vec![
+                MemberInvited::TYPE,
+                MerchantApproved::TYPE,
+                MerchantRejected::TYPE,
+                MerchantSuspended::TYPE,
+            ],
+            handler: Arc::new(MerchantEvents(notifications.clone())),
+        },
+        Subscription {
+            event_types: vec![
+                UserRegistered::TYPE,
+                UserUpdated::TYPE,
+                VerificationRequested::TYPE,
+                PasswordResetRequested::TYPE,
+                UserPasswordChanged::TYPE,
+                UserDeleted::TYPE,
+            ],
+            handler: Arc::new(IdentityEvents(notifications)),
+        },
+    ]
 }
 
 struct IdentityEvents(Arc<Notifications>);
@@ -117,6 +131,56 @@ impl EventHandler for IdentityEvents {
             }
             _ => return Ok(()),
         };
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}
+
+/// Merchant invitations and the owner's news about their application.
+struct MerchantEvents(Arc<Notifications>);
+
+#[async_trait]
+impl EventHandler for MerchantEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let status_message = |template: &'static str, fact: MerchantStatusFact| Message {
+            event_id: event.id,
+            user_id: Some(fact.owner_user_id),
+            category: Category::Account,
+            template,
+            context: json!({ "business_name": fact.business_name, "reason": fact.reason }),
+            targets: Vec::new(),
+        };
+        let mut message = match event.event_type.as_str() {
+            MemberInvited::TYPE => {
+                let e: MemberInvited = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: None,
+                    category: Category::Account,
+                    template: "merchant_invitation",
+                    context: json!({
+                        "business_name": e.business_name,
+                        "role": e.role.as_str(),
+                        "token": e.token,
+                        "expires_at": e.expires_at.to_rfc3339(),
+                    }),
+                    targets: vec![Target::Email(e.email)],
+                }
+            }
+            MerchantApproved::TYPE => {
+                status_message("merchant_approved", decode::<MerchantApproved>(event)?.0)
+            }
+            MerchantRejected::TYPE => {
+                status_message("merchant_rejected", decode::<MerchantRejected>(event)?.0)
+            }
+            MerchantSuspended::TYPE => {
+                status_message("merchant_suspended", decode::<MerchantSuspended>(event)?.0)
+            }
+            _ => return Ok(()),
+        };
+        if let Some(owner) = message.user_id.filter(|_| message.targets.is_empty()) {
+            message.targets = everywhere(tx, owner).await?;
+        }
         self.0.plan(tx, message).await?;
         Ok(())
     }

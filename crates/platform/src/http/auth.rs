@@ -96,8 +96,16 @@ pub trait ApiKeyVerifier: Send + Sync {
     async fn verify(&self, key: &str) -> Option<Actor>;
 }
 
+/// Answers which merchants a user is staff of. Installed by the merchants module, so the edge
+/// can put current memberships into every authenticated `Actor` without knowing where they live.
+#[async_trait::async_trait]
+pub trait MembershipSource: Send + Sync {
+    async fn memberships(&self, user_id: Uuid) -> Vec<kernel::Membership>;
+}
+
 pub struct Authenticator {
     api_keys: std::sync::OnceLock<Arc<dyn ApiKeyVerifier>>,
+    memberships: std::sync::OnceLock<Arc<dyn MembershipSource>>,
     verified: VerifiedTokens,
     keyring: Arc<Keyring>,
     cache: Arc<dyn Cache>,
@@ -120,6 +128,7 @@ impl Authenticator {
         validation.leeway = config.leeway_secs;
         Self {
             api_keys: std::sync::OnceLock::new(),
+            memberships: std::sync::OnceLock::new(),
             verified: VerifiedTokens {
                 entries: RwLock::new(HashMap::new()),
                 capacity: 50_000,
@@ -207,6 +216,20 @@ impl Authenticator {
         let _ = self.api_keys.set(verifier);
     }
 
+    /// Installs the source of merchant memberships (once).
+    pub fn set_membership_source(&self, source: Arc<dyn MembershipSource>) {
+        let _ = self.memberships.set(source);
+    }
+
+    async fn with_memberships(&self, mut actor: Actor) -> Actor {
+        if actor.kind != ActorKind::Service {
+            if let Some(source) = self.memberships.get() {
+                actor.memberships = source.memberships(actor.user_id).await;
+            }
+        }
+        actor
+    }
+
     async fn verify_api_key(&self, key: &str) -> Option<Actor> {
         self.api_keys.get()?.verify(key).await
     }
@@ -284,6 +307,7 @@ impl Authenticator {
                 client_id: Some(client_id),
                 scopes,
                 email_verified: false,
+                memberships: Vec::new(),
             });
         };
         let user_id = Uuid::parse_str(&claims.sub)
@@ -309,6 +333,7 @@ impl Authenticator {
             client_id: claims.client_id.clone(),
             scopes,
             email_verified: claims.ev,
+            memberships: Vec::new(),
         })
     }
 
@@ -394,6 +419,7 @@ pub async fn authenticate(
     };
     let user = actor.as_ref().map(|a| AuthenticatedUser(a.user_id));
     if let Some(actor) = actor {
+        let actor = auth.with_memberships(actor).await;
         request.extensions_mut().insert(actor);
     }
     let mut response = next.run(request).await;

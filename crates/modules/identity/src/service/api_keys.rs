@@ -115,6 +115,7 @@ impl Identity {
             client_id: Some(format!("key:{}", key.id)),
             scopes: key.scopes.split_whitespace().map(str::to_owned).collect(),
             email_verified: false,
+            memberships: Vec::new(),
         })
     }
 

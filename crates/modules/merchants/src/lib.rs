@@ -1,0 +1,29 @@
+//! merchants: applications and their review, staff and roles, outlets, bank account and
+//! commission rates.
+
+pub mod api;
+pub mod domain;
+mod http;
+mod service;
+mod store;
+
+use platform::migrate::Migration;
+use platform::{Context, Module, ModuleParts};
+
+pub use service::{MerchantError, Merchants};
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_merchants.sql")];
+
+pub fn module() -> Module {
+    Module::new("merchants", &MIGRATIONS, build)
+}
+
+fn build(ctx: &Context) -> ModuleParts {
+    let merchants = Merchants::new(ctx.clone());
+    ctx.authenticator
+        .set_membership_source(merchants.memberships.clone());
+    ModuleParts {
+        routes: http::router(merchants),
+        ..ModuleParts::default()
+    }
+}
