@@ -21,6 +21,7 @@ fn all_modules() -> Vec<Module> {
         identity::module(),
         notifications::module(),
         merchants::module(),
+        catalog::module(),
     ]
 }
 

@@ -120,6 +120,7 @@ pub fn default_modules() -> Vec<Module> {
         identity::module(),
         notifications::module(),
         merchants::module(),
+        catalog::module(),
     ]
 }
 

@@ -105,3 +105,93 @@ impl TestApp {
             .expect("invitation event")
     }
 }
+
+impl TestApp {
+    /// A category created by `admin` (a root when `parent` is None).
+    pub async fn category(&self, admin: &Session, slug: &str, parent: Option<Uuid>) -> Uuid {
+        let resp = self
+            .post(
+                "/api/v1/categories",
+                json!({"slug": slug, "parentId": parent, "name": {"en": slug, "km": slug, "id": slug}}),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "category failed: {:?}", resp.body);
+        resp.body["id"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .expect("category id")
+    }
+
+    /// A DRAFT product of `merchant` with one variant; returns (product id, variant id).
+    pub async fn draft_product(
+        &self,
+        merchant: &MerchantFixture,
+        category: Uuid,
+        name: &str,
+        sku: &str,
+        price: i64,
+    ) -> (Uuid, Uuid) {
+        let resp = self
+            .post(
+                "/api/v1/products",
+                json!({
+                    "merchantId": merchant.id,
+                    "name": {"en": name},
+                    "categoryId": category,
+                    "type": "PHYSICAL",
+                    "weightGrams": 250,
+                    "variants": [{"sku": sku, "price": price, "currency": "USD"}]
+                }),
+                Some(&merchant.owner.access_token),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "create product failed: {:?}", resp.body);
+        let id = |v: &Value| {
+            v.as_str()
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .expect("id")
+        };
+        (id(&resp.body["id"]), id(&resp.body["variants"][0]["id"]))
+    }
+
+    /// Submits a product and has `admin` approve it: it is listed.
+    pub async fn activate_product(
+        &self,
+        merchant: &MerchantFixture,
+        admin: &Session,
+        product: Uuid,
+    ) {
+        let path = format!("/api/v1/products/{product}/status");
+        let resp = self
+            .patch(
+                &path,
+                json!({"status": "PENDING_REVIEW"}),
+                Some(&merchant.owner.access_token),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "submit failed: {:?}", resp.body);
+        let resp = self
+            .patch(
+                &path,
+                json!({"status": "ACTIVE"}),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "approve failed: {:?}", resp.body);
+        // Listing also waits for catalog to hear that the merchant is ACTIVE.
+        crate::eventually(
+            std::time::Duration::from_secs(10),
+            "product listed",
+            || async {
+                (self
+                    .get(&format!("/api/v1/products/{product}"), None)
+                    .await
+                    .status
+                    == 200)
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+}

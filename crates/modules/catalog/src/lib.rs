@@ -1,0 +1,30 @@
+//! catalog: categories, brands, attributes, merchant-owned products with variants, moderation,
+//! and the public reads (the hottest path of the platform, served from a read cache).
+
+pub mod api;
+mod cache;
+pub mod domain;
+mod events;
+mod http;
+mod service;
+mod store;
+
+use platform::migrate::Migration;
+use platform::{Context, Module, ModuleParts};
+
+pub use service::{Catalog, CatalogError};
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_catalog.sql")];
+
+pub fn module() -> Module {
+    Module::new("catalog", &MIGRATIONS, build)
+}
+
+fn build(ctx: &Context) -> ModuleParts {
+    let catalog = Catalog::new(ctx.clone());
+    ModuleParts {
+        routes: http::router(catalog.clone()),
+        subscriptions: events::subscriptions(catalog),
+        ..ModuleParts::default()
+    }
+}
