@@ -22,6 +22,7 @@ fn all_modules() -> Vec<Module> {
         notifications::module(),
         merchants::module(),
         catalog::module(),
+        inventory::module(),
     ]
 }
 

@@ -121,6 +121,7 @@ pub fn default_modules() -> Vec<Module> {
         notifications::module(),
         merchants::module(),
         catalog::module(),
+        inventory::module(),
     ]
 }
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, MerchantPermission, Page, PageQuery, Permission};
-use platform::http::{ApiJson, ClassPolicy};
+use platform::http::{internal_only, ApiJson, ClassPolicy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -37,7 +37,11 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
                 .routes(routes!(update_variant, delete_variant)),
             ClassPolicy::ByMethod,
         )
-        .routes(routes!(internal_variants))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(internal_variants))
+                .layer(axum::middleware::from_fn(internal_only)),
+        )
         .with_state(catalog)
 }
 

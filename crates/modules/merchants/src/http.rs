@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, MerchantPermission, Page, PageQuery, Permission};
-use platform::http::{ApiJson, ClassPolicy};
+use platform::http::{internal_only, ApiJson, ClassPolicy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -51,7 +51,11 @@ pub fn router(merchants: Arc<Merchants>) -> OpenApiRouter {
     // Internal calls come from modules in this or another process, never through rate limits
     // meant for end users.
     public
-        .routes(routes!(internal_commission))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(internal_commission))
+                .layer(axum::middleware::from_fn(internal_only)),
+        )
         .with_state(merchants)
 }
 

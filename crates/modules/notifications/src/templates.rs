@@ -141,7 +141,9 @@ mod tests {
     #[test]
     fn every_template_renders_in_every_locale() {
         let templates = Templates::new();
-        let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t"});
+        let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t",
+            "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
+            "reason": "missing licence"});
         for (name, locale, _, _) in TEMPLATES {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

@@ -428,3 +428,14 @@ pub async fn authenticate(
     }
     response
 }
+
+/// Route layer of internal routes (typed clients between modules): only the internal service
+/// gets past, before any body is read.
+pub async fn internal_only(request: Request, next: Next) -> Response {
+    match request.extensions().get::<Actor>() {
+        Some(actor) if actor.require_internal().is_ok() => next.run(request).await,
+        Some(_) => ApiError::forbidden("This route is for internal service calls").into_response(),
+        None => ApiError::unauthorized("authentication_required", "A service token is required")
+            .into_response(),
+    }
+}

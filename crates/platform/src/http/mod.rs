@@ -22,7 +22,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use auth::{AccessClaims, AuthenticatedUser, Authenticator, ClientIp, MembershipSource};
+pub use auth::{
+    internal_only, AccessClaims, AuthenticatedUser, Authenticator, ClientIp, MembershipSource,
+};
 pub use json::ApiJson;
 pub use limit::{rate_limited, ClassPolicy};
 
