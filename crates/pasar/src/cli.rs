@@ -25,6 +25,15 @@ pub enum Command {
         /// `all`, or a comma-separated list of modules.
         #[arg(long, default_value = "all")]
         modules: String,
+        /// Seed demo data first (admin, three merchants with staff, outlets, products, stock),
+        /// unless it is there already.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Fill the database with data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
     },
     /// Apply pending database migrations of every module and exit.
     Migrate,
@@ -57,4 +66,10 @@ pub enum AdminCommand {
         #[arg(long)]
         password: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// A live demo marketplace (idempotent: does nothing when the demo admin exists).
+    Demo,
 }

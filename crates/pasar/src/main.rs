@@ -1,13 +1,14 @@
 //! `pasar`: the one binary. Runs every module in one process by default, or a chosen set.
 
 mod cli;
+mod seed;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
 use platform::config::{Config, ConfigSources};
 use platform::Module;
 
-use cli::{AdminCommand, Cli, Command, KeysCommand};
+use cli::{AdminCommand, Cli, Command, KeysCommand, SeedCommand};
 
 /// jemalloc returns freed memory to the system on a timer (glibc kept argon2's 19 MiB blocks per
 /// thread arena: 230 MiB after a login benchmark) and allocates faster on the request path.
@@ -66,7 +67,11 @@ async fn main() -> anyhow::Result<()> {
     let mut config = load_config(&cli)?;
     platform::telemetry::init_logging(&config.log);
     match cli.command {
-        Command::Serve { addr, modules } => {
+        Command::Serve {
+            addr,
+            modules,
+            demo,
+        } => {
             if let Some(addr) = addr {
                 config.http.addr = addr;
             }
@@ -74,9 +79,24 @@ async fn main() -> anyhow::Result<()> {
             let app = platform::app::start(config, modules)
                 .await
                 .context("starting pasar")?;
+            if demo {
+                report(seed::demo(&app).await.context("seeding demo data")?);
+            }
             shutdown_signal().await;
             tracing::info!("shutdown signal received; draining");
             app.shutdown().await;
+        }
+        Command::Seed {
+            command: SeedCommand::Demo,
+        } => {
+            // A private port: the seed talks to this instance only.
+            config.http.addr = "127.0.0.1:0".into();
+            let app = platform::app::start(config, all_modules())
+                .await
+                .context("starting pasar")?;
+            let summary = seed::demo(&app).await.context("seeding demo data");
+            app.shutdown().await;
+            report(summary?);
         }
         Command::Migrate => {
             let db = platform::app::migrate(&config, &all_modules()).await?;
@@ -122,6 +142,22 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn report(summary: seed::Summary) {
+    if !summary.created {
+        println!("demo data is already there ({} exists)", seed::ADMIN_EMAIL);
+        return;
+    }
+    println!(
+        "demo marketplace ready: {} merchants, {} products.\n\
+         sign in with password {} as {} (admin), kopi.owner@example.com, kopi.manager@example.com,\n\
+         kopi.cashier@example.com (also batik.* and spa.*), or customer@example.com",
+        summary.merchants,
+        summary.products,
+        seed::PASSWORD,
+        seed::ADMIN_EMAIL
+    );
 }
 
 async fn shutdown_signal() {

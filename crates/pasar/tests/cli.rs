@@ -64,7 +64,8 @@ fn stdout(output: &Output) -> String {
 
 on_both_backends!(
     subcommands_work_and_admin_create_is_idempotent,
-    serve_stops_cleanly_on_sigterm
+    serve_stops_cleanly_on_sigterm,
+    demo_seed_builds_a_live_marketplace,
 );
 
 async fn subcommands_work_and_admin_create_is_idempotent(backend: Backend) {
@@ -133,6 +134,73 @@ fn free_port() -> u16 {
         .port()
 }
 
+async fn wait_ready(client: &reqwest::Client, addr: &str) {
+    let started = Instant::now();
+    loop {
+        let ready = client
+            .get(format!("http://{addr}/health/ready"))
+            .send()
+            .await;
+        if ready.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "server never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn demo_seed_builds_a_live_marketplace(backend: Backend) {
+    let setup = Setup::new(backend).await;
+    assert!(stdout(&setup.run(&["seed", "demo"])).contains("3 merchants, 26 products"));
+    assert!(stdout(&setup.run(&["seed", "demo"])).contains("already there"));
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = setup
+        .command(&["serve", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &addr).await;
+    let get = |path: String, token: Option<String>| {
+        let mut request = client.get(format!("http://{addr}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let products = get("/api/v1/products?limit=100".into(), None).await;
+    assert_eq!(products["items"].as_array().unwrap().len(), 26);
+    let merchants = get("/api/v1/merchants".into(), None).await;
+    assert_eq!(merchants["items"].as_array().unwrap().len(), 3);
+    let login: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"email": "kopi.cashier@example.com", "password": "Demo!Passw0rd"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["accessToken"].as_str().map(str::to_owned);
+    let stock = get("/api/v1/inventory/KOPI-01-1".into(), token.clone()).await;
+    assert!(stock["onHand"].as_i64().unwrap() > 0, "{stock}");
+    let mine = get("/api/v1/merchants/mine".into(), token).await;
+    assert_eq!(mine[0]["role"], "cashier");
+    child.kill().unwrap();
+    let _ = child.wait();
+    setup.cleanup().await;
+}
+
 async fn serve_stops_cleanly_on_sigterm(backend: Backend) {
     let setup = Setup::new(backend).await;
     setup.run(&[
@@ -151,22 +219,8 @@ async fn serve_stops_cleanly_on_sigterm(backend: Backend) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
     let client = reqwest::Client::new();
-    loop {
-        let ready = client
-            .get(format!("http://{addr}/health/ready"))
-            .send()
-            .await;
-        if ready.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "server never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&client, &addr).await;
     let login = client
         .post(format!("http://{addr}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "ops@example.com", "password": "Adm1n!Secret"}))

@@ -1055,6 +1055,52 @@ impl Merchants {
         })
     }
 
+    /// Makes `user_id` staff without an invitation: operator tooling (the demo seed), not an
+    /// HTTP route. Audited as `member_enrolled` by `by`.
+    pub async fn enroll(
+        &self,
+        merchant_id: Uuid,
+        user_id: Uuid,
+        role: MerchantRole,
+        by: Uuid,
+    ) -> Result<Member> {
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        store::merchant_in(&mut tx, merchant_id)
+            .await?
+            .ok_or(MerchantError::NotFound)?;
+        if !store::insert_member(&mut tx, merchant_id, user_id, role.as_str(), now).await? {
+            return Err(MerchantError::AlreadyMember);
+        }
+        store::audit(
+            &mut tx,
+            merchant_id,
+            by,
+            "member_enrolled",
+            Some(&format!("{user_id} as {}", role.as_str())),
+            now,
+        )
+        .await?;
+        bus::publish(
+            &mut tx,
+            SOURCE,
+            &MemberAdded {
+                merchant_id,
+                user_id,
+                role,
+            },
+        )
+        .await?;
+        self.ctx.commit(tx).await?;
+        self.memberships.forget(user_id);
+        Ok(Member {
+            merchant_id,
+            user_id,
+            role,
+            joined_at: now,
+        })
+    }
+
     pub async fn remove_member(
         &self,
         actor: &Actor,
