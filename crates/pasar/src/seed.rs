@@ -88,6 +88,16 @@ fn id(value: &Value, key: &str) -> anyhow::Result<Uuid> {
     Ok(Uuid::parse_str(text(value, key)?)?)
 }
 
+/// (category slug, English name, Khmer name, type, base price in minor units, variants)
+type DemoProduct = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static [&'static str],
+);
+
 struct Shop {
     name: &'static str,
     slug: &'static str,
@@ -98,15 +108,7 @@ struct Shop {
     at: (f64, f64),
     currency: &'static str,
     outlets: &'static [&'static str],
-    /// (category slug, English name, Khmer name, type, base price in minor units, variants)
-    products: &'static [(
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-        i64,
-        &'static [&'static str],
-    )],
+    products: &'static [DemoProduct],
 }
 
 const SHOPS: &[Shop] = &[
