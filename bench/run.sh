@@ -41,7 +41,7 @@ cold_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 sleep 3
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pasar_pid/status")
 
-"$target/bench-baseline" "$base_addr" & base_pid=$!
+"$target/bench-baseline" hello "$base_addr" & base_pid=$!
 wait_ready "http://$base_addr/"
 
 token=$(curl -fs -X POST "http://$pasar_addr/api/v1/auth/login" -H 'content-type: application/json' \

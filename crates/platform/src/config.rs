@@ -137,6 +137,8 @@ pub struct DatabaseConfig {
     pub url: Option<String>,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// SQLite: queue this process's writers in a fair in-process lock before `BEGIN IMMEDIATE`.
+    pub sqlite_writer_queue: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -145,6 +147,7 @@ impl Default for DatabaseConfig {
             url: None,
             max_connections: 16,
             acquire_timeout_secs: 5,
+            sqlite_writer_queue: true,
         }
     }
 }

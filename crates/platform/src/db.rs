@@ -3,18 +3,22 @@
 //! [`on_tx!`], which expand the same query once per backend.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::config::DatabaseConfig;
 
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite has one writer at a time; the lock queues this process's writers fairly (FIFO)
+    /// instead of leaving them to SQLite's busy-wait backoff, which starves some under load.
+    Sqlite(SqlitePool, Option<Arc<tokio::sync::Mutex<()>>>),
     Pg(PgPool),
 }
 
@@ -27,7 +31,8 @@ pub enum Dialect {
 /// An open transaction on either backend. Events and jobs are written through it so they commit
 /// or vanish with the state change that caused them.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// The transaction, and this process's writer slot until it ends.
+    Sqlite(Transaction<'static, Sqlite>, Option<OwnedMutexGuard<()>>),
     Pg(Transaction<'static, Postgres>),
 }
 
@@ -36,7 +41,7 @@ pub enum Tx {
 macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($conn) => $body,
+            $crate::db::Db::Sqlite($conn, _) => $body,
             $crate::db::Db::Pg($conn) => $body,
         }
     };
@@ -47,7 +52,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(inner) => {
+            $crate::db::Tx::Sqlite(inner, _) => {
                 let $conn = &mut **inner;
                 $body
             }
@@ -86,19 +91,25 @@ impl Db {
                 .acquire_timeout(acquire)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(
+                pool,
+                config.sqlite_writer_queue.then(Arc::default),
+            ))
         }
     }
 
     /// A pool that opens nothing until used: for producing documents (OpenAPI) offline.
     pub fn offline() -> Self {
         let options = SqliteConnectOptions::new().in_memory(true);
-        Db::Sqlite(PoolOptions::<Sqlite>::new().connect_lazy_with(options))
+        Db::Sqlite(
+            PoolOptions::<Sqlite>::new().connect_lazy_with(options),
+            None,
+        )
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Sqlite(..) => Dialect::Sqlite,
             Db::Pg(_) => Dialect::Postgres,
         }
     }
@@ -107,7 +118,13 @@ impl Db {
     /// two writers queue on the busy timeout instead of failing on lock upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
-            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite(pool, writer) => {
+                let slot = match writer {
+                    Some(writer) => Some(writer.clone().lock_owned().await),
+                    None => None,
+                };
+                Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, slot))
+            }
             Db::Pg(pool) => Ok(Tx::Pg(pool.begin().await?)),
         }
     }
@@ -124,21 +141,21 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Sqlite(tx, _slot) => tx.commit().await,
             Tx::Pg(tx) => tx.commit().await,
         }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Sqlite(tx, _slot) => tx.rollback().await,
             Tx::Pg(tx) => tx.rollback().await,
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Sqlite(..) => Dialect::Sqlite,
             Tx::Pg(_) => Dialect::Postgres,
         }
     }

@@ -354,7 +354,7 @@ impl Inventory {
             return Self::reservation(&mut tx, &existing).await;
         }
         let mut shortages = Vec::new();
-        let mut reserved_items = Vec::new();
+        let mut lines = Vec::new();
         for ((merchant_id, sku), quantity) in &totals {
             let Some(item) = store::item_in(&mut tx, *merchant_id, sku).await? else {
                 shortages.push(Shortage {
@@ -365,10 +365,6 @@ impl Inventory {
                 });
                 continue;
             };
-            let before = (
-                store::available(&mut tx, item.id).await?,
-                item.low_stock_threshold,
-            );
             let mut taken = None;
             for _ in 0..RESERVE_ATTEMPTS {
                 taken =
@@ -393,7 +389,23 @@ impl Inventory {
                         now,
                     )
                     .await?;
-                    reserved_items.push((item, before));
+                    if shortages.is_empty() {
+                        // Only worth a query while the reservation can still succeed.
+                        let after = store::available(&mut tx, item.id).await?;
+                        Self::watch_low(
+                            &mut tx,
+                            &item,
+                            (after + quantity, item.low_stock_threshold),
+                            after,
+                        )
+                        .await?;
+                    }
+                    lines.push(ReservedLine {
+                        merchant_id: *merchant_id,
+                        sku: sku.clone(),
+                        location_id: location,
+                        quantity: *quantity,
+                    });
                 }
                 None => shortages.push(Shortage {
                     merchant_id: *merchant_id,
@@ -407,11 +419,13 @@ impl Inventory {
             tx.rollback().await?;
             return Err(InventoryError::Insufficient(shortages));
         }
-        for (item, before) in &reserved_items {
-            let after = store::available(&mut tx, item.id).await?;
-            Self::watch_low(&mut tx, item, *before, after).await?;
-        }
-        let reservation = Self::reservation(&mut tx, &row).await?;
+        let reservation = Reservation {
+            id: row.id,
+            reference: row.reference,
+            status: ReservationStatus::Active,
+            expires_at: Timestamp::from_millis(row.expires_at),
+            lines,
+        };
         self.ctx.commit(tx).await?;
         Ok(reservation)
     }

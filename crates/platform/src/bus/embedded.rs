@@ -29,9 +29,12 @@ impl EmbeddedTransport {
 
 // On PostgreSQL only rows of transactions older than every running one are visible to
 // consumers (see the outbox migration): a later commit can never land behind a position.
+// On SQLite tx_id is always 0 (one writer: seq order is commit order), so positions compare by
+// seq alone: a primary-key range. The row-value form scanned every row of the log, on every
+// wake of the dispatcher, which is every commit.
 const FETCH_SQLITE: &str =
     "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
-     FROM platform_outbox WHERE (tx_id, seq) > ($1, $2) ORDER BY tx_id, seq LIMIT $3";
+     FROM platform_outbox WHERE seq > $2 AND $1 = 0 ORDER BY seq LIMIT $3";
 const FETCH_PG: &str =
     "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
      FROM platform_outbox
@@ -43,7 +46,7 @@ impl EventTransport for EmbeddedTransport {
     async fn fetch(&self, consumer: &str, limit: i64) -> Result<Vec<Delivery>, BusError> {
         let from = self.position(consumer).await?;
         let rows: Vec<OutboxRow> = match &self.db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 sqlx::query_as(FETCH_SQLITE)
                     .bind(from.tx_id)
                     .bind(from.seq)
@@ -79,9 +82,23 @@ impl EventTransport for EmbeddedTransport {
 
     async fn lag(&self, consumer: &str) -> Result<i64, BusError> {
         let from = self.position(consumer).await?;
-        let count: i64 = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM platform_outbox WHERE (tx_id, seq) > ($1, $2)"
-        ).bind(from.tx_id).bind(from.seq).fetch_one(pool).await)?;
+        let count: i64 = match &self.db {
+            Db::Sqlite(pool, _) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM platform_outbox WHERE seq > $1")
+                    .bind(from.seq)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Db::Pg(pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM platform_outbox WHERE (tx_id, seq) > ($1, $2)",
+                )
+                .bind(from.tx_id)
+                .bind(from.seq)
+                .fetch_one(pool)
+                .await?
+            }
+        };
         Ok(count)
     }
 }

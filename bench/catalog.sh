@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Catalog reads and stock reservations against the real binary, on SQLite and PostgreSQL.
+# Per backend: loads 10,000 listed products of 100 merchants (and stock for 1,000 SKUs) through
+# the API, then drives with wrk, in one run: a bare axum point read of the same database (the
+# yardstick), product detail and the first list page (read cache on, then off), and
+# reservations through the internal route with a client-credentials service token (one hot SKU;
+# 1,000 SKUs). Appends the results, with the machine, to bench/results.md.
+# Usage: bench/catalog.sh [seconds per scenario, default 10] [backends, default "sqlite postgres"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-10}"
+backends="${2:-sqlite postgres}"
+connections=32
+pg_admin="${PASAR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
+
+cargo build --release --locked -p pasar -p bench-baseline
+target="${CARGO_TARGET_DIR:-target}/release"
+pasar_addr=127.0.0.1:18091
+point_addr=127.0.0.1:18092
+admin_email=bench.admin@example.com
+password='Bench!Passw0rd1'
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT
+export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
+
+wait_ready() {
+    for _ in $(seq 1 1000); do
+        curl -fs "$1" >/dev/null 2>&1 && return 0
+        sleep 0.01
+    done
+    echo "not ready: $1" >&2; return 1
+}
+
+# name|url|extra wrk args
+run() {
+    local name=$1 url=$2; shift 2
+    local out rps p50 p99 non2xx
+    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+    echo "$name|$rps|$p50|$p99|${non2xx:-0}"
+}
+
+write_scripts() {
+    local work=$1
+    cat > "$work/common.lua" <<LUA
+dofile("$work/targets.lua")
+local counter = 1
+function setup(thread) thread:set("seed", counter); counter = counter + 1 end
+function init(args) math.randomseed(seed * 7919 + os.time()) end
+function uuid()
+    local t = {}
+    for i = 1, 32 do t[i] = string.format("%x", math.random(0, 15)) end
+    local s = table.concat(t)
+    return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-4" .. s:sub(14, 16) .. "-a" .. s:sub(18, 20) .. "-" .. s:sub(21, 32)
+end
+LUA
+    cat > "$work/point.lua" <<LUA
+dofile("$work/common.lua")
+request = function() return wrk.format("GET", "/products/" .. product_ids[math.random(#product_ids)]) end
+LUA
+    cat > "$work/detail.lua" <<LUA
+dofile("$work/common.lua")
+request = function() return wrk.format("GET", "/api/v1/products/" .. product_ids[math.random(#product_ids)]) end
+LUA
+    for scenario in hot spread; do
+        cat > "$work/reserve-$scenario.lua" <<LUA
+dofile("$work/common.lua")
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("SERVICE_TOKEN")
+request = function()
+    local pick = stocked[1]
+    if "$scenario" == "spread" then pick = stocked[math.random(#stocked)] end
+    local body = '{"reservationId":"' .. uuid() .. '","lines":[{"merchantId":"' .. pick[1] .. '","sku":"' .. pick[2] .. '","quantity":1}]}'
+    return wrk.format(nil, "/internal/v1/inventory/reservations", nil, body)
+end
+LUA
+    done
+}
+
+start_pasar() {
+    local work=$1; shift
+    env "$@" "$target/pasar" --data-dir "$work" serve --addr "$pasar_addr" & pasar_pid=$!
+    pids+=("$pasar_pid")
+    wait_ready "http://$pasar_addr/health/ready"
+}
+
+stop_pasar() { kill -TERM "$pasar_pid"; wait "$pasar_pid" || true; }
+
+bench_backend() {
+    local backend=$1 work db_url
+    work=$(mktemp -d)
+    if [ "$backend" = postgres ]; then
+        psql "$pg_admin/postgres" -qc 'DROP DATABASE IF EXISTS pasar_bench' -c 'CREATE DATABASE pasar_bench' >/dev/null
+        db_url="$pg_admin/pasar_bench"
+        export PASAR_DATABASE__URL="$db_url"
+    else
+        unset PASAR_DATABASE__URL
+        db_url="sqlite://$work/pasar.db"
+    fi
+    "$target/pasar" --data-dir "$work" admin create --email "$admin_email" --password "$password" >/dev/null
+    start_pasar "$work"
+    local load_start=$SECONDS
+    "$target/bench-baseline" load "http://$pasar_addr" "$admin_email" "$password" "$work" >&2
+    local load_secs=$((SECONDS - load_start))
+    write_scripts "$work"
+
+    local admin_token client secret service_token
+    admin_token=$(curl -fs -X POST "http://$pasar_addr/api/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$admin_email\",\"password\":\"$password\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+    client=$(curl -fs -X POST "http://$pasar_addr/api/v1/admin/oauth/clients" -H 'content-type: application/json' \
+        -H "Authorization: Bearer $admin_token" \
+        -d '{"name":"bench checkout","grantTypes":["client_credentials"],"scopes":["internal"]}')
+    secret=$(echo "$client" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
+    client=$(echo "$client" | sed -E 's/.*"clientId":"([^"]+)".*/\1/')
+    service_token=$(curl -fs -X POST "http://$pasar_addr/oauth2/token" -u "$client:$secret" \
+        -d 'grant_type=client_credentials&scope=internal' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+    export SERVICE_TOKEN="$service_token"
+
+    "$target/bench-baseline" point "$point_addr" "$db_url" & point_pid=$!
+    pids+=("$point_pid")
+    wait_ready "http://$point_addr/products/00000000-0000-0000-0000-000000000000" || true
+    sleep 0.5
+
+    local results=()
+    results+=("$(run 'bare axum + same-database point read (baseline)' "http://$point_addr" -s "$work/point.lua")")
+    # Warm the read cache the way traffic would, then measure.
+    wrk -t2 -c"$connections" -d5s -s "$work/detail.lua" "http://$pasar_addr" >/dev/null
+    results+=("$(run 'pasar GET /api/v1/products/{id} (read cache)' "http://$pasar_addr" -s "$work/detail.lua")")
+    results+=("$(run 'pasar GET /api/v1/products?limit=20 (read cache)' "http://$pasar_addr/api/v1/products?limit=20")")
+    results+=("$(run 'pasar reserve 1 unit, one hot SKU' "http://$pasar_addr" -s "$work/reserve-hot.lua")")
+    results+=("$(run 'pasar reserve 1 unit, 1,000 SKUs' "http://$pasar_addr" -s "$work/reserve-spread.lua")")
+    stop_pasar
+    start_pasar "$work" PASAR_CATALOG__READ_CACHE_SECS=0
+    results+=("$(run 'pasar GET /api/v1/products/{id} (no cache)' "http://$pasar_addr" -s "$work/detail.lua")")
+    results+=("$(run 'pasar GET /api/v1/products?limit=20 (no cache)' "http://$pasar_addr/api/v1/products?limit=20")")
+    stop_pasar
+    kill "$point_pid" 2>/dev/null || true
+
+    local base_rps
+    base_rps=$(echo "${results[0]}" | cut -d'|' -f2)
+    {
+        echo
+        echo "### $backend"
+        echo
+        echo "Loaded 10,000 listed products of 100 merchants and stock for 1,000 SKUs through the API in ${load_secs} s."
+        echo
+        echo "| scenario | req/s | p50 | p99 | non-2xx | req/s vs baseline |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+        for row in "${results[@]}"; do
+            IFS='|' read -r name rps p50 p99 non2xx <<<"$row"
+            ratio=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.3f", a / b }')
+            echo "| $name | $rps | $p50 | $p99 | $non2xx | $ratio |"
+        done
+    } >> "$report"
+    rm -rf "$work"
+    if [ "$backend" = postgres ]; then
+        psql "$pg_admin/postgres" -qc 'DROP DATABASE IF EXISTS pasar_bench' >/dev/null
+    fi
+}
+
+report=$(mktemp)
+{
+    echo
+    echo "## $(date -u +%Y-%m-%dT%H:%MZ) — catalog and reservations — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo
+    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
+    echo "Command: \`bench/catalog.sh $duration\` (wrk -t2 -c$connections -d${duration}s; rate limits off; random product ids; reservations of fresh ids, 1 unit each)."
+} > "$report"
+for backend in $backends; do
+    bench_backend "$backend"
+done
+tee -a bench/results.md < "$report"
+rm -f "$report"
