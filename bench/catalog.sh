@@ -109,6 +109,12 @@ bench_backend() {
     local load_start=$SECONDS
     "$target/bench-baseline" load "http://$pasar_addr" "$admin_email" "$password" "$work" >&2
     local load_secs=$((SECONDS - load_start))
+    # Measure a settled system: every consumer caught up, and fresh planner statistics.
+    for _ in $(seq 1 600); do
+        curl -fs "http://$pasar_addr/metrics" | grep -q '^pasar_outbox_lag_events 0$' && break
+        sleep 0.1
+    done
+    if [ "$backend" = postgres ]; then psql "$db_url" -qc 'ANALYZE' >/dev/null; fi
     write_scripts "$work"
 
     local admin_token client secret service_token

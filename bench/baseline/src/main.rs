@@ -150,6 +150,7 @@ fn id(value: &Value) -> anyhow::Result<String> {
         .with_context(|| format!("no id in {value}"))
 }
 
+/// Override with BENCH_MERCHANTS for a quicker, smaller load.
 const MERCHANTS: usize = 100;
 const PRODUCTS: usize = 100;
 /// Merchants whose SKUs get stock for the reservation scenarios (10 x 100 = 1,000 SKUs).
@@ -186,7 +187,11 @@ async fn load(base: &str, email: &str, password: &str, out: &str) -> anyhow::Res
     let categories = Arc::new(categories);
     let limit = Arc::new(tokio::sync::Semaphore::new(8));
     let mut tasks = tokio::task::JoinSet::new();
-    for m in 0..MERCHANTS {
+    let merchants = std::env::var("BENCH_MERCHANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MERCHANTS);
+    for m in 0..merchants {
         let (api, admin, categories, limit) = (
             api.clone(),
             admin.clone(),

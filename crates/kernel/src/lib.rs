@@ -1,6 +1,7 @@
 //! Shared vocabulary of Pasar. No I/O lives here: only the types every module speaks.
 
 pub mod actor;
+pub mod contact;
 pub mod error;
 pub mod event;
 pub mod i18n;

@@ -64,6 +64,22 @@ macro_rules! on_tx {
     };
 }
 
+/// Runs one write on its own in a transaction, so that on SQLite it takes its turn in the
+/// writer queue rather than SQLite's busy wait (where it can starve for seconds under load).
+/// Evaluates to `Result<T, sqlx::Error>`.
+#[macro_export]
+macro_rules! on_write {
+    ($db:expr, $conn:ident => $body:expr) => {
+        async {
+            let mut tx = $db.begin().await?;
+            let result = $crate::on_tx!(&mut tx, $conn => $body)?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(result)
+        }
+        .await
+    };
+}
+
 impl Db {
     pub async fn connect(url: &str, config: &DatabaseConfig) -> Result<Self, sqlx::Error> {
         let acquire = Duration::from_secs(config.acquire_timeout_secs);

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::bus::BoxError;
 use crate::config::JobsConfig;
 use crate::db::{Db, Dialect, Tx};
-use crate::{on_db, on_tx};
+use crate::{on_db, on_tx, on_write};
 
 #[async_trait]
 pub trait JobHandler: Send + Sync {
@@ -223,12 +223,12 @@ impl JobRunner {
              RETURNING id, name, payload, attempts, max_attempts",
             placeholders.join(", ")
         );
-        let claimed: Vec<ClaimedJob> = on_db!(&self.db, pool => {
+        let claimed: Vec<ClaimedJob> = on_write!(&self.db, conn => {
             let mut query = sqlx::query_as(&sql).bind(lease_until.millis()).bind(now.millis());
             for name in &names {
                 query = query.bind(*name);
             }
-            query.fetch_all(pool).await
+            query.fetch_all(conn).await
         })?;
         Ok(claimed)
     }
@@ -250,24 +250,24 @@ impl JobRunner {
         match result {
             Ok(()) => {
                 metrics::counter!("pasar_job_runs_total", "job" => job.name.clone(), "outcome" => "ok").increment(1);
-                on_db!(&self.db, pool => sqlx::query("DELETE FROM platform_jobs WHERE id = $1")
-                    .bind(job.id).execute(pool).await.map(|r| r.rows_affected()))?;
+                on_write!(&self.db, conn => sqlx::query("DELETE FROM platform_jobs WHERE id = $1")
+                    .bind(job.id).execute(conn).await.map(|r| r.rows_affected()))?;
             }
             Err(err) => {
                 metrics::counter!("pasar_job_runs_total", "job" => job.name.clone(), "outcome" => "error").increment(1);
                 let message = err.to_string();
                 if job.attempts >= job.max_attempts {
                     tracing::error!(job = %job.name, id = %job.id, attempts = job.attempts, error = %message, "job failed permanently");
-                    on_db!(&self.db, pool => sqlx::query(
+                    on_write!(&self.db, conn => sqlx::query(
                         "UPDATE platform_jobs SET status = 'FAILED', locked_until = NULL, last_error = $1 WHERE id = $2"
-                    ).bind(&message).bind(job.id).execute(pool).await.map(|r| r.rows_affected()))?;
+                    ).bind(&message).bind(job.id).execute(conn).await.map(|r| r.rows_affected()))?;
                 } else {
                     let exponent = (job.attempts.clamp(1, 16) - 1) as u32;
                     let delay = self.config.retry_base_ms.saturating_mul(1 << exponent);
                     tracing::warn!(job = %job.name, id = %job.id, attempt = job.attempts, error = %message, "job failed; will retry");
-                    on_db!(&self.db, pool => sqlx::query(
+                    on_write!(&self.db, conn => sqlx::query(
                         "UPDATE platform_jobs SET locked_until = NULL, run_at = $1, last_error = $2 WHERE id = $3"
-                    ).bind(Timestamp::now().plus_millis(delay).millis()).bind(&message).bind(job.id).execute(pool).await.map(|r| r.rows_affected()))?;
+                    ).bind(Timestamp::now().plus_millis(delay).millis()).bind(&message).bind(job.id).execute(conn).await.map(|r| r.rows_affected()))?;
                 }
             }
         }

@@ -68,42 +68,15 @@ fn field(name: &str, message: impl Into<String>) -> FieldError {
 /// Lower-cases and trims an email, and checks its shape (not its deliverability: that is what
 /// verification by code is for).
 pub fn normalize_email(raw: &str) -> Result<String, FieldError> {
-    let email = raw.trim().to_lowercase();
-    let invalid = || field("email", "is not a valid email address");
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid());
-    }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let domain_ok = !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..");
-    if local.is_empty() || local.len() > 64 || !domain_ok {
-        return Err(invalid());
-    }
-    Ok(email)
+    kernel::contact::normalize_email(raw)
+        .ok_or_else(|| field("email", "is not a valid email address"))
 }
 
 /// Normalizes a phone number to E.164 (`+` and 8 to 15 digits), dropping spaces, dashes,
 /// dots and parentheses.
 pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
-    let compact: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or("");
-    let valid = (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0');
-    if valid {
-        Ok(compact)
-    } else {
-        Err(field(
-            "phone",
-            "must be an international number like +85512345678",
-        ))
-    }
+    kernel::contact::normalize_phone(raw)
+        .ok_or_else(|| field("phone", "must be an international number like +85512345678"))
 }
 
 pub fn validate_name(field_name: &str, raw: &str) -> Result<String, FieldError> {

@@ -1,5 +1,6 @@
 //! Pure rules of merchants: the status machine, validation, masking, commission resolution.
 
+pub use kernel::contact::{normalize_email, normalize_phone};
 use kernel::{FieldError, MerchantRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -166,17 +167,13 @@ impl Check {
     }
 
     fn email(&mut self, field: &str, value: &str) {
-        if !is_email(value) {
+        if normalize_email(value).is_none() {
             self.fail(field, "must be an email address");
         }
     }
 
     fn phone(&mut self, field: &str, value: &str) {
-        let digits = value.strip_prefix('+').unwrap_or(value);
-        if !(value.starts_with('+')
-            && (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if normalize_phone(value).is_none() {
             self.fail(field, "must be an international number like +85512345678");
         }
     }
@@ -243,18 +240,6 @@ impl Check {
             Err(self.0)
         }
     }
-}
-
-pub fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
-        return false;
-    };
-    value.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !value.chars().any(char::is_whitespace)
 }
 
 pub fn validate_application(app: &MerchantApplication) -> Result<(), Vec<FieldError>> {

@@ -305,8 +305,8 @@ impl Merchants {
             legal_name: app.legal_name.trim().to_owned(),
             business_type: app.business_type.as_str().to_owned(),
             tax_id: app.tax_id,
-            contact_email: app.contact_email.to_lowercase(),
-            contact_phone: app.contact_phone,
+            contact_email: domain::normalize_email(&app.contact_email).unwrap_or(app.contact_email),
+            contact_phone: domain::normalize_phone(&app.contact_phone).unwrap_or(app.contact_phone),
             description: app.description,
             address: to_json(&app.address),
             latitude: app.location.latitude,
@@ -440,10 +440,10 @@ impl Merchants {
             row.description = Some(description);
         }
         if let Some(email) = update.contact_email {
-            row.contact_email = email.to_lowercase();
+            row.contact_email = domain::normalize_email(&email).unwrap_or(email);
         }
         if let Some(phone) = update.contact_phone {
-            row.contact_phone = phone;
+            row.contact_phone = domain::normalize_phone(&phone).unwrap_or(phone);
         }
         if let Some(address) = &update.address {
             row.address = to_json(address);
@@ -772,7 +772,10 @@ impl Merchants {
             address: to_json(&input.address),
             latitude: input.location.latitude,
             longitude: input.location.longitude,
-            phone: input.phone.clone(),
+            phone: input
+                .phone
+                .as_deref()
+                .map(|p| domain::normalize_phone(p).unwrap_or_else(|| p.to_owned())),
             opening_hours: to_json(&input.opening_hours),
             created_at: now.millis(),
             updated_at: now.millis(),
@@ -883,9 +886,9 @@ impl Merchants {
         merchant_id: Uuid,
         input: InvitationInput,
     ) -> Result<Invitation> {
-        let email = input.email.trim().to_lowercase();
+        let email = domain::normalize_email(&input.email).unwrap_or_default();
         let mut errors = Vec::new();
-        if !domain::is_email(&email) {
+        if email.is_empty() {
             errors.push(FieldError {
                 field: "email".into(),
                 message: "must be an email address".into(),

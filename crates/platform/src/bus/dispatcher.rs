@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Subscription};
 use crate::config::BusConfig;
 use crate::db::Db;
-use crate::{on_db, on_tx};
+use crate::{on_db, on_tx, on_write};
 
 struct Consumer {
     name: String,
@@ -267,9 +267,9 @@ impl Dispatcher {
             match self.apply(consumer, handler, &envelope).await? {
                 Outcome::Applied => {}
                 Outcome::AlreadyApplied => {
-                    on_db!(&self.db, pool => sqlx::query(
+                    on_write!(&self.db, conn => sqlx::query(
                         "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
-                    ).bind(&consumer.name).bind(envelope.id).execute(pool).await.map(|r| r.rows_affected()))?;
+                    ).bind(&consumer.name).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
                 }
                 Outcome::Failed(error) => {
                     self.schedule_retry(&consumer.name, &envelope, attempts + 1, &error)

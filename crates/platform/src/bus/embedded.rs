@@ -6,7 +6,7 @@ use kernel::Timestamp;
 
 use super::{BusError, Delivery, EventTransport, OutboxRow, Position};
 use crate::db::Db;
-use crate::on_db;
+use crate::{on_db, on_write};
 
 pub struct EmbeddedTransport {
     db: Db,
@@ -67,7 +67,7 @@ impl EventTransport for EmbeddedTransport {
     }
 
     async fn ack(&self, consumer: &str, delivery: &Delivery) -> Result<(), BusError> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "INSERT INTO platform_consumer_positions (consumer, tx_id, seq, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (consumer) DO UPDATE SET tx_id = excluded.tx_id, seq = excluded.seq, updated_at = excluded.updated_at
              WHERE (platform_consumer_positions.tx_id, platform_consumer_positions.seq) < (excluded.tx_id, excluded.seq)"
@@ -76,7 +76,7 @@ impl EventTransport for EmbeddedTransport {
         .bind(delivery.position.tx_id)
         .bind(delivery.position.seq)
         .bind(Timestamp::now().millis())
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
