@@ -2,7 +2,7 @@
 
 use kernel::Timestamp;
 use platform::db::{like_escape, Db, Tx};
-use platform::{on_db, on_tx};
+use platform::{on_db, on_tx, on_write};
 use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -194,8 +194,8 @@ pub async fn record_failure(db: &Db, subject: &str, policy: &FailurePolicy) -> R
 }
 
 pub async fn clear_failures(db: &Db, subject: &str) -> Result<()> {
-    on_db!(db, pool => sqlx::query("DELETE FROM identity_login_attempts WHERE subject = $1")
-        .bind(subject).execute(pool).await.map(|r| r.rows_affected()))?;
+    on_write!(db, conn => sqlx::query("DELETE FROM identity_login_attempts WHERE subject = $1")
+        .bind(subject).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -740,7 +740,7 @@ const CLIENT_COLUMNS: &str =
     "client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at, revoked_at";
 
 pub async fn insert_client(db: &Db, client: &ClientRow) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "INSERT INTO identity_oauth_clients (client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
@@ -751,7 +751,7 @@ pub async fn insert_client(db: &Db, client: &ClientRow) -> Result<()> {
     .bind(&client.grant_types)
     .bind(&client.scopes)
     .bind(client.created_at)
-    .execute(pool).await.map(|r| r.rows_affected()))?;
+    .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -771,9 +771,9 @@ pub async fn clients(db: &Db) -> Result<Vec<ClientRow>> {
 }
 
 pub async fn revoke_client(db: &Db, client_id: &str, now: Timestamp) -> Result<u64> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE identity_oauth_clients SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL"
-    ).bind(client_id).bind(now.millis()).execute(pool).await.map(|r| r.rows_affected()))
+    ).bind(client_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
 }
 
 pub struct NewAuthCode<'a> {
@@ -788,7 +788,7 @@ pub struct NewAuthCode<'a> {
 }
 
 pub async fn insert_auth_code(db: &Db, code: &NewAuthCode<'_>) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "INSERT INTO identity_oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -800,7 +800,7 @@ pub async fn insert_auth_code(db: &Db, code: &NewAuthCode<'_>) -> Result<()> {
     .bind(code.code_challenge)
     .bind(code.now.millis())
     .bind(code.expires_at.millis())
-    .execute(pool).await.map(|r| r.rows_affected()))?;
+    .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -897,10 +897,10 @@ pub async fn live_api_key(db: &Db, key_hash: &str) -> Result<Option<LiveApiKey>>
 
 /// Records use at most once a minute per key, so busy integrations do not write per request.
 pub async fn touch_api_key(db: &Db, id: Uuid, now: Timestamp) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE identity_api_keys SET last_used_at = $2
          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)"
-    ).bind(id).bind(now.millis()).bind(now.plus_seconds(-60).millis()).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(now.millis()).bind(now.plus_seconds(-60).millis()).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -918,13 +918,13 @@ pub async fn insert_oidc_state(
     verifier: &str,
     now: Timestamp,
 ) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "INSERT INTO identity_oidc_states (state, provider, nonce, verifier, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(state).bind(provider).bind(nonce).bind(verifier)
     .bind(now.millis()).bind(now.plus_seconds(600).millis())
-    .execute(pool).await.map(|r| r.rows_affected()))?;
+    .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

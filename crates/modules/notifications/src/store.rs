@@ -2,7 +2,7 @@
 
 use kernel::Timestamp;
 use platform::db::{Db, Tx};
-use platform::{on_db, on_tx};
+use platform::{on_db, on_tx, on_write};
 use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -88,17 +88,17 @@ pub async fn register_device(
     platform: &str,
     now: Timestamp,
 ) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "INSERT INTO notifications_devices (token, user_id, platform, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, platform = excluded.platform, created_at = excluded.created_at"
-    ).bind(token).bind(user_id).bind(platform).bind(now.millis()).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(token).bind(user_id).bind(platform).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn remove_device(db: &Db, user_id: Uuid, token: &str) -> Result<u64> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "DELETE FROM notifications_devices WHERE token = $1 AND user_id = $2"
-    ).bind(token).bind(user_id).execute(pool).await.map(|r| r.rows_affected()))
+    ).bind(token).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))
 }
 
 pub struct NewDelivery<'a> {
@@ -184,11 +184,11 @@ pub async fn record_attempt(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE notifications_deliveries SET status = $2, attempts = attempts + 1, last_error = $3,
            sent_at = CASE WHEN $2 = 'SENT' THEN $4 ELSE sent_at END
          WHERE id = $1 AND status = 'PENDING'"
-    ).bind(id).bind(status).bind(error).bind(now.millis()).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(status).bind(error).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -249,9 +249,9 @@ pub async fn mark_read(
 }
 
 pub async fn mark_all_read(db: &Db, user_id: Uuid, now: Timestamp) -> Result<u64> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE notifications_inbox SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL"
-    ).bind(user_id).bind(now.millis()).execute(pool).await.map(|r| r.rows_affected()))
+    ).bind(user_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))
 }
 
 /// Erases everything held about a deleted user, delivery records included.
