@@ -130,8 +130,9 @@ impl Db {
         }
     }
 
-    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
-    /// two writers queue on the busy timeout instead of failing on lock upgrade.
+    /// Starts a transaction. On SQLite it first waits its turn in the writer queue, then takes
+    /// the write lock up front (`BEGIN IMMEDIATE`) so it never fails on lock upgrade. The queue
+    /// is not reentrant: never begin a transaction while holding one in the same task.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
             Db::Sqlite(pool, writer) => {
