@@ -7,9 +7,11 @@ use identity::api::{
     PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
     VerificationRequested,
 };
+use inventory::api::InventoryLow;
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
 use merchants::api::{
-    MemberInvited, MerchantApproved, MerchantRejected, MerchantStatusFact, MerchantSuspended,
+    MemberInvited, MerchantApplied, MerchantApproved, MerchantRejected, MerchantStatusFact,
+    MerchantSuspended,
 };
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
@@ -25,6 +27,7 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         Subscription {
             event_types: vec![
                 MemberInvited::TYPE,
+                MerchantApplied::TYPE,
                 MerchantApproved::TYPE,
                 MerchantRejected::TYPE,
                 MerchantSuspended::TYPE,
@@ -40,7 +43,11 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
                 UserPasswordChanged::TYPE,
                 UserDeleted::TYPE,
             ],
-            handler: Arc::new(IdentityEvents(notifications)),
+            handler: Arc::new(IdentityEvents(notifications.clone())),
+        },
+        Subscription {
+            event_types: vec![InventoryLow::TYPE],
+            handler: Arc::new(StockEvents(notifications)),
         },
     ]
 }
@@ -167,6 +174,17 @@ impl EventHandler for MerchantEvents {
                     targets: vec![Target::Email(e.email)],
                 }
             }
+            MerchantApplied::TYPE => {
+                let fact = decode::<MerchantApplied>(event)?.0;
+                store::upsert_merchant_owner(
+                    tx,
+                    fact.merchant_id,
+                    fact.owner_user_id,
+                    &fact.business_name,
+                )
+                .await?;
+                return Ok(());
+            }
             MerchantApproved::TYPE => {
                 status_message("merchant_approved", decode::<MerchantApproved>(event)?.0)
             }
@@ -181,6 +199,34 @@ impl EventHandler for MerchantEvents {
         if let Some(owner) = message.user_id.filter(|_| message.targets.is_empty()) {
             message.targets = everywhere(tx, owner).await?;
         }
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}
+
+/// Low-stock alerts, to the merchant's owner.
+struct StockEvents(Arc<Notifications>);
+
+#[async_trait]
+impl EventHandler for StockEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let e: InventoryLow = decode(event)?;
+        let Some((owner, business_name)) = store::merchant_owner(tx, e.merchant_id).await? else {
+            return Ok(());
+        };
+        let message = Message {
+            event_id: event.id,
+            user_id: Some(owner),
+            category: Category::System,
+            template: "inventory_low",
+            context: json!({
+                "business_name": business_name,
+                "sku": e.sku,
+                "available": e.available,
+                "threshold": e.threshold,
+            }),
+            targets: everywhere(tx, owner).await?,
+        };
         self.0.plan(tx, message).await?;
         Ok(())
     }

@@ -19,7 +19,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::Notifications;
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_notifications.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_notifications.sql"),
+    platform::migration!(2, "0002_merchant_owners.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("notifications", &MIGRATIONS, build)

@@ -267,3 +267,23 @@ pub async fn erase_user(tx: &mut Tx, user_id: Uuid) -> Result<()> {
     }
     Ok(())
 }
+
+pub async fn upsert_merchant_owner(
+    tx: &mut Tx,
+    merchant_id: Uuid,
+    owner: Uuid,
+    name: &str,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO notifications_merchant_owners (merchant_id, owner_user_id, business_name) VALUES ($1, $2, $3)
+         ON CONFLICT (merchant_id) DO UPDATE SET owner_user_id = excluded.owner_user_id, business_name = excluded.business_name"
+    ).bind(merchant_id).bind(owner).bind(name).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// `(owner, business name)` of a merchant.
+pub async fn merchant_owner(tx: &mut Tx, merchant_id: Uuid) -> Result<Option<(Uuid, String)>> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "SELECT owner_user_id, business_name FROM notifications_merchant_owners WHERE merchant_id = $1"
+    ).bind(merchant_id).fetch_optional(conn).await)
+}

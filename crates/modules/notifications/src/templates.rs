@@ -54,6 +54,12 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
      "{{ business_name }} ត្រូវបានផ្អាក ហើយផលិតផលរបស់វាត្រូវបានលាក់៖ {{ reason }}។ សូមទាក់ទងផ្នែកជំនួយ Pasar ដើម្បីដោះស្រាយ។"),
     ("merchant_suspended", "id", "{{ business_name }} ditangguhkan",
      "{{ business_name }} ditangguhkan dan produknya disembunyikan: {{ reason }}. Hubungi dukungan Pasar untuk menyelesaikannya."),
+    ("inventory_low", "en", "Low stock: {{ sku }}",
+     "{{ business_name }}: only {{ available }} of {{ sku }} left (alert threshold {{ threshold }}). Restock soon to keep selling."),
+    ("inventory_low", "km", "ស្តុកទាប៖ {{ sku }}",
+     "{{ business_name }}៖ នៅសល់ {{ sku }} តែ {{ available }} ប៉ុណ្ណោះ (កម្រិតជូនដំណឹង {{ threshold }})។ សូមបំពេញស្តុកឆាប់ៗ ដើម្បីបន្តលក់។"),
+    ("inventory_low", "id", "Stok menipis: {{ sku }}",
+     "{{ business_name }}: {{ sku }} tinggal {{ available }} (batas peringatan {{ threshold }}). Segera isi ulang agar tetap bisa berjualan."),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +149,7 @@ mod tests {
         let templates = Templates::new();
         let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t",
             "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
-            "reason": "missing licence"});
+            "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5});
         for (name, locale, _, _) in TEMPLATES {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);
