@@ -484,7 +484,7 @@ impl Catalog {
             }
         }
         let generation = self.cache.generation();
-        let row = store::product(&self.ctx.db, id)
+        let (row, variants) = store::product_detail(&self.ctx.db, id)
             .await?
             .ok_or(CatalogError::NotFound)?;
         let privileged = Self::is_privileged(actor, row.merchant_id);
@@ -492,7 +492,6 @@ impl Catalog {
             return Err(CatalogError::NotFound);
         }
         let (listed, merchant_id) = (row.listed, row.merchant_id);
-        let variants = store::variants(&self.ctx.db, id).await?;
         let detail = Self::detail(row, variants, privileged)?;
         if listed && !privileged {
             let body = Bytes::from(

@@ -194,6 +194,53 @@ pub async fn product(db: &Db, id: Uuid) -> Result<Option<ProductRow>> {
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DetailRow {
+    #[sqlx(flatten)]
+    pub product: ProductRow,
+    pub v_id: Option<Uuid>,
+    pub v_sku: Option<String>,
+    pub v_options: Option<String>,
+    pub v_price: Option<i64>,
+    pub v_compare_at_price: Option<i64>,
+    pub v_currency: Option<String>,
+    pub v_position: Option<i32>,
+}
+
+/// A product that is not deleted, with its live variants, in one round trip (the hot read).
+pub async fn product_detail(db: &Db, id: Uuid) -> Result<Option<(ProductRow, Vec<VariantRow>)>> {
+    let sql = PRODUCT_SELECT.replace(
+        " FROM catalog_products p",
+        ", v.id AS v_id, v.sku AS v_sku, v.options AS v_options, v.price AS v_price,
+           v.compare_at_price AS v_compare_at_price, v.currency AS v_currency, v.position AS v_position
+         FROM catalog_products p",
+    ) + " LEFT JOIN catalog_variants v ON v.product_id = p.id AND v.deleted_at IS NULL
+         WHERE p.id = $1 AND p.deleted_at IS NULL ORDER BY v.position, v.id";
+    let rows: Vec<DetailRow> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let product = first.product.clone();
+    let variants = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(VariantRow {
+                id: r.v_id?,
+                product_id: product.id,
+                merchant_id: product.merchant_id,
+                sku: r.v_sku?,
+                options: r.v_options?,
+                price: r.v_price?,
+                compare_at_price: r.v_compare_at_price,
+                currency: r.v_currency?,
+                position: r.v_position?,
+            })
+        })
+        .collect();
+    Ok(Some((product, variants)))
+}
+
 pub async fn product_in(tx: &mut Tx, id: Uuid) -> Result<Option<ProductRow>> {
     let lock = if tx.dialect() == platform::Dialect::Postgres {
         " FOR UPDATE OF p"
