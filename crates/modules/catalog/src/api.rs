@@ -28,6 +28,10 @@ pub struct CategoryInput {
 pub struct CategoryUpdate {
     pub name: Option<LocalizedText>,
     pub sort_order: Option<i32>,
+    /// Move the category (with its subtree) under another parent; `null` makes it a root.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -126,8 +130,10 @@ pub struct VariantUpdate {
 }
 
 /// Distinguishes an explicit `null` (Some(None)) from an absent field (None).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -26,7 +26,7 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
         .rate_limited(
             OpenApiRouter::new()
                 .routes(routes!(list_categories, create_category))
-                .routes(routes!(get_category, update_category))
+                .routes(routes!(get_category, update_category, delete_category))
                 .routes(routes!(category_children))
                 .routes(routes!(list_brands, create_brand))
                 .routes(routes!(list_attributes, create_attribute))
@@ -88,7 +88,7 @@ async fn get_category(State(c): St, Path(id): Path<Uuid>) -> Result<Json<Categor
     Ok(Json(c.get_category(id).await?))
 }
 
-/// Rename or reorder a category (admin).
+/// Rename, reorder or move a category with its subtree (admin).
 #[utoipa::path(put, path = "/api/v1/categories/{id}", tag = "catalog-admin", request_body = CategoryUpdate,
     params(("id" = Uuid, Path, description = "Category id")), security(("bearer" = [])),
     responses((status = 200, body = Category), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -100,6 +100,20 @@ async fn update_category(
 ) -> Result<Json<Category>, ApiError> {
     actor.require(Permission::AdminCatalog)?;
     Ok(Json(c.update_category(id, body).await?))
+}
+
+/// Delete a category without subcategories or products (admin).
+#[utoipa::path(delete, path = "/api/v1/categories/{id}", tag = "catalog-admin",
+    params(("id" = Uuid, Path, description = "Category id")), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_category(
+    State(c): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    actor.require(Permission::AdminCatalog)?;
+    c.delete_category(id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Direct children of a category.

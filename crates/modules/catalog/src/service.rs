@@ -32,6 +32,8 @@ pub enum CatalogError {
     CategoryNotFound,
     #[error("variant not found")]
     VariantNotFound,
+    #[error("category has children or products")]
+    CategoryInUse,
     #[error("{0} is taken")]
     Taken(&'static str),
     #[error("not allowed: {0}")]
@@ -60,6 +62,10 @@ impl From<CatalogError> for ApiError {
             CatalogError::CategoryNotFound => {
                 ApiError::not_found("category_not_found", "No such category")
             }
+            CatalogError::CategoryInUse => ApiError::conflict(
+                "category_in_use",
+                "The category still has subcategories or products",
+            ),
             CatalogError::VariantNotFound => {
                 ApiError::not_found("variant_not_found", "No such variant of this product")
             }
@@ -228,9 +234,68 @@ impl Catalog {
         if let Some(order) = update.sort_order {
             row.sort_order = order;
         }
-        store::update_category(&mut tx, &row, Timestamp::now()).await?;
+        let now = Timestamp::now();
+        store::update_category(&mut tx, &row, now).await?;
+        if let Some(parent_id) = update.parent_id.filter(|p| *p != row.parent_id) {
+            let (parent_path, parent_level) = match parent_id {
+                None => (String::from("/"), -1),
+                Some(parent_id) => {
+                    let parent = store::category_in(&mut tx, parent_id)
+                        .await?
+                        .ok_or_else(|| invalid_one("parentId", "no such category"))?;
+                    if parent.path.starts_with(&row.path) {
+                        return Err(invalid_one(
+                            "parentId",
+                            "cannot move a category under itself",
+                        ));
+                    }
+                    (parent.path, parent.level)
+                }
+            };
+            let level_delta = parent_level + 1 - row.level;
+            let deepest = store::subtree_depth(&mut tx, &row.path).await?;
+            if deepest + level_delta > 4 {
+                return Err(invalid_one("parentId", "categories nest at most 5 levels"));
+            }
+            let new_path = format!("{parent_path}{id}/");
+            store::move_category(
+                &mut tx,
+                id,
+                parent_id,
+                &row.path,
+                &new_path,
+                level_delta,
+                now,
+            )
+            .await?;
+            row = store::category_in(&mut tx, id)
+                .await?
+                .ok_or(CatalogError::CategoryNotFound)?;
+        }
         self.commit(tx).await?;
         Self::category(row)
+    }
+
+    /// Deletes a category without children or products (deleted products still count: they
+    /// keep their category for the record).
+    pub async fn delete_category(&self, id: Uuid) -> Result<()> {
+        let mut tx = self.ctx.db.begin().await?;
+        store::category_in(&mut tx, id)
+            .await?
+            .ok_or(CatalogError::CategoryNotFound)?;
+        match store::delete_category(&mut tx, id).await {
+            Ok(true) => {}
+            Ok(false) => return Err(CatalogError::CategoryInUse),
+            Err(err)
+                if err
+                    .as_database_error()
+                    .is_some_and(|e| e.is_foreign_key_violation()) =>
+            {
+                return Err(CatalogError::CategoryInUse)
+            }
+            Err(err) => return Err(err.into()),
+        }
+        self.commit(tx).await
     }
 
     pub async fn get_category(&self, id: Uuid) -> Result<Category> {

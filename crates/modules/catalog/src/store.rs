@@ -63,6 +63,44 @@ pub async fn update_category(tx: &mut Tx, c: &CategoryRow, now: Timestamp) -> Re
     Ok(())
 }
 
+/// The deepest level in the subtree whose path starts with `path`.
+pub async fn subtree_depth(tx: &mut Tx, path: &str) -> Result<i32> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(level), 0) AS INTEGER) FROM catalog_categories WHERE path LIKE $1 || '%'"
+    ).bind(path).fetch_one(conn).await)
+}
+
+/// Moves a category and its subtree: its parent, and every path and level below it.
+pub async fn move_category(
+    tx: &mut Tx,
+    id: Uuid,
+    parent_id: Option<Uuid>,
+    old_path: &str,
+    new_path: &str,
+    level_delta: i32,
+    now: Timestamp,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE catalog_categories SET parent_id = $2, updated_at = $3 WHERE id = $1"
+    ).bind(id).bind(parent_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE catalog_categories
+         SET path = CAST($2 AS TEXT) || substr(path, length(CAST($1 AS TEXT)) + 1), level = level + $3
+         WHERE path LIKE CAST($1 AS TEXT) || '%'"
+    ).bind(old_path).bind(new_path).bind(level_delta).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes a category that has no children; false when it has some. Products still pointing at
+/// it make the database refuse (foreign key).
+pub async fn delete_category(tx: &mut Tx, id: Uuid) -> Result<bool> {
+    let deleted = on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM catalog_categories WHERE id = $1
+           AND NOT EXISTS (SELECT 1 FROM catalog_categories c WHERE c.parent_id = $1)"
+    ).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(deleted == 1)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BrandRow {
     pub id: Uuid,

@@ -88,6 +88,111 @@ async fn taxonomy_is_admin_managed(backend: Backend) {
         .await;
     assert_eq!(renamed.body["name"]["en"], "Coffee & Tea");
 
+    // Moving a subtree rewrites paths and levels below it; a cycle or too deep a tree is refused.
+    let drinks = app.category(&admin, "drinks", None).await;
+    let moved = app
+        .put(
+            &format!("/api/v1/categories/{coffee}"),
+            json!({"parentId": drinks}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    assert_eq!(moved.body["path"], json!([drinks, coffee]));
+    let beans_now = app.get(&format!("/api/v1/categories/{beans}"), None).await;
+    assert_eq!(beans_now.body["path"], json!([drinks, coffee, beans]));
+    assert_eq!(beans_now.body["level"], 2);
+    let cycle = app
+        .put(
+            &format!("/api/v1/categories/{coffee}"),
+            json!({"parentId": beans}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(cycle.body["errors"][0]["field"], "parentId");
+    let to_root = app
+        .put(
+            &format!("/api/v1/categories/{coffee}"),
+            json!({"parentId": null}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        (
+            to_root.body["level"].as_i64(),
+            to_root.body["parentId"].is_null()
+        ),
+        (Some(0), true)
+    );
+    // coffee's subtree spans 4 levels: under a level-1 category it would reach level 5.
+    let juices = app.category(&admin, "juices", Some(drinks)).await;
+    let too_deep = app
+        .put(
+            &format!("/api/v1/categories/{coffee}"),
+            json!({"parentId": juices}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        too_deep.body["errors"][0]["message"],
+        "categories nest at most 5 levels"
+    );
+    let one_up = app
+        .put(
+            &format!("/api/v1/categories/{coffee}"),
+            json!({"parentId": drinks}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(one_up.status, 200, "a depth of exactly 5 levels fits");
+
+    // Deleting: only leaves without products.
+    let in_use = app
+        .delete(
+            &format!("/api/v1/categories/{coffee}"),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!((in_use.status, in_use.code()), (409, "category_in_use"));
+    let shop = app.merchant("Taxonomy Shop").await;
+    app.draft_product(&shop, juices, "Juice", "JUICE-1", 200)
+        .await;
+    let with_product = app
+        .delete(
+            &format!("/api/v1/categories/{juices}"),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        (with_product.status, with_product.code()),
+        (409, "category_in_use"),
+        "a leaf with a product stays"
+    );
+    assert_eq!(
+        app.delete(
+            &format!("/api/v1/categories/{parent}"),
+            Some(&customer.access_token)
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        app.delete(
+            &format!("/api/v1/categories/{parent}"),
+            Some(&admin.access_token)
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/categories/{parent}"), None)
+            .await
+            .status,
+        404
+    );
+
     let brand = app
         .post(
             "/api/v1/brands",
