@@ -15,14 +15,6 @@ pub struct LocalizedText {
 }
 
 impl LocalizedText {
-    pub fn en(text: &str) -> Self {
-        Self {
-            en: text.to_owned(),
-            km: None,
-            id: None,
-        }
-    }
-
     /// Field errors for `field` when English is blank (if `required`) or any text is longer
     /// than `max_chars`.
     pub fn check(
@@ -70,7 +62,12 @@ mod tests {
         assert_eq!(errors[0].field, "name.en");
         assert_eq!(errors[1].field, "name.km");
         let mut errors = Vec::new();
-        LocalizedText::en("Kopi").check("name", true, 10, &mut errors);
+        LocalizedText {
+            en: "Kopi".into(),
+            km: None,
+            id: None,
+        }
+        .check("name", true, 10, &mut errors);
         assert!(errors.is_empty());
     }
 }

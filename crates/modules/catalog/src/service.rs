@@ -570,17 +570,13 @@ impl Catalog {
     }
 
     pub async fn variants(&self, actor: Option<&Actor>, id: Uuid) -> Result<Vec<Variant>> {
-        let row = store::product(&self.ctx.db, id)
+        let (row, variants) = store::product_detail(&self.ctx.db, id)
             .await?
             .ok_or(CatalogError::NotFound)?;
         if !row.listed && !Self::is_privileged(actor, row.merchant_id) {
             return Err(CatalogError::NotFound);
         }
-        store::variants(&self.ctx.db, id)
-            .await?
-            .into_iter()
-            .map(Self::variant)
-            .collect()
+        variants.into_iter().map(Self::variant).collect()
     }
 
     /// Lists products. The public sees listed products (cached); staff of `merchantId` see all
@@ -878,10 +874,9 @@ impl Catalog {
 
     /// The full view, for staff and admins.
     async fn full(&self, id: Uuid) -> Result<ProductDetail> {
-        let row = store::product(&self.ctx.db, id)
+        let (row, variants) = store::product_detail(&self.ctx.db, id)
             .await?
             .ok_or(CatalogError::NotFound)?;
-        let variants = store::variants(&self.ctx.db, id).await?;
         Self::detail(row, variants, true)
     }
 
@@ -1167,7 +1162,10 @@ impl Catalog {
     }
 
     pub async fn quotes(&self, ids: &[Uuid]) -> Result<Vec<VariantQuote>> {
-        store::quotes(&self.ctx.db, &ids[..ids.len().min(200)])
+        if ids.len() > 200 {
+            return Err(invalid_one("variantIds", "at most 200 per lookup"));
+        }
+        store::quotes(&self.ctx.db, ids)
             .await?
             .into_iter()
             .map(|q| {

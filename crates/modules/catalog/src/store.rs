@@ -226,12 +226,6 @@ pub async fn insert_product(tx: &mut Tx, p: &ProductRow, name_sort: &str) -> Res
     Ok(())
 }
 
-/// A product that is not deleted.
-pub async fn product(db: &Db, id: Uuid) -> Result<Option<ProductRow>> {
-    let sql = format!("{PRODUCT_SELECT} WHERE p.id = $1 AND p.deleted_at IS NULL");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DetailRow {
     #[sqlx(flatten)]
@@ -448,13 +442,6 @@ pub async fn insert_variant(tx: &mut Tx, v: &VariantRow, now: Timestamp) -> Resu
      .bind(v.compare_at_price).bind(&v.currency).bind(v.position).bind(now.millis())
      .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-pub async fn variants(db: &Db, product_id: Uuid) -> Result<Vec<VariantRow>> {
-    let sql = format!(
-        "SELECT {VARIANT_COLUMNS} FROM catalog_variants WHERE product_id = $1 AND deleted_at IS NULL ORDER BY position, id"
-    );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(product_id).fetch_all(pool).await)
 }
 
 pub async fn variants_in(tx: &mut Tx, product_id: Uuid) -> Result<Vec<VariantRow>> {
