@@ -46,6 +46,10 @@ pub enum Permission {
     /// Manage categories, brands and attributes; moderate listings; read any merchant's drafts
     /// and stock.
     AdminCatalog,
+    /// See and move any order (e.g. cancel a shipped one).
+    AdminOrders,
+    /// See any payment, refund, review flagged payments.
+    AdminPayments,
 }
 
 impl Permission {
@@ -58,6 +62,8 @@ impl Permission {
             Permission::AdminNotifications => "admin:notifications",
             Permission::AdminMerchants => "admin:merchants",
             Permission::AdminCatalog => "admin:catalog",
+            Permission::AdminOrders => "admin:orders",
+            Permission::AdminPayments => "admin:payments",
         }
     }
 
@@ -108,6 +114,8 @@ pub enum MerchantPermission {
     EditListings,
     /// Set and adjust stock.
     ManageStock,
+    /// Move the merchant's orders through fulfilment (processing, shipped, delivered), cancel.
+    FulfilOrders,
     /// Redeem vouchers at the counter.
     Redeem,
     /// Edit the merchant profile and outlets.

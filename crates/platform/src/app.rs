@@ -27,7 +27,10 @@ use crate::on_db;
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::telemetry;
 
-static PLATFORM_MIGRATIONS: [Migration; 1] = [crate::migration!(1, "0001_platform.sql")];
+static PLATFORM_MIGRATIONS: [Migration; 2] = [
+    crate::migration!(1, "0001_platform.sql"),
+    crate::migration!(2, "0002_idempotency.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -306,7 +309,7 @@ async fn upkeep(ctx: Context, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Retention of the event log: events and inbox rows older than a week that every consumer has
-/// passed are deleted daily.
+/// passed are deleted daily, and idempotency keys past their retention.
 struct PruneEventLog {
     db: Db,
 }
@@ -333,6 +336,7 @@ impl JobHandler for PruneEventLog {
                 .execute(pool)
                 .await?;
         });
+        crate::idempotency::prune(&self.db).await?;
         Ok(())
     }
 }

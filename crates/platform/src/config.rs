@@ -23,6 +23,9 @@ pub struct Config {
     pub merchants: MerchantsConfig,
     pub catalog: CatalogConfig,
     pub inventory: InventoryConfig,
+    pub cart: CartConfig,
+    pub orders: OrdersConfig,
+    pub payments: PaymentsConfig,
 }
 
 impl Default for Config {
@@ -41,6 +44,9 @@ impl Default for Config {
             merchants: MerchantsConfig::default(),
             catalog: CatalogConfig::default(),
             inventory: InventoryConfig::default(),
+            cart: CartConfig::default(),
+            orders: OrdersConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }
@@ -95,6 +101,143 @@ impl Default for InventoryConfig {
     fn default() -> Self {
         Self {
             reservation_ttl_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CartConfig {
+    /// Most units of one variant in a cart.
+    pub max_quantity_per_line: i64,
+    pub max_lines: usize,
+    /// Carts untouched this long are deleted.
+    pub ttl_days: i64,
+}
+
+impl Default for CartConfig {
+    fn default() -> Self {
+        Self {
+            max_quantity_per_line: 99,
+            max_lines: 100,
+            ttl_days: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrdersConfig {
+    /// An order not paid within this time expires and its stock is released.
+    pub payment_window_secs: i64,
+    /// A checkout saga untouched this long is presumed abandoned (its process died) and is
+    /// compensated by the recovery job.
+    pub saga_timeout_secs: i64,
+    /// Testing only: abort the process at this checkout step (`after_start`,
+    /// `after_reserve`, `after_create`) to prove crash recovery.
+    pub fail_point: Option<String>,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            payment_window_secs: 900,
+            saga_timeout_secs: 60,
+            fail_point: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentsConfig {
+    pub simulator: SimulatorConfig,
+    pub khqr: KhqrConfig,
+    pub midtrans: MidtransConfig,
+    pub xendit: XenditConfig,
+}
+
+/// The development gateway. Disable it in production: whoever can reach its approve page can
+/// mark payments paid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimulatorConfig {
+    pub enabled: bool,
+    /// HMAC-SHA256 key of its webhooks; random per process when unset (set it when several
+    /// processes or a load generator must sign simulator webhooks).
+    pub webhook_secret: Option<String>,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            webhook_secret: None,
+        }
+    }
+}
+
+/// KHQR (Bakong): the payee account the QR pays into, and the API that confirms payments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KhqrConfig {
+    pub enabled: bool,
+    /// Bakong account id, e.g. `pasar@aclb`.
+    pub account_id: String,
+    pub merchant_name: String,
+    pub merchant_city: String,
+    /// Bakong Open API base URL; unset, the built-in simulator answers (development).
+    pub api_url: Option<String>,
+    pub api_token: Option<String>,
+}
+
+impl Default for KhqrConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            account_id: "pasar@devb".into(),
+            merchant_name: "Pasar".into(),
+            merchant_city: "Phnom Penh".into(),
+            api_url: None,
+            api_token: None,
+        }
+    }
+}
+
+/// Midtrans Snap: enabled by setting the server key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MidtransConfig {
+    pub server_key: Option<String>,
+    pub snap_url: String,
+    pub api_url: String,
+}
+
+impl Default for MidtransConfig {
+    fn default() -> Self {
+        Self {
+            server_key: None,
+            snap_url: "https://app.sandbox.midtrans.com".into(),
+            api_url: "https://api.sandbox.midtrans.com".into(),
+        }
+    }
+}
+
+/// Xendit invoices: enabled by setting the secret key and the callback token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct XenditConfig {
+    pub secret_key: Option<String>,
+    pub callback_token: Option<String>,
+    pub api_url: String,
+}
+
+impl Default for XenditConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            callback_token: None,
+            api_url: "https://api.xendit.co".into(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod idempotency;
 pub mod jobs;
 pub mod keyring;
 pub mod migrate;

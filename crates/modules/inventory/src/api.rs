@@ -142,6 +142,32 @@ pub struct Shortage {
     pub available: i64,
 }
 
+/// A SKU of a merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SkuRef {
+    pub merchant_id: Uuid,
+    pub sku: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AvailabilityQuery {
+    pub items: Vec<SkuRef>,
+}
+
+/// What one line of a SKU could get now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    pub merchant_id: Uuid,
+    pub sku: String,
+    /// Whether inventory knows the SKU.
+    pub known: bool,
+    /// The most one location can give (a reservation takes a line from one location).
+    pub available: i64,
+}
+
 /// Typed client of inventory, used by checkout.
 #[derive(Clone)]
 pub struct InventoryClient {
@@ -162,6 +188,18 @@ impl InventoryClient {
                 Method::POST,
                 "/internal/v1/inventory/reservations",
                 Some(request),
+            )
+            .await
+    }
+
+    /// What each SKU could give one line now (at most 200 SKUs).
+    pub async fn availability(&self, items: Vec<SkuRef>) -> Result<Vec<Availability>, CallError> {
+        self.services
+            .call(
+                self.caller,
+                Method::POST,
+                "/internal/v1/inventory/availability",
+                Some(&AvailabilityQuery { items }),
             )
             .await
     }

@@ -1,4 +1,5 @@
-//! SKUs from catalog's product events; locations from merchants' outlet events.
+//! SKUs from catalog's product events; locations from merchants' outlet events; reservations
+//! settled by orders' events (the reservation id is the order id).
 
 use std::sync::Arc;
 
@@ -8,8 +9,25 @@ use kernel::{DomainEvent, EventEnvelope};
 use merchants::api::{OutletRemoved, OutletSaved};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
+use serde::Deserialize;
+use uuid::Uuid;
 
-use crate::service::Inventory;
+use crate::api::ReservationStatus;
+use crate::domain::Step;
+use crate::service::{Inventory, InventoryError};
+
+// Orders' event types, read by name: orders depends on inventory's client, so inventory cannot
+// depend on orders' crate. The payload contract is `{orderId}`.
+const ORDER_PAID: &str = "order.paid";
+const ORDER_CANCELLED: &str = "order.cancelled";
+const ORDER_EXPIRED: &str = "order.expired";
+const ORDER_RETURNED: &str = "order.returned";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderRef {
+    order_id: Uuid,
+}
 
 pub fn subscriptions(inventory: Arc<Inventory>) -> Vec<Subscription> {
     vec![Subscription {
@@ -19,8 +37,51 @@ pub fn subscriptions(inventory: Arc<Inventory>) -> Vec<Subscription> {
             OutletSaved::TYPE,
             OutletRemoved::TYPE,
         ],
-        handler: Arc::new(Facts(inventory)),
+        handler: Arc::new(Facts(inventory.clone())),
+    },
+    Subscription {
+        event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_EXPIRED, ORDER_RETURNED],
+        handler: Arc::new(OrderSettlement(inventory)),
     }]
+}
+
+/// Paid orders sell their reserved units; cancelled and expired ones give them back (or put
+/// sold units back on hand); returned ones put them back on hand.
+struct OrderSettlement(Arc<Inventory>);
+
+#[async_trait]
+impl EventHandler for OrderSettlement {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let order: OrderRef = serde_json::from_value(event.payload.clone())?;
+        let id = order.order_id;
+        let outcome = match event.event_type.as_str() {
+            ORDER_PAID => self.0.step_in(tx, id, Step::Confirm).await,
+            ORDER_EXPIRED => self.0.step_in(tx, id, Step::Release).await,
+            ORDER_RETURNED => self.0.step_in(tx, id, Step::Return).await,
+            ORDER_CANCELLED => match self.0.step_in(tx, id, Step::Release).await {
+                Err(InventoryError::NotActive(ReservationStatus::Confirmed)) => {
+                    self.0.step_in(tx, id, Step::Return).await
+                }
+                other => other,
+            },
+            _ => return Ok(()),
+        };
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(InventoryError::NotActive(status)) => {
+                // Retrying cannot change this: record it for an operator, do not block the log.
+                tracing::error!(order = %id, event = %event.event_type, status = status.as_str(),
+                    "order event does not fit its stock reservation");
+                metrics::counter!("pasar_inventory_settlement_mismatch_total").increment(1);
+                Ok(())
+            }
+            Err(InventoryError::ReservationNotFound) => {
+                tracing::warn!(order = %id, event = %event.event_type, "order has no stock reservation");
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
 }
 
 struct Facts(Arc<Inventory>);

@@ -30,6 +30,7 @@ pub fn router(inventory: Arc<Inventory>) -> OpenApiRouter {
         )
         .merge(
             OpenApiRouter::new()
+                .routes(routes!(availability))
                 .routes(routes!(reserve))
                 .routes(routes!(confirm))
                 .routes(routes!(release))
@@ -110,6 +111,18 @@ async fn movements(
     Ok(Json(Page::from_overfetch(items, limit, |m| {
         m.id.to_string()
     })))
+}
+
+/// What each SKU could give one line now (internal; at most 200 SKUs).
+#[utoipa::path(post, path = "/internal/v1/inventory/availability", tag = "internal", request_body = AvailabilityQuery,
+    responses((status = 200, body = Vec<Availability>), (status = 422, body = Problem)))]
+async fn availability(
+    State(i): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<AvailabilityQuery>,
+) -> Result<Json<Vec<Availability>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(i.availability(body.items).await?))
 }
 
 /// Reserve every line or none (internal; idempotent by `reservationId`).

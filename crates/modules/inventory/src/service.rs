@@ -37,6 +37,8 @@ pub enum InventoryError {
     NotActive(ReservationStatus),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    #[error("a concurrent change won")]
+    Raced,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
@@ -75,6 +77,10 @@ impl From<InventoryError> for ApiError {
             )
             .with_extension("status", serde_json::json!(status)),
             InventoryError::Forbidden(detail) => ApiError::forbidden(detail),
+            InventoryError::Raced => ApiError::conflict(
+                "concurrent_change",
+                "The reservation changed concurrently; retry",
+            ),
             InventoryError::Database(_) | InventoryError::Bus(_) | InventoryError::Corrupt(_) => {
                 tracing::error!(error = %err, "inventory failure");
                 ApiError::internal()
@@ -430,24 +436,58 @@ impl Inventory {
         Ok(reservation)
     }
 
+    /// What each SKU could give one line now.
+    pub async fn availability(&self, items: Vec<SkuRef>) -> Result<Vec<Availability>> {
+        if items.len() > 200 {
+            return Err(invalid_one("items", "at most 200 SKUs per query"));
+        }
+        let mut answers = Vec::with_capacity(items.len());
+        for item in items {
+            let best = store::best_available_of(&self.ctx.db, item.merchant_id, &item.sku).await?;
+            answers.push(Availability {
+                merchant_id: item.merchant_id,
+                sku: item.sku,
+                known: best.is_some(),
+                available: best.unwrap_or(0),
+            });
+        }
+        Ok(answers)
+    }
+
     /// Confirm, release, return or expire a reservation (each idempotent).
     pub async fn step(&self, id: Uuid, step: Step) -> Result<Reservation> {
-        let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
-        let mut row = store::reservation_in(&mut tx, id)
+        match self.step_in(&mut tx, id, step).await {
+            Ok(reservation) => {
+                self.ctx.commit(tx).await?;
+                Ok(reservation)
+            }
+            Err(InventoryError::Raced) => {
+                // A concurrent step won: answer from its result.
+                drop(tx);
+                Box::pin(self.step(id, step)).await
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A step in the caller's transaction (an event handler's, so the effect and the inbox
+    /// record commit together).
+    pub async fn step_in(&self, tx: &mut Tx, id: Uuid, step: Step) -> Result<Reservation> {
+        let now = Timestamp::now();
+        let tx = &mut *tx;
+        let mut row = store::reservation_in(tx, id)
             .await?
             .ok_or(InventoryError::ReservationNotFound)?;
         let status = ReservationStatus::parse(&row.status)
             .ok_or_else(|| InventoryError::Corrupt(row.status.clone()))?;
         let to = match step.from(status) {
-            StepOutcome::AlreadyDone => return Self::reservation(&mut tx, &row).await,
+            StepOutcome::AlreadyDone => return Self::reservation(tx, &row).await,
             StepOutcome::Refused => return Err(InventoryError::NotActive(status)),
             StepOutcome::Apply(to) => to,
         };
-        if !store::set_reservation_status(&mut tx, id, status.as_str(), to.as_str(), now).await? {
-            // A concurrent step won: answer from its result.
-            drop(tx);
-            return Box::pin(self.step(id, step)).await;
+        if !store::set_reservation_status(tx, id, status.as_str(), to.as_str(), now).await? {
+            return Err(InventoryError::Raced);
         }
         let (kind, on_hand_sign, reserved_sign) = match step {
             Step::Confirm => (MovementKind::Sale, -1, -1),
@@ -455,14 +495,14 @@ impl Inventory {
             Step::Return => (MovementKind::Return, 1, 0),
         };
         let reference = id.to_string();
-        for line in store::lines(&mut tx, id).await? {
+        for line in store::lines(tx, id).await? {
             let deltas = (on_hand_sign * line.quantity, reserved_sign * line.quantity);
             let before = (
-                store::available(&mut tx, line.item_id).await?,
+                store::available(tx, line.item_id).await?,
                 line.low_stock_threshold,
             );
             let after = match store::shift(
-                &mut tx,
+                tx,
                 line.item_id,
                 line.location_id,
                 deltas.0,
@@ -482,7 +522,7 @@ impl Inventory {
             };
             let reason = (step == Step::Expire).then_some("reservation expired");
             store::movement(
-                &mut tx,
+                tx,
                 line.item_id,
                 line.location_id,
                 kind.as_str(),
@@ -502,13 +542,11 @@ impl Inventory {
                 product_id: Uuid::nil(),
                 low_stock_threshold: line.low_stock_threshold,
             };
-            let available = store::available(&mut tx, line.item_id).await?;
-            Self::watch_low(&mut tx, &item, before, available).await?;
+            let available = store::available(tx, line.item_id).await?;
+            Self::watch_low(tx, &item, before, available).await?;
         }
         row.status = to.as_str().to_owned();
-        let reservation = Self::reservation(&mut tx, &row).await?;
-        self.ctx.commit(tx).await?;
-        Ok(reservation)
+        Self::reservation(tx, &row).await
     }
 
     /// Releases reservations past their expiry; returns how many.

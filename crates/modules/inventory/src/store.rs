@@ -179,6 +179,15 @@ pub async fn best_available(tx: &mut Tx, item_id: Uuid) -> Result<i64> {
     ).bind(item_id).fetch_one(conn).await)
 }
 
+/// The most one location of the SKU can give now; None when the SKU is unknown.
+pub async fn best_available_of(db: &Db, merchant_id: Uuid, sku: &str) -> Result<Option<i64>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(s.on_hand - s.reserved), 0) AS BIGINT) FROM inventory_items i
+         LEFT JOIN inventory_stock s ON s.item_id = i.id
+         WHERE i.merchant_id = $1 AND i.sku = $2 GROUP BY i.id"
+    ).bind(merchant_id).bind(sku).fetch_optional(pool).await)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn movement(
     tx: &mut Tx,

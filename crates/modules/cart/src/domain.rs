@@ -1,0 +1,225 @@
+//! Pure cart rules: quantity limits, lines priced from catalog quotes, the summary grouped by
+//! merchant, and the problems that would stop a checkout.
+
+use std::collections::BTreeMap;
+
+use catalog::api::VariantQuote;
+use kernel::{Currency, FieldError};
+use uuid::Uuid;
+
+use crate::api::{CartLine, CartSummary, LineProblem, MerchantGroup, ShippingQuote};
+
+/// A stored line, before it is joined with the catalog.
+#[derive(Debug, Clone)]
+pub struct StoredLine {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub quantity: i64,
+    pub added_price: i64,
+    pub currency: Currency,
+}
+
+pub fn check_quantity(quantity: i64, max: i64) -> Result<(), FieldError> {
+    if quantity < 1 || quantity > max {
+        return Err(FieldError {
+            field: "quantity".into(),
+            message: format!("must be between 1 and {max}"),
+        });
+    }
+    Ok(())
+}
+
+/// A stored line with what the catalog says of its variant now (None: gone).
+pub fn priced_line(line: &StoredLine, quote: Option<&VariantQuote>) -> CartLine {
+    let unit_price = quote.map_or(line.added_price, |q| q.price);
+    CartLine {
+        id: line.id,
+        variant_id: line.variant_id,
+        quantity: line.quantity,
+        unit_price,
+        added_price: line.added_price,
+        currency: line.currency,
+        line_total: unit_price.saturating_mul(line.quantity),
+        product_id: quote.map(|q| q.product_id),
+        merchant_id: quote.map(|q| q.merchant_id),
+        sku: quote.map(|q| q.sku.clone()),
+        product_name: quote.map(|q| q.product_name.clone()),
+        sellable: quote.is_some_and(|q| q.sellable && q.currency == line.currency),
+    }
+}
+
+/// Lines grouped by merchant (in order of first appearance), with subtotals of the sellable
+/// lines. Shipping stays unquoted: there is no shipping module yet.
+pub fn summarize(currency: Option<Currency>, lines: Vec<CartLine>) -> CartSummary {
+    let mut order: Vec<Option<Uuid>> = Vec::new();
+    let mut groups: BTreeMap<Option<Uuid>, Vec<CartLine>> = BTreeMap::new();
+    for line in lines {
+        if !groups.contains_key(&line.merchant_id) {
+            order.push(line.merchant_id);
+        }
+        groups.entry(line.merchant_id).or_default().push(line);
+    }
+    let mut merchants = Vec::new();
+    let mut subtotal = 0i64;
+    let mut item_count = 0i64;
+    for merchant_id in order {
+        let lines = groups.remove(&merchant_id).unwrap_or_default();
+        let group_subtotal: i64 = lines
+            .iter()
+            .filter(|l| l.sellable)
+            .map(|l| l.line_total)
+            .sum();
+        item_count += lines.iter().map(|l| l.quantity).sum::<i64>();
+        subtotal += group_subtotal;
+        merchants.push(MerchantGroup {
+            merchant_id,
+            lines,
+            subtotal: group_subtotal,
+            shipping: ShippingQuote::not_quoted(),
+        });
+    }
+    CartSummary {
+        currency,
+        merchants,
+        item_count,
+        subtotal,
+        shipping: ShippingQuote::not_quoted(),
+        total: None,
+    }
+}
+
+/// What stops a line from being checked out as it is. `available` is the most one location
+/// holds for the line's SKU (None: inventory does not know the SKU).
+pub fn line_problems(
+    line: &StoredLine,
+    quote: Option<&VariantQuote>,
+    available: Option<i64>,
+) -> Vec<LineProblem> {
+    let problem = |code: &str, detail: String| LineProblem {
+        item_id: line.id,
+        variant_id: line.variant_id,
+        code: code.into(),
+        detail,
+        previous_price: None,
+        current_price: None,
+        available: None,
+    };
+    let Some(quote) = quote else {
+        return vec![problem("not_found", "This product no longer exists".into())];
+    };
+    if !quote.sellable {
+        return vec![problem(
+            "unavailable",
+            "This product is not for sale right now".into(),
+        )];
+    }
+    if quote.currency != line.currency {
+        return vec![problem(
+            "currency_mismatch",
+            "This product is now priced in another currency".into(),
+        )];
+    }
+    let mut problems = Vec::new();
+    if quote.price != line.added_price {
+        problems.push(LineProblem {
+            previous_price: Some(line.added_price),
+            current_price: Some(quote.price),
+            ..problem("price_changed", "The price changed since it was added".into())
+        });
+    }
+    match available {
+        Some(0) | None => problems.push(LineProblem {
+            available: Some(0),
+            ..problem("out_of_stock", "Out of stock".into())
+        }),
+        Some(n) if n < line.quantity => problems.push(LineProblem {
+            available: Some(n),
+            ..problem("insufficient_stock", format!("Only {n} left"))
+        }),
+        Some(_) => {}
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use catalog::api::ProductType;
+    use kernel::LocalizedText;
+
+    fn quote(merchant: Uuid, price: i64, sellable: bool) -> VariantQuote {
+        VariantQuote {
+            variant_id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            merchant_id: merchant,
+            sku: "S".into(),
+            product_name: LocalizedText {
+                en: "P".into(),
+                km: None,
+                id: None,
+            },
+            product_type: ProductType::Physical,
+            price,
+            currency: Currency::Usd,
+            category_path: Vec::new(),
+            sellable,
+        }
+    }
+
+    fn line(quantity: i64, added_price: i64) -> StoredLine {
+        StoredLine {
+            id: kernel::new_id(),
+            variant_id: kernel::new_id(),
+            quantity,
+            added_price,
+            currency: Currency::Usd,
+        }
+    }
+
+    #[test]
+    fn quantities_are_bounded() {
+        assert!(check_quantity(0, 99).is_err());
+        assert!(check_quantity(100, 99).is_err());
+        assert!(check_quantity(99, 99).is_ok());
+    }
+
+    #[test]
+    fn summary_groups_by_merchant_and_leaves_shipping_unquoted() {
+        let (a, b) = (kernel::new_id(), kernel::new_id());
+        let lines = vec![
+            priced_line(&line(2, 100), Some(&quote(a, 150, true))),
+            priced_line(&line(1, 500), Some(&quote(b, 500, true))),
+            priced_line(&line(3, 10), Some(&quote(a, 10, false))),
+        ];
+        let summary = summarize(Some(Currency::Usd), lines);
+        assert_eq!(summary.merchants.len(), 2);
+        assert_eq!(summary.merchants[0].merchant_id, Some(a));
+        // Current price counts; the unsellable line does not.
+        assert_eq!(summary.merchants[0].subtotal, 300);
+        assert_eq!(summary.subtotal, 800);
+        assert_eq!(summary.item_count, 6);
+        assert_eq!(summary.shipping.status, "NOT_QUOTED");
+        assert!(summary.total.is_none());
+    }
+
+    #[test]
+    fn problems_name_what_changed() {
+        let m = kernel::new_id();
+        let l = line(3, 100);
+        assert_eq!(line_problems(&l, None, None)[0].code, "not_found");
+        assert_eq!(
+            line_problems(&l, Some(&quote(m, 100, false)), Some(9))[0].code,
+            "unavailable"
+        );
+        let codes: Vec<_> = line_problems(&l, Some(&quote(m, 120, true)), Some(2))
+            .into_iter()
+            .map(|p| p.code)
+            .collect();
+        assert_eq!(codes, ["price_changed", "insufficient_stock"]);
+        assert_eq!(
+            line_problems(&l, Some(&quote(m, 100, true)), Some(0))[0].code,
+            "out_of_stock"
+        );
+        assert!(line_problems(&l, Some(&quote(m, 100, true)), Some(3)).is_empty());
+    }
+}

@@ -1,0 +1,489 @@
+//! cart's use cases: find or create the caller's cart (guest token or customer), change its
+//! lines, merge a guest cart into a customer's, and price, summarize and validate it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use catalog::api::{CatalogClient, VariantQuote};
+use inventory::api::{InventoryClient, SkuRef};
+use kernel::{Actor, ActorKind, ApiError, Currency, FieldError, Timestamp};
+use platform::services::CallError;
+use platform::Context;
+use uuid::Uuid;
+
+use crate::api::*;
+use crate::domain::{self, StoredLine};
+use crate::store::{self, ItemRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("no such cart item")]
+    ItemNotFound,
+    #[error("variant not for sale")]
+    VariantUnavailable,
+    #[error("cart is in {0:?}")]
+    CurrencyMismatch(Currency),
+    #[error("quantity limit")]
+    QuantityLimit(i64),
+    #[error("cart is full")]
+    CartFull(usize),
+    #[error("unknown cart token")]
+    UnknownToken,
+    #[error("not a customer")]
+    NotACustomer,
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot make a token")]
+    Random,
+}
+
+impl From<CartError> for ApiError {
+    fn from(err: CartError) -> Self {
+        match err {
+            CartError::Invalid(errors) => ApiError::validation(errors),
+            CartError::ItemNotFound => {
+                ApiError::not_found("cart_item_not_found", "No such item in your cart")
+            }
+            CartError::VariantUnavailable => ApiError::validation_one(
+                "variantId",
+                "is not a product variant that is for sale",
+            )
+            .with_code("variant_unavailable"),
+            CartError::CurrencyMismatch(currency) => ApiError::conflict(
+                "currency_mismatch",
+                format!(
+                    "Your cart is in {}; one order is paid in one currency",
+                    currency.code()
+                ),
+            ),
+            CartError::QuantityLimit(max) => ApiError::validation_one(
+                "quantity",
+                &format!("would exceed {max} units of this item"),
+            )
+            .with_code("quantity_limit"),
+            CartError::CartFull(max) => ApiError::conflict(
+                "cart_full",
+                format!("A cart holds at most {max} different items"),
+            ),
+            CartError::UnknownToken => ApiError::not_found(
+                "cart_not_found",
+                "No cart has this X-Cart-Token (it may have expired)",
+            ),
+            CartError::NotACustomer => {
+                ApiError::forbidden("Only people have carts").with_code("not_a_customer")
+            }
+            CartError::Call(err) => err.into(),
+            CartError::Database(_) | CartError::Random => {
+                tracing::error!(error = %err, "cart failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CartError>;
+
+/// Who is asking: a signed-in customer, and/or the holder of a guest cart token.
+pub struct Caller<'a> {
+    pub actor: Option<&'a Actor>,
+    pub token: Option<&'a str>,
+}
+
+impl Caller<'_> {
+    fn customer(&self) -> Result<Option<Uuid>> {
+        match self.actor {
+            Some(actor) if actor.kind == ActorKind::User => Ok(Some(actor.user_id)),
+            Some(_) => Err(CartError::NotACustomer),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The cart a call works on.
+struct Resolved {
+    cart_id: Option<Uuid>,
+    merged: bool,
+}
+
+pub struct Cart {
+    pub ctx: Context,
+    catalog: CatalogClient,
+    inventory: InventoryClient,
+}
+
+impl Cart {
+    pub fn new(ctx: Context) -> Arc<Self> {
+        Arc::new(Self {
+            catalog: CatalogClient::new(ctx.services.clone(), "cart"),
+            inventory: InventoryClient::new(ctx.services.clone(), "cart"),
+            ctx,
+        })
+    }
+
+    fn max_quantity(&self) -> i64 {
+        self.ctx.config.cart.max_quantity_per_line
+    }
+
+    /// Finds the caller's cart; a signed-in customer presenting a guest token gets the guest
+    /// cart merged into theirs.
+    async fn resolve(&self, caller: &Caller<'_>) -> Result<Resolved> {
+        let customer = caller.customer()?;
+        let guest = match caller.token {
+            Some(token) => Some(
+                store::cart_of_token(&self.ctx.db, &platform::secrets::token_hash(token))
+                    .await?
+                    .ok_or(CartError::UnknownToken)?,
+            ),
+            None => None,
+        };
+        match (customer, guest) {
+            (Some(customer_id), Some(guest)) => {
+                let cart_id = self.merge(customer_id, guest.id).await?;
+                Ok(Resolved {
+                    cart_id: Some(cart_id),
+                    merged: true,
+                })
+            }
+            (Some(customer_id), None) => Ok(Resolved {
+                cart_id: store::cart_of_customer(&self.ctx.db, customer_id)
+                    .await?
+                    .map(|c| c.id),
+                merged: false,
+            }),
+            (None, guest) => Ok(Resolved {
+                cart_id: guest.map(|g| g.id),
+                merged: false,
+            }),
+        }
+    }
+
+    /// Moves a guest cart's lines into the customer's cart (quantities add up to the cap) and
+    /// deletes the guest cart, in one transaction.
+    async fn merge(&self, customer_id: Uuid, guest_id: Uuid) -> Result<Uuid> {
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        let cart_id = store::ensure_customer_cart(&mut tx, customer_id, now).await?;
+        let max = self.max_quantity();
+        for item in store::items_in(&mut tx, guest_id).await? {
+            if !store::add_units(
+                &mut tx,
+                cart_id,
+                item.variant_id,
+                item.quantity,
+                item.unit_price,
+                &item.currency,
+                max,
+                now,
+            )
+            .await?
+            {
+                // Over the cap together: keep the most allowed.
+                let existing = store::items_in(&mut tx, cart_id).await?;
+                if let Some(line) = existing.iter().find(|l| l.variant_id == item.variant_id) {
+                    store::set_quantity(&mut tx, cart_id, line.id, max, item.unit_price, now)
+                        .await?;
+                }
+            }
+        }
+        store::delete_cart(&mut tx, guest_id).await?;
+        store::touch(&mut tx, cart_id, now).await?;
+        tx.commit().await?;
+        Ok(cart_id)
+    }
+
+    pub async fn view(&self, caller: &Caller<'_>) -> Result<CartView> {
+        let resolved = self.resolve(caller).await?;
+        self.render(resolved.cart_id, resolved.merged, None).await
+    }
+
+    pub async fn merge_explicit(&self, caller: &Caller<'_>) -> Result<CartView> {
+        if caller.customer()?.is_none() {
+            return Err(CartError::Invalid(vec![FieldError {
+                field: "Authorization".into(),
+                message: "sign in to merge a guest cart into yours".into(),
+            }]));
+        }
+        if caller.token.is_none() {
+            return Err(CartError::Invalid(vec![FieldError {
+                field: "X-Cart-Token".into(),
+                message: "is required: the guest cart to merge".into(),
+            }]));
+        }
+        self.view(caller).await
+    }
+
+    async fn quotes(&self, variant_ids: Vec<Uuid>) -> Result<HashMap<Uuid, VariantQuote>> {
+        if variant_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .catalog
+            .variants(variant_ids)
+            .await?
+            .into_iter()
+            .map(|q| (q.variant_id, q))
+            .collect())
+    }
+
+    async fn stored_lines(&self, cart_id: Option<Uuid>) -> Result<Vec<StoredLine>> {
+        let Some(cart_id) = cart_id else {
+            return Ok(Vec::new());
+        };
+        Ok(store::items(&self.ctx.db, cart_id)
+            .await?
+            .into_iter()
+            .filter_map(stored)
+            .collect())
+    }
+
+    async fn render(
+        &self,
+        cart_id: Option<Uuid>,
+        merged: bool,
+        cart_token: Option<String>,
+    ) -> Result<CartView> {
+        let lines = self.stored_lines(cart_id).await?;
+        let updated_at = match cart_id {
+            Some(id) => store::updated_at(&self.ctx.db, id)
+                .await?
+                .map(Timestamp::from_millis),
+            None => None,
+        };
+        let quotes = self
+            .quotes(lines.iter().map(|l| l.variant_id).collect())
+            .await?;
+        let items: Vec<CartLine> = lines
+            .iter()
+            .map(|l| domain::priced_line(l, quotes.get(&l.variant_id)))
+            .collect();
+        Ok(CartView {
+            id: cart_id,
+            item_count: items.iter().map(|l| l.quantity).sum(),
+            currency: lines.first().map(|l| l.currency),
+            updated_at,
+            expires_at: updated_at.map(|t| t.plus_seconds(self.ctx.config.cart.ttl_days * 86_400)),
+            items,
+            cart_token,
+            merged,
+        })
+    }
+
+    pub async fn add(&self, caller: &Caller<'_>, request: AddItem) -> Result<CartView> {
+        let max = self.max_quantity();
+        domain::check_quantity(request.quantity, max).map_err(|e| CartError::Invalid(vec![e]))?;
+        let quote = self
+            .quotes(vec![request.variant_id])
+            .await?
+            .remove(&request.variant_id)
+            .filter(|q| q.sellable)
+            .ok_or(CartError::VariantUnavailable)?;
+        let resolved = self.resolve(caller).await?;
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        let mut new_token = None;
+        let cart_id = match (resolved.cart_id, caller.customer()?) {
+            (Some(id), _) => id,
+            (None, Some(customer_id)) => {
+                store::ensure_customer_cart(&mut tx, customer_id, now).await?
+            }
+            (None, None) => {
+                let token = platform::secrets::random_token().map_err(|_| CartError::Random)?;
+                let id = kernel::new_id();
+                store::insert_guest_cart(&mut tx, id, &platform::secrets::token_hash(&token), now)
+                    .await?;
+                new_token = Some(token);
+                id
+            }
+        };
+        let existing = store::items_in(&mut tx, cart_id).await?;
+        if let Some(currency) = existing
+            .iter()
+            .filter_map(|i| Currency::parse(&i.currency))
+            .find(|c| *c != quote.currency)
+        {
+            return Err(CartError::CurrencyMismatch(currency));
+        }
+        let is_new_line = !existing.iter().any(|i| i.variant_id == quote.variant_id);
+        let max_lines = self.ctx.config.cart.max_lines;
+        if is_new_line && store::count_lines(&mut tx, cart_id).await? >= max_lines as i64 {
+            return Err(CartError::CartFull(max_lines));
+        }
+        let added = store::add_units(
+            &mut tx,
+            cart_id,
+            quote.variant_id,
+            request.quantity,
+            quote.price,
+            quote.currency.code(),
+            max,
+            now,
+        )
+        .await?;
+        if !added {
+            return Err(CartError::QuantityLimit(max));
+        }
+        store::touch(&mut tx, cart_id, now).await?;
+        tx.commit().await?;
+        self.render(Some(cart_id), resolved.merged, new_token).await
+    }
+
+    async fn existing_cart(&self, caller: &Caller<'_>) -> Result<(Uuid, bool)> {
+        let resolved = self.resolve(caller).await?;
+        Ok((
+            resolved.cart_id.ok_or(CartError::ItemNotFound)?,
+            resolved.merged,
+        ))
+    }
+
+    /// Sets a line's quantity; the line takes the current price (acknowledging a change).
+    pub async fn update(
+        &self,
+        caller: &Caller<'_>,
+        item_id: Uuid,
+        request: UpdateItem,
+    ) -> Result<CartView> {
+        domain::check_quantity(request.quantity, self.max_quantity())
+            .map_err(|e| CartError::Invalid(vec![e]))?;
+        let (cart_id, merged) = self.existing_cart(caller).await?;
+        let variant_id = store::variant_in_cart(&self.ctx.db, cart_id, item_id)
+            .await?
+            .ok_or(CartError::ItemNotFound)?;
+        let quote = self
+            .quotes(vec![variant_id])
+            .await?
+            .remove(&variant_id)
+            .filter(|q| q.sellable)
+            .ok_or(CartError::VariantUnavailable)?;
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::set_quantity(&mut tx, cart_id, item_id, request.quantity, quote.price, now)
+            .await?
+        {
+            return Err(CartError::ItemNotFound);
+        }
+        store::touch(&mut tx, cart_id, now).await?;
+        tx.commit().await?;
+        self.render(Some(cart_id), merged, None).await
+    }
+
+    pub async fn remove(&self, caller: &Caller<'_>, item_id: Uuid) -> Result<CartView> {
+        let (cart_id, merged) = self.existing_cart(caller).await?;
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::delete_item(&mut tx, cart_id, item_id).await? {
+            return Err(CartError::ItemNotFound);
+        }
+        store::touch(&mut tx, cart_id, now).await?;
+        tx.commit().await?;
+        self.render(Some(cart_id), merged, None).await
+    }
+
+    pub async fn clear(&self, caller: &Caller<'_>) -> Result<CartView> {
+        let resolved = self.resolve(caller).await?;
+        if let Some(cart_id) = resolved.cart_id {
+            let mut tx = self.ctx.db.begin().await?;
+            store::clear(&mut tx, cart_id).await?;
+            store::touch(&mut tx, cart_id, Timestamp::now()).await?;
+            tx.commit().await?;
+        }
+        self.render(resolved.cart_id, resolved.merged, None).await
+    }
+
+    pub async fn summary(&self, caller: &Caller<'_>) -> Result<CartSummary> {
+        let view = self.view(caller).await?;
+        Ok(domain::summarize(view.currency, view.items))
+    }
+
+    /// Per-line problems a checkout would hit now: gone, unlisted, repriced, short of stock.
+    pub async fn validate(&self, caller: &Caller<'_>) -> Result<Validation> {
+        let resolved = self.resolve(caller).await?;
+        let lines = self.stored_lines(resolved.cart_id).await?;
+        let quotes = self
+            .quotes(lines.iter().map(|l| l.variant_id).collect())
+            .await?;
+        let skus: Vec<SkuRef> = quotes
+            .values()
+            .map(|q| SkuRef {
+                merchant_id: q.merchant_id,
+                sku: q.sku.clone(),
+            })
+            .collect();
+        let stock: HashMap<(Uuid, String), i64> = if skus.is_empty() {
+            HashMap::new()
+        } else {
+            self.inventory
+                .availability(skus)
+                .await?
+                .into_iter()
+                .filter(|a| a.known)
+                .map(|a| ((a.merchant_id, a.sku), a.available))
+                .collect()
+        };
+        let problems: Vec<LineProblem> = lines
+            .iter()
+            .flat_map(|line| {
+                let quote = quotes.get(&line.variant_id);
+                let available =
+                    quote.and_then(|q| stock.get(&(q.merchant_id, q.sku.clone())).copied());
+                domain::line_problems(line, quote, available)
+            })
+            .collect();
+        Ok(Validation {
+            valid: problems.is_empty(),
+            problems,
+        })
+    }
+
+    /// The customer's lines, for checkout.
+    pub async fn contents(&self, customer_id: Uuid) -> Result<CartContents> {
+        let cart = store::cart_of_customer(&self.ctx.db, customer_id).await?;
+        let lines = match &cart {
+            Some(cart) => store::items(&self.ctx.db, cart.id)
+                .await?
+                .into_iter()
+                .map(|i| CartContentLine {
+                    variant_id: i.variant_id,
+                    quantity: i.quantity,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(CartContents {
+            cart_id: cart.map(|c| c.id),
+            lines,
+        })
+    }
+
+    pub async fn checked_out(&self, customer_id: Uuid, lines: Vec<CartContentLine>) -> Result<()> {
+        let Some(cart) = store::cart_of_customer(&self.ctx.db, customer_id).await? else {
+            return Ok(());
+        };
+        let mut tx = self.ctx.db.begin().await?;
+        for line in lines {
+            store::remove_ordered(&mut tx, cart.id, line.variant_id, line.quantity).await?;
+        }
+        store::touch(&mut tx, cart.id, Timestamp::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes carts untouched for `cart.ttl_days`.
+    pub async fn expire_stale(&self) -> Result<u64> {
+        let before = Timestamp::now().plus_seconds(-self.ctx.config.cart.ttl_days * 86_400);
+        Ok(store::delete_stale(&self.ctx.db, before).await?)
+    }
+}
+
+fn stored(row: ItemRow) -> Option<StoredLine> {
+    Some(StoredLine {
+        id: row.id,
+        variant_id: row.variant_id,
+        quantity: row.quantity,
+        added_price: row.unit_price,
+        currency: Currency::parse(&row.currency)?,
+    })
+}
