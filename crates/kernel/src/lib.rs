@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod id;
 pub mod money;
 pub mod page;
+pub mod text_enum;
 pub mod time;
 
 pub use actor::{Actor, ActorKind, Membership, MerchantPermission, MerchantRole, Permission, Role};

@@ -1,0 +1,419 @@
+//! Pure rules of orders: the status machine and who may move it, and the checkout plan
+//! (re-priced lines grouped per merchant, totals and commission in integer minor units).
+
+use std::collections::{BTreeMap, HashMap};
+
+use catalog::api::{ProductType, VariantQuote};
+use kernel::{text_enum, Currency, LocalizedText, Money};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::CheckoutLine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Processing,
+    Shipped,
+    Delivered,
+    Completed,
+    Expired,
+    Cancelled,
+    Returned,
+    Refunded,
+}
+
+text_enum!(OrderStatus {
+    PendingPayment => "PENDING_PAYMENT",
+    Paid => "PAID",
+    Processing => "PROCESSING",
+    Shipped => "SHIPPED",
+    Delivered => "DELIVERED",
+    Completed => "COMPLETED",
+    Expired => "EXPIRED",
+    Cancelled => "CANCELLED",
+    Returned => "RETURNED",
+    Refunded => "REFUNDED",
+});
+
+/// Who moves an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mover {
+    Customer,
+    Merchant,
+    Admin,
+    /// Payments, the expiry job, refunds.
+    System,
+}
+
+text_enum!(Mover { Customer => "customer", Merchant => "merchant", Admin => "admin", System => "system" });
+
+impl OrderStatus {
+    /// Money was taken for the order (a cancellation must refund it).
+    pub const fn is_paid(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid | OrderStatus::Processing | OrderStatus::Shipped | OrderStatus::Delivered
+        )
+    }
+}
+
+/// Whether `mover` may move an order from `from` to `to`.
+pub fn may_move(from: OrderStatus, to: OrderStatus, mover: Mover, digital_only: bool) -> bool {
+    use Mover::*;
+    use OrderStatus::*;
+    let staff = matches!(mover, Merchant | Admin);
+    match (from, to) {
+        (PendingPayment, Paid | Expired) => mover == System,
+        (PendingPayment, Cancelled) => mover != System,
+        (Paid, Completed) => digital_only && mover == System,
+        (Paid, Processing) => !digital_only && staff,
+        (Paid | Processing, Cancelled) => mover != System,
+        (Processing, Shipped) => staff,
+        (Shipped, Delivered) => staff,
+        (Shipped, Cancelled) => mover == Admin,
+        (Delivered, Completed) => staff || mover == Customer,
+        (Delivered, Returned) => staff,
+        (Returned, Refunded) => mover == System || mover == Admin,
+        _ => false,
+    }
+}
+
+/// The moves `mover` may make from `from`, for the 409 answer and the order view.
+pub fn allowed_next(from: OrderStatus, mover: Mover, digital_only: bool) -> Vec<OrderStatus> {
+    OrderStatus::ALL
+        .iter()
+        .copied()
+        .filter(|to| may_move(from, *to, mover, digital_only))
+        .collect()
+}
+
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 999;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedLine {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub sku: String,
+    pub product_name: LocalizedText,
+    pub product_type: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub commission_bps: i64,
+    pub commission: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedOrder {
+    pub id: Uuid,
+    pub number: String,
+    pub merchant_id: Uuid,
+    pub subtotal: i64,
+    pub total: i64,
+    pub commission: i64,
+    pub digital_only: bool,
+    pub lines: Vec<PlannedLine>,
+}
+
+/// The priced checkout, persisted with the saga so a crashed checkout can be compensated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub group_id: Uuid,
+    pub number: String,
+    pub customer_id: Uuid,
+    pub currency: Currency,
+    pub subtotal: i64,
+    pub total: i64,
+    pub note: Option<String>,
+    pub orders: Vec<PlannedOrder>,
+    /// The customer's cart lines ordered (removed from the cart after checkout).
+    pub from_cart: bool,
+    pub requested: Vec<CheckoutLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    Empty,
+    TooManyLines,
+    Quantity(Uuid),
+    Unavailable(Vec<Uuid>),
+    MixedCurrencies,
+    TooLarge,
+}
+
+/// Sums duplicate variants and checks counts and quantities.
+pub fn normalize_lines(lines: &[CheckoutLine]) -> Result<Vec<CheckoutLine>, PlanError> {
+    if lines.is_empty() {
+        return Err(PlanError::Empty);
+    }
+    let mut merged: Vec<CheckoutLine> = Vec::new();
+    for line in lines {
+        if line.quantity < 1 || line.quantity > MAX_QUANTITY {
+            return Err(PlanError::Quantity(line.variant_id));
+        }
+        match merged.iter_mut().find(|l| l.variant_id == line.variant_id) {
+            Some(existing) => {
+                existing.quantity += line.quantity;
+                if existing.quantity > MAX_QUANTITY {
+                    return Err(PlanError::Quantity(line.variant_id));
+                }
+            }
+            None => merged.push(line.clone()),
+        }
+    }
+    if merged.len() > MAX_LINES {
+        return Err(PlanError::TooManyLines);
+    }
+    Ok(merged)
+}
+
+/// A human-friendly number from the group id's random bits, e.g. `PSR-20261123-7K2M9QXD`.
+pub fn group_number(group_id: Uuid, date: &str) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = group_id.as_bytes();
+    // The last 8 bytes of a UUIDv7 are random.
+    let mut bits = u64::from_be_bytes([
+        bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15],
+    ]);
+    let mut suffix = String::with_capacity(8);
+    for _ in 0..8 {
+        suffix.push(char::from(ALPHABET[(bits & 31) as usize]));
+        bits >>= 5;
+    }
+    format!("PSR-{date}-{suffix}")
+}
+
+/// Re-prices the lines from catalog quotes and splits them per merchant. `rate_of` gives the
+/// commission in basis points for a quote (merchant and category). Commission is computed per
+/// line, rounded half away from zero, and summed.
+pub fn plan(
+    group_id: Uuid,
+    number: String,
+    customer_id: Uuid,
+    lines: &[CheckoutLine],
+    quotes: &HashMap<Uuid, VariantQuote>,
+    rate_of: impl Fn(&VariantQuote) -> i64,
+    new_id: impl Fn() -> Uuid,
+) -> Result<Plan, PlanError> {
+    let unavailable: Vec<Uuid> = lines
+        .iter()
+        .filter(|l| !quotes.get(&l.variant_id).is_some_and(|q| q.sellable))
+        .map(|l| l.variant_id)
+        .collect();
+    if !unavailable.is_empty() {
+        return Err(PlanError::Unavailable(unavailable));
+    }
+    let mut currency = None;
+    let mut by_merchant: BTreeMap<Uuid, Vec<PlannedLine>> = BTreeMap::new();
+    let mut merchant_order: Vec<Uuid> = Vec::new();
+    for line in lines {
+        let quote = &quotes[&line.variant_id];
+        if *currency.get_or_insert(quote.currency) != quote.currency {
+            return Err(PlanError::MixedCurrencies);
+        }
+        let line_total = quote
+            .price
+            .checked_mul(line.quantity)
+            .ok_or(PlanError::TooLarge)?;
+        let commission_bps = rate_of(quote);
+        let commission = Money::new(line_total, quote.currency)
+            .apply_basis_points(commission_bps)
+            .ok_or(PlanError::TooLarge)?
+            .amount_minor;
+        if !by_merchant.contains_key(&quote.merchant_id) {
+            merchant_order.push(quote.merchant_id);
+        }
+        by_merchant
+            .entry(quote.merchant_id)
+            .or_default()
+            .push(PlannedLine {
+                id: new_id(),
+                variant_id: quote.variant_id,
+                product_id: quote.product_id,
+                sku: quote.sku.clone(),
+                product_name: quote.product_name.clone(),
+                product_type: quote.product_type.as_str().to_owned(),
+                quantity: line.quantity,
+                unit_price: quote.price,
+                line_total,
+                commission_bps,
+                commission,
+            });
+    }
+    let currency = currency.ok_or(PlanError::Empty)?;
+    let mut orders = Vec::new();
+    for (index, merchant_id) in merchant_order.into_iter().enumerate() {
+        let lines = by_merchant.remove(&merchant_id).unwrap_or_default();
+        let subtotal = checked_sum(lines.iter().map(|l| l.line_total))?;
+        let commission = checked_sum(lines.iter().map(|l| l.commission))?;
+        let digital_only = lines
+            .iter()
+            .all(|l| l.product_type == ProductType::Voucher.as_str());
+        orders.push(PlannedOrder {
+            id: new_id(),
+            number: format!("{number}-{}", index + 1),
+            merchant_id,
+            subtotal,
+            // Shipping is not quoted yet (no shipping module): the total is the subtotal.
+            total: subtotal,
+            commission,
+            digital_only,
+            lines,
+        });
+    }
+    let subtotal = checked_sum(orders.iter().map(|o| o.subtotal))?;
+    Ok(Plan {
+        group_id,
+        number,
+        customer_id,
+        currency,
+        subtotal,
+        total: subtotal,
+        note: None,
+        orders,
+        from_cart: false,
+        requested: lines.to_vec(),
+    })
+}
+
+fn checked_sum(mut values: impl Iterator<Item = i64>) -> Result<i64, PlanError> {
+    values.try_fold(0i64, |sum, v| sum.checked_add(v).ok_or(PlanError::TooLarge))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote(merchant: Uuid, price: i64, kind: ProductType, currency: Currency) -> VariantQuote {
+        VariantQuote {
+            variant_id: kernel::new_id(),
+            product_id: kernel::new_id(),
+            merchant_id: merchant,
+            sku: "SKU".into(),
+            product_name: LocalizedText {
+                en: "Thing".into(),
+                km: None,
+                id: None,
+            },
+            product_type: kind,
+            price,
+            currency,
+            category_path: Vec::new(),
+            sellable: true,
+        }
+    }
+
+    fn line(q: &VariantQuote, quantity: i64) -> CheckoutLine {
+        CheckoutLine {
+            variant_id: q.variant_id,
+            quantity,
+        }
+    }
+
+    #[test]
+    fn status_machine_follows_the_roles() {
+        use Mover::*;
+        use OrderStatus::*;
+        assert!(may_move(PendingPayment, Cancelled, Customer, false));
+        assert!(!may_move(PendingPayment, Paid, Customer, false));
+        assert!(may_move(Paid, Processing, Merchant, false));
+        assert!(!may_move(Paid, Processing, Customer, false));
+        assert!(may_move(Processing, Cancelled, Customer, false));
+        assert!(!may_move(Shipped, Cancelled, Merchant, false));
+        assert!(may_move(Shipped, Cancelled, Admin, false));
+        assert!(may_move(Delivered, Returned, Merchant, false));
+        assert!(!may_move(Completed, Cancelled, Admin, false));
+        // Digital-only orders complete on payment and never ship.
+        assert!(may_move(Paid, Completed, System, true));
+        assert!(!may_move(Paid, Processing, Merchant, true));
+        assert!(!may_move(Paid, Completed, System, false));
+        assert_eq!(allowed_next(Processing, Merchant, false), vec![Shipped, Cancelled]);
+        assert_eq!(allowed_next(Expired, Admin, false), Vec::<OrderStatus>::new());
+    }
+
+    #[test]
+    fn duplicate_lines_are_summed_and_bounded() {
+        let v = kernel::new_id();
+        let lines = [
+            CheckoutLine { variant_id: v, quantity: 2 },
+            CheckoutLine { variant_id: v, quantity: 3 },
+        ];
+        assert_eq!(normalize_lines(&lines).unwrap()[0].quantity, 5);
+        assert_eq!(normalize_lines(&[]), Err(PlanError::Empty));
+        let too_many = [CheckoutLine { variant_id: v, quantity: 0 }];
+        assert_eq!(normalize_lines(&too_many), Err(PlanError::Quantity(v)));
+    }
+
+    #[test]
+    fn plan_splits_per_merchant_with_commission_per_line() {
+        let (a, b) = (kernel::new_id(), kernel::new_id());
+        let qa = quote(a, 1_005, ProductType::Physical, Currency::Usd);
+        let qb = quote(b, 250, ProductType::Voucher, Currency::Usd);
+        let qa2 = quote(a, 10, ProductType::Physical, Currency::Usd);
+        let quotes: HashMap<_, _> = [&qa, &qb, &qa2]
+            .into_iter()
+            .map(|q| (q.variant_id, q.clone()))
+            .collect();
+        let rate = |q: &VariantQuote| if q.merchant_id == a { 750 } else { 1000 };
+        let lines = [line(&qa, 1), line(&qb, 3), line(&qa2, 1)];
+        let plan = plan(kernel::new_id(), "PSR-1".into(), kernel::new_id(), &lines, &quotes, rate, kernel::new_id)
+            .unwrap();
+        assert_eq!(plan.orders.len(), 2);
+        let first = &plan.orders[0];
+        assert_eq!(first.merchant_id, a);
+        assert_eq!(first.number, "PSR-1-1");
+        assert_eq!(first.subtotal, 1_015);
+        // 1005 × 7.5 % = 75.375 → 75; 10 × 7.5 % = 0.75 → 1: rounded per line, then summed.
+        assert_eq!(first.commission, 76);
+        assert!(!first.digital_only);
+        assert!(plan.orders[1].digital_only);
+        assert_eq!(plan.orders[1].commission, 75);
+        assert_eq!(plan.total, 1_765);
+    }
+
+    #[test]
+    fn plan_refuses_unsellable_and_mixed_currencies() {
+        let m = kernel::new_id();
+        let usd = quote(m, 100, ProductType::Physical, Currency::Usd);
+        let khr = quote(m, 4000, ProductType::Physical, Currency::Khr);
+        let mut hidden = quote(m, 100, ProductType::Physical, Currency::Usd);
+        hidden.sellable = false;
+        let quotes: HashMap<_, _> = [&usd, &khr, &hidden]
+            .into_iter()
+            .map(|q| (q.variant_id, q.clone()))
+            .collect();
+        let plan_of = |lines: &[CheckoutLine]| {
+            plan(kernel::new_id(), "N".into(), kernel::new_id(), lines, &quotes, |_| 0, kernel::new_id)
+        };
+        assert_eq!(plan_of(&[line(&usd, 1), line(&khr, 1)]), Err(PlanError::MixedCurrencies));
+        assert_eq!(
+            plan_of(&[line(&usd, 1), line(&hidden, 1)]),
+            Err(PlanError::Unavailable(vec![hidden.variant_id]))
+        );
+        let unknown = CheckoutLine { variant_id: kernel::new_id(), quantity: 1 };
+        assert!(matches!(plan_of(&[unknown]), Err(PlanError::Unavailable(_))));
+        assert_eq!(
+            plan_of(&[line(&usd, i64::MAX)]),
+            Err(PlanError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn group_numbers_are_readable_and_distinct() {
+        let a = group_number(kernel::new_id(), "20261123");
+        let b = group_number(kernel::new_id(), "20261123");
+        assert!(a.starts_with("PSR-20261123-"));
+        assert_eq!(a.len(), "PSR-20261123-".len() + 8);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,358 @@
+//! Checkout as a saga persisted in `orders_checkouts`:
+//!
+//! 1. STARTED: the priced plan is recorded (order ids are the reservation ids).
+//! 2. Stock is reserved per order through inventory, then RESERVED is recorded.
+//! 3. COMPLETED: the group, orders, lines, timeline, `order.created` events and the stored
+//!    idempotent answer commit in one transaction, conditional on the saga still being RESERVED.
+//!
+//! Any failure compensates (releases every reservation of the plan, then COMPENSATED). A
+//! process that dies mid-way leaves the saga open; the recovery job compensates it once it is
+//! older than `orders.saga_timeout_secs`. Conditional state moves decide between a late
+//! original and the recovery job. Payment happens later and never inside a database lock.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use catalog::api::VariantQuote;
+use inventory::api::{ReserveLine, ReserveRequest, Shortage};
+use kernel::{Actor, ActorKind, Timestamp};
+use platform::bus;
+use platform::idempotency::{self, Attempt};
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::{Plan, PlanError};
+
+const NOTE_MAX: usize = 500;
+
+impl Orders {
+    /// Aborts the process at a named step when configured to (crash-recovery tests only).
+    fn fail_point(&self, name: &str) {
+        if self.ctx.config.orders.fail_point.as_deref() == Some(name) {
+            tracing::error!(fail_point = name, "fail point reached: aborting the process");
+            std::process::abort();
+        }
+    }
+
+    pub async fn checkout(
+        &self,
+        actor: &Actor,
+        request: CheckoutRequest,
+        attempt: Option<&Attempt>,
+    ) -> Result<OrderGroup> {
+        if actor.kind != ActorKind::User {
+            return Err(OrdersError::NotACustomer);
+        }
+        let note = request.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
+            return Err(invalid("note", "must be at most 500 characters"));
+        }
+        let (requested, from_cart) = match request.lines {
+            Some(lines) => (lines, false),
+            None => {
+                let contents = self.cart.contents(actor.user_id).await?;
+                let lines = contents
+                    .lines
+                    .into_iter()
+                    .map(|l| CheckoutLine {
+                        variant_id: l.variant_id,
+                        quantity: l.quantity,
+                    })
+                    .collect();
+                (lines, true)
+            }
+        };
+        let lines = domain::normalize_lines(&requested).map_err(plan_error)?;
+        let quotes: HashMap<Uuid, VariantQuote> = self
+            .catalog
+            .variants(lines.iter().map(|l| l.variant_id).collect())
+            .await?
+            .into_iter()
+            .map(|q| (q.variant_id, q))
+            .collect();
+        let rates = self.commission_rates(&quotes).await?;
+        let group_id = kernel::new_id();
+        let now = Timestamp::now();
+        let number = domain::group_number(group_id, &now.to_datetime().format("%Y%m%d").to_string());
+        let mut plan = domain::plan(
+            group_id,
+            number,
+            actor.user_id,
+            &lines,
+            &quotes,
+            |q| rates.get(&rate_key(q)).copied().unwrap_or(0),
+            kernel::new_id,
+        )
+        .map_err(plan_error)?;
+        plan.note = note;
+        plan.from_cart = from_cart;
+
+        let plan_json = serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
+        store::insert_checkout(&self.ctx.db, &plan, &plan_json, now).await?;
+        self.fail_point("after_start");
+
+        if let Err(err) = self.reserve_all(&plan).await {
+            self.compensate(&plan, &err.to_string()).await?;
+            return Err(err);
+        }
+        {
+            let mut tx = self.ctx.db.begin().await?;
+            let moved = store::move_checkout(&mut tx, plan.group_id, &["STARTED"], "RESERVED", None, Timestamp::now()).await?;
+            tx.commit().await?;
+            if !moved {
+                return Err(OrdersError::Abandoned);
+            }
+        }
+        self.fail_point("after_reserve");
+
+        let group = match self.create(&plan, actor, attempt).await {
+            Ok(group) => group,
+            Err(err) => {
+                self.compensate(&plan, &err.to_string()).await?;
+                return Err(err);
+            }
+        };
+        self.fail_point("after_create");
+        if plan.from_cart {
+            let ordered = plan
+                .requested
+                .iter()
+                .map(|l| cart::api::CartContentLine {
+                    variant_id: l.variant_id,
+                    quantity: l.quantity,
+                })
+                .collect();
+            // The order stands either way; a line left in the cart is only an inconvenience.
+            if let Err(err) = self.cart.checked_out(actor.user_id, ordered).await {
+                tracing::warn!(error = %err, group = %plan.group_id, "ordered lines not removed from cart");
+            }
+        }
+        Ok(group)
+    }
+
+    /// Commission rate per (merchant, category) of the quotes, asked once per pair.
+    async fn commission_rates(&self, quotes: &HashMap<Uuid, VariantQuote>) -> Result<HashMap<(Uuid, Option<Uuid>), i64>> {
+        let mut rates = HashMap::new();
+        for quote in quotes.values().filter(|q| q.sellable) {
+            let key = rate_key(quote);
+            if rates.contains_key(&key) {
+                continue;
+            }
+            let rate = self
+                .merchants
+                .commission(quote.merchant_id, quote.category_path.clone())
+                .await?;
+            rates.insert(key, i64::from(rate.rate_bps));
+        }
+        Ok(rates)
+    }
+
+    /// One reservation per order, all or none: a failure releases the ones already taken (by
+    /// the caller's compensation).
+    async fn reserve_all(&self, plan: &Plan) -> Result<()> {
+        let ttl = self.ctx.config.orders.payment_window_secs + RESERVATION_MARGIN_SECS;
+        for order in &plan.orders {
+            let request = ReserveRequest {
+                reservation_id: order.id,
+                reference: Some(order.number.clone()),
+                lines: order
+                    .lines
+                    .iter()
+                    .map(|l| ReserveLine {
+                        merchant_id: order.merchant_id,
+                        sku: l.sku.clone(),
+                        quantity: l.quantity,
+                    })
+                    .collect(),
+                ttl_seconds: Some(ttl),
+            };
+            match self.inventory.reserve(&request).await {
+                Ok(_) => {}
+                Err(err) if err.code == "insufficient_stock" => {
+                    let shortages: Vec<Shortage> =
+                        serde_json::from_value(err.problem["shortages"].clone()).unwrap_or_default();
+                    return Err(OrdersError::Insufficient(shortages));
+                }
+                Err(err) if err.code == "sku_not_found" => {
+                    let ids = order.lines.iter().map(|l| l.variant_id).collect();
+                    return Err(OrdersError::Unavailable(ids));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The orders of the plan, in one transaction with the saga's completion and the stored
+    /// idempotent answer.
+    async fn create(&self, plan: &Plan, actor: &Actor, attempt: Option<&Attempt>) -> Result<OrderGroup> {
+        let now = Timestamp::now();
+        let expires_at = now.plus_seconds(self.ctx.config.orders.payment_window_secs);
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::move_checkout(&mut tx, plan.group_id, &["RESERVED"], "COMPLETED", None, now).await? {
+            return Err(OrdersError::Abandoned);
+        }
+        store::insert_group(&mut tx, plan, expires_at, now).await?;
+        let mut rows = Vec::with_capacity(plan.orders.len());
+        let mut all_lines = Vec::new();
+        for order in &plan.orders {
+            store::insert_order(&mut tx, plan, order, expires_at, now).await?;
+            for (position, line) in order.lines.iter().enumerate() {
+                store::insert_line(&mut tx, order.id, position, line).await?;
+            }
+            store::insert_timeline(
+                &mut tx,
+                order.id,
+                OrderStatus::PendingPayment.as_str(),
+                None,
+                Mover::Customer.as_str(),
+                Some(actor.user_id),
+                None,
+                now,
+            )
+            .await?;
+            let row = planned_row(plan, order, expires_at, now);
+            let lines = planned_lines(order);
+            bus::publish(
+                &mut tx,
+                SOURCE,
+                &OrderCreated(fact(&row, &lines, OrderStatus::PendingPayment, None, None)?),
+            )
+            .await?;
+            rows.push(row);
+            all_lines.extend(lines);
+        }
+        let group_row = GroupRow {
+            id: plan.group_id,
+            number: plan.number.clone(),
+            customer_id: plan.customer_id,
+            currency: plan.currency.code().to_owned(),
+            subtotal: plan.subtotal,
+            total: plan.total,
+            payment_id: None,
+            expires_at: expires_at.millis(),
+            created_at: now.millis(),
+        };
+        let group = group_view(&group_row, &rows, &all_lines, Mover::Customer)?;
+        if let Some(attempt) = attempt {
+            if !idempotency::complete(&mut tx, attempt, StatusCode::CREATED, &group).await? {
+                // The key's lease ran out and a retry holds it now: this attempt yields.
+                return Err(OrdersError::Abandoned);
+            }
+        }
+        self.ctx.commit(tx).await?;
+        Ok(group)
+    }
+
+    /// Releases every reservation of the plan (idempotent) and closes the saga.
+    async fn compensate(&self, plan: &Plan, failure: &str) -> Result<()> {
+        {
+            let mut tx = self.ctx.db.begin().await?;
+            let open = store::move_checkout(
+                &mut tx,
+                plan.group_id,
+                &["STARTED", "RESERVED", "COMPENSATING"],
+                "COMPENSATING",
+                Some(failure),
+                Timestamp::now(),
+            )
+            .await?;
+            tx.commit().await?;
+            if !open {
+                // Completed or already compensated: nothing to undo.
+                return Ok(());
+            }
+        }
+        for order in &plan.orders {
+            match self.inventory.release(order.id).await {
+                Ok(_) => {}
+                Err(err) if err.code == "reservation_not_found" => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let mut tx = self.ctx.db.begin().await?;
+        store::move_checkout(&mut tx, plan.group_id, &["COMPENSATING"], "COMPENSATED", None, Timestamp::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Compensates sagas left open by a process that died; returns how many.
+    pub async fn recover_checkouts(&self) -> Result<usize> {
+        let before = Timestamp::now().plus_seconds(-self.ctx.config.orders.saga_timeout_secs);
+        let stale = store::stale_checkouts(&self.ctx.db, before, 100).await?;
+        for (id, plan_json) in &stale {
+            let plan: Plan = serde_json::from_str(plan_json)
+                .map_err(|e| OrdersError::Corrupt(format!("checkout {id}: {e}")))?;
+            tracing::warn!(checkout = %id, "compensating an abandoned checkout");
+            self.compensate(&plan, "abandoned: the process running it stopped").await?;
+        }
+        Ok(stale.len())
+    }
+
+    /// The saga state of a checkout (for operators and tests).
+    pub async fn checkout_state(&self, id: Uuid) -> Result<Option<String>> {
+        Ok(store::checkout_state(&self.ctx.db, id).await?)
+    }
+}
+
+/// Reservations outlive the payment window, so the order's expiry releases them first.
+const RESERVATION_MARGIN_SECS: i64 = 600;
+
+fn rate_key(quote: &VariantQuote) -> (Uuid, Option<Uuid>) {
+    (quote.merchant_id, quote.category_path.first().copied())
+}
+
+fn plan_error(err: PlanError) -> OrdersError {
+    match err {
+        PlanError::Empty => OrdersError::Empty,
+        PlanError::TooManyLines => invalid("lines", "at most 100 different items per order"),
+        PlanError::Quantity(_) => invalid("lines", "each quantity must be between 1 and 999"),
+        PlanError::Unavailable(ids) => OrdersError::Unavailable(ids),
+        PlanError::MixedCurrencies => OrdersError::MixedCurrencies,
+        PlanError::TooLarge => OrdersError::TooLarge,
+    }
+}
+
+fn planned_row(plan: &Plan, order: &domain::PlannedOrder, expires_at: Timestamp, now: Timestamp) -> OrderRow {
+    OrderRow {
+        id: order.id,
+        group_id: plan.group_id,
+        number: order.number.clone(),
+        merchant_id: order.merchant_id,
+        customer_id: plan.customer_id,
+        status: OrderStatus::PendingPayment.as_str().to_owned(),
+        currency: plan.currency.code().to_owned(),
+        subtotal: order.subtotal,
+        total: order.total,
+        commission: order.commission,
+        refunded: 0,
+        digital_only: order.digital_only,
+        tracking_number: None,
+        note: plan.note.clone(),
+        payment_id: None,
+        expires_at: expires_at.millis(),
+        created_at: now.millis(),
+        updated_at: now.millis(),
+    }
+}
+
+fn planned_lines(order: &domain::PlannedOrder) -> Vec<LineRow> {
+    order
+        .lines
+        .iter()
+        .map(|l| LineRow {
+            id: l.id,
+            order_id: order.id,
+            variant_id: l.variant_id,
+            product_id: l.product_id,
+            sku: l.sku.clone(),
+            product_name: serde_json::to_string(&l.product_name).unwrap_or_default(),
+            product_type: l.product_type.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            line_total: l.line_total,
+            commission_bps: l.commission_bps,
+            commission: l.commission,
+        })
+        .collect()
+}
