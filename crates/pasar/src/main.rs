@@ -24,6 +24,9 @@ fn all_modules() -> Vec<Module> {
         merchants::module(),
         catalog::module(),
         inventory::module(),
+        cart::module(),
+        orders::module(),
+        payments::module(),
     ]
 }
 

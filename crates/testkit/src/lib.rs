@@ -1,6 +1,7 @@
 //! Starts the real Pasar app on a random port with a fresh SQLite file or a fresh PostgreSQL
 //! database, and gives tests typed helpers to drive it over HTTP.
 
+mod commerce;
 mod marketplace;
 mod probe;
 mod sinks;
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+pub use commerce::{uuid_of, SIMULATOR_SECRET};
 pub use marketplace::{merchant_application, MerchantFixture};
 pub use probe::{Probe, ProbeBehaviour};
 pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
@@ -122,6 +124,9 @@ pub fn default_modules() -> Vec<Module> {
         merchants::module(),
         catalog::module(),
         inventory::module(),
+        cart::module(),
+        orders::module(),
+        payments::module(),
     ]
 }
 
@@ -162,6 +167,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.bus.retry_base_ms = 50;
     config.jobs.poll_interval_ms = 50;
     config.jobs.retry_base_ms = 50;
+    config.payments.simulator.webhook_secret = Some(commerce::SIMULATOR_SECRET.into());
     config
 }
 

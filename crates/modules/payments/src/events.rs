@@ -1,0 +1,32 @@
+//! Orders' refund requests: money goes back for cancelled, returned or late-paid orders and
+//! for second payments of a group.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kernel::{DomainEvent, EventEnvelope};
+use orders::api::RefundRequested;
+use platform::bus::{BoxError, EventHandler, Subscription};
+use platform::db::Tx;
+
+use crate::service::Payments;
+
+pub fn subscriptions(payments: Arc<Payments>) -> Vec<Subscription> {
+    vec![Subscription {
+        event_types: vec![RefundRequested::TYPE],
+        handler: Arc::new(Refunds(payments)),
+    }]
+}
+
+struct Refunds(Arc<Payments>);
+
+#[async_trait]
+impl EventHandler for Refunds {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        if event.event_type == RefundRequested::TYPE {
+            let request: RefundRequested = serde_json::from_value(event.payload.clone())?;
+            self.0.on_refund_requested(tx, &request).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+//! payments' HTTP face: create and read payments, instructions, admin refunds, provider
+//! webhooks (raw body, no user auth), and the simulator's page and Bakong stand-in.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use kernel::error::Problem;
+use kernel::{Actor, ApiError};
+use platform::http::{ApiJson, ClassPolicy};
+use platform::idempotency::{self, Attempt};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api::*;
+use crate::domain::Reported;
+use crate::providers::khqr::{BakongResponse, CheckByMd5};
+use crate::service::Payments;
+
+type St = State<Arc<Payments>>;
+
+pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
+    let mut router = payments
+        .ctx
+        .rate_limited(
+            OpenApiRouter::new()
+                .routes(routes!(create, list))
+                .routes(routes!(get_payment))
+                .routes(routes!(instructions))
+                .routes(routes!(refund)),
+            ClassPolicy::ByMethod,
+        )
+        // Gateways retry in bursts and every request is verified first: not rate limited.
+        .merge(OpenApiRouter::new().routes(routes!(webhook)));
+    if payments.ctx.config.payments.simulator.enabled {
+        router = router.merge(
+            OpenApiRouter::new()
+                .routes(routes!(simulator_page))
+                .routes(routes!(simulator_approve))
+                .routes(routes!(simulator_decline))
+                .routes(routes!(simulator_bakong)),
+        );
+    }
+    router.with_state(payments)
+}
+
+async fn claim(p: &Payments, headers: &HeaderMap, scope: String, body: &impl serde::Serialize) -> Result<Result<Option<Attempt>, Response>, ApiError> {
+    let Some(key) = idempotency::key_from(headers)? else {
+        return Ok(Ok(None));
+    };
+    let claim = idempotency::claim(&p.ctx.db, &scope, &key, &idempotency::fingerprint(body), 60)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "idempotency store");
+            ApiError::internal()
+        })?;
+    Ok(claim.into_attempt().map(Some))
+}
+
+async fn release(p: &Payments, attempt: &Option<Attempt>) {
+    if let Some(attempt) = attempt {
+        if let Err(e) = idempotency::abandon(&p.ctx.db, attempt).await {
+            tracing::warn!(error = %e, "idempotency key not freed");
+        }
+    }
+}
+
+/// Pay an order group: the amount is the group's, never the client's. `Idempotency-Key`:
+/// the same key and body answer the same payment; another body 422; while running 409.
+#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", request_body = CreatePayment,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key (kept 24 h)")),
+    security(("bearer" = [])),
+    responses((status = 201, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn create(
+    State(p): St,
+    actor: Actor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreatePayment>,
+) -> Result<Response, ApiError> {
+    let attempt = match claim(&p, &headers, format!("payments:{}", actor.user_id), &body).await? {
+        Ok(attempt) => attempt,
+        Err(answer) => return Ok(answer),
+    };
+    match p.create(&actor, body, attempt.as_ref()).await {
+        Ok(payment) => Ok((StatusCode::CREATED, Json(payment)).into_response()),
+        Err(err) => {
+            release(&p, &attempt).await;
+            Err(err.into())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+struct GroupQuery {
+    order_group_id: Uuid,
+}
+
+/// Payments of an order group (its customer, admins).
+#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(GroupQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Payment>)))]
+async fn list(State(p): St, actor: Actor, Query(query): Query<GroupQuery>) -> Result<Json<Vec<Payment>>, ApiError> {
+    Ok(Json(p.of_group(&actor, query.order_group_id).await?))
+}
+
+/// A payment with its transaction log (its customer, admins).
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments",
+    params(("id" = Uuid, Path, description = "payment id")), security(("bearer" = [])),
+    responses((status = 200, body = Payment), (status = 404, body = Problem)))]
+async fn get_payment(State(p): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(p.get(&actor, id).await?))
+}
+
+/// How to pay: a redirect, or the KHQR payload and its QR image.
+#[utoipa::path(get, path = "/api/v1/payments/{id}/instructions", tag = "payments",
+    params(("id" = Uuid, Path, description = "payment id")), security(("bearer" = [])),
+    responses((status = 200, body = Instructions), (status = 404, body = Problem)))]
+async fn instructions(State(p): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Instructions>, ApiError> {
+    Ok(Json(p.instructions(&actor, id).await?))
+}
+
+/// Refund all or part of a payment through its provider (admins). Never more than captured.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refund", tag = "payments", request_body = RefundRequest,
+    params(("id" = Uuid, Path, description = "payment id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    security(("bearer" = [])),
+    responses((status = 202, body = RefundAccepted), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn refund(
+    State(p): St,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<RefundRequest>,
+) -> Result<Response, ApiError> {
+    let attempt = match claim(&p, &headers, format!("refunds:{}:{id}", actor.user_id), &body).await? {
+        Ok(attempt) => attempt,
+        Err(answer) => return Ok(answer),
+    };
+    match p.admin_refund(&actor, id, body, attempt.as_ref()).await {
+        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
+        Err(err) => {
+            release(&p, &attempt).await;
+            Err(err.into())
+        }
+    }
+}
+
+/// A provider's notification, verified on the raw body and applied once per provider event.
+#[utoipa::path(post, path = "/api/v1/payments/webhook/{provider}", tag = "payments",
+    params(("provider" = String, Path, description = "simulator, midtrans or xendit")),
+    request_body(content = String, description = "the provider's payload, as sent"),
+    responses((status = 200, body = WebhookAck), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)))]
+async fn webhook(
+    State(p): St,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WebhookAck>, ApiError> {
+    Ok(Json(p.webhook(&provider, &headers, &body).await?))
+}
+
+/// The simulator's payment page (development).
+#[utoipa::path(get, path = "/api/v1/payments/simulator/{id}", tag = "payments-simulator",
+    params(("id" = Uuid, Path, description = "payment id")),
+    responses((status = 200, description = "an HTML page"), (status = 404, body = Problem)))]
+async fn simulator_page(State(p): St, Path(id): Path<Uuid>) -> Result<Html<String>, ApiError> {
+    let payment = p.simulator_payment(id).await?;
+    Ok(Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pasar payment simulator</title></head>
+<body><h1>Payment simulator</h1><p>Payment {id} by {method}: {amount} {currency} (minor units)</p>
+<form method="post" action="/api/v1/payments/simulator/{id}/approve"><button>Approve</button></form>
+<form method="post" action="/api/v1/payments/simulator/{id}/decline"><button>Decline</button></form>
+</body></html>"#,
+        method = payment.provider,
+        amount = payment.amount,
+        currency = payment.currency,
+    )))
+}
+
+/// Approve: the simulator sends a signed `SUCCEEDED` webhook (or, for KHQR, records the
+/// transfer its Bakong stand-in will report).
+#[utoipa::path(post, path = "/api/v1/payments/simulator/{id}/approve", tag = "payments-simulator",
+    params(("id" = Uuid, Path, description = "payment id")),
+    responses((status = 200, body = WebhookAck), (status = 404, body = Problem)))]
+async fn simulator_approve(State(p): St, Path(id): Path<Uuid>) -> Result<Json<WebhookAck>, ApiError> {
+    Ok(Json(WebhookAck { outcome: p.simulate(id, Reported::Succeeded).await? }))
+}
+
+/// Decline: the simulator sends a signed `FAILED` webhook.
+#[utoipa::path(post, path = "/api/v1/payments/simulator/{id}/decline", tag = "payments-simulator",
+    params(("id" = Uuid, Path, description = "payment id")),
+    responses((status = 200, body = WebhookAck), (status = 404, body = Problem)))]
+async fn simulator_decline(State(p): St, Path(id): Path<Uuid>) -> Result<Json<WebhookAck>, ApiError> {
+    Ok(Json(WebhookAck { outcome: p.simulate(id, Reported::Failed).await? }))
+}
+
+/// The simulator's stand-in for Bakong's `check_transaction_by_md5` (development).
+#[utoipa::path(post, path = "/api/v1/payments/simulator/bakong/v1/check_transaction_by_md5",
+    tag = "payments-simulator", request_body = CheckByMd5,
+    responses((status = 200, body = BakongResponse)))]
+async fn simulator_bakong(State(p): St, ApiJson(body): ApiJson<CheckByMd5>) -> Result<Json<BakongResponse>, ApiError> {
+    Ok(Json(p.bakong_check(&body.md5).await?))
+}

@@ -1,0 +1,77 @@
+//! payments: payments of order groups through providers behind one trait (simulator, KHQR,
+//! Midtrans, Xendit), an append-only transaction log per payment, verified and deduplicated
+//! webhooks, polling for KHQR, and refunds through the provider.
+
+pub mod api;
+pub mod domain;
+mod events;
+mod http;
+pub mod providers;
+mod service;
+mod store;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use platform::bus::BoxError;
+use platform::jobs::{JobHandler, JobRun, JobSpec};
+use platform::migrate::Migration;
+use platform::{Context, Module, ModuleParts};
+
+pub use service::{Payments, PaymentsError, RefundJob};
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_payments.sql")];
+
+pub fn module() -> Module {
+    Module::new("payments", &MIGRATIONS, build)
+}
+
+fn build(ctx: &Context) -> ModuleParts {
+    let payments = Payments::new(ctx.clone());
+    ModuleParts {
+        routes: http::router(payments.clone()),
+        subscriptions: events::subscriptions(payments.clone()),
+        jobs: vec![
+            JobSpec {
+                name: service::REFUND_JOB,
+                schedule: None,
+                max_attempts: service::REFUND_ATTEMPTS,
+                handler: Arc::new(ExecuteRefund(payments.clone())),
+            },
+            JobSpec {
+                name: "payments.poll_providers",
+                schedule: Some("*/5 * * * * *"),
+                max_attempts: 1,
+                handler: Arc::new(PollProviders(payments)),
+            },
+        ],
+        on_start: None,
+    }
+}
+
+/// Carries one refund to its provider (retried with backoff).
+struct ExecuteRefund(Arc<Payments>);
+
+#[async_trait]
+impl JobHandler for ExecuteRefund {
+    async fn run(&self, job: &JobRun) -> Result<(), BoxError> {
+        let refund: RefundJob = serde_json::from_value(job.payload.clone())?;
+        let last_attempt = job.attempt >= service::REFUND_ATTEMPTS;
+        self.0.execute_refund(&refund, last_attempt).await?;
+        Ok(())
+    }
+}
+
+/// Every 5 s: asks providers without webhooks (KHQR) about open payments.
+struct PollProviders(Arc<Payments>);
+
+#[async_trait]
+impl JobHandler for PollProviders {
+    async fn run(&self, _job: &JobRun) -> Result<(), BoxError> {
+        let settled = self.0.poll_open().await?;
+        if settled > 0 {
+            tracing::info!(settled, "payments settled by polling");
+        }
+        Ok(())
+    }
+}

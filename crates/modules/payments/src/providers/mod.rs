@@ -1,0 +1,222 @@
+//! Payment providers behind one trait. `simulator` (development), `khqr` (Bakong, confirmed by
+//! polling), `midtrans` and `xendit` (hosted payment pages, confirmed by webhooks). ABA PayWay,
+//! Wing and Pi Pay would be further implementations of [`Provider`]; they are not built yet.
+
+pub mod khqr;
+pub mod midtrans;
+pub mod simulator;
+pub mod xendit;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use kernel::{Currency, Timestamp};
+use platform::Context;
+use uuid::Uuid;
+
+use crate::api::Instructions;
+use crate::domain::Reported;
+
+/// What a provider is asked to collect.
+#[derive(Debug, Clone)]
+pub struct PaymentIntent<'a> {
+    pub payment_id: Uuid,
+    pub group_number: &'a str,
+    pub amount: i64,
+    pub currency: Currency,
+    pub expires_at: Timestamp,
+}
+
+/// A payment as providers see it after creation.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    pub id: Uuid,
+    pub provider_reference: String,
+    pub amount: i64,
+    pub currency: Currency,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct Initiated {
+    pub provider_reference: String,
+    pub instructions: Instructions,
+}
+
+/// How a provider's report names the payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentRef {
+    Id(Uuid),
+    ProviderReference(String),
+}
+
+/// A verified report from a provider (webhook or poll).
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Unique per provider: a report is applied once.
+    pub event_id: String,
+    pub payment: PaymentRef,
+    pub reported: Reported,
+    pub amount: Option<i64>,
+    pub currency: Option<Currency>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Succeeded { reference: String },
+    /// The provider has no refund API (KHQR) or has not settled it yet: an operator completes it.
+    Manual { note: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("invalid signature")]
+    InvalidSignature,
+    #[error("malformed: {0}")]
+    Malformed(String),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    #[error("provider failed: {0}")]
+    Upstream(String),
+}
+
+impl From<reqwest::Error> for ProviderError {
+    fn from(err: reqwest::Error) -> Self {
+        ProviderError::Upstream(err.to_string())
+    }
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Sets the payment up at the provider and says how the customer pays.
+    async fn initiate(&self, intent: &PaymentIntent<'_>) -> Result<Initiated, ProviderError>;
+
+    /// Verifies a webhook on its raw body and reads it.
+    fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Report, ProviderError>;
+
+    /// Returns `amount` of the payment to the customer; `refund_id` makes retries safe.
+    async fn refund(
+        &self,
+        payment: &PaymentRecord,
+        refund_id: &str,
+        amount: i64,
+    ) -> Result<RefundOutcome, ProviderError>;
+
+    /// Asks the provider about an open payment (providers without webhooks).
+    async fn poll(&self, _payment: &PaymentRecord) -> Result<Option<Report>, ProviderError> {
+        Ok(None)
+    }
+
+    fn polls(&self) -> bool {
+        false
+    }
+}
+
+/// The providers configured in this process, by method name.
+#[derive(Clone, Default)]
+pub struct Providers {
+    by_name: BTreeMap<&'static str, Arc<dyn Provider>>,
+}
+
+impl Providers {
+    pub fn from_config(ctx: &Context, simulator_secret: &str) -> Self {
+        let config = &ctx.config.payments;
+        let mut providers = Self::default();
+        if config.simulator.enabled {
+            providers.add(Arc::new(simulator::Simulator::new(ctx.clone(), simulator_secret)));
+        }
+        if config.khqr.enabled {
+            providers.add(Arc::new(khqr::Khqr::new(ctx.clone())));
+        }
+        if let Some(key) = &config.midtrans.server_key {
+            providers.add(Arc::new(midtrans::Midtrans::new(key.clone(), &config.midtrans)));
+        }
+        if let (Some(key), Some(token)) = (&config.xendit.secret_key, &config.xendit.callback_token) {
+            providers.add(Arc::new(xendit::Xendit::new(key.clone(), token.clone(), &config.xendit)));
+        }
+        providers
+    }
+
+    fn add(&mut self, provider: Arc<dyn Provider>) {
+        self.by_name.insert(provider.name(), provider);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.by_name.get(name)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.by_name.keys().copied().collect()
+    }
+}
+
+/// The HTTP client of provider APIs: bounded time, so a slow provider cannot hold a request.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_default()
+}
+
+/// `"10000.00"` in a currency with `exponent` decimals → minor units; None if finer or invalid.
+pub fn decimal_to_minor(text: &str, exponent: u32) -> Option<i64> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > exponent as usize {
+        return None;
+    }
+    let scale = 10i64.checked_pow(exponent)?;
+    let fraction_value: i64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse::<i64>().ok()? * 10i64.pow(exponent - fraction.len() as u32)
+    };
+    whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction_value)
+}
+
+/// Minor units → the provider's decimal number.
+pub fn minor_to_decimal(amount: i64, exponent: u32) -> String {
+    if exponent == 0 {
+        return amount.to_string();
+    }
+    let scale = 10i64.pow(exponent);
+    format!("{}.{:0width$}", amount / scale, amount % scale, width = exponent as usize)
+}
+
+/// Hex of bytes (signatures in provider formats).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares secrets in constant time.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_convert_exactly() {
+        assert_eq!(decimal_to_minor("10000.00", 0), Some(10_000));
+        assert_eq!(decimal_to_minor("10.5", 2), Some(1_050));
+        assert_eq!(decimal_to_minor("10.05", 2), Some(1_005));
+        assert_eq!(decimal_to_minor("10.055", 2), None);
+        assert_eq!(decimal_to_minor("-1", 2), None);
+        assert_eq!(decimal_to_minor("abc", 0), None);
+        assert_eq!(minor_to_decimal(1_005, 2), "10.05");
+        assert_eq!(minor_to_decimal(40_000, 0), "40000");
+    }
+}

@@ -1,0 +1,146 @@
+//! Fixtures of the money path: listed products with stock, carts, checkouts, payments and
+//! simulator webhooks.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{MerchantFixture, Resp, Session, TestApp};
+
+/// The simulator's webhook key in tests, so tests can sign webhooks like the gateway.
+pub const SIMULATOR_SECRET: &str = "test-simulator-secret";
+
+pub fn uuid_of(value: &Value) -> Uuid {
+    value
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .unwrap_or_else(|| panic!("not a uuid: {value}"))
+}
+
+impl TestApp {
+    /// A listed product of `merchant` with `stock` units at its main location; returns
+    /// (product id, variant id).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn listed_product(
+        &self,
+        merchant: &MerchantFixture,
+        admin: &Session,
+        category: Uuid,
+        name: &str,
+        sku: &str,
+        price: i64,
+        stock: i64,
+    ) -> (Uuid, Uuid) {
+        let (product, variant) = self.draft_product(merchant, category, name, sku, price).await;
+        self.activate_product(merchant, admin, product).await;
+        self.set_stock(merchant, sku, stock).await;
+        (product, variant)
+    }
+
+    /// Sets on-hand stock of a SKU (waiting until inventory has heard of it).
+    pub async fn set_stock(&self, merchant: &MerchantFixture, sku: &str, on_hand: i64) {
+        let path = format!("/api/v1/inventory/{sku}");
+        let body = json!({"merchantId": merchant.id, "onHand": on_hand, "reason": "test stock"});
+        crate::eventually(Duration::from_secs(10), "stock set", || async {
+            let resp = self.put(&path, body.clone(), Some(&merchant.owner.access_token)).await;
+            (resp.status == 200).then_some(())
+        })
+        .await;
+    }
+
+    /// (on hand, reserved) of a SKU.
+    pub async fn stock_of(&self, merchant: &MerchantFixture, sku: &str) -> (i64, i64) {
+        let resp = self
+            .get(
+                &format!("/api/v1/inventory/{sku}?merchantId={}", merchant.id),
+                Some(&merchant.owner.access_token),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "stock read failed: {:?}", resp.body);
+        (
+            resp.body["onHand"].as_i64().unwrap_or(-1),
+            resp.body["reserved"].as_i64().unwrap_or(-1),
+        )
+    }
+
+    pub async fn add_to_cart(&self, customer: &Session, variant: Uuid, quantity: i64) -> Resp {
+        self.post(
+            "/api/v1/cart/items",
+            json!({"variantId": variant, "quantity": quantity}),
+            Some(&customer.access_token),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/orders` with an optional Idempotency-Key.
+    pub async fn checkout(&self, customer: &Session, body: Value, key: Option<&str>) -> Resp {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/orders"))
+            .bearer_auth(&customer.access_token)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request).await
+    }
+
+    /// `POST /api/v1/payments` with an optional Idempotency-Key.
+    pub async fn pay(&self, customer: &Session, group: Uuid, method: &str, key: Option<&str>) -> Resp {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/payments"))
+            .bearer_auth(&customer.access_token)
+            .json(&json!({"orderGroupId": group, "method": method}));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request).await
+    }
+
+    /// A webhook as the simulator gateway signs it.
+    pub async fn simulator_webhook(
+        &self,
+        event_id: &str,
+        payment: Uuid,
+        status: &str,
+        amount: i64,
+        currency: &str,
+    ) -> Resp {
+        let body = serde_json::to_vec(&json!({
+            "eventId": event_id, "paymentId": payment, "status": status,
+            "amount": amount, "currency": currency,
+        }))
+        .expect("json");
+        let signature = payments::providers::simulator::sign(SIMULATOR_SECRET, &body);
+        self.send(
+            self.client
+                .post(self.url("/api/v1/payments/webhook/simulator"))
+                .header("content-type", "application/json")
+                .header("x-simulator-signature", signature)
+                .body(body),
+        )
+        .await
+    }
+
+    /// Waits until the order is in `status`; returns it.
+    pub async fn order_reaches(&self, session: &Session, order: Uuid, status: &str) -> Value {
+        let path = format!("/api/v1/orders/{order}");
+        crate::eventually(Duration::from_secs(15), &format!("order {status}"), || async {
+            let resp = self.get(&path, Some(&session.access_token)).await;
+            (resp.body["status"] == status).then_some(resp.body)
+        })
+        .await
+    }
+
+    /// Waits until the payment is in `status`; returns it.
+    pub async fn payment_reaches(&self, session: &Session, payment: Uuid, status: &str) -> Value {
+        let path = format!("/api/v1/payments/{payment}");
+        crate::eventually(Duration::from_secs(15), &format!("payment {status}"), || async {
+            let resp = self.get(&path, Some(&session.access_token)).await;
+            (resp.body["status"] == status).then_some(resp.body)
+        })
+        .await
+    }
+}
