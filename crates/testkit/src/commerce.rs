@@ -144,3 +144,17 @@ impl TestApp {
         .await
     }
 }
+
+impl TestApp {
+    /// Payloads of the events of `event_type` in the outbox, oldest first.
+    pub async fn list_events(&self, event_type: &str) -> Vec<Value> {
+        let payloads: Vec<String> = platform::on_db!(&self.ctx().db, pool => sqlx::query_scalar(
+            "SELECT CAST(payload AS TEXT) FROM platform_outbox WHERE event_type = $1 ORDER BY seq"
+        ).bind(event_type).fetch_all(pool).await)
+        .expect("outbox read");
+        payloads
+            .iter()
+            .filter_map(|p| serde_json::from_str(p).ok())
+            .collect()
+    }
+}

@@ -395,6 +395,19 @@ impl TestApp {
         Session::from_tokens(user_id, email, &resp)
     }
 
+    /// A registered customer whose email is verified (checkout and payment require it),
+    /// signed in again so the token says so.
+    pub async fn customer(&self, name: &str) -> Session {
+        let session = self.register(name).await;
+        platform::on_db!(&self.ctx().db, pool => sqlx::query(
+            "UPDATE identity_users SET email_verified_at = $1 WHERE id = $2"
+        ).bind(kernel::Timestamp::now().millis()).bind(session.user_id).execute(pool).await.map(|r| r.rows_affected()))
+        .expect("verify email");
+        let resp = self.login(&session.email, PASSWORD).await;
+        assert_eq!(resp.status, 200, "login failed: {:?}", resp.body);
+        Session::from_tokens(session.user_id, session.email, &resp)
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Resp {
         self.post(
             "/api/v1/auth/login",
