@@ -66,6 +66,7 @@ on_both_backends!(
     subcommands_work_and_admin_create_is_idempotent,
     serve_stops_cleanly_on_sigterm,
     demo_seed_builds_a_live_marketplace,
+    checkout_recovers_from_a_crash_between_saga_steps,
 );
 
 async fn subcommands_work_and_admin_create_is_idempotent(backend: Backend) {
@@ -253,5 +254,290 @@ async fn serve_stops_cleanly_on_sigterm(backend: Backend) {
         log.contains("\"route\":\"/api/v1/auth/login\""),
         "access log line: {log}"
     );
+    setup.cleanup().await;
+}
+
+/// A `pasar serve` child on a free port, with extra environment.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Server {
+    async fn start(setup: &Setup, env: &[(&str, &str)]) -> Self {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut command = setup.command(&["serve", "--addr", &addr]);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().unwrap();
+        wait_ready(&reqwest::Client::new(), &addr).await;
+        Self { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits for the process to end by itself (a fail point aborted it).
+    async fn wait_exit(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "pasar did not stop at the fail point"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn token(client: &reqwest::Client, server: &Server, email: &str) -> String {
+    let login: serde_json::Value = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": "Demo!Passw0rd"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["accessToken"]
+        .as_str()
+        .expect("access token")
+        .to_owned()
+}
+
+/// (on hand, reserved) of the demo's first Kopi SKU.
+async fn kopi_stock(client: &reqwest::Client, server: &Server, owner: &str) -> (i64, i64) {
+    let stock: serde_json::Value = client
+        .get(server.url("/api/v1/inventory/KOPI-01-1"))
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        stock["onHand"].as_i64().unwrap(),
+        stock["reserved"].as_i64().unwrap(),
+    )
+}
+
+async fn variant_of_sku(client: &reqwest::Client, server: &Server, sku: &str) -> String {
+    let list: serde_json::Value = client
+        .get(server.url("/api/v1/products?limit=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for product in list["items"].as_array().unwrap() {
+        let id = product["id"].as_str().unwrap();
+        let detail: serde_json::Value = client
+            .get(server.url(&format!("/api/v1/products/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for variant in detail["variants"].as_array().unwrap() {
+            if variant["sku"] == sku {
+                return variant["id"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+    panic!("no variant {sku}");
+}
+
+/// Kill the real process at each checkout step (fail points abort it), restart it, and check
+/// that no stock leaked, the saga was compensated or finished, a retry with the same
+/// Idempotency-Key never orders twice, and a paid order is paid once.
+async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
+    let setup = Setup::new(backend).await;
+    setup.run(&["seed", "demo"]);
+    let client = reqwest::Client::new();
+    let fast_recovery = ("PASAR_ORDERS__SAGA_TIMEOUT_SECS", "1");
+    for fail_point in ["after_start", "after_reserve", "after_create"] {
+        let mut server = Server::start(
+            &setup,
+            &[("PASAR_ORDERS__FAIL_POINT", fail_point), fast_recovery],
+        )
+        .await;
+        let owner = token(&client, &server, "kopi.owner@example.com").await;
+        let customer = token(&client, &server, "customer@example.com").await;
+        let before = kopi_stock(&client, &server, &owner).await;
+        let variant = variant_of_sku(&client, &server, "KOPI-01-1").await;
+        let body = serde_json::json!({"lines": [{"variantId": variant, "quantity": 2}]});
+        let key = format!("crash-{fail_point}");
+        let checkout = || {
+            client
+                .post(server.url("/api/v1/orders"))
+                .bearer_auth(&customer)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+        };
+        assert!(
+            checkout().await.is_err(),
+            "{fail_point}: the process died mid-checkout"
+        );
+        server.wait_exit().await;
+
+        let server = Server::start(&setup, &[fast_recovery]).await;
+        let checkout = || {
+            client
+                .post(server.url("/api/v1/orders"))
+                .bearer_auth(&customer)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+        };
+        let created = if fail_point == "after_create" {
+            // The orders committed with the stored answer: the retry gets the same group.
+            let retry = checkout().await.unwrap();
+            assert_eq!(retry.status(), 201, "{fail_point}");
+            assert_eq!(retry.headers()["idempotent-replayed"], "true");
+            assert_eq!(
+                kopi_stock(&client, &server, &owner).await,
+                (before.0, before.1 + 2)
+            );
+            retry.json::<serde_json::Value>().await.unwrap()
+        } else {
+            // The recovery job gives the reservation back; then the key is free to retry.
+            let started = Instant::now();
+            while kopi_stock(&client, &server, &owner).await != before {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "{fail_point}: stock leaked"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let orders: serde_json::Value = client
+                .get(server.url("/api/v1/orders"))
+                .bearer_auth(&customer)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let previous = orders["items"].as_array().unwrap().len();
+            // Until the dead attempt's lease on the key runs out, a retry is told to wait.
+            let started = Instant::now();
+            let retry = loop {
+                let retry = checkout().await.unwrap();
+                if retry.status() != 409 {
+                    break retry;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "{fail_point}: key never freed"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(retry.status(), 201, "{fail_point}");
+            assert_eq!(
+                kopi_stock(&client, &server, &owner).await,
+                (before.0, before.1 + 2)
+            );
+            let after: serde_json::Value = client
+                .get(server.url("/api/v1/orders"))
+                .bearer_auth(&customer)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                after["items"].as_array().unwrap().len(),
+                previous + 1,
+                "one order per key"
+            );
+            retry.json::<serde_json::Value>().await.unwrap()
+        };
+
+        // Pay it; the same gateway webhook again after a restart changes nothing.
+        let group = created["id"].as_str().unwrap();
+        let order = created["orders"][0]["id"].as_str().unwrap().to_owned();
+        let payment: serde_json::Value = client
+            .post(server.url("/api/v1/payments"))
+            .bearer_auth(&customer)
+            .json(&serde_json::json!({"orderGroupId": group, "method": "simulator"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let payment_id = payment["id"].as_str().expect("payment").to_owned();
+        let approve = client
+            .post(server.url(&format!("/api/v1/payments/simulator/{payment_id}/approve")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(approve.status(), 200);
+        let order_status = |server: &Server| {
+            let request = client
+                .get(server.url(&format!("/api/v1/orders/{order}")))
+                .bearer_auth(&customer);
+            async move {
+                request
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let started = Instant::now();
+        while order_status(&server).await["status"] != "PAID" {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{fail_point}: never paid"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server.kill();
+        let server = Server::start(&setup, &[]).await;
+        let approve = client
+            .post(server.url(&format!("/api/v1/payments/simulator/{payment_id}/approve")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(approve.status(), 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let timeline: serde_json::Value = client
+            .get(server.url(&format!("/api/v1/orders/{order}/timeline")))
+            .bearer_auth(&customer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let paid = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "PAID")
+            .count();
+        assert_eq!(paid, 1, "{fail_point}: paid once: {timeline}");
+        // Sold units left on hand; nothing else is held.
+        let sold = kopi_stock(&client, &server, &owner).await;
+        assert_eq!(sold, (before.0 - 2, before.1), "{fail_point}");
+        server.kill();
+    }
     setup.cleanup().await;
 }

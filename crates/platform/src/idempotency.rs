@@ -84,23 +84,41 @@ impl IntoResponse for StoredResponse {
     }
 }
 
-impl Claim {
-    /// The attempt to run under, or the answer to give instead.
-    pub fn into_attempt(self) -> Result<Attempt, Response> {
+/// The answer to a request whose key was already used.
+#[derive(Debug)]
+pub enum Answer {
+    Replay(StoredResponse),
+    Mismatch,
+    InProgress,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
         match self {
-            Claim::Run(attempt) => Ok(attempt),
-            Claim::Replay(stored) => Err(stored.into_response()),
-            Claim::Mismatch => Err(ApiError::new(
+            Answer::Replay(stored) => stored.into_response(),
+            Answer::Mismatch => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request",
             )
-            .into_response()),
-            Claim::InProgress => Err(ApiError::conflict(
+            .into_response(),
+            Answer::InProgress => ApiError::conflict(
                 "idempotency_key_in_use",
                 "A request with this Idempotency-Key is in progress; retry later",
             )
-            .into_response()),
+            .into_response(),
+        }
+    }
+}
+
+impl Claim {
+    /// The attempt to run under, or the answer to give instead.
+    pub fn into_attempt(self) -> Result<Attempt, Answer> {
+        match self {
+            Claim::Run(attempt) => Ok(attempt),
+            Claim::Replay(stored) => Err(Answer::Replay(stored)),
+            Claim::Mismatch => Err(Answer::Mismatch),
+            Claim::InProgress => Err(Answer::InProgress),
         }
     }
 }

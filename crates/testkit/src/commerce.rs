@@ -32,7 +32,9 @@ impl TestApp {
         price: i64,
         stock: i64,
     ) -> (Uuid, Uuid) {
-        let (product, variant) = self.draft_product(merchant, category, name, sku, price).await;
+        let (product, variant) = self
+            .draft_product(merchant, category, name, sku, price)
+            .await;
         self.activate_product(merchant, admin, product).await;
         self.set_stock(merchant, sku, stock).await;
         (product, variant)
@@ -43,7 +45,9 @@ impl TestApp {
         let path = format!("/api/v1/inventory/{sku}");
         let body = json!({"merchantId": merchant.id, "onHand": on_hand, "reason": "test stock"});
         crate::eventually(Duration::from_secs(10), "stock set", || async {
-            let resp = self.put(&path, body.clone(), Some(&merchant.owner.access_token)).await;
+            let resp = self
+                .put(&path, body.clone(), Some(&merchant.owner.access_token))
+                .await;
             (resp.status == 200).then_some(())
         })
         .await;
@@ -87,7 +91,13 @@ impl TestApp {
     }
 
     /// `POST /api/v1/payments` with an optional Idempotency-Key.
-    pub async fn pay(&self, customer: &Session, group: Uuid, method: &str, key: Option<&str>) -> Resp {
+    pub async fn pay(
+        &self,
+        customer: &Session,
+        group: Uuid,
+        method: &str,
+        key: Option<&str>,
+    ) -> Resp {
         let mut request = self
             .client
             .post(self.url("/api/v1/payments"))
@@ -127,20 +137,28 @@ impl TestApp {
     /// Waits until the order is in `status`; returns it.
     pub async fn order_reaches(&self, session: &Session, order: Uuid, status: &str) -> Value {
         let path = format!("/api/v1/orders/{order}");
-        crate::eventually(Duration::from_secs(15), &format!("order {status}"), || async {
-            let resp = self.get(&path, Some(&session.access_token)).await;
-            (resp.body["status"] == status).then_some(resp.body)
-        })
+        crate::eventually(
+            Duration::from_secs(15),
+            &format!("order {status}"),
+            || async {
+                let resp = self.get(&path, Some(&session.access_token)).await;
+                (resp.body["status"] == status).then_some(resp.body)
+            },
+        )
         .await
     }
 
     /// Waits until the payment is in `status`; returns it.
     pub async fn payment_reaches(&self, session: &Session, payment: Uuid, status: &str) -> Value {
         let path = format!("/api/v1/payments/{payment}");
-        crate::eventually(Duration::from_secs(15), &format!("payment {status}"), || async {
-            let resp = self.get(&path, Some(&session.access_token)).await;
-            (resp.body["status"] == status).then_some(resp.body)
-        })
+        crate::eventually(
+            Duration::from_secs(15),
+            &format!("payment {status}"),
+            || async {
+                let resp = self.get(&path, Some(&session.access_token)).await;
+                (resp.body["status"] == status).then_some(resp.body)
+            },
+        )
         .await
     }
 }

@@ -399,10 +399,10 @@ impl TestApp {
     /// signed in again so the token says so.
     pub async fn customer(&self, name: &str) -> Session {
         let session = self.register(name).await;
-        platform::on_db!(&self.ctx().db, pool => sqlx::query(
-            "UPDATE identity_users SET email_verified_at = $1 WHERE id = $2"
-        ).bind(kernel::Timestamp::now().millis()).bind(session.user_id).execute(pool).await.map(|r| r.rows_affected()))
-        .expect("verify email");
+        identity::Identity::new(self.ctx().clone())
+            .mark_email_verified(session.user_id)
+            .await
+            .expect("verify email");
         let resp = self.login(&session.email, PASSWORD).await;
         assert_eq!(resp.status, 200, "login failed: {:?}", resp.body);
         Session::from_tokens(session.user_id, session.email, &resp)

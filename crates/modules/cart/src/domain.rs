@@ -124,7 +124,10 @@ pub fn line_problems(
         problems.push(LineProblem {
             previous_price: Some(line.added_price),
             current_price: Some(quote.price),
-            ..problem("price_changed", "The price changed since it was added".into())
+            ..problem(
+                "price_changed",
+                "The price changed since it was added".into(),
+            )
         });
     }
     match available {

@@ -66,8 +66,15 @@ fn cart_response(view: CartView) -> Response {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
-async fn get_cart(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+async fn get_cart(
+    State(c): St,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.view(&caller).await?))
 }
 
@@ -75,8 +82,15 @@ async fn get_cart(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Res
 #[utoipa::path(delete, path = "/api/v1/cart", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
-async fn clear_cart(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+async fn clear_cart(
+    State(c): St,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.clear(&caller).await?))
 }
 
@@ -92,7 +106,10 @@ async fn add_item(
     headers: HeaderMap,
     ApiJson(body): ApiJson<AddItem>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.add(&caller, body).await?))
 }
 
@@ -108,7 +125,10 @@ async fn update_item(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<UpdateItem>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.update(&caller, id, body).await?))
 }
 
@@ -123,7 +143,10 @@ async fn remove_item(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.remove(&caller, id).await?))
 }
 
@@ -132,8 +155,15 @@ async fn remove_item(
     params(("X-Cart-Token" = String, Header, description = "guest cart token")),
     security(("bearer" = [])),
     responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn merge(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+async fn merge(
+    State(c): St,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(cart_response(c.merge_explicit(&caller).await?))
 }
 
@@ -141,8 +171,15 @@ async fn merge(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result
 #[utoipa::path(post, path = "/api/v1/cart/validate", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = Validation), (status = 404, body = Problem)))]
-async fn validate(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result<Json<Validation>, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+async fn validate(
+    State(c): St,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> Result<Json<Validation>, ApiError> {
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(Json(c.validate(&caller).await?))
 }
 
@@ -150,8 +187,15 @@ async fn validate(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Res
 #[utoipa::path(get, path = "/api/v1/cart/summary", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartSummary), (status = 404, body = Problem)))]
-async fn summary(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Result<Json<CartSummary>, ApiError> {
-    let caller = Caller { actor: actor.as_ref(), token: token(&headers) };
+async fn summary(
+    State(c): St,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> Result<Json<CartSummary>, ApiError> {
+    let caller = Caller {
+        actor: actor.as_ref(),
+        token: token(&headers),
+    };
     Ok(Json(c.summary(&caller).await?))
 }
 
@@ -159,7 +203,11 @@ async fn summary(State(c): St, actor: Option<Actor>, headers: HeaderMap) -> Resu
 #[utoipa::path(get, path = "/internal/v1/cart/{customerId}", tag = "internal",
     params(("customerId" = Uuid, Path, description = "customer")),
     responses((status = 200, body = CartContents)))]
-async fn contents(State(c): St, actor: Actor, Path(customer_id): Path<Uuid>) -> Result<Json<CartContents>, ApiError> {
+async fn contents(
+    State(c): St,
+    actor: Actor,
+    Path(customer_id): Path<Uuid>,
+) -> Result<Json<CartContents>, ApiError> {
     actor.require_internal()?;
     Ok(Json(c.contents(customer_id).await?))
 }

@@ -48,11 +48,10 @@ impl From<CartError> for ApiError {
             CartError::ItemNotFound => {
                 ApiError::not_found("cart_item_not_found", "No such item in your cart")
             }
-            CartError::VariantUnavailable => ApiError::validation_one(
-                "variantId",
-                "is not a product variant that is for sale",
-            )
-            .with_code("variant_unavailable"),
+            CartError::VariantUnavailable => {
+                ApiError::validation_one("variantId", "is not a product variant that is for sale")
+                    .with_code("variant_unavailable")
+            }
             CartError::CurrencyMismatch(currency) => ApiError::conflict(
                 "currency_mismatch",
                 format!(
@@ -360,8 +359,15 @@ impl Cart {
             .ok_or(CartError::VariantUnavailable)?;
         let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
-        if !store::set_quantity(&mut tx, cart_id, item_id, request.quantity, quote.price, now)
-            .await?
+        if !store::set_quantity(
+            &mut tx,
+            cart_id,
+            item_id,
+            request.quantity,
+            quote.price,
+            now,
+        )
+        .await?
         {
             return Err(CartError::ItemNotFound);
         }

@@ -43,7 +43,12 @@ pub async fn ensure_customer_cart(tx: &mut Tx, customer_id: Uuid, now: Timestamp
         .bind(customer_id).fetch_one(conn).await)
 }
 
-pub async fn insert_guest_cart(tx: &mut Tx, id: Uuid, token_hash: &str, now: Timestamp) -> Result<()> {
+pub async fn insert_guest_cart(
+    tx: &mut Tx,
+    id: Uuid,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO cart_carts (id, token_hash, created_at, updated_at) VALUES ($1, $2, $3, $3)"
     ).bind(id).bind(token_hash).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
@@ -59,12 +64,14 @@ pub async fn touch(tx: &mut Tx, cart_id: Uuid, now: Timestamp) -> Result<()> {
 const ITEM_COLUMNS: &str = "id, variant_id, quantity, unit_price, currency";
 
 pub async fn items(db: &Db, cart_id: Uuid) -> Result<Vec<ItemRow>> {
-    let sql = format!("SELECT {ITEM_COLUMNS} FROM cart_items WHERE cart_id = $1 ORDER BY created_at, id");
+    let sql =
+        format!("SELECT {ITEM_COLUMNS} FROM cart_items WHERE cart_id = $1 ORDER BY created_at, id");
     on_db!(db, pool => sqlx::query_as(&sql).bind(cart_id).fetch_all(pool).await)
 }
 
 pub async fn items_in(tx: &mut Tx, cart_id: Uuid) -> Result<Vec<ItemRow>> {
-    let sql = format!("SELECT {ITEM_COLUMNS} FROM cart_items WHERE cart_id = $1 ORDER BY created_at, id");
+    let sql =
+        format!("SELECT {ITEM_COLUMNS} FROM cart_items WHERE cart_id = $1 ORDER BY created_at, id");
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(cart_id).fetch_all(conn).await)
 }
 
@@ -145,7 +152,12 @@ pub async fn delete_cart(tx: &mut Tx, cart_id: Uuid) -> Result<()> {
 
 /// Removes an ordered line if its quantity is still the ordered one (a line the customer
 /// changed since stays).
-pub async fn remove_ordered(tx: &mut Tx, cart_id: Uuid, variant_id: Uuid, quantity: i64) -> Result<()> {
+pub async fn remove_ordered(
+    tx: &mut Tx,
+    cart_id: Uuid,
+    variant_id: Uuid,
+    quantity: i64,
+) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "DELETE FROM cart_items WHERE cart_id = $1 AND variant_id = $2 AND quantity = $3"
     ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(|r| r.rows_affected()))?;

@@ -16,8 +16,12 @@ async fn guest_cart_merges_into_the_customer_cart(backend: Backend) {
     let kopi = app.merchant("Kopi").await;
     let batik = app.merchant("Batik").await;
     let food = app.category(&admin, "food", None).await;
-    let (_, latte) = app.listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 50).await;
-    let (_, scarf) = app.listed_product(&batik, &admin, food, "Scarf", "SCARF", 1200, 50).await;
+    let (_, latte) = app
+        .listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 50)
+        .await;
+    let (_, scarf) = app
+        .listed_product(&batik, &admin, food, "Scarf", "SCARF", 1200, 50)
+        .await;
 
     // A guest's first add creates the cart and hands out its token.
     let add = |token: Option<String>, variant, quantity| {
@@ -35,15 +39,26 @@ async fn guest_cart_merges_into_the_customer_cart(backend: Backend) {
     let token = first.header("x-cart-token").expect("cart token").to_owned();
     assert_eq!(first.body["cartToken"], token.as_str());
     let again = add(Some(token.clone()), latte, 1).await;
-    assert_eq!(again.body["items"][0]["quantity"], 3, "same variant adds up: {:?}", again.body);
-    assert!(again.header("x-cart-token").is_none(), "the token is handed out once");
+    assert_eq!(
+        again.body["items"][0]["quantity"], 3,
+        "same variant adds up: {:?}",
+        again.body
+    );
+    assert!(
+        again.header("x-cart-token").is_none(),
+        "the token is handed out once"
+    );
     add(Some(token.clone()), scarf, 1).await;
 
     // The capped quantity holds, and an unknown token is a clear 404.
     let over = add(Some(token.clone()), latte, 97).await;
     assert_eq!((over.status, over.code()), (422, "quantity_limit"));
     let unknown = app
-        .send(app.client.get(app.url("/api/v1/cart")).header("X-Cart-Token", "nope"))
+        .send(
+            app.client
+                .get(app.url("/api/v1/cart"))
+                .header("X-Cart-Token", "nope"),
+        )
         .await;
     assert_eq!((unknown.status, unknown.code()), (404, "cart_not_found"));
 
@@ -62,29 +77,55 @@ async fn guest_cart_merges_into_the_customer_cart(backend: Backend) {
     assert_eq!(merged.body["merged"], true);
     assert_eq!(merged.body["itemCount"], 5);
     let guest_after = app
-        .send(app.client.get(app.url("/api/v1/cart")).header("X-Cart-Token", &token))
+        .send(
+            app.client
+                .get(app.url("/api/v1/cart"))
+                .header("X-Cart-Token", &token),
+        )
         .await;
-    assert_eq!(guest_after.status, 404, "the guest cart is gone after the merge");
+    assert_eq!(
+        guest_after.status, 404,
+        "the guest cart is gone after the merge"
+    );
 
     // The summary groups by merchant and does not invent shipping.
-    let summary = app.get("/api/v1/cart/summary", Some(&customer.access_token)).await;
+    let summary = app
+        .get("/api/v1/cart/summary", Some(&customer.access_token))
+        .await;
     assert_eq!(summary.status, 200);
     assert_eq!(summary.body["merchants"].as_array().map(Vec::len), Some(2));
     assert_eq!(summary.body["subtotal"], 4 * 350 + 1200);
     assert_eq!(summary.body["shipping"]["status"], "NOT_QUOTED");
     assert!(summary.body["total"].is_null());
-    assert_eq!(summary.body["merchants"][0]["shipping"]["status"], "NOT_QUOTED");
+    assert_eq!(
+        summary.body["merchants"][0]["shipping"]["status"],
+        "NOT_QUOTED"
+    );
 
     // Update and remove lines; clear the cart.
-    let line = summary.body["merchants"][0]["lines"][0]["id"].as_str().unwrap().to_owned();
+    let line = summary.body["merchants"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let updated = app
-        .put(&format!("/api/v1/cart/items/{line}"), json!({"quantity": 7}), Some(&customer.access_token))
+        .put(
+            &format!("/api/v1/cart/items/{line}"),
+            json!({"quantity": 7}),
+            Some(&customer.access_token),
+        )
         .await;
     assert_eq!(updated.status, 200);
     assert_eq!(updated.body["itemCount"], 8);
-    let removed = app.delete(&format!("/api/v1/cart/items/{line}"), Some(&customer.access_token)).await;
+    let removed = app
+        .delete(
+            &format!("/api/v1/cart/items/{line}"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(removed.body["itemCount"], 1);
-    let cleared = app.delete("/api/v1/cart", Some(&customer.access_token)).await;
+    let cleared = app
+        .delete("/api/v1/cart", Some(&customer.access_token))
+        .await;
     assert_eq!(cleared.body["itemCount"], 0);
     app.stop().await;
 }
@@ -94,18 +135,40 @@ async fn validation_names_each_lines_problem(backend: Backend) {
     let admin = app.admin().await;
     let kopi = app.merchant("Kopi").await;
     let food = app.category(&admin, "food", None).await;
-    let (_, latte) = app.listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 1).await;
-    let (mocha_product, mocha) = app.listed_product(&kopi, &admin, food, "Mocha", "MOCHA", 400, 10).await;
-    let (tea_product, tea) = app.listed_product(&kopi, &admin, food, "Tea", "TEA", 200, 10).await;
+    let (_, latte) = app
+        .listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 1)
+        .await;
+    let (mocha_product, mocha) = app
+        .listed_product(&kopi, &admin, food, "Mocha", "MOCHA", 400, 10)
+        .await;
+    let (tea_product, tea) = app
+        .listed_product(&kopi, &admin, food, "Tea", "TEA", 200, 10)
+        .await;
     let customer = app.register("shopper").await;
     app.add_to_cart(&customer, latte, 2).await;
     app.add_to_cart(&customer, mocha, 1).await;
     app.add_to_cart(&customer, tea, 1).await;
-    let clean = app.post("/api/v1/cart/validate", json!({}), Some(&customer.access_token)).await;
+    let clean = app
+        .post(
+            "/api/v1/cart/validate",
+            json!({}),
+            Some(&customer.access_token),
+        )
+        .await;
     let codes = |body: &serde_json::Value| -> Vec<String> {
-        body["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+        body["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(codes(&clean.body), ["insufficient_stock"], "{:?}", clean.body);
+    assert_eq!(
+        codes(&clean.body),
+        ["insufficient_stock"],
+        "{:?}",
+        clean.body
+    );
     assert_eq!(clean.body["problems"][0]["available"], 1);
 
     // The merchant reprices the mocha and archives the tea.
@@ -118,22 +181,49 @@ async fn validation_names_each_lines_problem(backend: Backend) {
         .await;
     assert_eq!(reprice.status, 200, "{:?}", reprice.body);
     let archive = app
-        .patch(&format!("/api/v1/products/{tea_product}/status"), json!({"status": "ARCHIVED"}), Some(&kopi.owner.access_token))
+        .patch(
+            &format!("/api/v1/products/{tea_product}/status"),
+            json!({"status": "ARCHIVED"}),
+            Some(&kopi.owner.access_token),
+        )
         .await;
     assert_eq!(archive.status, 200, "{:?}", archive.body);
-    let report = testkit::eventually(std::time::Duration::from_secs(10), "problems seen", || async {
-        let resp = app.post("/api/v1/cart/validate", json!({}), Some(&customer.access_token)).await;
-        (codes(&resp.body).len() == 3).then_some(resp.body)
-    })
+    let report = testkit::eventually(
+        std::time::Duration::from_secs(10),
+        "problems seen",
+        || async {
+            let resp = app
+                .post(
+                    "/api/v1/cart/validate",
+                    json!({}),
+                    Some(&customer.access_token),
+                )
+                .await;
+            (codes(&resp.body).len() == 3).then_some(resp.body)
+        },
+    )
     .await;
     let mut seen = codes(&report);
     seen.sort();
     assert_eq!(seen, ["insufficient_stock", "price_changed", "unavailable"]);
-    let changed = report["problems"].as_array().unwrap().iter().find(|p| p["code"] == "price_changed").unwrap();
-    assert_eq!((changed["previousPrice"].as_i64(), changed["currentPrice"].as_i64()), (Some(400), Some(450)));
+    let changed = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "price_changed")
+        .unwrap();
+    assert_eq!(
+        (
+            changed["previousPrice"].as_i64(),
+            changed["currentPrice"].as_i64()
+        ),
+        (Some(400), Some(450))
+    );
     assert_eq!(report["valid"], false);
     // The summary prices at the current price and leaves out what cannot be bought.
-    let summary = app.get("/api/v1/cart/summary", Some(&customer.access_token)).await;
+    let summary = app
+        .get("/api/v1/cart/summary", Some(&customer.access_token))
+        .await;
     assert_eq!(summary.body["subtotal"], 2 * 350 + 450);
     app.stop().await;
 }
@@ -143,8 +233,12 @@ async fn carts_are_private_and_bad_input_changes_nothing(backend: Backend) {
     let admin = app.admin().await;
     let kopi = app.merchant("Kopi").await;
     let food = app.category(&admin, "food", None).await;
-    let (_, latte) = app.listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 5).await;
-    let (_, draft) = app.draft_product(&kopi, food, "Secret", "SECRET", 100).await;
+    let (_, latte) = app
+        .listed_product(&kopi, &admin, food, "Latte", "LATTE", 350, 5)
+        .await;
+    let (_, draft) = app
+        .draft_product(&kopi, food, "Secret", "SECRET", 100)
+        .await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let cart = app.add_to_cart(&alice, latte, 1).await;
@@ -152,21 +246,60 @@ async fn carts_are_private_and_bad_input_changes_nothing(backend: Backend) {
 
     // Bob cannot touch Alice's line.
     let bob_edit = app
-        .put(&format!("/api/v1/cart/items/{line}"), json!({"quantity": 5}), Some(&bob.access_token))
+        .put(
+            &format!("/api/v1/cart/items/{line}"),
+            json!({"quantity": 5}),
+            Some(&bob.access_token),
+        )
         .await;
-    assert_eq!((bob_edit.status, bob_edit.code()), (404, "cart_item_not_found"));
-    let bob_delete = app.delete(&format!("/api/v1/cart/items/{line}"), Some(&bob.access_token)).await;
+    assert_eq!(
+        (bob_edit.status, bob_edit.code()),
+        (404, "cart_item_not_found")
+    );
+    let bob_delete = app
+        .delete(
+            &format!("/api/v1/cart/items/{line}"),
+            Some(&bob.access_token),
+        )
+        .await;
     assert_eq!(bob_delete.status, 404);
 
     // Bad input is refused with a stable code and leaves the cart as it was.
     for (body, status, code) in [
-        (json!({"variantId": latte, "quantity": 0}), 422, "validation_failed"),
-        (json!({"variantId": latte, "quantity": 1, "price": 1}), 422, "validation_failed"),
-        (json!({"variantId": uuid::Uuid::nil(), "quantity": 1}), 422, "variant_unavailable"),
-        (json!({"variantId": draft, "quantity": 1}), 422, "variant_unavailable"),
+        (
+            json!({"variantId": latte, "quantity": 0}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"variantId": latte, "quantity": 1, "price": 1}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"variantId": uuid::Uuid::nil(), "quantity": 1}),
+            422,
+            "variant_unavailable",
+        ),
+        (
+            json!({"variantId": draft, "quantity": 1}),
+            422,
+            "variant_unavailable",
+        ),
     ] {
-        let resp = app.post("/api/v1/cart/items", body.clone(), Some(&alice.access_token)).await;
-        assert_eq!((resp.status, resp.code()), (status, code), "{body}: {:?}", resp.body);
+        let resp = app
+            .post(
+                "/api/v1/cart/items",
+                body.clone(),
+                Some(&alice.access_token),
+            )
+            .await;
+        assert_eq!(
+            (resp.status, resp.code()),
+            (status, code),
+            "{body}: {:?}",
+            resp.body
+        );
     }
     let after = app.get("/api/v1/cart", Some(&alice.access_token)).await;
     assert_eq!(after.body["itemCount"], 1);

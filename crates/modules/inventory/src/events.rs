@@ -30,19 +30,21 @@ struct OrderRef {
 }
 
 pub fn subscriptions(inventory: Arc<Inventory>) -> Vec<Subscription> {
-    vec![Subscription {
-        event_types: vec![
-            ProductCreated::TYPE,
-            ProductUpdated::TYPE,
-            OutletSaved::TYPE,
-            OutletRemoved::TYPE,
-        ],
-        handler: Arc::new(Facts(inventory.clone())),
-    },
-    Subscription {
-        event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_EXPIRED, ORDER_RETURNED],
-        handler: Arc::new(OrderSettlement(inventory)),
-    }]
+    vec![
+        Subscription {
+            event_types: vec![
+                ProductCreated::TYPE,
+                ProductUpdated::TYPE,
+                OutletSaved::TYPE,
+                OutletRemoved::TYPE,
+            ],
+            handler: Arc::new(Facts(inventory.clone())),
+        },
+        Subscription {
+            event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_EXPIRED, ORDER_RETURNED],
+            handler: Arc::new(OrderSettlement(inventory)),
+        },
+    ]
 }
 
 /// Paid orders sell their reserved units; cancelled and expired ones give them back (or put

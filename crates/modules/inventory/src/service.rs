@@ -501,25 +501,19 @@ impl Inventory {
                 store::available(tx, line.item_id).await?,
                 line.low_stock_threshold,
             );
-            let after = match store::shift(
-                tx,
-                line.item_id,
-                line.location_id,
-                deltas.0,
-                deltas.1,
-                now,
-            )
-            .await
-            {
-                Ok(after) => after,
-                Err(err) if is_check_violation(&err) => {
-                    return Err(InventoryError::Corrupt(format!(
-                        "stock of {} would go negative",
-                        line.sku
-                    )))
-                }
-                Err(err) => return Err(err.into()),
-            };
+            let after =
+                match store::shift(tx, line.item_id, line.location_id, deltas.0, deltas.1, now)
+                    .await
+                {
+                    Ok(after) => after,
+                    Err(err) if is_check_violation(&err) => {
+                        return Err(InventoryError::Corrupt(format!(
+                            "stock of {} would go negative",
+                            line.sku
+                        )))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
             let reason = (step == Step::Expire).then_some("reservation expired");
             store::movement(
                 tx,

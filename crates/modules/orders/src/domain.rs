@@ -57,7 +57,10 @@ impl OrderStatus {
     pub const fn is_paid(self) -> bool {
         matches!(
             self,
-            OrderStatus::Paid | OrderStatus::Processing | OrderStatus::Shipped | OrderStatus::Delivered
+            OrderStatus::Paid
+                | OrderStatus::Processing
+                | OrderStatus::Shipped
+                | OrderStatus::Delivered
         )
     }
 }
@@ -337,20 +340,35 @@ mod tests {
         assert!(may_move(Paid, Completed, System, true));
         assert!(!may_move(Paid, Processing, Merchant, true));
         assert!(!may_move(Paid, Completed, System, false));
-        assert_eq!(allowed_next(Processing, Merchant, false), vec![Shipped, Cancelled]);
-        assert_eq!(allowed_next(Expired, Admin, false), Vec::<OrderStatus>::new());
+        assert_eq!(
+            allowed_next(Processing, Merchant, false),
+            vec![Shipped, Cancelled]
+        );
+        assert_eq!(
+            allowed_next(Expired, Admin, false),
+            Vec::<OrderStatus>::new()
+        );
     }
 
     #[test]
     fn duplicate_lines_are_summed_and_bounded() {
         let v = kernel::new_id();
         let lines = [
-            CheckoutLine { variant_id: v, quantity: 2 },
-            CheckoutLine { variant_id: v, quantity: 3 },
+            CheckoutLine {
+                variant_id: v,
+                quantity: 2,
+            },
+            CheckoutLine {
+                variant_id: v,
+                quantity: 3,
+            },
         ];
         assert_eq!(normalize_lines(&lines).unwrap()[0].quantity, 5);
         assert_eq!(normalize_lines(&[]), Err(PlanError::Empty));
-        let too_many = [CheckoutLine { variant_id: v, quantity: 0 }];
+        let too_many = [CheckoutLine {
+            variant_id: v,
+            quantity: 0,
+        }];
         assert_eq!(normalize_lines(&too_many), Err(PlanError::Quantity(v)));
     }
 
@@ -366,8 +384,16 @@ mod tests {
             .collect();
         let rate = |q: &VariantQuote| if q.merchant_id == a { 750 } else { 1000 };
         let lines = [line(&qa, 1), line(&qb, 3), line(&qa2, 1)];
-        let plan = plan(kernel::new_id(), "PSR-1".into(), kernel::new_id(), &lines, &quotes, rate, kernel::new_id)
-            .unwrap();
+        let plan = plan(
+            kernel::new_id(),
+            "PSR-1".into(),
+            kernel::new_id(),
+            &lines,
+            &quotes,
+            rate,
+            kernel::new_id,
+        )
+        .unwrap();
         assert_eq!(plan.orders.len(), 2);
         let first = &plan.orders[0];
         assert_eq!(first.merchant_id, a);
@@ -393,19 +419,33 @@ mod tests {
             .map(|q| (q.variant_id, q.clone()))
             .collect();
         let plan_of = |lines: &[CheckoutLine]| {
-            plan(kernel::new_id(), "N".into(), kernel::new_id(), lines, &quotes, |_| 0, kernel::new_id)
+            plan(
+                kernel::new_id(),
+                "N".into(),
+                kernel::new_id(),
+                lines,
+                &quotes,
+                |_| 0,
+                kernel::new_id,
+            )
         };
-        assert_eq!(plan_of(&[line(&usd, 1), line(&khr, 1)]), Err(PlanError::MixedCurrencies));
+        assert_eq!(
+            plan_of(&[line(&usd, 1), line(&khr, 1)]),
+            Err(PlanError::MixedCurrencies)
+        );
         assert_eq!(
             plan_of(&[line(&usd, 1), line(&hidden, 1)]),
             Err(PlanError::Unavailable(vec![hidden.variant_id]))
         );
-        let unknown = CheckoutLine { variant_id: kernel::new_id(), quantity: 1 };
-        assert!(matches!(plan_of(&[unknown]), Err(PlanError::Unavailable(_))));
-        assert_eq!(
-            plan_of(&[line(&usd, i64::MAX)]),
-            Err(PlanError::TooLarge)
-        );
+        let unknown = CheckoutLine {
+            variant_id: kernel::new_id(),
+            quantity: 1,
+        };
+        assert!(matches!(
+            plan_of(&[unknown]),
+            Err(PlanError::Unavailable(_))
+        ));
+        assert_eq!(plan_of(&[line(&usd, i64::MAX)]), Err(PlanError::TooLarge));
     }
 
     #[test]

@@ -61,15 +61,21 @@ async fn checkout(
         Some(key) => {
             let scope = format!("orders:{}", actor.user_id);
             let lease = o.ctx.config.orders.saga_timeout_secs;
-            let claim = idempotency::claim(&o.ctx.db, &scope, &key, &idempotency::fingerprint(&body), lease)
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "idempotency store");
-                    ApiError::internal()
-                })?;
+            let claim = idempotency::claim(
+                &o.ctx.db,
+                &scope,
+                &key,
+                &idempotency::fingerprint(&body),
+                lease,
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "idempotency store");
+                ApiError::internal()
+            })?;
             match claim.into_attempt() {
                 Ok(attempt) => Some(attempt),
-                Err(answer) => return Ok(answer),
+                Err(answer) => return Ok(answer.into_response()),
             }
         }
         None => None,
@@ -91,14 +97,22 @@ async fn checkout(
 /// without it, all. Newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Order>), (status = 403, body = Problem)))]
-async fn list(State(o): St, actor: Actor, Query(query): Query<OrderQuery>) -> Result<Json<Page<Order>>, ApiError> {
+async fn list(
+    State(o): St,
+    actor: Actor,
+    Query(query): Query<OrderQuery>,
+) -> Result<Json<Page<Order>>, ApiError> {
     Ok(Json(o.list(&actor, query).await?))
 }
 
 /// One order (its customer, its merchant's staff, admins; anyone else gets 404).
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "order id")),
     security(("bearer" = [])), responses((status = 200, body = Order), (status = 404, body = Problem)))]
-async fn get_order(State(o): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Order>, ApiError> {
+async fn get_order(
+    State(o): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Order>, ApiError> {
     Ok(Json(o.get(&actor, id).await?))
 }
 
@@ -106,7 +120,11 @@ async fn get_order(State(o): St, actor: Actor, Path(id): Path<Uuid>) -> Result<J
 #[utoipa::path(get, path = "/api/v1/orders/groups/{id}", tag = "orders",
     params(("id" = Uuid, Path, description = "order group id")), security(("bearer" = [])),
     responses((status = 200, body = OrderGroup), (status = 404, body = Problem)))]
-async fn get_group(State(o): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<OrderGroup>, ApiError> {
+async fn get_group(
+    State(o): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderGroup>, ApiError> {
     Ok(Json(o.group(&actor, id).await?))
 }
 
@@ -144,7 +162,11 @@ async fn change_status(
 #[utoipa::path(get, path = "/api/v1/orders/{id}/timeline", tag = "orders",
     params(("id" = Uuid, Path, description = "order id")), security(("bearer" = [])),
     responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = Problem)))]
-async fn timeline(State(o): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Vec<TimelineEntry>>, ApiError> {
+async fn timeline(
+    State(o): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<TimelineEntry>>, ApiError> {
     Ok(Json(o.timeline(&actor, id).await?))
 }
 
@@ -176,18 +198,26 @@ async fn invoice(
         issued_at: Timestamp::now(),
     };
     let disposition = |ext: &str| {
-        HeaderValue::from_str(&format!("inline; filename=\"invoice-{}.{ext}\"", order.number))
-            .unwrap_or(HeaderValue::from_static("inline"))
+        HeaderValue::from_str(&format!(
+            "inline; filename=\"invoice-{}.{ext}\"",
+            order.number
+        ))
+        .unwrap_or(HeaderValue::from_static("inline"))
     };
     Ok(if wants_pdf {
         let mut response = invoice::pdf(&order, &ctx).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/pdf"),
+        );
         headers.insert(header::CONTENT_DISPOSITION, disposition("pdf"));
         response
     } else {
         let mut response = axum::response::Html(invoice::html(&order, &ctx)).into_response();
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition("html"));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition("html"));
         response
     })
 }
@@ -196,7 +226,11 @@ async fn invoice(
 #[utoipa::path(get, path = "/internal/v1/orders/groups/{id}/payable", tag = "internal",
     params(("id" = Uuid, Path, description = "order group id")),
     responses((status = 200, body = Payable), (status = 404, body = Problem)))]
-async fn payable(State(o): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Payable>, ApiError> {
+async fn payable(
+    State(o): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Payable>, ApiError> {
     actor.require_internal()?;
     Ok(Json(o.payable(id).await?))
 }

@@ -54,7 +54,10 @@ pub fn html(order: &Order, ctx: &InvoiceContext<'_>) -> String {
     let mut rows = String::new();
     for line in &order.lines {
         let mut name = escape(&line.product_name.en);
-        for other in [&line.product_name.km, &line.product_name.id].into_iter().flatten() {
+        for other in [&line.product_name.km, &line.product_name.id]
+            .into_iter()
+            .flatten()
+        {
             name.push_str(&format!("<br><small>{}</small>", escape(other)));
         }
         rows.push_str(&format!(
@@ -101,7 +104,12 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}.n{{text-alig
 /// Text the standard PDF fonts can show: Latin-1, anything else as `?`.
 fn latin1(text: &str) -> Vec<u8> {
     text.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok().filter(|b| *b >= 0x20).unwrap_or(b'?'))
+        .map(|c| {
+            u8::try_from(u32::from(c))
+                .ok()
+                .filter(|b| *b >= 0x20)
+                .unwrap_or(b'?')
+        })
         .collect()
 }
 
@@ -128,8 +136,12 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
     fonts.finish();
     resources.finish();
     page.finish();
-    pdf.type1_font(font_id).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold_id).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(font_id)
+        .base_font(Name(b"Helvetica"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(bold_id)
+        .base_font(Name(b"Helvetica-Bold"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
 
     let money = |amount: i64| format_amount(amount, order.currency);
     let mut content = Content::new();
@@ -141,11 +153,23 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
         content.show(Str(&latin1(value)));
         content.end_text();
     };
-    text(&mut content, 50.0, y, bold, 20.0, &format!("Invoice {}", order.number));
+    text(
+        &mut content,
+        50.0,
+        y,
+        bold,
+        20.0,
+        &format!("Invoice {}", order.number),
+    );
     y -= 28.0;
     for line in [
         format!("Order group {}", ctx.group_number),
-        format!("Issued {}   Ordered {}   Status {}", date(ctx.issued_at), date(order.created_at), order.status.as_str()),
+        format!(
+            "Issued {}   Ordered {}   Status {}",
+            date(ctx.issued_at),
+            date(order.created_at),
+            order.status.as_str()
+        ),
         format!("Merchant {}", order.merchant_id),
         format!("Customer {}", order.customer_id),
     ] {
@@ -153,22 +177,63 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
         y -= 15.0;
     }
     y -= 15.0;
-    for (x, head) in [(50.0, "SKU"), (150.0, "Item"), (360.0, "Qty"), (400.0, "Unit price"), (480.0, "Amount")] {
+    for (x, head) in [
+        (50.0, "SKU"),
+        (150.0, "Item"),
+        (360.0, "Qty"),
+        (400.0, "Unit price"),
+        (480.0, "Amount"),
+    ] {
         text(&mut content, x, y, bold, 10.0, head);
     }
     y -= 16.0;
     for line in &order.lines {
         if y < 120.0 {
-            text(&mut content, 50.0, y, regular, 10.0, "... (more lines in the HTML invoice)");
+            text(
+                &mut content,
+                50.0,
+                y,
+                regular,
+                10.0,
+                "... (more lines in the HTML invoice)",
+            );
             y -= 16.0;
             break;
         }
         let name: String = line.product_name.en.chars().take(38).collect();
-        text(&mut content, 50.0, y, regular, 10.0, &line.sku.chars().take(18).collect::<String>());
+        text(
+            &mut content,
+            50.0,
+            y,
+            regular,
+            10.0,
+            &line.sku.chars().take(18).collect::<String>(),
+        );
         text(&mut content, 150.0, y, regular, 10.0, &name);
-        text(&mut content, 360.0, y, regular, 10.0, &line.quantity.to_string());
-        text(&mut content, 400.0, y, regular, 10.0, &money(line.unit_price));
-        text(&mut content, 480.0, y, regular, 10.0, &money(line.line_total));
+        text(
+            &mut content,
+            360.0,
+            y,
+            regular,
+            10.0,
+            &line.quantity.to_string(),
+        );
+        text(
+            &mut content,
+            400.0,
+            y,
+            regular,
+            10.0,
+            &money(line.unit_price),
+        );
+        text(
+            &mut content,
+            480.0,
+            y,
+            regular,
+            10.0,
+            &money(line.line_total),
+        );
         y -= 15.0;
     }
     y -= 15.0;

@@ -46,7 +46,11 @@ pub async fn move_checkout(
 }
 
 /// Sagas not finished and untouched since `before` (their process presumably died).
-pub async fn stale_checkouts(db: &Db, before: Timestamp, limit: i64) -> Result<Vec<(Uuid, String)>> {
+pub async fn stale_checkouts(
+    db: &Db,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT id, plan FROM orders_checkouts
          WHERE state IN ('STARTED', 'RESERVED', 'COMPENSATING') AND updated_at < $1
@@ -61,7 +65,12 @@ pub async fn checkout_state(db: &Db, id: Uuid) -> Result<Option<String>> {
 
 // ---- groups, orders, lines ----
 
-pub async fn insert_group(tx: &mut Tx, plan: &Plan, expires_at: Timestamp, now: Timestamp) -> Result<()> {
+pub async fn insert_group(
+    tx: &mut Tx,
+    plan: &Plan,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_groups (id, number, customer_id, currency, subtotal, total, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -89,7 +98,12 @@ pub async fn insert_order(
     Ok(())
 }
 
-pub async fn insert_line(tx: &mut Tx, order_id: Uuid, position: usize, line: &PlannedLine) -> Result<()> {
+pub async fn insert_line(
+    tx: &mut Tx,
+    order_id: Uuid,
+    position: usize,
+    line: &PlannedLine,
+) -> Result<()> {
     let name = serde_json::to_string(&line.product_name).unwrap_or_default();
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_lines (id, order_id, position, variant_id, product_id, sku, product_name, product_type,
@@ -200,12 +214,18 @@ pub async fn list_orders(db: &Db, filter: &OrderFilter) -> Result<Vec<OrderRow>>
     }
     if filter.cursor.is_some() {
         let (a, b, c) = (next(), next(), next());
-        conditions.push(format!("(o.created_at < {a} OR (o.created_at = {b} AND o.id < {c}))"));
+        conditions.push(format!(
+            "(o.created_at < {a} OR (o.created_at = {b} AND o.id < {c}))"
+        ));
     }
     let limit = next();
     let sql = format!(
         "{ORDER_SELECT} {} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit}",
-        if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) }
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        }
     );
     on_db!(db, pool => {
         let mut query = sqlx::query_as(&sql);
@@ -243,7 +263,8 @@ pub struct LineRow {
     pub commission: i64,
 }
 
-const LINE_SELECT: &str = "SELECT id, order_id, variant_id, product_id, sku, product_name, product_type,
+const LINE_SELECT: &str =
+    "SELECT id, order_id, variant_id, product_id, sku, product_name, product_type,
     quantity, unit_price, line_total, commission_bps, commission FROM orders_lines";
 
 pub async fn lines_of(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
@@ -251,7 +272,10 @@ pub async fn lines_of(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
         return Ok(Vec::new());
     }
     let list: Vec<String> = (1..=order_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("{LINE_SELECT} WHERE order_id IN ({}) ORDER BY order_id, position", list.join(", "));
+    let sql = format!(
+        "{LINE_SELECT} WHERE order_id IN ({}) ORDER BY order_id, position",
+        list.join(", ")
+    );
     on_db!(db, pool => {
         let mut query = sqlx::query_as(&sql);
         for id in order_ids {

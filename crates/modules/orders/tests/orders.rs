@@ -29,15 +29,29 @@ async fn shop(app: &TestApp, latte_stock: i64) -> Shop {
     let kopi = app.merchant("Kopi").await;
     let batik = app.merchant("Batik").await;
     let food = app.category(&admin, "food", None).await;
-    let (_, latte) = app.listed_product(&kopi, &admin, food, "Latte", "LATTE", 1_005, latte_stock).await;
-    let (_, scarf) = app.listed_product(&batik, &admin, food, "Scarf", "SCARF", 2_500, 20).await;
-    Shop { admin, kopi, batik, latte, scarf }
+    let (_, latte) = app
+        .listed_product(&kopi, &admin, food, "Latte", "LATTE", 1_005, latte_stock)
+        .await;
+    let (_, scarf) = app
+        .listed_product(&batik, &admin, food, "Scarf", "SCARF", 2_500, 20)
+        .await;
+    Shop {
+        admin,
+        kopi,
+        batik,
+        latte,
+        scarf,
+    }
 }
 
 fn order_of<'a>(group: &'a Value, merchant: &MerchantFixture) -> &'a Value {
     group["orders"]
         .as_array()
-        .and_then(|orders| orders.iter().find(|o| uuid_of(&o["merchantId"]) == merchant.id))
+        .and_then(|orders| {
+            orders
+                .iter()
+                .find(|o| uuid_of(&o["merchantId"]) == merchant.id)
+        })
         .expect("order of merchant")
 }
 
@@ -81,11 +95,23 @@ async fn checkout_splits_per_merchant_with_commission_and_reserves(backend: Back
 
     // Explicit lines; prices always come from the catalog.
     let priced = app
-        .checkout(&customer, json!({"lines": [{"variantId": shop.latte, "quantity": 1, "price": 1}]}), None)
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": shop.latte, "quantity": 1, "price": 1}]}),
+            None,
+        )
         .await;
-    assert_eq!((priced.status, priced.code()), (422, "validation_failed"), "client prices are refused");
+    assert_eq!(
+        (priced.status, priced.code()),
+        (422, "validation_failed"),
+        "client prices are refused"
+    );
     let explicit = app
-        .checkout(&customer, json!({"lines": [{"variantId": shop.latte, "quantity": 2}]}), None)
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": shop.latte, "quantity": 2}]}),
+            None,
+        )
         .await;
     assert_eq!(explicit.status, 201);
     assert_eq!(explicit.body["total"], 2_010);
@@ -94,12 +120,25 @@ async fn checkout_splits_per_merchant_with_commission_and_reserves(backend: Back
     let empty = app.checkout(&customer, json!({}), None).await;
     assert_eq!((empty.status, empty.code()), (422, "empty_order"));
     let too_many = app
-        .checkout(&customer, json!({"lines": [{"variantId": shop.latte, "quantity": 6}]}), None)
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": shop.latte, "quantity": 6}]}),
+            None,
+        )
         .await;
-    assert_eq!((too_many.status, too_many.code()), (409, "insufficient_stock"), "{:?}", too_many.body);
+    assert_eq!(
+        (too_many.status, too_many.code()),
+        (409, "insufficient_stock"),
+        "{:?}",
+        too_many.body
+    );
     assert_eq!(too_many.body["shortages"][0]["sku"], "LATTE");
     let unknown = app
-        .checkout(&customer, json!({"lines": [{"variantId": Uuid::nil(), "quantity": 1}]}), None)
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": Uuid::nil(), "quantity": 1}]}),
+            None,
+        )
         .await;
     assert_eq!((unknown.status, unknown.code()), (409, "items_unavailable"));
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (10, 5));
@@ -117,22 +156,47 @@ async fn checkout_is_idempotent_and_never_oversells(backend: Backend) {
     let body = json!({"lines": [{"variantId": shop.scarf, "quantity": 1}]});
 
     // The same key fired 20 times at once: one order group.
-    let attempts = join_all((0..20).map(|_| app.checkout(&customer, body.clone(), Some("same-key")))).await;
-    let created: Vec<&Value> = attempts.iter().filter(|r| r.status == 201).map(|r| &r.body).collect();
+    let attempts =
+        join_all((0..20).map(|_| app.checkout(&customer, body.clone(), Some("same-key")))).await;
+    let created: Vec<&Value> = attempts
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| &r.body)
+        .collect();
     assert!(!created.is_empty());
-    assert!(attempts.iter().all(|r| r.status == 201 || (r.status, r.code()) == (409, "idempotency_key_in_use")),
-        "{:?}", attempts.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>());
-    let ids: std::collections::HashSet<_> = created.iter().map(|g| g["id"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        attempts
+            .iter()
+            .all(|r| r.status == 201 || (r.status, r.code()) == (409, "idempotency_key_in_use")),
+        "{:?}",
+        attempts
+            .iter()
+            .map(|r| (r.status, r.code().to_owned()))
+            .collect::<Vec<_>>()
+    );
+    let ids: std::collections::HashSet<_> = created
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 1, "one group for one key");
     assert_eq!(app.stock_of(&shop.batik, "SCARF").await, (20, 1));
-    let replay = app.checkout(&customer, body.clone(), Some("same-key")).await;
+    let replay = app
+        .checkout(&customer, body.clone(), Some("same-key"))
+        .await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert!(ids.contains(replay.body["id"].as_str().unwrap()));
     let other = app
-        .checkout(&customer, json!({"lines": [{"variantId": shop.scarf, "quantity": 2}]}), Some("same-key"))
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": shop.scarf, "quantity": 2}]}),
+            Some("same-key"),
+        )
         .await;
-    assert_eq!((other.status, other.code()), (422, "idempotency_key_reused"));
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency_key_reused")
+    );
     // Keys are per user: another customer's same key is a different request.
     let someone = app.customer("someone").await;
     let theirs = app.checkout(&someone, body.clone(), Some("same-key")).await;
@@ -145,10 +209,26 @@ async fn checkout_is_idempotent_and_never_oversells(backend: Backend) {
         buyers.push(app.customer(&format!("buyer{i}")).await);
     }
     let one_latte = json!({"lines": [{"variantId": shop.latte, "quantity": 1}]});
-    let results = join_all(buyers.iter().map(|b| app.checkout(b, one_latte.clone(), None))).await;
+    let results = join_all(
+        buyers
+            .iter()
+            .map(|b| app.checkout(b, one_latte.clone(), None)),
+    )
+    .await;
     let won = results.iter().filter(|r| r.status == 201).count();
-    assert_eq!(won, 3, "{:?}", results.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>());
-    assert!(results.iter().filter(|r| r.status != 201).all(|r| r.code() == "insufficient_stock"));
+    assert_eq!(
+        won,
+        3,
+        "{:?}",
+        results
+            .iter()
+            .map(|r| (r.status, r.code().to_owned()))
+            .collect::<Vec<_>>()
+    );
+    assert!(results
+        .iter()
+        .filter(|r| r.status != 201)
+        .all(|r| r.code() == "insufficient_stock"));
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (3, 3));
     app.stop().await;
 }
@@ -165,36 +245,118 @@ async fn orders_are_visible_only_to_their_people(backend: Backend) {
     let kopi_order = uuid_of(&order_of(&group, &shop.kopi)["id"]);
     let group_id = uuid_of(&group["id"]);
 
-    assert_eq!(app.get(&format!("/api/v1/orders/{kopi_order}"), Some(&alice.access_token)).await.status, 200);
-    assert_eq!(app.get(&format!("/api/v1/orders/groups/{group_id}"), Some(&alice.access_token)).await.status, 200);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orders/{kopi_order}"),
+            Some(&alice.access_token)
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orders/groups/{group_id}"),
+            Some(&alice.access_token)
+        )
+        .await
+        .status,
+        200
+    );
     // Bob and Batik's staff see nothing of it: 404, not 403.
-    for (who, token) in [("bob", &bob.access_token), ("batik", &shop.batik.owner.access_token)] {
-        let resp = app.get(&format!("/api/v1/orders/{kopi_order}"), Some(token)).await;
-        assert_eq!((resp.status, resp.code()), (404, "order_not_found"), "{who}");
-        let timeline = app.get(&format!("/api/v1/orders/{kopi_order}/timeline"), Some(token)).await;
+    for (who, token) in [
+        ("bob", &bob.access_token),
+        ("batik", &shop.batik.owner.access_token),
+    ] {
+        let resp = app
+            .get(&format!("/api/v1/orders/{kopi_order}"), Some(token))
+            .await;
+        assert_eq!(
+            (resp.status, resp.code()),
+            (404, "order_not_found"),
+            "{who}"
+        );
+        let timeline = app
+            .get(
+                &format!("/api/v1/orders/{kopi_order}/timeline"),
+                Some(token),
+            )
+            .await;
         assert_eq!(timeline.status, 404, "{who}");
     }
-    assert_eq!(app.get(&format!("/api/v1/orders/groups/{group_id}"), Some(&bob.access_token)).await.status, 404);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orders/groups/{group_id}"),
+            Some(&bob.access_token)
+        )
+        .await
+        .status,
+        404
+    );
     let bob_list = app.get("/api/v1/orders", Some(&bob.access_token)).await;
     assert_eq!(bob_list.body["items"].as_array().map(Vec::len), Some(0));
-    let bob_cancel = app.post(&format!("/api/v1/orders/{kopi_order}/cancel"), json!({}), Some(&bob.access_token)).await;
+    let bob_cancel = app
+        .post(
+            &format!("/api/v1/orders/{kopi_order}/cancel"),
+            json!({}),
+            Some(&bob.access_token),
+        )
+        .await;
     assert_eq!(bob_cancel.status, 404);
 
     // Merchant staff list their own orders; a cashier sees but may not move them.
-    let kopi_list = app.get(&format!("/api/v1/orders?merchantId={}", shop.kopi.id), Some(&shop.kopi.owner.access_token)).await;
+    let kopi_list = app
+        .get(
+            &format!("/api/v1/orders?merchantId={}", shop.kopi.id),
+            Some(&shop.kopi.owner.access_token),
+        )
+        .await;
     assert_eq!(kopi_list.status, 200);
-    let listed: Vec<Uuid> = kopi_list.body["items"].as_array().unwrap().iter().map(|o| uuid_of(&o["id"])).collect();
+    let listed: Vec<Uuid> = kopi_list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| uuid_of(&o["id"]))
+        .collect();
     assert_eq!(listed, vec![kopi_order]);
-    let spy = app.get(&format!("/api/v1/orders?merchantId={}", shop.kopi.id), Some(&shop.batik.owner.access_token)).await;
+    let spy = app
+        .get(
+            &format!("/api/v1/orders?merchantId={}", shop.kopi.id),
+            Some(&shop.batik.owner.access_token),
+        )
+        .await;
     assert_eq!(spy.status, 403);
     let cashier = app.staff(&shop.kopi, "cashier").await;
-    assert_eq!(app.get(&format!("/api/v1/orders/{kopi_order}"), Some(&cashier.access_token)).await.status, 200);
-    let cashier_cancel = app.post(&format!("/api/v1/orders/{kopi_order}/cancel"), json!({}), Some(&cashier.access_token)).await;
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orders/{kopi_order}"),
+            Some(&cashier.access_token)
+        )
+        .await
+        .status,
+        200
+    );
+    let cashier_cancel = app
+        .post(
+            &format!("/api/v1/orders/{kopi_order}/cancel"),
+            json!({}),
+            Some(&cashier.access_token),
+        )
+        .await;
     assert_eq!(cashier_cancel.status, 403);
-    let alice_list = app.get("/api/v1/orders?limit=1", Some(&alice.access_token)).await;
+    let alice_list = app
+        .get("/api/v1/orders?limit=1", Some(&alice.access_token))
+        .await;
     assert_eq!(alice_list.body["items"].as_array().map(Vec::len), Some(1));
-    let cursor = alice_list.body["nextCursor"].as_str().expect("a second page");
-    let page2 = app.get(&format!("/api/v1/orders?limit=1&cursor={cursor}"), Some(&alice.access_token)).await;
+    let cursor = alice_list.body["nextCursor"]
+        .as_str()
+        .expect("a second page");
+    let page2 = app
+        .get(
+            &format!("/api/v1/orders?limit=1&cursor={cursor}"),
+            Some(&alice.access_token),
+        )
+        .await;
     assert_eq!(page2.body["items"].as_array().map(Vec::len), Some(1));
     assert!(page2.body["nextCursor"].is_null());
     app.stop().await;
@@ -210,18 +372,30 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
     let group = app.checkout(&customer, one.clone(), None).await.body;
     let order = uuid_of(&group["orders"][0]["id"]);
     let ship = app
-        .patch(&format!("/api/v1/orders/{order}/status"), json!({"status": "SHIPPED"}), Some(&shop.kopi.owner.access_token))
+        .patch(
+            &format!("/api/v1/orders/{order}/status"),
+            json!({"status": "SHIPPED"}),
+            Some(&shop.kopi.owner.access_token),
+        )
         .await;
     assert_eq!((ship.status, ship.code()), (409, "illegal_transition"));
     assert_eq!(ship.body["allowedNextStates"], json!(["CANCELLED"]));
     let paid = app
-        .patch(&format!("/api/v1/orders/{order}/status"), json!({"status": "PAID"}), Some(&shop.admin.access_token))
+        .patch(
+            &format!("/api/v1/orders/{order}/status"),
+            json!({"status": "PAID"}),
+            Some(&shop.admin.access_token),
+        )
         .await;
     assert_eq!(paid.status, 409, "only a payment pays an order");
 
     // The customer cancels: the stock comes back.
     let cancelled = app
-        .post(&format!("/api/v1/orders/{order}/cancel"), json!({"reason": "changed my mind"}), Some(&customer.access_token))
+        .post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({"reason": "changed my mind"}),
+            Some(&customer.access_token),
+        )
         .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["status"], "CANCELLED");
@@ -229,10 +403,27 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
         (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
     })
     .await;
-    let again = app.post(&format!("/api/v1/orders/{order}/cancel"), json!({}), Some(&customer.access_token)).await;
+    let again = app
+        .post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({}),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!((again.status, again.code()), (409, "illegal_transition"));
-    let timeline = app.get(&format!("/api/v1/orders/{order}/timeline"), Some(&customer.access_token)).await;
-    let statuses: Vec<&str> = timeline.body.as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    let timeline = app
+        .get(
+            &format!("/api/v1/orders/{order}/timeline"),
+            Some(&customer.access_token),
+        )
+        .await;
+    let statuses: Vec<&str> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["PENDING_PAYMENT", "CANCELLED"]);
     assert_eq!(timeline.body[1]["by"], "customer");
     assert_eq!(timeline.body[1]["note"], "changed my mind");
@@ -242,9 +433,11 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
     let order = uuid_of(&group["orders"][0]["id"]);
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (10, 2));
     app.order_reaches(&customer, order, "EXPIRED").await;
-    testkit::eventually(Duration::from_secs(10), "stock released on expiry", || async {
-        (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
-    })
+    testkit::eventually(
+        Duration::from_secs(10),
+        "stock released on expiry",
+        || async { (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(()) },
+    )
     .await;
     assert_eq!(app.list_events("order.expired").await.len(), 1);
     app.stop().await;
@@ -255,16 +448,27 @@ async fn invoice_is_printable_as_html_and_pdf(backend: Backend) {
     let shop = shop(&app, 10).await;
     let customer = app.customer("shopper").await;
     let group = app
-        .checkout(&customer, json!({"lines": [{"variantId": shop.latte, "quantity": 2}]}), None)
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": shop.latte, "quantity": 2}]}),
+            None,
+        )
         .await
         .body;
     let order = &group["orders"][0];
     let id = uuid_of(&order["id"]);
     let html = app
-        .send(app.client.get(app.url(&format!("/api/v1/orders/{id}/invoice"))).bearer_auth(&customer.access_token))
+        .send(
+            app.client
+                .get(app.url(&format!("/api/v1/orders/{id}/invoice")))
+                .bearer_auth(&customer.access_token),
+        )
         .await;
     assert_eq!(html.status, 200);
-    assert!(html.header("content-type").unwrap_or_default().starts_with("text/html"));
+    assert!(html
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/html"));
     let pdf = app
         .client
         .get(app.url(&format!("/api/v1/orders/{id}/invoice?format=pdf")))
@@ -276,7 +480,10 @@ async fn invoice_is_printable_as_html_and_pdf(backend: Backend) {
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains(order["number"].as_str().unwrap()), "the PDF names the order");
+    assert!(
+        text.contains(order["number"].as_str().unwrap()),
+        "the PDF names the order"
+    );
     assert!(text.contains("20.10 USD"));
     let page = app
         .client
@@ -291,8 +498,21 @@ async fn invoice_is_printable_as_html_and_pdf(backend: Backend) {
     assert!(page.contains(order["number"].as_str().unwrap()));
     assert!(page.contains("Latte") && page.contains("20.10 USD") && page.contains("not quoted"));
     let stranger = app.customer("stranger").await;
-    assert_eq!(app.get(&format!("/api/v1/orders/{id}/invoice"), Some(&stranger.access_token)).await.status, 404);
-    let bad = app.get(&format!("/api/v1/orders/{id}/invoice?format=docx"), Some(&customer.access_token)).await;
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orders/{id}/invoice"),
+            Some(&stranger.access_token)
+        )
+        .await
+        .status,
+        404
+    );
+    let bad = app
+        .get(
+            &format!("/api/v1/orders/{id}/invoice?format=docx"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(bad.status, 422);
     app.stop().await;
 }

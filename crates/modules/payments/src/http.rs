@@ -11,7 +11,7 @@ use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError};
 use platform::http::{ApiJson, ClassPolicy};
-use platform::idempotency::{self, Attempt};
+use platform::idempotency::{self, Answer, Attempt};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,7 +50,12 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
     router.with_state(payments)
 }
 
-async fn claim(p: &Payments, headers: &HeaderMap, scope: String, body: &impl serde::Serialize) -> Result<Result<Option<Attempt>, Response>, ApiError> {
+async fn claim(
+    p: &Payments,
+    headers: &HeaderMap,
+    scope: String,
+    body: &impl serde::Serialize,
+) -> Result<Result<Option<Attempt>, Answer>, ApiError> {
     let Some(key) = idempotency::key_from(headers)? else {
         return Ok(Ok(None));
     };
@@ -86,7 +91,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let attempt = match claim(&p, &headers, format!("payments:{}", actor.user_id), &body).await? {
         Ok(attempt) => attempt,
-        Err(answer) => return Ok(answer),
+        Err(answer) => return Ok(answer.into_response()),
     };
     match p.create(&actor, body, attempt.as_ref()).await {
         Ok(payment) => Ok((StatusCode::CREATED, Json(payment)).into_response()),
@@ -107,7 +112,11 @@ struct GroupQuery {
 /// Payments of an order group (its customer, admins).
 #[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(GroupQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<Payment>)))]
-async fn list(State(p): St, actor: Actor, Query(query): Query<GroupQuery>) -> Result<Json<Vec<Payment>>, ApiError> {
+async fn list(
+    State(p): St,
+    actor: Actor,
+    Query(query): Query<GroupQuery>,
+) -> Result<Json<Vec<Payment>>, ApiError> {
     Ok(Json(p.of_group(&actor, query.order_group_id).await?))
 }
 
@@ -115,7 +124,11 @@ async fn list(State(p): St, actor: Actor, Query(query): Query<GroupQuery>) -> Re
 #[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments",
     params(("id" = Uuid, Path, description = "payment id")), security(("bearer" = [])),
     responses((status = 200, body = Payment), (status = 404, body = Problem)))]
-async fn get_payment(State(p): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Payment>, ApiError> {
+async fn get_payment(
+    State(p): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Payment>, ApiError> {
     Ok(Json(p.get(&actor, id).await?))
 }
 
@@ -123,7 +136,11 @@ async fn get_payment(State(p): St, actor: Actor, Path(id): Path<Uuid>) -> Result
 #[utoipa::path(get, path = "/api/v1/payments/{id}/instructions", tag = "payments",
     params(("id" = Uuid, Path, description = "payment id")), security(("bearer" = [])),
     responses((status = 200, body = Instructions), (status = 404, body = Problem)))]
-async fn instructions(State(p): St, actor: Actor, Path(id): Path<Uuid>) -> Result<Json<Instructions>, ApiError> {
+async fn instructions(
+    State(p): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Instructions>, ApiError> {
     Ok(Json(p.instructions(&actor, id).await?))
 }
 
@@ -141,9 +158,16 @@ async fn refund(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<RefundRequest>,
 ) -> Result<Response, ApiError> {
-    let attempt = match claim(&p, &headers, format!("refunds:{}:{id}", actor.user_id), &body).await? {
+    let attempt = match claim(
+        &p,
+        &headers,
+        format!("refunds:{}:{id}", actor.user_id),
+        &body,
+    )
+    .await?
+    {
         Ok(attempt) => attempt,
-        Err(answer) => return Ok(answer),
+        Err(answer) => return Ok(answer.into_response()),
     };
     match p.admin_refund(&actor, id, body, attempt.as_ref()).await {
         Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
@@ -192,22 +216,35 @@ async fn simulator_page(State(p): St, Path(id): Path<Uuid>) -> Result<Html<Strin
 #[utoipa::path(post, path = "/api/v1/payments/simulator/{id}/approve", tag = "payments-simulator",
     params(("id" = Uuid, Path, description = "payment id")),
     responses((status = 200, body = WebhookAck), (status = 404, body = Problem)))]
-async fn simulator_approve(State(p): St, Path(id): Path<Uuid>) -> Result<Json<WebhookAck>, ApiError> {
-    Ok(Json(WebhookAck { outcome: p.simulate(id, Reported::Succeeded).await? }))
+async fn simulator_approve(
+    State(p): St,
+    Path(id): Path<Uuid>,
+) -> Result<Json<WebhookAck>, ApiError> {
+    Ok(Json(WebhookAck {
+        outcome: p.simulate(id, Reported::Succeeded).await?,
+    }))
 }
 
 /// Decline: the simulator sends a signed `FAILED` webhook.
 #[utoipa::path(post, path = "/api/v1/payments/simulator/{id}/decline", tag = "payments-simulator",
     params(("id" = Uuid, Path, description = "payment id")),
     responses((status = 200, body = WebhookAck), (status = 404, body = Problem)))]
-async fn simulator_decline(State(p): St, Path(id): Path<Uuid>) -> Result<Json<WebhookAck>, ApiError> {
-    Ok(Json(WebhookAck { outcome: p.simulate(id, Reported::Failed).await? }))
+async fn simulator_decline(
+    State(p): St,
+    Path(id): Path<Uuid>,
+) -> Result<Json<WebhookAck>, ApiError> {
+    Ok(Json(WebhookAck {
+        outcome: p.simulate(id, Reported::Failed).await?,
+    }))
 }
 
 /// The simulator's stand-in for Bakong's `check_transaction_by_md5` (development).
 #[utoipa::path(post, path = "/api/v1/payments/simulator/bakong/v1/check_transaction_by_md5",
     tag = "payments-simulator", request_body = CheckByMd5,
     responses((status = 200, body = BakongResponse)))]
-async fn simulator_bakong(State(p): St, ApiJson(body): ApiJson<CheckByMd5>) -> Result<Json<BakongResponse>, ApiError> {
+async fn simulator_bakong(
+    State(p): St,
+    ApiJson(body): ApiJson<CheckByMd5>,
+) -> Result<Json<BakongResponse>, ApiError> {
     Ok(Json(p.bakong_check(&body.md5).await?))
 }

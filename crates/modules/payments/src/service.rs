@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
-use kernel::{Actor, ActorKind, ApiError, Currency, DomainEvent, FieldError, Permission, Timestamp};
+use kernel::{
+    Actor, ActorKind, ApiError, Currency, DomainEvent, FieldError, Permission, Timestamp,
+};
 use orders::api::{OrdersClient, PayableOrder, RefundRequested};
 use platform::bus;
 use platform::db::{is_unique_violation, Tx};
@@ -20,7 +22,9 @@ use crate::api::*;
 use crate::domain::{self, Entry, Reported, State, TxKind};
 use crate::providers::khqr::{BakongResponse, BakongTransaction};
 use crate::providers::simulator::{self, SimulatorEvent};
-use crate::providers::{PaymentIntent, PaymentRecord, PaymentRef, ProviderError, Providers, RefundOutcome, Report};
+use crate::providers::{
+    PaymentIntent, PaymentRecord, PaymentRef, ProviderError, Providers, RefundOutcome, Report,
+};
 use crate::store::{self, PaymentRow, TxRow};
 
 pub const SOURCE: &str = "payments";
@@ -84,7 +88,10 @@ impl From<PaymentsError> for ApiError {
             }
             PaymentsError::MethodUnavailable(method, available) => ApiError::validation_one(
                 "method",
-                &format!("{method} is not available; use one of: {}", available.join(", ")),
+                &format!(
+                    "{method} is not available; use one of: {}",
+                    available.join(", ")
+                ),
             )
             .with_code("payment_method_unavailable"),
             PaymentsError::AlreadyPaid => {
@@ -117,7 +124,11 @@ impl From<PaymentsError> for ApiError {
             }
             PaymentsError::Provider(err) => {
                 tracing::warn!(error = %err, "payment provider failed");
-                ApiError::new(StatusCode::BAD_GATEWAY, "provider_failed", "The payment provider failed; try again")
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_failed",
+                    "The payment provider failed; try again",
+                )
             }
             PaymentsError::Contended => ApiError::conflict(
                 "concurrent_change",
@@ -182,7 +193,12 @@ impl Payments {
 
     // ---- creating and reading ----
 
-    pub async fn create(&self, actor: &Actor, request: CreatePayment, attempt: Option<&Attempt>) -> Result<Payment> {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        request: CreatePayment,
+        attempt: Option<&Attempt>,
+    ) -> Result<Payment> {
         if actor.kind != ActorKind::User {
             return Err(PaymentsError::Forbidden("Only the customer pays an order"));
         }
@@ -233,16 +249,30 @@ impl Payments {
         };
         let mut tx = self.ctx.db.begin().await?;
         store::insert_payment(&mut tx, &row).await?;
-        store::append(&mut tx, id, 1, TxKind::Initiated.as_str(), 0, &row.currency, None, None, now).await?;
-        let view = view(&row, &[TxRow {
-            seq: 1,
-            kind: TxKind::Initiated.as_str().to_owned(),
-            amount: 0,
-            currency: row.currency.clone(),
-            reference: None,
-            detail: None,
-            created_at: now.millis(),
-        }])?;
+        store::append(
+            &mut tx,
+            id,
+            1,
+            TxKind::Initiated.as_str(),
+            0,
+            &row.currency,
+            None,
+            None,
+            now,
+        )
+        .await?;
+        let view = view(
+            &row,
+            &[TxRow {
+                seq: 1,
+                kind: TxKind::Initiated.as_str().to_owned(),
+                amount: 0,
+                currency: row.currency.clone(),
+                reference: None,
+                detail: None,
+                created_at: now.millis(),
+            }],
+        )?;
         if let Some(attempt) = attempt {
             if !idempotency::complete(&mut tx, attempt, StatusCode::CREATED, &view).await? {
                 return Err(PaymentsError::Contended);
@@ -253,7 +283,9 @@ impl Payments {
     }
 
     async fn visible(&self, actor: &Actor, id: Uuid) -> Result<PaymentRow> {
-        let row = store::payment(&self.ctx.db, id).await?.ok_or(PaymentsError::NotFound)?;
+        let row = store::payment(&self.ctx.db, id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
         let own = actor.kind == ActorKind::User && actor.user_id == row.customer_id;
         if !own && !actor.can(Permission::AdminPayments) {
             return Err(PaymentsError::NotFound);
@@ -288,11 +320,21 @@ impl Payments {
     // ---- provider reports ----
 
     /// A webhook: verified on the raw body, applied once per provider event id.
-    pub async fn webhook(&self, provider: &str, headers: &HeaderMap, body: &[u8]) -> Result<WebhookAck> {
-        let provider_impl = self.providers.get(provider).ok_or(PaymentsError::UnknownProvider)?;
+    pub async fn webhook(
+        &self,
+        provider: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookAck> {
+        let provider_impl = self
+            .providers
+            .get(provider)
+            .ok_or(PaymentsError::UnknownProvider)?;
         let report = provider_impl.verify_webhook(headers, body)?;
         let payload = String::from_utf8_lossy(body).into_owned();
-        let outcome = self.apply_report(provider_impl.name(), &report, &payload).await?;
+        let outcome = self
+            .apply_report(provider_impl.name(), &report, &payload)
+            .await?;
         Ok(WebhookAck { outcome })
     }
 
@@ -309,11 +351,28 @@ impl Payments {
             }
             .filter(|p| p.provider == provider);
             let Some(payment) = payment else {
-                let fresh = store::record_webhook(&mut tx, provider, &report.event_id, None, "unknown_payment", payload, Timestamp::now()).await?;
+                let fresh = store::record_webhook(
+                    &mut tx,
+                    provider,
+                    &report.event_id,
+                    None,
+                    "unknown_payment",
+                    payload,
+                    Timestamp::now(),
+                )
+                .await?;
                 tx.commit().await?;
-                return Ok(if fresh { "unknown_payment" } else { "duplicate" }.into());
+                return Ok(if fresh {
+                    "unknown_payment"
+                } else {
+                    "duplicate"
+                }
+                .into());
             };
-            match self.apply_to(&mut tx, provider, &payment, report, payload).await {
+            match self
+                .apply_to(&mut tx, provider, &payment, report, payload)
+                .await
+            {
                 Ok(outcome) => {
                     if outcome != "duplicate" {
                         self.ctx.commit(tx).await?;
@@ -323,7 +382,10 @@ impl Payments {
                 Err(PaymentsError::Database(err)) if is_unique_violation(&err) => {
                     // A concurrent report appended first: decide again on what it wrote.
                     drop(tx);
-                    if store::webhook_outcome(&self.ctx.db, provider, &report.event_id).await?.is_some() {
+                    if store::webhook_outcome(&self.ctx.db, provider, &report.event_id)
+                        .await?
+                        .is_some()
+                    {
                         return Ok("duplicate".into());
                     }
                     continue;
@@ -334,17 +396,41 @@ impl Payments {
         Err(PaymentsError::Contended)
     }
 
-    async fn apply_to(&self, tx: &mut Tx, provider: &str, payment: &PaymentRow, report: &Report, payload: &str) -> Result<String> {
+    async fn apply_to(
+        &self,
+        tx: &mut Tx,
+        provider: &str,
+        payment: &PaymentRow,
+        report: &Report,
+        payload: &str,
+    ) -> Result<String> {
         let currency = parse_currency(&payment.currency)?;
         let state = State::fold(&entries(&store::transactions_in(tx, payment.id).await?)?);
-        let entry = domain::on_report(&state, report.reported, report.amount, report.currency, payment.amount, currency);
+        let entry = domain::on_report(
+            &state,
+            report.reported,
+            report.amount,
+            report.currency,
+            payment.amount,
+            currency,
+        );
         let outcome = match &entry {
             None => "ignored",
             Some(e) if e.kind == TxKind::Flagged => "flagged",
             Some(_) => "applied",
         };
         let now = Timestamp::now();
-        if !store::record_webhook(tx, provider, &report.event_id, Some(payment.id), outcome, payload, now).await? {
+        if !store::record_webhook(
+            tx,
+            provider,
+            &report.event_id,
+            Some(payment.id),
+            outcome,
+            payload,
+            now,
+        )
+        .await?
+        {
             return Ok("duplicate".into());
         }
         let Some(entry) = entry else {
@@ -356,40 +442,62 @@ impl Payments {
             "reportedCurrency": report.currency,
         })
         .to_string();
-        store::append(tx, payment.id, state.last_seq + 1, entry.kind.as_str(), entry.amount, &payment.currency,
-            Some(&report.event_id), Some(&detail), now).await?;
+        store::append(
+            tx,
+            payment.id,
+            state.last_seq + 1,
+            entry.kind.as_str(),
+            entry.amount,
+            &payment.currency,
+            Some(&report.event_id),
+            Some(&detail),
+            now,
+        )
+        .await?;
         match entry.kind {
             TxKind::Succeeded => {
                 let orders: Vec<PayableOrder> = serde_json::from_str(&payment.orders)
                     .map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
-                publish(tx, &PaymentSucceeded {
-                    payment_id: payment.id,
-                    order_group_id: payment.order_group_id,
-                    customer_id: payment.customer_id,
-                    method: payment.provider.clone(),
-                    amount: payment.amount,
-                    currency,
-                    orders,
-                }).await?;
+                publish(
+                    tx,
+                    &PaymentSucceeded {
+                        payment_id: payment.id,
+                        order_group_id: payment.order_group_id,
+                        customer_id: payment.customer_id,
+                        method: payment.provider.clone(),
+                        amount: payment.amount,
+                        currency,
+                        orders,
+                    },
+                )
+                .await?;
             }
             TxKind::Failed => {
-                publish(tx, &PaymentFailed {
-                    payment_id: payment.id,
-                    order_group_id: payment.order_group_id,
-                    customer_id: payment.customer_id,
-                    method: payment.provider.clone(),
-                }).await?;
+                publish(
+                    tx,
+                    &PaymentFailed {
+                        payment_id: payment.id,
+                        order_group_id: payment.order_group_id,
+                        customer_id: payment.customer_id,
+                        method: payment.provider.clone(),
+                    },
+                )
+                .await?;
             }
             TxKind::Flagged => {
                 tracing::warn!(payment = %payment.id, "payment flagged: reported money does not match");
-                publish(tx, &PaymentFlagged {
-                    payment_id: payment.id,
-                    order_group_id: payment.order_group_id,
-                    expected_amount: payment.amount,
-                    expected_currency: currency,
-                    reported_amount: report.amount,
-                    reported_currency: report.currency,
-                }).await?;
+                publish(
+                    tx,
+                    &PaymentFlagged {
+                        payment_id: payment.id,
+                        order_group_id: payment.order_group_id,
+                        expected_amount: payment.amount,
+                        expected_currency: currency,
+                        reported_amount: report.amount,
+                        reported_currency: report.currency,
+                    },
+                )
+                .await?;
             }
             _ => {}
         }
@@ -440,12 +548,29 @@ impl Payments {
             tracing::warn!(payment = %payment.id, requested = request.amount, "refund requested beyond what is refundable");
             return Ok(());
         }
-        self.request_refund(tx, &payment, &state, &reference, amount, request.order_id, &request.reason).await
+        self.request_refund(
+            tx,
+            &payment,
+            &state,
+            &reference,
+            amount,
+            request.order_id,
+            &request.reason,
+        )
+        .await
     }
 
     /// An admin refund (full or partial).
-    pub async fn admin_refund(&self, actor: &Actor, id: Uuid, request: RefundRequest, attempt: Option<&Attempt>) -> Result<RefundAccepted> {
-        actor.require(Permission::AdminPayments).map_err(|_| PaymentsError::NotFound)?;
+    pub async fn admin_refund(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        request: RefundRequest,
+        attempt: Option<&Attempt>,
+    ) -> Result<RefundAccepted> {
+        actor
+            .require(Permission::AdminPayments)
+            .map_err(|_| PaymentsError::NotFound)?;
         let reason = request.reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(invalid("reason", "is required (at most 500 characters)"));
@@ -455,9 +580,12 @@ impl Payments {
         }
         for _ in 0..APPEND_ATTEMPTS {
             let mut tx = self.ctx.db.begin().await?;
-            let payment = store::payment_in(&mut tx, id).await?.ok_or(PaymentsError::NotFound)?;
+            let payment = store::payment_in(&mut tx, id)
+                .await?
+                .ok_or(PaymentsError::NotFound)?;
             if let Some(order_id) = request.order_id {
-                let orders: Vec<PayableOrder> = serde_json::from_str(&payment.orders).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+                let orders: Vec<PayableOrder> = serde_json::from_str(&payment.orders)
+                    .map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
                 if !orders.iter().any(|o| o.order_id == order_id) {
                     return Err(invalid("orderId", "is not an order of this payment"));
                 }
@@ -472,7 +600,18 @@ impl Payments {
                 return Err(PaymentsError::RefundTooLarge(refundable));
             }
             let refund_id = kernel::new_id().to_string();
-            match self.request_refund(&mut tx, &payment, &state, &refund_id, amount, request.order_id, &reason).await {
+            match self
+                .request_refund(
+                    &mut tx,
+                    &payment,
+                    &state,
+                    &refund_id,
+                    amount,
+                    request.order_id,
+                    &reason,
+                )
+                .await
+            {
                 Ok(()) => {}
                 Err(PaymentsError::Database(err)) if is_unique_violation(&err) => continue,
                 Err(err) => return Err(err),
@@ -484,7 +623,8 @@ impl Payments {
                 status: "REQUESTED".into(),
             };
             if let Some(attempt) = attempt {
-                if !idempotency::complete(&mut tx, attempt, StatusCode::ACCEPTED, &accepted).await? {
+                if !idempotency::complete(&mut tx, attempt, StatusCode::ACCEPTED, &accepted).await?
+                {
                     return Err(PaymentsError::Contended);
                 }
             }
@@ -495,12 +635,30 @@ impl Payments {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn request_refund(&self, tx: &mut Tx, payment: &PaymentRow, state: &State, reference: &str, amount: i64,
-        order_id: Option<Uuid>, reason: &str) -> Result<()> {
+    async fn request_refund(
+        &self,
+        tx: &mut Tx,
+        payment: &PaymentRow,
+        state: &State,
+        reference: &str,
+        amount: i64,
+        order_id: Option<Uuid>,
+        reason: &str,
+    ) -> Result<()> {
         let detail = serde_json::json!({ "orderId": order_id, "reason": reason }).to_string();
         let now = Timestamp::now();
-        store::append(tx, payment.id, state.last_seq + 1, TxKind::RefundRequested.as_str(), amount, &payment.currency,
-            Some(reference), Some(&detail), now).await?;
+        store::append(
+            tx,
+            payment.id,
+            state.last_seq + 1,
+            TxKind::RefundRequested.as_str(),
+            amount,
+            &payment.currency,
+            Some(reference),
+            Some(&detail),
+            now,
+        )
+        .await?;
         let job = RefundJob {
             payment_id: payment.id,
             refund_id: reference.to_owned(),
@@ -508,7 +666,8 @@ impl Payments {
             order_id,
             reason: reason.to_owned(),
         };
-        let payload = serde_json::to_value(&job).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+        let payload =
+            serde_json::to_value(&job).map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
         jobs::enqueue(tx, REFUND_JOB, &payload, now, REFUND_ATTEMPTS).await?;
         Ok(())
     }
@@ -517,24 +676,36 @@ impl Payments {
     /// records it and `payment.refunded` goes out. Safe to run again: the provider gets the same
     /// refund id and the log settles a refund once.
     pub async fn execute_refund(&self, job: &RefundJob, last_attempt: bool) -> Result<()> {
-        let payment = store::payment(&self.ctx.db, job.payment_id).await?.ok_or(PaymentsError::NotFound)?;
-        let state = State::fold(&entries(&store::transactions(&self.ctx.db, payment.id).await?)?);
+        let payment = store::payment(&self.ctx.db, job.payment_id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        let state = State::fold(&entries(
+            &store::transactions(&self.ctx.db, payment.id).await?,
+        )?);
         if state.settled_references.contains(&job.refund_id) {
             return Ok(());
         }
-        let provider = self.providers.get(&payment.provider).ok_or(PaymentsError::UnknownProvider)?;
-        let outcome = match provider.refund(&record_of(&payment)?, &job.refund_id, job.amount).await {
+        let provider = self
+            .providers
+            .get(&payment.provider)
+            .ok_or(PaymentsError::UnknownProvider)?;
+        let outcome = match provider
+            .refund(&record_of(&payment)?, &job.refund_id, job.amount)
+            .await
+        {
             Ok(outcome) => outcome,
             Err(err) if last_attempt => {
                 tracing::error!(payment = %payment.id, refund = %job.refund_id, error = %err, "refund failed for good");
-                self.append_settlement(&payment, job, TxKind::RefundFailed, &err.to_string()).await?;
+                self.append_settlement(&payment, job, TxKind::RefundFailed, &err.to_string())
+                    .await?;
                 return Ok(());
             }
             Err(err) => return Err(err.into()),
         };
         match outcome {
             RefundOutcome::Succeeded { reference } => {
-                self.append_settlement(&payment, job, TxKind::Refunded, &reference).await
+                self.append_settlement(&payment, job, TxKind::Refunded, &reference)
+                    .await
             }
             RefundOutcome::Manual { note } => {
                 tracing::warn!(payment = %payment.id, refund = %job.refund_id, note = %note, "refund needs an operator");
@@ -543,32 +714,56 @@ impl Payments {
         }
     }
 
-    async fn append_settlement(&self, payment: &PaymentRow, job: &RefundJob, kind: TxKind, provider_reference: &str) -> Result<()> {
+    async fn append_settlement(
+        &self,
+        payment: &PaymentRow,
+        job: &RefundJob,
+        kind: TxKind,
+        provider_reference: &str,
+    ) -> Result<()> {
         let currency = parse_currency(&payment.currency)?;
         for _ in 0..APPEND_ATTEMPTS {
             let mut tx = self.ctx.db.begin().await?;
-            let state = State::fold(&entries(&store::transactions_in(&mut tx, payment.id).await?)?);
+            let state = State::fold(&entries(
+                &store::transactions_in(&mut tx, payment.id).await?,
+            )?);
             if state.settled_references.contains(&job.refund_id) {
                 return Ok(());
             }
-            let detail = serde_json::json!({ "provider": provider_reference, "orderId": job.order_id }).to_string();
-            match store::append(&mut tx, payment.id, state.last_seq + 1, kind.as_str(), job.amount, &payment.currency,
-                Some(&job.refund_id), Some(&detail), Timestamp::now()).await
+            let detail =
+                serde_json::json!({ "provider": provider_reference, "orderId": job.order_id })
+                    .to_string();
+            match store::append(
+                &mut tx,
+                payment.id,
+                state.last_seq + 1,
+                kind.as_str(),
+                job.amount,
+                &payment.currency,
+                Some(&job.refund_id),
+                Some(&detail),
+                Timestamp::now(),
+            )
+            .await
             {
                 Ok(()) => {}
                 Err(err) if is_unique_violation(&err) => continue,
                 Err(err) => return Err(err.into()),
             }
             if kind == TxKind::Refunded {
-                publish(&mut tx, &PaymentRefunded {
-                    payment_id: payment.id,
-                    order_group_id: payment.order_group_id,
-                    order_id: job.order_id,
-                    refund_id: job.refund_id.clone(),
-                    amount: job.amount,
-                    currency,
-                    reason: job.reason.clone(),
-                }).await?;
+                publish(
+                    &mut tx,
+                    &PaymentRefunded {
+                        payment_id: payment.id,
+                        order_group_id: payment.order_group_id,
+                        order_id: job.order_id,
+                        refund_id: job.refund_id.clone(),
+                        amount: job.amount,
+                        currency,
+                        reason: job.reason.clone(),
+                    },
+                )
+                .await?;
             }
             self.ctx.commit(tx).await?;
             return Ok(());
@@ -583,7 +778,9 @@ impl Payments {
     }
 
     pub async fn simulator_payment(&self, id: Uuid) -> Result<PaymentRow> {
-        store::payment(&self.ctx.db, id).await?.ok_or(PaymentsError::NotFound)
+        store::payment(&self.ctx.db, id)
+            .await?
+            .ok_or(PaymentsError::NotFound)
     }
 
     /// The simulator acts as the payer's gateway: for its own payments it sends a signed
@@ -604,13 +801,21 @@ impl Payments {
                     amount: payment.amount,
                     currency: parse_currency(&payment.currency)?,
                 };
-                simulator::send_webhook(&self.ctx.public_url(), &self.simulator_secret, &event).await?;
+                simulator::send_webhook(&self.ctx.public_url(), &self.simulator_secret, &event)
+                    .await?;
                 Ok("webhook_sent".into())
             }
             "khqr" if reported == Reported::Succeeded => {
                 let hash = simulator::bakong_hash(&payment.provider_reference);
-                store::simulator_mark_paid(&self.ctx.db, &payment.provider_reference, &hash, payment.amount,
-                    &payment.currency, Timestamp::now()).await?;
+                store::simulator_mark_paid(
+                    &self.ctx.db,
+                    &payment.provider_reference,
+                    &hash,
+                    payment.amount,
+                    &payment.currency,
+                    Timestamp::now(),
+                )
+                .await?;
                 Ok("transfer_recorded".into())
             }
             "khqr" => Ok("nothing_to_do".into()),
@@ -638,7 +843,8 @@ impl Payments {
             }
             None => BakongResponse {
                 response_code: 1,
-                response_message: "Transaction could not be found. Please check and try again.".into(),
+                response_message: "Transaction could not be found. Please check and try again."
+                    .into(),
                 data: None,
             },
         })
@@ -669,7 +875,8 @@ fn entries(rows: &[TxRow]) -> Result<Vec<Entry>> {
     rows.iter()
         .map(|r| {
             Ok(Entry {
-                kind: TxKind::parse(&r.kind).ok_or_else(|| PaymentsError::Corrupt(format!("kind {}", r.kind)))?,
+                kind: TxKind::parse(&r.kind)
+                    .ok_or_else(|| PaymentsError::Corrupt(format!("kind {}", r.kind)))?,
                 amount: r.amount,
                 reference: r.reference.clone(),
             })
@@ -708,11 +915,15 @@ fn view(row: &PaymentRow, txs: &[TxRow]) -> Result<Payment> {
             .map(|t| {
                 Ok(Transaction {
                     seq: t.seq,
-                    kind: TxKind::parse(&t.kind).ok_or_else(|| PaymentsError::Corrupt(t.kind.clone()))?,
+                    kind: TxKind::parse(&t.kind)
+                        .ok_or_else(|| PaymentsError::Corrupt(t.kind.clone()))?,
                     amount: t.amount,
                     currency: parse_currency(&t.currency)?,
                     reference: t.reference.clone(),
-                    detail: t.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+                    detail: t
+                        .detail
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str(d).ok()),
                     created_at: Timestamp::from_millis(t.created_at),
                 })
             })

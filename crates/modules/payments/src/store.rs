@@ -21,7 +21,8 @@ pub struct PaymentRow {
     pub created_at: i64,
 }
 
-const PAYMENT_SELECT: &str = "SELECT id, order_group_id, customer_id, provider, amount, currency, orders,
+const PAYMENT_SELECT: &str =
+    "SELECT id, order_group_id, customer_id, provider, amount, currency, orders,
     provider_reference, instructions, created_at FROM payments_payments";
 
 pub async fn insert_payment(tx: &mut Tx, row: &PaymentRow) -> Result<()> {
@@ -44,7 +45,11 @@ pub async fn payment_in(tx: &mut Tx, id: Uuid) -> Result<Option<PaymentRow>> {
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
 }
 
-pub async fn payment_by_reference(tx: &mut Tx, provider: &str, reference: &str) -> Result<Option<PaymentRow>> {
+pub async fn payment_by_reference(
+    tx: &mut Tx,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<PaymentRow>> {
     let sql = format!("{PAYMENT_SELECT} WHERE provider = $1 AND provider_reference = $2");
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(provider).bind(reference).fetch_optional(conn).await)
 }
@@ -55,7 +60,12 @@ pub async fn payments_of_group(db: &Db, group_id: Uuid) -> Result<Vec<PaymentRow
 }
 
 /// Payments of a polling provider created since `since` that have no outcome yet.
-pub async fn open_payments(db: &Db, provider: &str, since: Timestamp, limit: i64) -> Result<Vec<PaymentRow>> {
+pub async fn open_payments(
+    db: &Db,
+    provider: &str,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<PaymentRow>> {
     let sql = format!(
         "{PAYMENT_SELECT} WHERE provider = $1 AND created_at >= $2 AND NOT EXISTS (
            SELECT 1 FROM payments_transactions t WHERE t.payment_id = payments_payments.id
@@ -76,7 +86,8 @@ pub struct TxRow {
     pub created_at: i64,
 }
 
-const TX_SELECT: &str = "SELECT CAST(seq AS BIGINT) AS seq, kind, amount, currency, reference, detail, created_at
+const TX_SELECT: &str =
+    "SELECT CAST(seq AS BIGINT) AS seq, kind, amount, currency, reference, detail, created_at
     FROM payments_transactions WHERE payment_id = $1 ORDER BY seq";
 
 pub async fn transactions(db: &Db, payment_id: Uuid) -> Result<Vec<TxRow>> {
@@ -134,7 +145,14 @@ pub async fn webhook_outcome(db: &Db, provider: &str, event_id: &str) -> Result<
 
 // ---- the simulator's Bakong stand-in ----
 
-pub async fn simulator_mark_paid(db: &Db, md5: &str, hash: &str, amount: i64, currency: &str, now: Timestamp) -> Result<()> {
+pub async fn simulator_mark_paid(
+    db: &Db,
+    md5: &str,
+    hash: &str,
+    amount: i64,
+    currency: &str,
+    now: Timestamp,
+) -> Result<()> {
     on_write!(db, conn => sqlx::query(
         "INSERT INTO payments_simulator_khqr (md5, hash, amount, currency, paid_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (md5) DO NOTHING"

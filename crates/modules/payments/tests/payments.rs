@@ -28,17 +28,32 @@ async fn shop(app: &TestApp) -> Shop {
     let admin = app.admin().await;
     let kopi = app.merchant("Kopi").await;
     let food = app.category(&admin, "food", None).await;
-    let (_, latte) = app.listed_product(&kopi, &admin, food, "Latte", "LATTE", 1_250, 10).await;
+    let (_, latte) = app
+        .listed_product(&kopi, &admin, food, "Latte", "LATTE", 1_250, 10)
+        .await;
     Shop { admin, kopi, latte }
 }
 
 /// A customer's group of one order of `quantity` lattes; returns (group id, order id, total).
-async fn ordered(app: &TestApp, shop: &Shop, customer: &Session, quantity: i64) -> (Uuid, Uuid, i64) {
+async fn ordered(
+    app: &TestApp,
+    shop: &Shop,
+    customer: &Session,
+    quantity: i64,
+) -> (Uuid, Uuid, i64) {
     let resp = app
-        .checkout(customer, json!({"lines": [{"variantId": shop.latte, "quantity": quantity}]}), None)
+        .checkout(
+            customer,
+            json!({"lines": [{"variantId": shop.latte, "quantity": quantity}]}),
+            None,
+        )
         .await;
     assert_eq!(resp.status, 201, "{:?}", resp.body);
-    (uuid_of(&resp.body["id"]), uuid_of(&resp.body["orders"][0]["id"]), resp.body["total"].as_i64().unwrap())
+    (
+        uuid_of(&resp.body["id"]),
+        uuid_of(&resp.body["orders"][0]["id"]),
+        resp.body["total"].as_i64().unwrap(),
+    )
 }
 
 fn kinds(payment: &Value) -> Vec<String> {
@@ -61,22 +76,52 @@ async fn full_path_pays_ships_and_refunds_a_cancellation(backend: Backend) {
     let order = uuid_of(&group.body["orders"][0]["id"]);
 
     // Pay through the simulator: its page approves and it sends a signed webhook over HTTP.
-    let payment = app.pay(&customer, group_id, "simulator", Some("pay-1")).await;
+    let payment = app
+        .pay(&customer, group_id, "simulator", Some("pay-1"))
+        .await;
     assert_eq!(payment.status, 201, "{:?}", payment.body);
     assert_eq!(payment.body["amount"], 2_500, "the amount is the group's");
     assert_eq!(payment.body["status"], "INITIATED");
     let payment_id = uuid_of(&payment.body["id"]);
-    let instructions = app.get(&format!("/api/v1/payments/{payment_id}/instructions"), Some(&customer.access_token)).await;
-    let redirect = instructions.body["redirectUrl"].as_str().expect("redirect").to_owned();
+    let instructions = app
+        .get(
+            &format!("/api/v1/payments/{payment_id}/instructions"),
+            Some(&customer.access_token),
+        )
+        .await;
+    let redirect = instructions.body["redirectUrl"]
+        .as_str()
+        .expect("redirect")
+        .to_owned();
     assert!(redirect.ends_with(&format!("/api/v1/payments/simulator/{payment_id}")));
-    let page = app.client.get(&redirect).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(&redirect)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Approve"));
-    let approve = app.post(&format!("/api/v1/payments/simulator/{payment_id}/approve"), json!({}), None).await;
-    assert_eq!(approve.body["outcome"], "webhook_sent", "{:?}", approve.body);
+    let approve = app
+        .post(
+            &format!("/api/v1/payments/simulator/{payment_id}/approve"),
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        approve.body["outcome"], "webhook_sent",
+        "{:?}",
+        approve.body
+    );
 
     let paid = app.order_reaches(&customer, order, "PAID").await;
     assert_eq!(uuid_of(&paid["paymentId"]), payment_id);
-    let settled = app.payment_reaches(&customer, payment_id, "SUCCEEDED").await;
+    let settled = app
+        .payment_reaches(&customer, payment_id, "SUCCEEDED")
+        .await;
     assert_eq!(settled["captured"], 2_500);
     // The reservation is confirmed: the units are sold.
     testkit::eventually(Duration::from_secs(10), "stock sold", || async {
@@ -91,22 +136,40 @@ async fn full_path_pays_ships_and_refunds_a_cancellation(backend: Backend) {
 
     // The merchant starts fulfilment; the customer cancels while it is processing.
     let processing = app
-        .patch(&format!("/api/v1/orders/{order}/status"), json!({"status": "PROCESSING"}), Some(&shop.kopi.owner.access_token))
+        .patch(
+            &format!("/api/v1/orders/{order}/status"),
+            json!({"status": "PROCESSING"}),
+            Some(&shop.kopi.owner.access_token),
+        )
         .await;
     assert_eq!(processing.status, 200, "{:?}", processing.body);
-    let cancel = app.post(&format!("/api/v1/orders/{order}/cancel"), json!({"reason": "too late"}), Some(&customer.access_token)).await;
+    let cancel = app
+        .post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({"reason": "too late"}),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(cancel.status, 200, "{:?}", cancel.body);
 
     // The money goes back through the provider and the units come back on hand.
     let refunded = app.payment_reaches(&customer, payment_id, "REFUNDED").await;
     assert_eq!(refunded["refunded"], 2_500);
-    assert_eq!(kinds(&refunded), ["INITIATED", "SUCCEEDED", "REFUND_REQUESTED", "REFUNDED"]);
+    assert_eq!(
+        kinds(&refunded),
+        ["INITIATED", "SUCCEEDED", "REFUND_REQUESTED", "REFUNDED"]
+    );
     testkit::eventually(Duration::from_secs(10), "stock returned", || async {
         (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
     })
     .await;
     let order_view = testkit::eventually(Duration::from_secs(10), "refund recorded", || async {
-        let resp = app.get(&format!("/api/v1/orders/{order}"), Some(&customer.access_token)).await;
+        let resp = app
+            .get(
+                &format!("/api/v1/orders/{order}"),
+                Some(&customer.access_token),
+            )
+            .await;
         (resp.body["refunded"] == 2_500).then_some(resp.body)
     })
     .await;
@@ -116,7 +179,11 @@ async fn full_path_pays_ships_and_refunds_a_cancellation(backend: Backend) {
 
     // An admin cannot refund beyond what was captured.
     let more = app
-        .post(&format!("/api/v1/payments/{payment_id}/refund"), json!({"amount": 1, "reason": "again"}), Some(&shop.admin.access_token))
+        .post(
+            &format!("/api/v1/payments/{payment_id}/refund"),
+            json!({"amount": 1, "reason": "again"}),
+            Some(&shop.admin.access_token),
+        )
         .await;
     assert_eq!((more.status, more.code()), (409, "refund_exceeds_captured"));
     app.stop().await;
@@ -141,18 +208,39 @@ async fn webhooks_apply_once_and_only_forward(backend: Backend) {
     assert_eq!((forged.status, forged.code()), (401, "invalid_signature"));
 
     // The same success fired ten times at once: applied once.
-    let results = join_all((0..10).map(|_| app.simulator_webhook("evt-success", payment, "SUCCEEDED", total, "USD"))).await;
-    let outcomes: Vec<&str> = results.iter().map(|r| r.body["outcome"].as_str().unwrap_or("?")).collect();
+    let results = join_all(
+        (0..10).map(|_| app.simulator_webhook("evt-success", payment, "SUCCEEDED", total, "USD")),
+    )
+    .await;
+    let outcomes: Vec<&str> = results
+        .iter()
+        .map(|r| r.body["outcome"].as_str().unwrap_or("?"))
+        .collect();
     assert!(results.iter().all(|r| r.status == 200), "{outcomes:?}");
-    assert_eq!(outcomes.iter().filter(|o| **o == "applied").count(), 1, "{outcomes:?}");
-    assert!(outcomes.iter().all(|o| *o == "applied" || *o == "duplicate"));
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "applied").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|o| *o == "applied" || *o == "duplicate"));
     // Other successes and a late "pending" change nothing.
-    let late = app.simulator_webhook("evt-pending", payment, "PENDING", total, "USD").await;
+    let late = app
+        .simulator_webhook("evt-pending", payment, "PENDING", total, "USD")
+        .await;
     assert_eq!(late.body["outcome"], "ignored");
-    let failed = app.simulator_webhook("evt-failed", payment, "FAILED", total, "USD").await;
+    let failed = app
+        .simulator_webhook("evt-failed", payment, "FAILED", total, "USD")
+        .await;
     assert_eq!(failed.body["outcome"], "ignored");
     app.order_reaches(&customer, order, "PAID").await;
-    let view = app.get(&format!("/api/v1/payments/{payment}"), Some(&customer.access_token)).await;
+    let view = app
+        .get(
+            &format!("/api/v1/payments/{payment}"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(kinds(&view.body), ["INITIATED", "SUCCEEDED"]);
     assert_eq!(app.list_events("payment.succeeded").await.len(), 1);
     assert_eq!(app.list_events("order.paid").await.len(), 1);
@@ -160,24 +248,51 @@ async fn webhooks_apply_once_and_only_forward(backend: Backend) {
     // Out of order on another payment: success first, then its pending.
     let (group2, order2, total2) = ordered(&app, &shop, &customer, 2).await;
     let payment2 = uuid_of(&app.pay(&customer, group2, "simulator", None).await.body["id"]);
-    assert_eq!(app.simulator_webhook("b-2", payment2, "SUCCEEDED", total2, "USD").await.body["outcome"], "applied");
-    assert_eq!(app.simulator_webhook("b-1", payment2, "PENDING", total2, "USD").await.body["outcome"], "ignored");
+    assert_eq!(
+        app.simulator_webhook("b-2", payment2, "SUCCEEDED", total2, "USD")
+            .await
+            .body["outcome"],
+        "applied"
+    );
+    assert_eq!(
+        app.simulator_webhook("b-1", payment2, "PENDING", total2, "USD")
+            .await
+            .body["outcome"],
+        "ignored"
+    );
     app.order_reaches(&customer, order2, "PAID").await;
 
     // Money that does not match the group is flagged for review, not paid.
     let (group3, order3, total3) = ordered(&app, &shop, &customer, 1).await;
     let payment3 = uuid_of(&app.pay(&customer, group3, "simulator", None).await.body["id"]);
-    let short = app.simulator_webhook("c-1", payment3, "SUCCEEDED", total3 - 1, "USD").await;
+    let short = app
+        .simulator_webhook("c-1", payment3, "SUCCEEDED", total3 - 1, "USD")
+        .await;
     assert_eq!(short.body["outcome"], "flagged");
-    let review = app.get(&format!("/api/v1/payments/{payment3}"), Some(&customer.access_token)).await;
+    let review = app
+        .get(
+            &format!("/api/v1/payments/{payment3}"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(review.body["status"], "NEEDS_REVIEW");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let still = app.get(&format!("/api/v1/orders/{order3}"), Some(&customer.access_token)).await;
+    let still = app
+        .get(
+            &format!("/api/v1/orders/{order3}"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(still.body["status"], "PENDING_PAYMENT");
     assert_eq!(app.list_events("payment.flagged").await.len(), 1);
     // A webhook for a payment nobody knows is acknowledged and recorded, nothing more.
-    let unknown = app.simulator_webhook("d-1", Uuid::nil(), "SUCCEEDED", 1, "USD").await;
-    assert_eq!((unknown.status, unknown.body["outcome"].as_str()), (200, Some("unknown_payment")));
+    let unknown = app
+        .simulator_webhook("d-1", Uuid::nil(), "SUCCEEDED", 1, "USD")
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body["outcome"].as_str()),
+        (200, Some("unknown_payment"))
+    );
     app.stop().await;
 }
 
@@ -186,23 +301,52 @@ async fn idempotency_key_fired_twenty_times_makes_one_payment(backend: Backend) 
     let shop = shop(&app).await;
     let customer = app.customer("shopper").await;
     let (group, _, _) = ordered(&app, &shop, &customer, 1).await;
-    let results = join_all((0..20).map(|_| app.pay(&customer, group, "simulator", Some("pay-once")))).await;
-    let statuses: Vec<(u16, String)> = results.iter().map(|r| (r.status, r.code().to_owned())).collect();
-    assert!(results.iter().all(|r| r.status == 201 || (r.status, r.code()) == (409, "idempotency_key_in_use")), "{statuses:?}");
+    let results =
+        join_all((0..20).map(|_| app.pay(&customer, group, "simulator", Some("pay-once")))).await;
+    let statuses: Vec<(u16, String)> = results
+        .iter()
+        .map(|r| (r.status, r.code().to_owned()))
+        .collect();
+    assert!(
+        results
+            .iter()
+            .all(|r| r.status == 201 || (r.status, r.code()) == (409, "idempotency_key_in_use")),
+        "{statuses:?}"
+    );
     let ids: std::collections::HashSet<String> = results
         .iter()
         .filter(|r| r.status == 201)
         .map(|r| r.body["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(ids.len(), 1);
-    let listed = app.get(&format!("/api/v1/payments?orderGroupId={group}"), Some(&customer.access_token)).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "one payment exists");
-    let replay = app.pay(&customer, group, "simulator", Some("pay-once")).await;
-    assert_eq!((replay.status, replay.header("idempotent-replayed")), (201, Some("true")));
+    let listed = app
+        .get(
+            &format!("/api/v1/payments?orderGroupId={group}"),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(1),
+        "one payment exists"
+    );
+    let replay = app
+        .pay(&customer, group, "simulator", Some("pay-once"))
+        .await;
+    assert_eq!(
+        (replay.status, replay.header("idempotent-replayed")),
+        (201, Some("true"))
+    );
     let other = app.pay(&customer, group, "khqr", Some("pay-once")).await;
-    assert_eq!((other.status, other.code()), (422, "idempotency_key_reused"));
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency_key_reused")
+    );
     let unknown = app.pay(&customer, group, "paypal", None).await;
-    assert_eq!((unknown.status, unknown.code()), (422, "payment_method_unavailable"));
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (422, "payment_method_unavailable")
+    );
     app.stop().await;
 }
 
@@ -214,11 +358,18 @@ async fn payment_after_expiry_is_refunded_not_lost(backend: Backend) {
     let payment = uuid_of(&app.pay(&customer, group, "simulator", None).await.body["id"]);
     app.order_reaches(&customer, order, "EXPIRED").await;
     // The gateway confirms after the window: the money is sent back, the order stays expired.
-    let late = app.simulator_webhook("late-1", payment, "SUCCEEDED", total, "USD").await;
+    let late = app
+        .simulator_webhook("late-1", payment, "SUCCEEDED", total, "USD")
+        .await;
     assert_eq!(late.body["outcome"], "applied");
     let refunded = app.payment_reaches(&customer, payment, "REFUNDED").await;
     assert_eq!(refunded["refunded"], total);
-    let view = app.get(&format!("/api/v1/orders/{order}"), Some(&customer.access_token)).await;
+    let view = app
+        .get(
+            &format!("/api/v1/orders/{order}"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(view.body["status"], "EXPIRED");
     let requests = app.list_events("order.refund_requested").await;
     assert_eq!(requests.len(), 1);
@@ -241,10 +392,21 @@ async fn khqr_payload_verifies_independently_and_polling_settles(backend: Backen
     let payment = app.pay(&customer, group, "khqr", None).await;
     assert_eq!(payment.status, 201, "{:?}", payment.body);
     let payment_id = uuid_of(&payment.body["id"]);
-    let instructions = app.get(&format!("/api/v1/payments/{payment_id}/instructions"), Some(&customer.access_token)).await;
+    let instructions = app
+        .get(
+            &format!("/api/v1/payments/{payment_id}/instructions"),
+            Some(&customer.access_token),
+        )
+        .await;
     assert_eq!(instructions.body["kind"], "qr");
-    assert!(instructions.body["qrSvg"].as_str().unwrap_or_default().starts_with("<?xml"));
-    let payload = instructions.body["qrPayload"].as_str().expect("payload").to_owned();
+    assert!(instructions.body["qrSvg"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("<?xml"));
+    let payload = instructions.body["qrPayload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
 
     // An independent EMVCo parser checks the CRC and reads the KHQR tags back.
     let qr = promptparse::parse(&payload, true, true).expect("CRC-valid EMVCo payload");
@@ -254,19 +416,38 @@ async fn khqr_payload_verifies_independently_and_polling_settles(backend: Backen
     assert_eq!(qr.get_tag_value("53", None), Some("840"));
     assert_eq!(qr.get_tag_value("54", None), Some("25"));
     assert_eq!(qr.get_tag_value("58", None), Some("KH"));
-    assert!(qr.get_tag_value("62", Some("01")).unwrap_or_default().starts_with("PSR-"));
+    assert!(qr
+        .get_tag_value("62", Some("01"))
+        .unwrap_or_default()
+        .starts_with("PSR-"));
     let mut tampered = payload.clone();
-    tampered.replace_range(tampered.len() - 1.., if payload.ends_with('0') { "1" } else { "0" });
-    assert!(promptparse::parse(&tampered, true, true).is_none(), "a wrong CRC is caught");
+    tampered.replace_range(
+        tampered.len() - 1..,
+        if payload.ends_with('0') { "1" } else { "0" },
+    );
+    assert!(
+        promptparse::parse(&tampered, true, true).is_none(),
+        "a wrong CRC is caught"
+    );
 
     // KHQR has no webhooks: a forged one is refused. The simulator's Bakong stand-in reports
     // the transfer and the polling job settles the payment.
-    let hook = app.post("/api/v1/payments/webhook/khqr", json!({}), None).await;
+    let hook = app
+        .post("/api/v1/payments/webhook/khqr", json!({}), None)
+        .await;
     assert_eq!(hook.status, 422);
-    let approve = app.post(&format!("/api/v1/payments/simulator/{payment_id}/approve"), json!({}), None).await;
+    let approve = app
+        .post(
+            &format!("/api/v1/payments/simulator/{payment_id}/approve"),
+            json!({}),
+            None,
+        )
+        .await;
     assert_eq!(approve.body["outcome"], "transfer_recorded");
     app.order_reaches(&customer, order, "PAID").await;
-    let paid = app.payment_reaches(&customer, payment_id, "SUCCEEDED").await;
+    let paid = app
+        .payment_reaches(&customer, payment_id, "SUCCEEDED")
+        .await;
     assert_eq!(paid["captured"], 2_500);
     app.stop().await;
 }
@@ -278,23 +459,53 @@ async fn nobody_pays_or_reads_anothers_payment(backend: Backend) {
     let bob = app.customer("bob").await;
     let (group, _, _) = ordered(&app, &shop, &alice, 1).await;
     let bob_pays = app.pay(&bob, group, "simulator", None).await;
-    assert_eq!((bob_pays.status, bob_pays.code()), (404, "order_group_not_found"));
+    assert_eq!(
+        (bob_pays.status, bob_pays.code()),
+        (404, "order_group_not_found")
+    );
     let payment = uuid_of(&app.pay(&alice, group, "simulator", None).await.body["id"]);
-    for path in [format!("/api/v1/payments/{payment}"), format!("/api/v1/payments/{payment}/instructions")] {
+    for path in [
+        format!("/api/v1/payments/{payment}"),
+        format!("/api/v1/payments/{payment}/instructions"),
+    ] {
         assert_eq!(app.get(&path, Some(&bob.access_token)).await.status, 404);
-        assert_eq!(app.get(&path, Some(&shop.kopi.owner.access_token)).await.status, 404);
-        assert_eq!(app.get(&path, Some(&shop.admin.access_token)).await.status, 200);
+        assert_eq!(
+            app.get(&path, Some(&shop.kopi.owner.access_token))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            app.get(&path, Some(&shop.admin.access_token)).await.status,
+            200
+        );
     }
-    let listed = app.get(&format!("/api/v1/payments?orderGroupId={group}"), Some(&bob.access_token)).await;
+    let listed = app
+        .get(
+            &format!("/api/v1/payments?orderGroupId={group}"),
+            Some(&bob.access_token),
+        )
+        .await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(0));
     let refund = app
-        .post(&format!("/api/v1/payments/{payment}/refund"), json!({"reason": "mine"}), Some(&alice.access_token))
+        .post(
+            &format!("/api/v1/payments/{payment}/refund"),
+            json!({"reason": "mine"}),
+            Some(&alice.access_token),
+        )
         .await;
     assert_eq!(refund.status, 404, "customers do not refund themselves");
     let unverified = app.register("fresh").await;
     let blocked = app
-        .checkout(&unverified, json!({"lines": [{"variantId": shop.latte, "quantity": 1}]}), None)
+        .checkout(
+            &unverified,
+            json!({"lines": [{"variantId": shop.latte, "quantity": 1}]}),
+            None,
+        )
         .await;
-    assert_eq!((blocked.status, blocked.code()), (403, "verification_required"));
+    assert_eq!(
+        (blocked.status, blocked.code()),
+        (403, "verification_required")
+    );
     app.stop().await;
 }

@@ -885,6 +885,14 @@ impl Identity {
         }
     }
 
+    /// Marks a user's email verified on an operator's word (demo data, support tooling).
+    pub async fn mark_email_verified(&self, user_id: Uuid) -> Result<()> {
+        let mut tx = self.ctx.db.begin().await?;
+        store::mark_email_verified(&mut tx, user_id, Timestamp::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Creates an admin, or grants the admin role to an existing account with this email.
     /// Returns the user and whether it was created.
     pub async fn bootstrap_admin(&self, email: &str, password: &str) -> Result<(UserView, bool)> {

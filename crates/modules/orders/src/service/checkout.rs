@@ -29,7 +29,10 @@ impl Orders {
     /// Aborts the process at a named step when configured to (crash-recovery tests only).
     fn fail_point(&self, name: &str) {
         if self.ctx.config.orders.fail_point.as_deref() == Some(name) {
-            tracing::error!(fail_point = name, "fail point reached: aborting the process");
+            tracing::error!(
+                fail_point = name,
+                "fail point reached: aborting the process"
+            );
             std::process::abort();
         }
     }
@@ -43,7 +46,10 @@ impl Orders {
         if actor.kind != ActorKind::User {
             return Err(OrdersError::NotACustomer);
         }
-        let note = request.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let note = request
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
             return Err(invalid("note", "must be at most 500 characters"));
         }
@@ -73,7 +79,8 @@ impl Orders {
         let rates = self.commission_rates(&quotes).await?;
         let group_id = kernel::new_id();
         let now = Timestamp::now();
-        let number = domain::group_number(group_id, &now.to_datetime().format("%Y%m%d").to_string());
+        let number =
+            domain::group_number(group_id, &now.to_datetime().format("%Y%m%d").to_string());
         let mut plan = domain::plan(
             group_id,
             number,
@@ -87,7 +94,8 @@ impl Orders {
         plan.note = note;
         plan.from_cart = from_cart;
 
-        let plan_json = serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
+        let plan_json =
+            serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
         store::insert_checkout(&self.ctx.db, &plan, &plan_json, now).await?;
         self.fail_point("after_start");
 
@@ -97,7 +105,15 @@ impl Orders {
         }
         {
             let mut tx = self.ctx.db.begin().await?;
-            let moved = store::move_checkout(&mut tx, plan.group_id, &["STARTED"], "RESERVED", None, Timestamp::now()).await?;
+            let moved = store::move_checkout(
+                &mut tx,
+                plan.group_id,
+                &["STARTED"],
+                "RESERVED",
+                None,
+                Timestamp::now(),
+            )
+            .await?;
             tx.commit().await?;
             if !moved {
                 return Err(OrdersError::Abandoned);
@@ -131,7 +147,10 @@ impl Orders {
     }
 
     /// Commission rate per (merchant, category) of the quotes, asked once per pair.
-    async fn commission_rates(&self, quotes: &HashMap<Uuid, VariantQuote>) -> Result<HashMap<(Uuid, Option<Uuid>), i64>> {
+    async fn commission_rates(
+        &self,
+        quotes: &HashMap<Uuid, VariantQuote>,
+    ) -> Result<HashMap<(Uuid, Option<Uuid>), i64>> {
         let mut rates = HashMap::new();
         for quote in quotes.values().filter(|q| q.sellable) {
             let key = rate_key(quote);
@@ -170,7 +189,8 @@ impl Orders {
                 Ok(_) => {}
                 Err(err) if err.code == "insufficient_stock" => {
                     let shortages: Vec<Shortage> =
-                        serde_json::from_value(err.problem["shortages"].clone()).unwrap_or_default();
+                        serde_json::from_value(err.problem["shortages"].clone())
+                            .unwrap_or_default();
                     return Err(OrdersError::Insufficient(shortages));
                 }
                 Err(err) if err.code == "sku_not_found" => {
@@ -185,11 +205,25 @@ impl Orders {
 
     /// The orders of the plan, in one transaction with the saga's completion and the stored
     /// idempotent answer.
-    async fn create(&self, plan: &Plan, actor: &Actor, attempt: Option<&Attempt>) -> Result<OrderGroup> {
+    async fn create(
+        &self,
+        plan: &Plan,
+        actor: &Actor,
+        attempt: Option<&Attempt>,
+    ) -> Result<OrderGroup> {
         let now = Timestamp::now();
         let expires_at = now.plus_seconds(self.ctx.config.orders.payment_window_secs);
         let mut tx = self.ctx.db.begin().await?;
-        if !store::move_checkout(&mut tx, plan.group_id, &["RESERVED"], "COMPLETED", None, now).await? {
+        if !store::move_checkout(
+            &mut tx,
+            plan.group_id,
+            &["RESERVED"],
+            "COMPLETED",
+            None,
+            now,
+        )
+        .await?
+        {
             return Err(OrdersError::Abandoned);
         }
         store::insert_group(&mut tx, plan, expires_at, now).await?;
@@ -271,7 +305,15 @@ impl Orders {
             }
         }
         let mut tx = self.ctx.db.begin().await?;
-        store::move_checkout(&mut tx, plan.group_id, &["COMPENSATING"], "COMPENSATED", None, Timestamp::now()).await?;
+        store::move_checkout(
+            &mut tx,
+            plan.group_id,
+            &["COMPENSATING"],
+            "COMPENSATED",
+            None,
+            Timestamp::now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -284,7 +326,8 @@ impl Orders {
             let plan: Plan = serde_json::from_str(plan_json)
                 .map_err(|e| OrdersError::Corrupt(format!("checkout {id}: {e}")))?;
             tracing::warn!(checkout = %id, "compensating an abandoned checkout");
-            self.compensate(&plan, "abandoned: the process running it stopped").await?;
+            self.compensate(&plan, "abandoned: the process running it stopped")
+                .await?;
         }
         Ok(stale.len())
     }
@@ -313,7 +356,12 @@ fn plan_error(err: PlanError) -> OrdersError {
     }
 }
 
-fn planned_row(plan: &Plan, order: &domain::PlannedOrder, expires_at: Timestamp, now: Timestamp) -> OrderRow {
+fn planned_row(
+    plan: &Plan,
+    order: &domain::PlannedOrder,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> OrderRow {
     OrderRow {
         id: order.id,
         group_id: plan.group_id,

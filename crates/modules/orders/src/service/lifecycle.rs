@@ -46,21 +46,37 @@ impl Orders {
 
     /// A move by `PATCH /orders/{id}/status`: staff ship and deliver, customers confirm
     /// receipt, anyone allowed cancels.
-    pub async fn change_status(&self, actor: &Actor, id: Uuid, change: StatusChange) -> Result<Order> {
+    pub async fn change_status(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        change: StatusChange,
+    ) -> Result<Order> {
         let (row, _) = self.visible_order(actor, id).await?;
         // What each mover may do is the status machine's business (a customer may confirm
         // delivery or cancel); staff without fulfilment rights (cashiers) may not move orders.
-        let mover = Self::mover_of(actor, &row)
-            .ok_or(OrdersError::Forbidden("Only the merchant's owner or managers move its orders"))?;
-        let tracking = change.tracking_number.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let mover = Self::mover_of(actor, &row).ok_or(OrdersError::Forbidden(
+            "Only the merchant's owner or managers move its orders",
+        ))?;
+        let tracking = change
+            .tracking_number
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
         if tracking.as_ref().is_some_and(|t| t.len() > 100) {
             return Err(invalid("trackingNumber", "must be at most 100 characters"));
         }
         if tracking.is_some() && change.status != OrderStatus::Shipped {
             return Err(invalid("trackingNumber", "is only given with SHIPPED"));
         }
-        self.transition(row, change.status, mover, Some(actor.user_id), change.note.as_deref(), tracking.as_deref())
-            .await
+        self.transition(
+            row,
+            change.status,
+            mover,
+            Some(actor.user_id),
+            change.note.as_deref(),
+            tracking.as_deref(),
+        )
+        .await
     }
 
     /// Cancel by the customer (until shipped), the merchant (until shipped) or an admin (also
@@ -69,12 +85,21 @@ impl Orders {
         let (row, _) = self.visible_order(actor, id).await?;
         let mover = Self::mover_of(actor, &row)
             .ok_or(OrdersError::Forbidden("You may not cancel this order"))?;
-        let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
             return Err(invalid("reason", "must be at most 500 characters"));
         }
-        self.transition(row, OrderStatus::Cancelled, mover, Some(actor.user_id), reason.as_deref(), None)
-            .await
+        self.transition(
+            row,
+            OrderStatus::Cancelled,
+            mover,
+            Some(actor.user_id),
+            reason.as_deref(),
+            None,
+        )
+        .await
     }
 
     async fn transition(
@@ -95,11 +120,15 @@ impl Orders {
             });
         }
         let mut tx = self.ctx.db.begin().await?;
-        let moved = self.apply_move(&mut tx, &row, from, to, mover, actor_id, note, tracking).await?;
+        let moved = self
+            .apply_move(&mut tx, &row, from, to, mover, actor_id, note, tracking)
+            .await?;
         if !moved {
             drop(tx);
             // Someone else moved it first: answer from where it is now.
-            let current = store::order(&self.ctx.db, row.id).await?.ok_or(OrdersError::NotFound)?;
+            let current = store::order(&self.ctx.db, row.id)
+                .await?
+                .ok_or(OrdersError::NotFound)?;
             let now = parse_status(&current.status)?;
             return Err(OrdersError::IllegalTransition {
                 from: now,
@@ -108,7 +137,9 @@ impl Orders {
             });
         }
         self.ctx.commit(tx).await?;
-        let current = store::order(&self.ctx.db, row.id).await?.ok_or(OrdersError::NotFound)?;
+        let current = store::order(&self.ctx.db, row.id)
+            .await?
+            .ok_or(OrdersError::NotFound)?;
         let lines = store::lines_of(&self.ctx.db, &[row.id]).await?;
         order_view(&current, &lines, mover)
     }
@@ -131,8 +162,17 @@ impl Orders {
         if !store::move_order(tx, row.id, from.as_str(), to.as_str(), tracking, now).await? {
             return Ok(false);
         }
-        store::insert_timeline(tx, row.id, to.as_str(), Some(from.as_str()), mover.as_str(), actor_id, note, now)
-            .await?;
+        store::insert_timeline(
+            tx,
+            row.id,
+            to.as_str(),
+            Some(from.as_str()),
+            mover.as_str(),
+            actor_id,
+            note,
+            now,
+        )
+        .await?;
         let lines = store::lines_in(tx, row.id).await?;
         let mut moved = row.clone();
         if let Some(t) = tracking {
@@ -159,7 +199,16 @@ impl Orders {
         if let (Some(reason), Some(payment_id)) = (refund_reason, row.payment_id) {
             let amount = row.total - row.refunded;
             if amount > 0 {
-                request_refund(tx, payment_id, row.group_id, Some(row.id), amount, &row.currency, reason).await?;
+                request_refund(
+                    tx,
+                    payment_id,
+                    row.group_id,
+                    Some(row.id),
+                    amount,
+                    &row.currency,
+                    reason,
+                )
+                .await?;
             }
         }
         Ok(true)
@@ -175,8 +224,16 @@ impl Orders {
                 continue;
             };
             if self
-                .apply_move(&mut tx, &row, OrderStatus::PendingPayment, OrderStatus::Expired, Mover::System, None,
-                    Some("not paid within the payment window"), None)
+                .apply_move(
+                    &mut tx,
+                    &row,
+                    OrderStatus::PendingPayment,
+                    OrderStatus::Expired,
+                    Mover::System,
+                    None,
+                    Some("not paid within the payment window"),
+                    None,
+                )
                 .await?
             {
                 expired += 1;
@@ -190,40 +247,93 @@ impl Orders {
     /// COMPLETED); money for orders that expired or were cancelled meanwhile, or a second
     /// payment of a paid group, is sent back. Idempotent: the inbox runs it once per event,
     /// and every move is conditional.
-    pub async fn on_payment_succeeded(&self, tx: &mut Tx, payment: &PaymentSucceeded) -> Result<()> {
+    pub async fn on_payment_succeeded(
+        &self,
+        tx: &mut Tx,
+        payment: &PaymentSucceeded,
+    ) -> Result<()> {
         let currency = payment.currency.code();
         if !store::set_group_payment(tx, payment.order_group_id, payment.payment_id).await? {
             // Another payment already paid this group: this one goes back whole.
-            request_refund(tx, payment.payment_id, payment.order_group_id, None, payment.amount, currency,
-                "duplicate_payment").await?;
+            request_refund(
+                tx,
+                payment.payment_id,
+                payment.order_group_id,
+                None,
+                payment.amount,
+                currency,
+                "duplicate_payment",
+            )
+            .await?;
             return Ok(());
         }
         for paid in &payment.orders {
             let Some(mut row) = store::order_in(tx, paid.order_id).await? else {
-                return Err(OrdersError::Corrupt(format!("payment for unknown order {}", paid.order_id)));
+                return Err(OrdersError::Corrupt(format!(
+                    "payment for unknown order {}",
+                    paid.order_id
+                )));
             };
             row.payment_id = Some(payment.payment_id);
             let status = parse_status(&row.status)?;
             if status == OrderStatus::PendingPayment
                 && self
-                    .apply_move(tx, &row, status, OrderStatus::Paid, Mover::System, None, None, None)
+                    .apply_move(
+                        tx,
+                        &row,
+                        status,
+                        OrderStatus::Paid,
+                        Mover::System,
+                        None,
+                        None,
+                        None,
+                    )
                     .await?
             {
                 if row.digital_only {
                     row.status = OrderStatus::Paid.as_str().to_owned();
-                    self.apply_move(tx, &row, OrderStatus::Paid, OrderStatus::Completed, Mover::System, None,
-                        Some("digital order complete on payment"), None)
-                        .await?;
+                    self.apply_move(
+                        tx,
+                        &row,
+                        OrderStatus::Paid,
+                        OrderStatus::Completed,
+                        Mover::System,
+                        None,
+                        Some("digital order complete on payment"),
+                        None,
+                    )
+                    .await?;
                 }
                 continue;
             }
             // Paid too late (expired) or after a cancellation: never a silent paid-but-dead order.
-            let reason = if status == OrderStatus::Expired { "paid_after_expiry" } else { "order_not_payable" };
+            let reason = if status == OrderStatus::Expired {
+                "paid_after_expiry"
+            } else {
+                "order_not_payable"
+            };
             let now = Timestamp::now();
-            store::insert_timeline(tx, row.id, status.as_str(), Some(status.as_str()), Mover::System.as_str(), None,
-                Some("payment received after the order closed; refunding"), now)
-                .await?;
-            request_refund(tx, payment.payment_id, row.group_id, Some(row.id), paid.amount, currency, reason).await?;
+            store::insert_timeline(
+                tx,
+                row.id,
+                status.as_str(),
+                Some(status.as_str()),
+                Mover::System.as_str(),
+                None,
+                Some("payment received after the order closed; refunding"),
+                now,
+            )
+            .await?;
+            request_refund(
+                tx,
+                payment.payment_id,
+                row.group_id,
+                Some(row.id),
+                paid.amount,
+                currency,
+                reason,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -244,16 +354,37 @@ impl Orders {
         let status = parse_status(&row.status)?;
         let note = format!("refunded {} {}", refund.amount, row.currency);
         if status == OrderStatus::Returned {
-            self.apply_move(tx, &row, status, OrderStatus::Refunded, Mover::System, None, Some(&note), None)
-                .await?;
+            self.apply_move(
+                tx,
+                &row,
+                status,
+                OrderStatus::Refunded,
+                Mover::System,
+                None,
+                Some(&note),
+                None,
+            )
+            .await?;
         } else {
-            store::insert_timeline(tx, order_id, status.as_str(), Some(status.as_str()), Mover::System.as_str(), None,
-                Some(&note), now)
-                .await?;
+            store::insert_timeline(
+                tx,
+                order_id,
+                status.as_str(),
+                Some(status.as_str()),
+                Mover::System.as_str(),
+                None,
+                Some(&note),
+                now,
+            )
+            .await?;
             let lines = store::lines_in(tx, order_id).await?;
             let mut refunded = row.clone();
             refunded.refunded += refund.amount;
-            publish(tx, OrderRefunded(fact(&refunded, &lines, status, Some(status), Some(&note))?)).await?;
+            publish(
+                tx,
+                OrderRefunded(fact(&refunded, &lines, status, Some(status), Some(&note))?),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -80,9 +80,8 @@ impl From<OrdersError> for ApiError {
                 "mixed_currencies",
                 "Items priced in different currencies cannot be ordered together",
             ),
-            OrdersError::TooLarge => {
-                ApiError::validation_one("lines", "the amounts are too large").with_code("too_large")
-            }
+            OrdersError::TooLarge => ApiError::validation_one("lines", "the amounts are too large")
+                .with_code("too_large"),
             OrdersError::Insufficient(shortages) => ApiError::conflict(
                 "insufficient_stock",
                 "Not enough stock for every line; nothing was ordered",
@@ -91,7 +90,11 @@ impl From<OrdersError> for ApiError {
             OrdersError::NotFound => ApiError::not_found("order_not_found", "No such order"),
             OrdersError::IllegalTransition { from, to, allowed } => ApiError::conflict(
                 "illegal_transition",
-                format!("An order in {} cannot move to {}", from.as_str(), to.as_str()),
+                format!(
+                    "An order in {} cannot move to {}",
+                    from.as_str(),
+                    to.as_str()
+                ),
             )
             .with_extension("currentStatus", serde_json::json!(from))
             .with_extension("allowedNextStates", serde_json::json!(allowed)),
@@ -100,7 +103,8 @@ impl From<OrdersError> for ApiError {
                 "The checkout took too long and was undone; try again",
             ),
             OrdersError::NotACustomer => {
-                ApiError::forbidden("Only a signed-in person can check out").with_code("not_a_customer")
+                ApiError::forbidden("Only a signed-in person can check out")
+                    .with_code("not_a_customer")
             }
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
             OrdersError::Call(err) => err.into(),
@@ -169,7 +173,11 @@ impl Orders {
         if !is_customer && !actor.can(Permission::AdminOrders) {
             return Err(OrdersError::NotFound);
         }
-        let viewer = if is_customer { Mover::Customer } else { Mover::Admin };
+        let viewer = if is_customer {
+            Mover::Customer
+        } else {
+            Mover::Admin
+        };
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let lines = store::lines_of(&self.ctx.db, &ids).await?;
         group_view(&group, &rows, &lines, viewer)
@@ -180,7 +188,10 @@ impl Orders {
             limit: query.limit,
             cursor: query.cursor.clone(),
         };
-        let cursor = match page.cursor().map_err(|_| invalid("cursor", "is not valid"))? {
+        let cursor = match page
+            .cursor()
+            .map_err(|_| invalid("cursor", "is not valid"))?
+        {
             Some(c) => Some(parse_cursor(&c.0).ok_or_else(|| invalid("cursor", "is not valid"))?),
             None => None,
         };
@@ -230,7 +241,11 @@ impl Orders {
             .map(|row| {
                 Ok(TimelineEntry {
                     status: parse_status(&row.status)?,
-                    previous_status: row.previous_status.as_deref().map(parse_status).transpose()?,
+                    previous_status: row
+                        .previous_status
+                        .as_deref()
+                        .map(parse_status)
+                        .transpose()?,
                     by: row.mover,
                     actor_id: row.actor_id,
                     note: row.note,
@@ -337,12 +352,21 @@ pub(crate) fn order_view(row: &OrderRow, lines: &[LineRow], viewer: Mover) -> Re
         expires_at: Timestamp::from_millis(row.expires_at),
         created_at: Timestamp::from_millis(row.created_at),
         updated_at: Timestamp::from_millis(row.updated_at),
-        lines: lines.iter().filter(|l| l.order_id == row.id).map(line_view).collect(),
+        lines: lines
+            .iter()
+            .filter(|l| l.order_id == row.id)
+            .map(line_view)
+            .collect(),
         allowed_next_states: domain::allowed_next(status, viewer, row.digital_only),
     })
 }
 
-fn group_view(group: &GroupRow, rows: &[OrderRow], lines: &[LineRow], viewer: Mover) -> Result<OrderGroup> {
+fn group_view(
+    group: &GroupRow,
+    rows: &[OrderRow],
+    lines: &[LineRow],
+    viewer: Mover,
+) -> Result<OrderGroup> {
     let orders = rows
         .iter()
         .map(|r| order_view(r, lines, viewer))

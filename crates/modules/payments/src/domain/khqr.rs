@@ -28,7 +28,11 @@ pub enum KhqrError {
 /// One EMVCo TLV field: two-digit tag, two-digit length, value. Values are cut to what the tag
 /// allows and to ASCII, so the length always counts bytes.
 fn field(tag: &str, value: &str, max: usize) -> String {
-    let value: String = value.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).take(max).collect();
+    let value: String = value
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .take(max)
+        .collect();
     format!("{tag}{:02}{value}", value.len())
 }
 
@@ -38,7 +42,11 @@ pub fn crc16(data: &[u8]) -> u16 {
     for byte in data {
         crc ^= u16::from(*byte) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -85,7 +93,11 @@ pub fn payload(request: &KhqrRequest<'_>) -> Result<String, KhqrError> {
     out.push_str(&field("29", &account, 99));
     out.push_str(&field("52", "5999", 4));
     out.push_str(&field("53", currency_code, 3));
-    out.push_str(&field("54", &amount_text(request.amount_minor, request.currency)?, 13));
+    out.push_str(&field(
+        "54",
+        &amount_text(request.amount_minor, request.currency)?,
+        13,
+    ));
     out.push_str(&field("58", "KH", 2));
     out.push_str(&field("59", request.merchant_name, 25));
     out.push_str(&field("60", request.merchant_city, 15));
@@ -149,7 +161,10 @@ mod tests {
         assert!(body.ends_with("6304"));
         assert_eq!(crc, format!("{:04X}", crc16(body.as_bytes())));
         assert_eq!(
-            payload(&KhqrRequest { currency: Currency::Idr, ..request }),
+            payload(&KhqrRequest {
+                currency: Currency::Idr,
+                ..request
+            }),
             Err(KhqrError::UnsupportedCurrency(Currency::Idr))
         );
     }

@@ -174,7 +174,11 @@ pub fn on_report(
                 }
                 return Some(Entry {
                     kind: TxKind::Flagged,
-                    amount: if currency == expected_currency { amount.max(0) } else { 0 },
+                    amount: if currency == expected_currency {
+                        amount.max(0)
+                    } else {
+                        0
+                    },
                     reference: None,
                 });
             }
@@ -187,7 +191,11 @@ pub fn on_report(
     }
     Some(Entry {
         kind,
-        amount: if kind == TxKind::Succeeded { expected_amount } else { 0 },
+        amount: if kind == TxKind::Succeeded {
+            expected_amount
+        } else {
+            0
+        },
         reference: None,
     })
 }
@@ -197,16 +205,36 @@ mod tests {
     use super::*;
 
     fn entry(kind: TxKind, amount: i64) -> Entry {
-        Entry { kind, amount, reference: None }
+        Entry {
+            kind,
+            amount,
+            reference: None,
+        }
     }
 
     #[test]
     fn late_pending_after_success_changes_nothing() {
         let state = State::fold(&[entry(TxKind::Initiated, 0), entry(TxKind::Succeeded, 500)]);
         assert_eq!(state.status(), PaymentStatus::Succeeded);
-        assert_eq!(on_report(&state, Reported::Pending, None, None, 500, Currency::Usd), None);
-        assert_eq!(on_report(&state, Reported::Failed, None, None, 500, Currency::Usd), None);
-        assert_eq!(on_report(&state, Reported::Succeeded, Some(500), None, 500, Currency::Usd), None);
+        assert_eq!(
+            on_report(&state, Reported::Pending, None, None, 500, Currency::Usd),
+            None
+        );
+        assert_eq!(
+            on_report(&state, Reported::Failed, None, None, 500, Currency::Usd),
+            None
+        );
+        assert_eq!(
+            on_report(
+                &state,
+                Reported::Succeeded,
+                Some(500),
+                None,
+                500,
+                Currency::Usd
+            ),
+            None
+        );
     }
 
     #[test]
@@ -219,16 +247,37 @@ mod tests {
         let failed = State::fold(&[entry(TxKind::Initiated, 0), entry(TxKind::Failed, 0)]);
         assert_eq!(failed.status(), PaymentStatus::Failed);
         // The provider took the money after all: it counts.
-        let late = on_report(&failed, Reported::Succeeded, Some(500), Some(Currency::Usd), 500, Currency::Usd);
+        let late = on_report(
+            &failed,
+            Reported::Succeeded,
+            Some(500),
+            Some(Currency::Usd),
+            500,
+            Currency::Usd,
+        );
         assert_eq!(late, Some(entry(TxKind::Succeeded, 500)));
     }
 
     #[test]
     fn mismatched_money_is_flagged_not_paid() {
         let state = State::fold(&[entry(TxKind::Initiated, 0)]);
-        let short = on_report(&state, Reported::Succeeded, Some(499), Some(Currency::Usd), 500, Currency::Usd);
+        let short = on_report(
+            &state,
+            Reported::Succeeded,
+            Some(499),
+            Some(Currency::Usd),
+            500,
+            Currency::Usd,
+        );
         assert_eq!(short, Some(entry(TxKind::Flagged, 499)));
-        let wrong_currency = on_report(&state, Reported::Succeeded, Some(500), Some(Currency::Khr), 500, Currency::Usd);
+        let wrong_currency = on_report(
+            &state,
+            Reported::Succeeded,
+            Some(500),
+            Some(Currency::Khr),
+            500,
+            Currency::Usd,
+        );
         assert_eq!(wrong_currency, Some(entry(TxKind::Flagged, 0)));
         let flagged = State::fold(&[entry(TxKind::Initiated, 0), entry(TxKind::Flagged, 499)]);
         assert_eq!(flagged.status(), PaymentStatus::NeedsReview);
@@ -238,17 +287,41 @@ mod tests {
     #[test]
     fn refunds_never_exceed_what_was_taken() {
         let mut log = vec![entry(TxKind::Initiated, 0), entry(TxKind::Succeeded, 1000)];
-        log.push(Entry { kind: TxKind::RefundRequested, amount: 300, reference: Some("a".into()) });
+        log.push(Entry {
+            kind: TxKind::RefundRequested,
+            amount: 300,
+            reference: Some("a".into()),
+        });
         let state = State::fold(&log);
         assert_eq!(state.refundable(), 700);
-        log.push(Entry { kind: TxKind::Refunded, amount: 300, reference: Some("a".into()) });
+        log.push(Entry {
+            kind: TxKind::Refunded,
+            amount: 300,
+            reference: Some("a".into()),
+        });
         let state = State::fold(&log);
         assert_eq!(state.status(), PaymentStatus::PartiallyRefunded);
-        log.push(Entry { kind: TxKind::RefundRequested, amount: 700, reference: Some("b".into()) });
-        log.push(Entry { kind: TxKind::RefundFailed, amount: 700, reference: Some("b".into()) });
+        log.push(Entry {
+            kind: TxKind::RefundRequested,
+            amount: 700,
+            reference: Some("b".into()),
+        });
+        log.push(Entry {
+            kind: TxKind::RefundFailed,
+            amount: 700,
+            reference: Some("b".into()),
+        });
         assert_eq!(State::fold(&log).refundable(), 700);
-        log.push(Entry { kind: TxKind::RefundRequested, amount: 700, reference: Some("c".into()) });
-        log.push(Entry { kind: TxKind::Refunded, amount: 700, reference: Some("c".into()) });
+        log.push(Entry {
+            kind: TxKind::RefundRequested,
+            amount: 700,
+            reference: Some("c".into()),
+        });
+        log.push(Entry {
+            kind: TxKind::Refunded,
+            amount: 700,
+            reference: Some("c".into()),
+        });
         let state = State::fold(&log);
         assert_eq!(state.status(), PaymentStatus::Refunded);
         assert_eq!(state.refundable(), 0);

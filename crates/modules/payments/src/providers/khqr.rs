@@ -63,7 +63,11 @@ impl Khqr {
 /// The QR as an SVG image.
 pub fn svg_of(payload: &str) -> Option<String> {
     let code = QrCode::new(payload.as_bytes()).ok()?;
-    Some(code.render::<svg::Color<'_>>().min_dimensions(240, 240).build())
+    Some(
+        code.render::<svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .build(),
+    )
 }
 
 #[async_trait]
@@ -137,7 +141,10 @@ impl Provider for Khqr {
         }
         let response = request.send().await?;
         if !response.status().is_success() {
-            return Err(ProviderError::Upstream(format!("Bakong answered {}", response.status())));
+            return Err(ProviderError::Upstream(format!(
+                "Bakong answered {}",
+                response.status()
+            )));
         }
         let answer: BakongResponse = response.json().await?;
         let Some(found) = answer.data.filter(|_| answer.response_code == 0) else {
@@ -145,7 +152,10 @@ impl Provider for Khqr {
         };
         let currency = Currency::parse(&found.currency);
         let amount = currency.and_then(|c| {
-            decimal_to_minor(&format!("{:.*}", c.exponent() as usize, found.amount), c.exponent())
+            decimal_to_minor(
+                &format!("{:.*}", c.exponent() as usize, found.amount),
+                c.exponent(),
+            )
         });
         Ok(Some(Report {
             event_id: format!("bakong:{}", found.hash),

@@ -45,7 +45,12 @@ pub struct Notification {
 }
 
 /// The signature Midtrans puts in `signature_key`.
-pub fn signature(order_id: &str, status_code: &str, gross_amount: &str, server_key: &str) -> String {
+pub fn signature(
+    order_id: &str,
+    status_code: &str,
+    gross_amount: &str,
+    server_key: &str,
+) -> String {
     let text = format!("{order_id}{status_code}{gross_amount}{server_key}");
     hex(digest::digest(&digest::SHA512, text.as_bytes()).as_ref())
 }
@@ -71,7 +76,9 @@ impl Provider for Midtrans {
 
     async fn initiate(&self, intent: &PaymentIntent<'_>) -> Result<Initiated, ProviderError> {
         if intent.currency != Currency::Idr {
-            return Err(ProviderError::Unsupported("Midtrans charges in IDR only".into()));
+            return Err(ProviderError::Unsupported(
+                "Midtrans charges in IDR only".into(),
+            ));
         }
         let body = serde_json::json!({
             "transaction_details": { "order_id": intent.payment_id.to_string(), "gross_amount": intent.amount },
@@ -84,7 +91,10 @@ impl Provider for Midtrans {
             .send()
             .await?;
         if !response.status().is_success() {
-            return Err(ProviderError::Upstream(format!("Snap answered {}", response.status())));
+            return Err(ProviderError::Upstream(format!(
+                "Snap answered {}",
+                response.status()
+            )));
         }
         let snap: SnapResponse = response.json().await?;
         tracing::debug!(token = %snap.token, "midtrans snap token");
@@ -105,20 +115,38 @@ impl Provider for Midtrans {
     fn verify_webhook(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Report, ProviderError> {
         let note: Notification =
             serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-        let expected = signature(&note.order_id, &note.status_code, &note.gross_amount, &self.server_key);
-        if !same_secret(expected.as_bytes(), note.signature_key.to_ascii_lowercase().as_bytes()) {
+        let expected = signature(
+            &note.order_id,
+            &note.status_code,
+            &note.gross_amount,
+            &self.server_key,
+        );
+        if !same_secret(
+            expected.as_bytes(),
+            note.signature_key.to_ascii_lowercase().as_bytes(),
+        ) {
             return Err(ProviderError::InvalidSignature);
         }
-        let reported = match (note.transaction_status.as_str(), note.fraud_status.as_deref()) {
+        let reported = match (
+            note.transaction_status.as_str(),
+            note.fraud_status.as_deref(),
+        ) {
             ("capture", Some("challenge")) | ("pending", _) => Reported::Pending,
             ("capture" | "settlement", _) => Reported::Succeeded,
             ("deny" | "cancel" | "expire" | "failure", _) => Reported::Failed,
             // Refund notifications confirm refunds Pasar asked for; they change no payment state.
             _ => Reported::Pending,
         };
-        let currency = note.currency.as_deref().and_then(Currency::parse).unwrap_or(Currency::Idr);
+        let currency = note
+            .currency
+            .as_deref()
+            .and_then(Currency::parse)
+            .unwrap_or(Currency::Idr);
         Ok(Report {
-            event_id: format!("{}:{}:{}", note.transaction_id, note.transaction_status, note.status_code),
+            event_id: format!(
+                "{}:{}:{}",
+                note.transaction_id, note.transaction_status, note.status_code
+            ),
             payment: note
                 .order_id
                 .parse()

@@ -66,9 +66,13 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
-    Succeeded { reference: String },
+    Succeeded {
+        reference: String,
+    },
     /// The provider has no refund API (KHQR) or has not settled it yet: an operator completes it.
-    Manual { note: String },
+    Manual {
+        note: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,16 +132,27 @@ impl Providers {
         let config = &ctx.config.payments;
         let mut providers = Self::default();
         if config.simulator.enabled {
-            providers.add(Arc::new(simulator::Simulator::new(ctx.clone(), simulator_secret)));
+            providers.add(Arc::new(simulator::Simulator::new(
+                ctx.clone(),
+                simulator_secret,
+            )));
         }
         if config.khqr.enabled {
             providers.add(Arc::new(khqr::Khqr::new(ctx.clone())));
         }
         if let Some(key) = &config.midtrans.server_key {
-            providers.add(Arc::new(midtrans::Midtrans::new(key.clone(), &config.midtrans)));
+            providers.add(Arc::new(midtrans::Midtrans::new(
+                key.clone(),
+                &config.midtrans,
+            )));
         }
-        if let (Some(key), Some(token)) = (&config.xendit.secret_key, &config.xendit.callback_token) {
-            providers.add(Arc::new(xendit::Xendit::new(key.clone(), token.clone(), &config.xendit)));
+        if let (Some(key), Some(token)) = (&config.xendit.secret_key, &config.xendit.callback_token)
+        {
+            providers.add(Arc::new(xendit::Xendit::new(
+                key.clone(),
+                token.clone(),
+                &config.xendit,
+            )));
         }
         providers
     }
@@ -168,7 +183,10 @@ pub fn http_client() -> reqwest::Client {
 pub fn decimal_to_minor(text: &str, exponent: u32) -> Option<i64> {
     let text = text.trim();
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let fraction = fraction.trim_end_matches('0');
@@ -181,7 +199,11 @@ pub fn decimal_to_minor(text: &str, exponent: u32) -> Option<i64> {
     } else {
         fraction.parse::<i64>().ok()? * 10i64.pow(exponent - fraction.len() as u32)
     };
-    whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction_value)
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(scale)?
+        .checked_add(fraction_value)
 }
 
 /// Minor units → the provider's decimal number.
@@ -190,7 +212,12 @@ pub fn minor_to_decimal(amount: i64, exponent: u32) -> String {
         return amount.to_string();
     }
     let scale = 10i64.pow(exponent);
-    format!("{}.{:0width$}", amount / scale, amount % scale, width = exponent as usize)
+    format!(
+        "{}.{:0width$}",
+        amount / scale,
+        amount % scale,
+        width = exponent as usize
+    )
 }
 
 /// Hex of bytes (signatures in provider formats).

@@ -46,7 +46,10 @@ impl Simulator {
 /// `sha256=<base64 HMAC-SHA256 of the body>`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    format!("sha256={}", STANDARD.encode(hmac::sign(&key, body).as_ref()))
+    format!(
+        "sha256={}",
+        STANDARD.encode(hmac::sign(&key, body).as_ref())
+    )
 }
 
 #[async_trait]

@@ -76,7 +76,10 @@ impl Provider for Xendit {
             .send()
             .await?;
         if !response.status().is_success() {
-            return Err(ProviderError::Upstream(format!("Xendit answered {}", response.status())));
+            return Err(ProviderError::Upstream(format!(
+                "Xendit answered {}",
+                response.status()
+            )));
         }
         let invoice: InvoiceCreated = response.json().await?;
         Ok(Initiated {
@@ -151,7 +154,10 @@ impl Provider for Xendit {
             .send()
             .await?;
         if !response.status().is_success() {
-            return Err(ProviderError::Upstream(format!("refund answered {}", response.status())));
+            return Err(ProviderError::Upstream(format!(
+                "refund answered {}",
+                response.status()
+            )));
         }
         let refund: RefundCreated = response.json().await?;
         match refund.status.as_str() {
