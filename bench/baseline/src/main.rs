@@ -4,7 +4,10 @@
 //!   database pasar serves (the yardstick of the product detail read);
 //! - `load <pasar-url> <admin-email> <password> <out-dir>`: fills a running pasar through its
 //!   API (100 merchants x 100 listed products, stock for 1,000 SKUs) and writes the ids the
-//!   wrk scripts pick from.
+//!   wrk scripts pick from;
+//! - `checkout ...` and `write ...`: the checkout benchmark and its yardstick (see `checkout.rs`).
+
+mod checkout;
 
 use std::sync::Arc;
 
@@ -23,7 +26,11 @@ async fn main() -> anyhow::Result<()> {
         ["hello", addr] => hello(addr).await,
         ["point", addr, url] => point(addr, url).await,
         ["load", base, email, password, out] => load(base, email, password, out).await,
-        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir>"),
+        ["checkout", base, email, password, secret, seconds, customers] => {
+            checkout::checkout(base, email, password, secret, seconds.parse()?, customers.parse()?).await
+        }
+        ["write", addr, url] => checkout::write(addr, url).await,
+        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url>"),
     }
 }
 
@@ -102,13 +109,13 @@ async fn point(addr: &str, url: &str) -> anyhow::Result<()> {
     .await
 }
 
-struct Api {
-    client: reqwest::Client,
-    base: String,
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
 }
 
 impl Api {
-    async fn send(
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -138,16 +145,111 @@ impl Api {
         bail!("{path}: gave up")
     }
 
-    async fn post(&self, path: &str, body: Value, token: &str) -> anyhow::Result<Value> {
+    pub async fn post(&self, path: &str, body: Value, token: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::POST, path, body, token).await
     }
 }
 
-fn id(value: &Value) -> anyhow::Result<String> {
+pub fn id(value: &Value) -> anyhow::Result<String> {
     value["id"]
         .as_str()
         .map(str::to_owned)
         .with_context(|| format!("no id in {value}"))
+}
+
+/// A product the load created.
+pub struct Listed {
+    pub product_id: String,
+    pub variant_id: String,
+    pub sku: String,
+}
+
+pub struct Shop {
+    pub merchant_id: String,
+    pub products: Vec<Listed>,
+}
+
+/// Registers owner `m`, applies and approves their merchant, and lists `products` products
+/// (with `stock` on hand each when given), all through the public API.
+pub async fn merchant_with_products(
+    api: &Api,
+    admin: &str,
+    m: usize,
+    categories: &[String],
+    products: usize,
+    stock: Option<i64>,
+) -> anyhow::Result<Shop> {
+    let owner_email = format!("bench.owner.{m}@example.com");
+    let registered = api.client.post(format!("{}/api/v1/auth/register", api.base))
+        .json(&json!({"email": owner_email, "password": "Bench!Passw0rd", "firstName": "Bench", "lastName": format!("{m}")}))
+        .send().await?.json::<Value>().await?;
+    let owner = registered["accessToken"]
+        .as_str()
+        .context("owner token")?
+        .to_owned();
+    let merchant = api.post("/api/v1/merchants", json!({
+        "businessName": format!("Bench Merchant {m}"), "legalName": format!("Bench Merchant {m} Ltd"),
+        "businessType": "COMPANY", "taxId": format!("BENCH-{m}"), "contactEmail": owner_email,
+        "contactPhone": "+85512345678", "address": {"line1": "1 Bench St", "city": "Phnom Penh", "country": "KH"},
+        "location": {"latitude": 11.55, "longitude": 104.92}, "category": "bench"
+    }), &owner).await?;
+    let merchant_id = id(&merchant)?;
+    api.post(
+        &format!("/api/v1/admin/merchants/{merchant_id}/approve"),
+        json!({}),
+        admin,
+    )
+    .await?;
+    let mut listed = Vec::new();
+    for p in 0..products {
+        let sku = format!("B{m:03}-{p:03}");
+        let product = api.post("/api/v1/products", json!({
+            "merchantId": merchant_id,
+            "name": {"en": format!("Bench product {m}-{p}"), "km": "ផលិតផល"},
+            "description": {"en": "A product of the catalog benchmark, with a description of realistic length to serialize."},
+            "categoryId": categories[(m + p) % categories.len()],
+            "type": "PHYSICAL", "weightGrams": 300,
+            "attributes": {"material": "cotton", "origin": "KH"},
+            "variants": [{"sku": sku, "options": {"size": "M"}, "price": 500 + ((m * 31 + p * 17) % 5000) as i64, "currency": "USD"}]
+        }), &owner).await?;
+        let product_id = id(&product)?;
+        let variant_id = id(&product["variants"][0])?;
+        let status = format!("/api/v1/products/{product_id}/status");
+        api.send(
+            reqwest::Method::PATCH,
+            &status,
+            json!({"status": "PENDING_REVIEW"}),
+            &owner,
+        )
+        .await?;
+        api.send(
+            reqwest::Method::PATCH,
+            &status,
+            json!({"status": "ACTIVE"}),
+            admin,
+        )
+        .await?;
+        listed.push(Listed {
+            product_id,
+            variant_id,
+            sku,
+        });
+    }
+    if let Some(on_hand) = stock {
+        for product in &listed {
+            api.send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/inventory/{}", product.sku),
+                json!({"onHand": on_hand, "reason": "bench stock"}),
+                &owner,
+            )
+            .await?;
+        }
+    }
+    Ok(Shop {
+        merchant_id,
+        products: listed,
+    })
 }
 
 /// Override with BENCH_MERCHANTS for a quicker, smaller load.
@@ -200,46 +302,16 @@ async fn load(base: &str, email: &str, password: &str, out: &str) -> anyhow::Res
         );
         tasks.spawn(async move {
             let _permit = limit.acquire().await?;
-            let owner_email = format!("bench.owner.{m}@example.com");
-            let registered = api.client.post(format!("{}/api/v1/auth/register", api.base))
-                .json(&json!({"email": owner_email, "password": "Bench!Passw0rd", "firstName": "Bench", "lastName": format!("{m}")}))
-                .send().await?.json::<Value>().await?;
-            let owner = registered["accessToken"].as_str().context("owner token")?.to_owned();
-            let merchant = api.post("/api/v1/merchants", json!({
-                "businessName": format!("Bench Merchant {m}"), "legalName": format!("Bench Merchant {m} Ltd"),
-                "businessType": "COMPANY", "taxId": format!("BENCH-{m}"), "contactEmail": owner_email,
-                "contactPhone": "+85512345678", "address": {"line1": "1 Bench St", "city": "Phnom Penh", "country": "KH"},
-                "location": {"latitude": 11.55, "longitude": 104.92}, "category": "bench"
-            }), &owner).await?;
-            let merchant_id = id(&merchant)?;
-            api.post(&format!("/api/v1/admin/merchants/{merchant_id}/approve"), json!({}), &admin).await?;
-            let mut ids = Vec::new();
-            let mut skus = Vec::new();
-            for p in 0..PRODUCTS {
-                let sku = format!("B{m:03}-{p:03}");
-                let product = api.post("/api/v1/products", json!({
-                    "merchantId": merchant_id,
-                    "name": {"en": format!("Bench product {m}-{p}"), "km": "ផលិតផល"},
-                    "description": {"en": "A product of the catalog benchmark, with a description of realistic length to serialize."},
-                    "categoryId": categories[(m + p) % categories.len()],
-                    "type": "PHYSICAL", "weightGrams": 300,
-                    "attributes": {"material": "cotton", "origin": "KH"},
-                    "variants": [{"sku": sku, "options": {"size": "M"}, "price": 500 + ((m * 31 + p * 17) % 5000) as i64, "currency": "USD"}]
-                }), &owner).await?;
-                let product_id = id(&product)?;
-                let status = format!("/api/v1/products/{product_id}/status");
-                api.send(reqwest::Method::PATCH, &status, json!({"status": "PENDING_REVIEW"}), &owner).await?;
-                api.send(reqwest::Method::PATCH, &status, json!({"status": "ACTIVE"}), &admin).await?;
-                ids.push(product_id);
-                skus.push(sku);
-            }
-            if m < STOCKED {
-                for sku in &skus {
-                    api.send(reqwest::Method::PUT, &format!("/api/v1/inventory/{sku}"),
-                        json!({"onHand": 1_000_000, "reason": "bench stock"}), &owner).await?;
-                }
-            }
-            anyhow::Ok((m, merchant_id, ids, skus))
+            let stock = (m < STOCKED).then_some(1_000_000);
+            let shop =
+                merchant_with_products(&api, &admin, m, &categories, PRODUCTS, stock).await?;
+            let ids = shop
+                .products
+                .iter()
+                .map(|p| p.product_id.clone())
+                .collect::<Vec<_>>();
+            let skus = shop.products.into_iter().map(|p| p.sku).collect::<Vec<_>>();
+            anyhow::Ok((m, shop.merchant_id, ids, skus))
         });
     }
     let mut product_ids = Vec::new();
