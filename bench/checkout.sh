@@ -57,7 +57,8 @@ bench_backend() {
     pids+=("$write_pid")
     sleep 1
     local out write_rps write_p50 write_p99
-    out=$(wrk -t2 -c"$customers" -d"${duration}s" --latency -s <(echo 'wrk.method = "POST"') "http://$write_addr/write")
+    printf 'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n' > "$work/write.lua"
+    out=$(wrk -t2 -c"$customers" -d"${duration}s" --latency -s "$work/write.lua" "http://$write_addr/write")
     write_rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     write_p50=$(echo "$out" | awk '$1=="50%" {print $2}')
     write_p99=$(echo "$out" | awk '$1=="99%" {print $2}')

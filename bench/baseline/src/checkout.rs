@@ -192,8 +192,8 @@ pub async fn checkout(
     let categories = vec![category];
     let mut variants = Vec::new();
     for m in 0..MERCHANTS {
-        let shop = merchant_with_products(&api, &admin, m, &categories, PRODUCTS, Some(10_000_000))
-            .await?;
+        let shop =
+            merchant_with_products(&api, &admin, m, &categories, PRODUCTS, Some(1_000_000)).await?;
         variants.extend(shop.products.into_iter().map(|p| p.variant_id));
     }
     let variants = Arc::new(variants);

@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::{Db, Tx};
-use crate::{on_db, on_tx, on_write};
+use crate::{on_tx, on_write};
 
 pub const HEADER: &str = "idempotency-key";
 /// Keys are kept at least this long (Stripe keeps 24 h); the daily prune deletes older ones.
@@ -132,8 +132,7 @@ struct KeyRow {
     response_body: Option<String>,
 }
 
-/// Claims `key` in `scope` for a request with `fingerprint`. An attempt that holds a key longer
-/// than `lease_secs` without answering is presumed dead, and the key can be claimed again.
+/// Claims `key` in `scope` for a request with `fingerprint`, in a transaction of its own.
 pub async fn claim(
     db: &Db,
     scope: &str,
@@ -141,9 +140,25 @@ pub async fn claim(
     fingerprint: &str,
     lease_secs: i64,
 ) -> Result<Claim, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let claim = claim_in(&mut tx, scope, key, fingerprint, lease_secs).await?;
+    tx.commit().await?;
+    Ok(claim)
+}
+
+/// Claims `key` in the caller's transaction (so the claim and the first step of the work
+/// commit together). An attempt that holds a key longer than `lease_secs` without answering is
+/// presumed dead, and the key can be claimed again.
+pub async fn claim_in(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+    lease_secs: i64,
+) -> Result<Claim, sqlx::Error> {
     let now = Timestamp::now();
     let token = kernel::new_id();
-    let inserted = on_write!(db, conn => sqlx::query(
+    let inserted = on_tx!(tx, conn => sqlx::query(
         "INSERT INTO platform_idempotency (scope, key, fingerprint, attempt, locked_until, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING",
     )
@@ -162,13 +177,13 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::Run(attempt));
     }
-    let row: Option<KeyRow> = on_db!(db, pool => sqlx::query_as(
+    let row: Option<KeyRow> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT fingerprint, attempt, locked_until, response_status, response_body
          FROM platform_idempotency WHERE scope = $1 AND key = $2",
     )
     .bind(scope)
     .bind(key)
-    .fetch_optional(pool).await)?;
+    .fetch_optional(conn).await)?;
     let Some(row) = row else {
         // Pruned between the two statements: a retry finds it free.
         return Ok(Claim::InProgress);
@@ -191,7 +206,7 @@ pub async fn claim(
         return Ok(Claim::InProgress);
     }
     // The holder died: take the key over, conditionally, so only one retry wins.
-    let taken = on_write!(db, conn => sqlx::query(
+    let taken = on_tx!(tx, conn => sqlx::query(
         "UPDATE platform_idempotency SET attempt = $1, locked_until = $2
          WHERE scope = $3 AND key = $4 AND attempt = $5 AND response_status IS NULL",
     )

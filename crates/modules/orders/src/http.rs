@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::api::*;
 use crate::invoice::{self, InvoiceContext};
-use crate::service::Orders;
+use crate::service::{Checkout, Orders};
 
 type St = State<Arc<Orders>>;
 
@@ -57,40 +57,11 @@ async fn checkout(
     ApiJson(body): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     o.ctx.require_verified(&actor, "checkout")?;
-    let attempt = match idempotency::key_from(&headers)? {
-        Some(key) => {
-            let scope = format!("orders:{}", actor.user_id);
-            let lease = o.ctx.config.orders.saga_timeout_secs;
-            let claim = idempotency::claim(
-                &o.ctx.db,
-                &scope,
-                &key,
-                &idempotency::fingerprint(&body),
-                lease,
-            )
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "idempotency store");
-                ApiError::internal()
-            })?;
-            match claim.into_attempt() {
-                Ok(attempt) => Some(attempt),
-                Err(answer) => return Ok(answer.into_response()),
-            }
-        }
-        None => None,
-    };
-    match o.checkout(&actor, body, attempt.as_ref()).await {
-        Ok(group) => Ok((StatusCode::CREATED, Json(group)).into_response()),
-        Err(err) => {
-            if let Some(attempt) = &attempt {
-                if let Err(e) = idempotency::abandon(&o.ctx.db, attempt).await {
-                    tracing::warn!(error = %e, "idempotency key not freed");
-                }
-            }
-            Err(err.into())
-        }
-    }
+    let key = idempotency::key_from(&headers)?;
+    Ok(match o.checkout(&actor, body, key.as_deref()).await? {
+        Checkout::Created(group) => (StatusCode::CREATED, Json(group)).into_response(),
+        Checkout::Answered(answer) => answer.into_response(),
+    })
 }
 
 /// Orders: a customer's own; with `merchantId`, that merchant's (its staff, admins); admins

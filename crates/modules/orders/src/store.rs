@@ -2,7 +2,7 @@
 
 use kernel::Timestamp;
 use platform::db::{Db, Tx};
-use platform::{on_db, on_tx, on_write};
+use platform::{on_db, on_tx};
 use uuid::Uuid;
 
 use crate::domain::{Plan, PlannedLine, PlannedOrder};
@@ -11,8 +11,13 @@ type Result<T> = std::result::Result<T, sqlx::Error>;
 
 // ---- the checkout saga ----
 
-pub async fn insert_checkout(db: &Db, plan: &Plan, plan_json: &str, now: Timestamp) -> Result<()> {
-    on_write!(db, conn => sqlx::query(
+pub async fn insert_checkout(
+    tx: &mut Tx,
+    plan: &Plan,
+    plan_json: &str,
+    now: Timestamp,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_checkouts (id, customer_id, state, plan, created_at, updated_at)
          VALUES ($1, $2, 'STARTED', $3, $4, $4)"
     ).bind(plan.group_id).bind(plan.customer_id).bind(plan_json).bind(now.millis())

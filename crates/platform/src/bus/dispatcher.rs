@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Subscription};
 use crate::config::BusConfig;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::{on_db, on_tx, on_write};
 
 struct Consumer {
@@ -129,7 +129,10 @@ impl Dispatcher {
         }
     }
 
-    /// Delivers one batch to the consumer; returns how many events it read.
+    /// Delivers one batch to the consumer; returns how many events it read. The batch is applied
+    /// in one transaction, each event behind its own savepoint: a failing handler rolls back
+    /// only its event (which is scheduled for retry), and the writer is taken once per batch
+    /// rather than once per event.
     async fn pump(&self, consumer: &Consumer) -> Result<usize, BusError> {
         let batch = self
             .transport
@@ -138,23 +141,43 @@ impl Dispatcher {
         let Some(last) = batch.last() else {
             return Ok(0);
         };
-        for delivery in &batch {
-            let Some(handler) = consumer.handlers.get(delivery.envelope.event_type.as_str()) else {
-                continue;
-            };
-            match self.apply(consumer, handler, &delivery.envelope).await? {
-                Outcome::Applied | Outcome::AlreadyApplied => {}
-                Outcome::Failed(error) => {
-                    self.schedule_retry(&consumer.name, &delivery.envelope, 1, &error)
-                        .await?;
+        let mut failures = Vec::new();
+        let handled: Vec<_> = batch
+            .iter()
+            .filter_map(|d| {
+                consumer
+                    .handlers
+                    .get(d.envelope.event_type.as_str())
+                    .map(|h| (h, &d.envelope))
+            })
+            .collect();
+        if !handled.is_empty() {
+            let mut tx = self.db.begin().await?;
+            for (handler, envelope) in handled {
+                savepoint(&mut tx, "SAVEPOINT pasar_event").await?;
+                match self
+                    .apply_in(&mut tx, consumer, handler, envelope, false)
+                    .await?
+                {
+                    Outcome::Applied | Outcome::AlreadyApplied => {}
+                    Outcome::Failed(error) => {
+                        savepoint(&mut tx, "ROLLBACK TO SAVEPOINT pasar_event").await?;
+                        failures.push((envelope, error));
+                    }
                 }
+                savepoint(&mut tx, "RELEASE SAVEPOINT pasar_event").await?;
             }
+            tx.commit().await?;
+        }
+        for (envelope, error) in failures {
+            self.schedule_retry(&consumer.name, envelope, 1, &error)
+                .await?;
         }
         self.transport.ack(&consumer.name, last).await?;
         Ok(batch.len())
     }
 
-    /// Applies the event and its inbox row in one transaction.
+    /// Applies one event (a retry) and its inbox row in a transaction of its own.
     async fn apply(
         &self,
         consumer: &Consumer,
@@ -162,7 +185,27 @@ impl Dispatcher {
         envelope: &EventEnvelope,
     ) -> Result<Outcome, BusError> {
         let mut tx = self.db.begin().await?;
-        let inserted = on_tx!(&mut tx, conn => sqlx::query(
+        let outcome = self
+            .apply_in(&mut tx, consumer, handler, envelope, true)
+            .await?;
+        match outcome {
+            Outcome::Applied => tx.commit().await?,
+            Outcome::AlreadyApplied | Outcome::Failed(_) => tx.rollback().await?,
+        }
+        Ok(outcome)
+    }
+
+    /// The event's inbox row and its effect, in `tx`. A failed handler leaves its writes in
+    /// `tx` for the caller to roll back.
+    async fn apply_in(
+        &self,
+        tx: &mut Tx,
+        consumer: &Consumer,
+        handler: &Arc<dyn EventHandler>,
+        envelope: &EventEnvelope,
+        retried: bool,
+    ) -> Result<Outcome, BusError> {
+        let inserted = on_tx!(tx, conn => sqlx::query(
             "INSERT INTO platform_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3)
              ON CONFLICT (consumer, event_id) DO NOTHING"
         )
@@ -171,22 +214,21 @@ impl Dispatcher {
         .bind(Timestamp::now().millis())
         .execute(conn).await.map(|r| r.rows_affected()))?;
         if inserted == 0 {
-            tx.rollback().await?;
             return Ok(Outcome::AlreadyApplied);
         }
-        let result: Result<(), BoxError> = handler.handle(&mut tx, envelope).await;
+        let result: Result<(), BoxError> = handler.handle(tx, envelope).await;
         match result {
             Ok(()) => {
-                // A success on retry clears the pending retry in the same transaction.
-                on_tx!(&mut tx, conn => sqlx::query(
-                    "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
-                ).bind(&consumer.name).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
-                tx.commit().await?;
+                if retried {
+                    // A success on retry clears the pending retry in the same transaction.
+                    on_tx!(tx, conn => sqlx::query(
+                        "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
+                    ).bind(&consumer.name).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
+                }
                 metrics::counter!("pasar_events_handled_total", "consumer" => consumer.name.clone(), "outcome" => "ok").increment(1);
                 Ok(Outcome::Applied)
             }
             Err(err) => {
-                tx.rollback().await?;
                 metrics::counter!("pasar_events_handled_total", "consumer" => consumer.name.clone(), "outcome" => "error").increment(1);
                 tracing::warn!(consumer = %consumer.name, event_id = %envelope.id, event_type = %envelope.event_type, error = %err, "event handler failed");
                 Ok(Outcome::Failed(err.to_string()))
@@ -361,4 +403,9 @@ pub async fn replay_dead_letter(db: &Db, id: Uuid) -> Result<bool, BusError> {
     .execute(conn).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(true)
+}
+
+async fn savepoint(tx: &mut Tx, statement: &'static str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query(statement).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -17,13 +17,20 @@ use catalog::api::VariantQuote;
 use inventory::api::{ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
-use platform::idempotency::{self, Attempt};
+use platform::idempotency::{self, Answer, Attempt};
 use uuid::Uuid;
 
 use super::*;
 use crate::domain::{Plan, PlanError};
 
 const NOTE_MAX: usize = 500;
+
+/// What a checkout request gets.
+pub enum Checkout {
+    Created(OrderGroup),
+    /// The Idempotency-Key was used before: its stored answer, or why not.
+    Answered(Answer),
+}
 
 impl Orders {
     /// Aborts the process at a named step when configured to (crash-recovery tests only).
@@ -37,15 +44,17 @@ impl Orders {
         }
     }
 
+    /// Checks out; with an Idempotency-Key, a request already answered is answered again.
     pub async fn checkout(
         &self,
         actor: &Actor,
         request: CheckoutRequest,
-        attempt: Option<&Attempt>,
-    ) -> Result<OrderGroup> {
+        key: Option<&str>,
+    ) -> Result<Checkout> {
         if actor.kind != ActorKind::User {
             return Err(OrdersError::NotACustomer);
         }
+        let fingerprint = idempotency::fingerprint(&request);
         let note = request
             .note
             .map(|n| n.trim().to_owned())
@@ -96,11 +105,47 @@ impl Orders {
 
         let plan_json =
             serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
-        store::insert_checkout(&self.ctx.db, &plan, &plan_json, now).await?;
+        // The key's claim and the saga's first state commit together.
+        let mut tx = self.ctx.db.begin().await?;
+        let attempt = match key {
+            Some(key) => {
+                let scope = format!("orders:{}", actor.user_id);
+                let lease = self.ctx.config.orders.saga_timeout_secs;
+                let claim =
+                    idempotency::claim_in(&mut tx, &scope, key, &fingerprint, lease).await?;
+                match claim.into_attempt() {
+                    Ok(attempt) => Some(attempt),
+                    Err(answer) => return Ok(Checkout::Answered(answer)),
+                }
+            }
+            None => None,
+        };
+        store::insert_checkout(&mut tx, &plan, &plan_json, now).await?;
+        tx.commit().await?;
         self.fail_point("after_start");
+        match self.run_saga(&plan, actor, attempt.as_ref()).await {
+            Ok(group) => Ok(Checkout::Created(group)),
+            Err(err) => {
+                if let Some(attempt) = &attempt {
+                    // Nothing was ordered: the client may retry with the same key.
+                    if let Err(e) = idempotency::abandon(&self.ctx.db, attempt).await {
+                        tracing::warn!(error = %e, "idempotency key not freed");
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
 
-        if let Err(err) = self.reserve_all(&plan).await {
-            self.compensate(&plan, &err.to_string()).await?;
+    /// Reserve, then create; compensating on failure.
+    async fn run_saga(
+        &self,
+        plan: &Plan,
+        actor: &Actor,
+        attempt: Option<&Attempt>,
+    ) -> Result<OrderGroup> {
+        if let Err(err) = self.reserve_all(plan).await {
+            self.compensate(plan, &err.to_string()).await?;
             return Err(err);
         }
         {
@@ -121,10 +166,10 @@ impl Orders {
         }
         self.fail_point("after_reserve");
 
-        let group = match self.create(&plan, actor, attempt).await {
+        let group = match self.create(plan, actor, attempt).await {
             Ok(group) => group,
             Err(err) => {
-                self.compensate(&plan, &err.to_string()).await?;
+                self.compensate(plan, &err.to_string()).await?;
                 return Err(err);
             }
         };
