@@ -145,13 +145,6 @@ pub struct CartContentLine {
     pub quantity: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CheckedOut {
-    /// The lines that were ordered: each is removed if its quantity is unchanged since.
-    pub lines: Vec<CartContentLine>,
-}
-
 /// Typed client of cart, used by checkout.
 #[derive(Clone)]
 pub struct CartClient {
@@ -172,22 +165,6 @@ impl CartClient {
                 Method::GET,
                 &format!("/internal/v1/cart/{customer_id}"),
                 None,
-            )
-            .await
-    }
-
-    /// Removes ordered lines from the customer's cart.
-    pub async fn checked_out(
-        &self,
-        customer_id: Uuid,
-        lines: Vec<CartContentLine>,
-    ) -> Result<(), CallError> {
-        self.services
-            .call(
-                self.caller,
-                Method::POST,
-                &format!("/internal/v1/cart/{customer_id}/checked-out"),
-                Some(&CheckedOut { lines }),
             )
             .await
     }

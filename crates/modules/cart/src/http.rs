@@ -34,7 +34,6 @@ pub fn router(cart: Arc<Cart>) -> OpenApiRouter {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(contents))
-                .routes(routes!(checked_out))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(cart)
@@ -210,19 +209,4 @@ async fn contents(
 ) -> Result<Json<CartContents>, ApiError> {
     actor.require_internal()?;
     Ok(Json(c.contents(customer_id).await?))
-}
-
-/// Remove ordered lines (internal, after checkout).
-#[utoipa::path(post, path = "/internal/v1/cart/{customerId}/checked-out", tag = "internal",
-    params(("customerId" = Uuid, Path, description = "customer")), request_body = CheckedOut,
-    responses((status = 200)))]
-async fn checked_out(
-    State(c): St,
-    actor: Actor,
-    Path(customer_id): Path<Uuid>,
-    ApiJson(body): ApiJson<CheckedOut>,
-) -> Result<Json<()>, ApiError> {
-    actor.require_internal()?;
-    c.checked_out(customer_id, body.lines).await?;
-    Ok(Json(()))
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod domain;
+mod events;
 mod http;
 mod service;
 mod store;
@@ -27,7 +28,7 @@ fn build(ctx: &Context) -> ModuleParts {
     let cart = Cart::new(ctx.clone());
     ModuleParts {
         routes: http::router(cart.clone()),
-        subscriptions: Vec::new(),
+        subscriptions: events::subscriptions(cart.clone()),
         jobs: vec![JobSpec {
             name: "cart.expire_stale",
             schedule: Some("0 15 * * * *"),

@@ -464,16 +464,21 @@ impl Cart {
         })
     }
 
-    pub async fn checked_out(&self, customer_id: Uuid, lines: Vec<CartContentLine>) -> Result<()> {
-        let Some(cart) = store::cart_of_customer(&self.ctx.db, customer_id).await? else {
+    /// Removes the lines a checkout ordered from the customer's cart, in the event
+    /// consumer's transaction.
+    pub async fn checked_out(
+        &self,
+        tx: &mut platform::Tx,
+        customer_id: Uuid,
+        lines: &[CartContentLine],
+    ) -> Result<()> {
+        let Some(cart_id) = store::customer_cart_in(tx, customer_id).await? else {
             return Ok(());
         };
-        let mut tx = self.ctx.db.begin().await?;
         for line in lines {
-            store::remove_ordered(&mut tx, cart.id, line.variant_id, line.quantity).await?;
+            store::remove_ordered(tx, cart_id, line.variant_id, line.quantity).await?;
         }
-        store::touch(&mut tx, cart.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        store::touch(tx, cart_id, Timestamp::now()).await?;
         Ok(())
     }
 

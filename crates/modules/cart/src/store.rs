@@ -27,6 +27,11 @@ pub async fn cart_of_customer(db: &Db, customer_id: Uuid) -> Result<Option<CartR
     ).bind(customer_id).fetch_optional(pool).await)
 }
 
+pub async fn customer_cart_in(tx: &mut Tx, customer_id: Uuid) -> Result<Option<Uuid>> {
+    on_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM cart_carts WHERE customer_id = $1")
+        .bind(customer_id).fetch_optional(conn).await)
+}
+
 pub async fn cart_of_token(db: &Db, token_hash: &str) -> Result<Option<CartRow>> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT id FROM cart_carts WHERE token_hash = $1"

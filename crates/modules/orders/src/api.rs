@@ -255,6 +255,24 @@ order_event!(OrderCompleted, "order.completed");
 order_event!(OrderReturned, "order.returned");
 order_event!(OrderRefunded, "order.refunded");
 
+/// A checkout created its order group. Cart removes the ordered lines when they came from
+/// the customer's cart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutCompleted {
+    pub group_id: Uuid,
+    pub customer_id: Uuid,
+    pub from_cart: bool,
+    pub lines: Vec<CheckoutLine>,
+}
+
+impl DomainEvent for CheckoutCompleted {
+    const TYPE: &'static str = "checkout.completed";
+    fn aggregate_id(&self) -> String {
+        self.group_id.to_string()
+    }
+}
+
 /// Money must go back to the customer: an order cancelled or returned after payment, a payment
 /// that arrived after its order expired, or a second payment of one group. Payments refunds.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,8 +2,9 @@
 //!
 //! 1. STARTED: the priced plan is recorded (order ids are the reservation ids).
 //! 2. Stock is reserved per order through inventory, then RESERVED is recorded.
-//! 3. COMPLETED: the group, orders, lines, timeline, `order.created` events and the stored
-//!    idempotent answer commit in one transaction, conditional on the saga still being RESERVED.
+//! 3. COMPLETED: the group, orders, lines, timeline, `order.created` and `checkout.completed`
+//!    events and the stored idempotent answer commit in one transaction, conditional on the saga
+//!    still being RESERVED. Cart removes the ordered lines when it hears `checkout.completed`.
 //!
 //! Any failure compensates (releases every reservation of the plan, then COMPENSATED). A
 //! process that dies mid-way leaves the saga open; the recovery job compensates it once it is
@@ -174,20 +175,6 @@ impl Orders {
             }
         };
         self.fail_point("after_create");
-        if plan.from_cart {
-            let ordered = plan
-                .requested
-                .iter()
-                .map(|l| cart::api::CartContentLine {
-                    variant_id: l.variant_id,
-                    quantity: l.quantity,
-                })
-                .collect();
-            // The order stands either way; a line left in the cart is only an inconvenience.
-            if let Err(err) = self.cart.checked_out(actor.user_id, ordered).await {
-                tracing::warn!(error = %err, group = %plan.group_id, "ordered lines not removed from cart");
-            }
-        }
         Ok(group)
     }
 
@@ -312,6 +299,17 @@ impl Orders {
             expires_at: expires_at.millis(),
             created_at: now.millis(),
         };
+        bus::publish(
+            &mut tx,
+            SOURCE,
+            &CheckoutCompleted {
+                group_id: plan.group_id,
+                customer_id: plan.customer_id,
+                from_cart: plan.from_cart,
+                lines: plan.requested.clone(),
+            },
+        )
+        .await?;
         let group = group_view(&group_row, &rows, &all_lines, Mover::Customer)?;
         if let Some(attempt) = attempt {
             if !idempotency::complete(&mut tx, attempt, StatusCode::CREATED, &group).await? {
