@@ -292,7 +292,11 @@ impl Server {
         }
     }
 
-    fn kill(mut self) {
+}
+
+/// A failed assertion must not leave a server running.
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -509,7 +513,7 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        server.kill();
+        drop(server);
         let server = Server::start(&setup, &[]).await;
         let approve = client
             .post(server.url(&format!("/api/v1/payments/simulator/{payment_id}/approve")))
@@ -537,7 +541,7 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
         // Sold units left on hand; nothing else is held.
         let sold = kopi_stock(&client, &server, &owner).await;
         assert_eq!(sold, (before.0 - 2, before.1), "{fail_point}");
-        server.kill();
+        drop(server);
     }
     setup.cleanup().await;
 }
