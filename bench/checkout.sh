@@ -99,7 +99,7 @@ report=$(mktemp)
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — checkout end to end — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
-    echo "Command: \`bench/checkout.sh $duration $customers\` (rate limits off; each order: cart add, checkout with Idempotency-Key, payment with Idempotency-Key, signed simulator webhook, poll every 2 ms until PAID)."
+    echo "Command: \`bench/checkout.sh $duration $customers\` (rate limits off; each order: cart add, checkout with Idempotency-Key, payment with Idempotency-Key, signed simulator webhook, poll every 10 ms until PAID)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"

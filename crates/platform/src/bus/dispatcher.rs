@@ -84,61 +84,47 @@ impl Dispatcher {
     }
 
     /// Runs until `shutdown` flips to true, then delivers what is already committed (flush)
-    /// and returns. Every consumer runs its own loop, so a slow or busy consumer does not delay
-    /// the others; retries and lag gauges run once per poll interval.
+    /// and returns.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
-        let mut consumers = tokio::task::JoinSet::new();
-        for consumer in self.consumers.clone() {
-            let dispatcher = self.clone();
-            let shutdown = shutdown.clone();
-            consumers.spawn(async move { dispatcher.run_consumer(&consumer, shutdown).await });
-        }
+        // Retries and lag gauges are housekeeping: once per poll interval, not after every
+        // batch of a busy bus.
+        let mut last_housekeeping: Option<tokio::time::Instant> = None;
         loop {
-            let stopping = *shutdown.borrow();
-            if let Err(err) = self.retry_due().await {
-                tracing::warn!(error = %err, "event retry pass failed");
-            }
-            self.record_lag().await;
-            if stopping {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(poll) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-        while consumers.join_next().await.is_some() {}
-    }
-
-    async fn run_consumer(&self, consumer: &Consumer, mut shutdown: watch::Receiver<bool>) {
-        let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
-        let mut commits = self.signal.subscribe();
-        loop {
-            // Seen before reading, so a commit during the pump wakes the next wait.
-            commits.borrow_and_update();
-            let delivered = match self.pump(consumer).await {
-                Ok(count) => count,
-                Err(err) => {
-                    tracing::warn!(consumer = %consumer.name, error = %err, "event delivery failed; will retry");
-                    0
-                }
-            };
-            if *shutdown.borrow() {
-                while let Ok(count) = self.pump(consumer).await {
-                    if count == 0 {
-                        break;
+            let mut delivered = 0;
+            for consumer in &self.consumers {
+                match self.pump(consumer).await {
+                    Ok(count) => delivered += count,
+                    Err(err) => {
+                        tracing::warn!(consumer = %consumer.name, error = %err, "event delivery failed; will retry")
                     }
                 }
-                return;
+            }
+            let stopping = *shutdown.borrow();
+            if stopping || last_housekeeping.is_none_or(|at| at.elapsed() >= poll) {
+                if let Err(err) = self.retry_due().await {
+                    tracing::warn!(error = %err, "event retry pass failed");
+                }
+                self.record_lag().await;
+                last_housekeeping = Some(tokio::time::Instant::now());
+            }
+            if stopping {
+                break;
             }
             if delivered > 0 {
                 continue;
             }
             tokio::select! {
-                _ = commits.changed() => {}
+                _ = self.signal.woken() => {}
                 _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
+            }
+        }
+        for consumer in &self.consumers {
+            while let Ok(count) = self.pump(consumer).await {
+                if count == 0 {
+                    break;
+                }
             }
         }
     }

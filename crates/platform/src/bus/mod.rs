@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
 use sqlx::types::Json;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::db::Tx;
@@ -67,25 +67,18 @@ pub trait EventTransport: Send + Sync {
     async fn lag(&self, consumer: &str) -> Result<i64, BusError>;
 }
 
-/// Wakes the consumers after a commit, so in-process events are delivered without waiting for
-/// the next poll. A counter on a watch channel: every consumer sees that something changed,
-/// even if it was busy when the commit happened.
-#[derive(Clone)]
-pub struct BusSignal(Arc<watch::Sender<u64>>);
-
-impl Default for BusSignal {
-    fn default() -> Self {
-        Self(Arc::new(watch::channel(0).0))
-    }
-}
+/// Wakes the dispatcher after a commit, so in-process events are delivered without waiting for
+/// the next poll.
+#[derive(Clone, Default)]
+pub struct BusSignal(Arc<Notify>);
 
 impl BusSignal {
     pub fn wake(&self) {
-        self.0.send_modify(|n| *n = n.wrapping_add(1));
+        self.0.notify_one();
     }
 
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.0.subscribe()
+    pub(crate) async fn woken(&self) {
+        self.0.notified().await
     }
 }
 
