@@ -63,11 +63,6 @@ pub async fn stale_checkouts(
     ).bind(before.millis()).bind(limit).fetch_all(pool).await)
 }
 
-pub async fn checkout_state(db: &Db, id: Uuid) -> Result<Option<String>> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT state FROM orders_checkouts WHERE id = $1")
-        .bind(id).fetch_optional(pool).await)
-}
-
 // ---- groups, orders, lines ----
 
 pub async fn insert_group(

@@ -773,10 +773,6 @@ impl Payments {
 
     // ---- the simulator ----
 
-    pub fn simulator_secret(&self) -> &str {
-        &self.simulator_secret
-    }
-
     pub async fn simulator_payment(&self, id: Uuid) -> Result<PaymentRow> {
         store::payment(&self.ctx.db, id)
             .await?

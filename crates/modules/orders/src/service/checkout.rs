@@ -374,11 +374,6 @@ impl Orders {
         }
         Ok(stale.len())
     }
-
-    /// The saga state of a checkout (for operators and tests).
-    pub async fn checkout_state(&self, id: Uuid) -> Result<Option<String>> {
-        Ok(store::checkout_state(&self.ctx.db, id).await?)
-    }
 }
 
 /// Reservations outlive the payment window, so the order's expiry releases them first.
