@@ -291,7 +291,6 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-
 }
 
 /// A failed assertion must not leave a server running.
@@ -300,6 +299,11 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+async fn get_json(client: &reqwest::Client, url: String, token: &str) -> serde_json::Value {
+    let response = client.get(&url).bearer_auth(token).send().await.unwrap();
+    response.json().await.unwrap()
 }
 
 async fn token(client: &reqwest::Client, server: &Server, email: &str) -> String {
@@ -320,15 +324,8 @@ async fn token(client: &reqwest::Client, server: &Server, email: &str) -> String
 
 /// (on hand, reserved) of the demo's first Kopi SKU.
 async fn kopi_stock(client: &reqwest::Client, server: &Server, owner: &str) -> (i64, i64) {
-    let stock: serde_json::Value = client
-        .get(server.url("/api/v1/inventory/KOPI-01-1"))
-        .bearer_auth(owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stock: serde_json::Value =
+        get_json(client, server.url("/api/v1/inventory/KOPI-01-1"), owner).await;
     (
         stock["onHand"].as_i64().unwrap(),
         stock["reserved"].as_i64().unwrap(),
@@ -426,15 +423,8 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
                 );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            let orders: serde_json::Value = client
-                .get(server.url("/api/v1/orders"))
-                .bearer_auth(&customer)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let orders: serde_json::Value =
+                get_json(&client, server.url("/api/v1/orders"), &customer).await;
             let previous = orders["items"].as_array().unwrap().len();
             // Until the dead attempt's lease on the key runs out, a retry is told to wait.
             let started = Instant::now();
@@ -454,15 +444,8 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
                 kopi_stock(&client, &server, &owner).await,
                 (before.0, before.1 + 2)
             );
-            let after: serde_json::Value = client
-                .get(server.url("/api/v1/orders"))
-                .bearer_auth(&customer)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let after: serde_json::Value =
+                get_json(&client, server.url("/api/v1/orders"), &customer).await;
             assert_eq!(
                 after["items"].as_array().unwrap().len(),
                 previous + 1,
@@ -522,15 +505,12 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
             .unwrap();
         assert_eq!(approve.status(), 200);
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let timeline: serde_json::Value = client
-            .get(server.url(&format!("/api/v1/orders/{order}/timeline")))
-            .bearer_auth(&customer)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let timeline: serde_json::Value = get_json(
+            &client,
+            server.url(&format!("/api/v1/orders/{order}/timeline")),
+            &customer,
+        )
+        .await;
         let paid = timeline
             .as_array()
             .unwrap()

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::error::Problem;
@@ -39,12 +40,23 @@ pub fn router(cart: Arc<Cart>) -> OpenApiRouter {
         .with_state(cart)
 }
 
-fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(CART_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+/// The caller of a cart route: the signed-in person, if any, and the guest cart token sent.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(CART_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        Ok(Caller {
+            actor: parts.extensions.get::<Actor>().cloned(),
+            token,
+        })
+    }
 }
 
 /// The cart as JSON, with a new guest cart's token also in `X-Cart-Token`.
@@ -65,15 +77,7 @@ fn cart_response(view: CartView) -> Response {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
-async fn get_cart(
-    State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
+async fn get_cart(State(c): St, caller: Caller) -> Result<Response, ApiError> {
     Ok(cart_response(c.view(&caller).await?))
 }
 
@@ -81,15 +85,7 @@ async fn get_cart(
 #[utoipa::path(delete, path = "/api/v1/cart", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
-async fn clear_cart(
-    State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
+async fn clear_cart(State(c): St, caller: Caller) -> Result<Response, ApiError> {
     Ok(cart_response(c.clear(&caller).await?))
 }
 
@@ -101,14 +97,9 @@ async fn clear_cart(
         (status = 422, body = Problem)))]
 async fn add_item(
     State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(body): ApiJson<AddItem>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
     Ok(cart_response(c.add(&caller, body).await?))
 }
 
@@ -119,15 +110,10 @@ async fn add_item(
     responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_item(
     State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<UpdateItem>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
     Ok(cart_response(c.update(&caller, id, body).await?))
 }
 
@@ -138,14 +124,9 @@ async fn update_item(
     responses((status = 200, body = CartView), (status = 404, body = Problem)))]
 async fn remove_item(
     State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
     Ok(cart_response(c.remove(&caller, id).await?))
 }
 
@@ -154,15 +135,7 @@ async fn remove_item(
     params(("X-Cart-Token" = String, Header, description = "guest cart token")),
     security(("bearer" = [])),
     responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn merge(
-    State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
+async fn merge(State(c): St, caller: Caller) -> Result<Response, ApiError> {
     Ok(cart_response(c.merge_explicit(&caller).await?))
 }
 
@@ -170,15 +143,7 @@ async fn merge(
 #[utoipa::path(post, path = "/api/v1/cart/validate", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = Validation), (status = 404, body = Problem)))]
-async fn validate(
-    State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
-) -> Result<Json<Validation>, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
+async fn validate(State(c): St, caller: Caller) -> Result<Json<Validation>, ApiError> {
     Ok(Json(c.validate(&caller).await?))
 }
 
@@ -186,15 +151,7 @@ async fn validate(
 #[utoipa::path(get, path = "/api/v1/cart/summary", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartSummary), (status = 404, body = Problem)))]
-async fn summary(
-    State(c): St,
-    actor: Option<Actor>,
-    headers: HeaderMap,
-) -> Result<Json<CartSummary>, ApiError> {
-    let caller = Caller {
-        actor: actor.as_ref(),
-        token: token(&headers),
-    };
+async fn summary(State(c): St, caller: Caller) -> Result<Json<CartSummary>, ApiError> {
     Ok(Json(c.summary(&caller).await?))
 }
 

@@ -87,14 +87,14 @@ impl From<CartError> for ApiError {
 type Result<T> = std::result::Result<T, CartError>;
 
 /// Who is asking: a signed-in customer, and/or the holder of a guest cart token.
-pub struct Caller<'a> {
-    pub actor: Option<&'a Actor>,
-    pub token: Option<&'a str>,
+pub struct Caller {
+    pub actor: Option<Actor>,
+    pub token: Option<String>,
 }
 
-impl Caller<'_> {
+impl Caller {
     fn customer(&self) -> Result<Option<Uuid>> {
-        match self.actor {
+        match &self.actor {
             Some(actor) if actor.kind == ActorKind::User => Ok(Some(actor.user_id)),
             Some(_) => Err(CartError::NotACustomer),
             None => Ok(None),
@@ -129,9 +129,9 @@ impl Cart {
 
     /// Finds the caller's cart; a signed-in customer presenting a guest token gets the guest
     /// cart merged into theirs.
-    async fn resolve(&self, caller: &Caller<'_>) -> Result<Resolved> {
+    async fn resolve(&self, caller: &Caller) -> Result<Resolved> {
         let customer = caller.customer()?;
-        let guest = match caller.token {
+        let guest = match caller.token.as_deref() {
             Some(token) => Some(
                 store::cart_of_token(&self.ctx.db, &platform::secrets::token_hash(token))
                     .await?
@@ -194,12 +194,12 @@ impl Cart {
         Ok(cart_id)
     }
 
-    pub async fn view(&self, caller: &Caller<'_>) -> Result<CartView> {
+    pub async fn view(&self, caller: &Caller) -> Result<CartView> {
         let resolved = self.resolve(caller).await?;
         self.render(resolved.cart_id, resolved.merged, None).await
     }
 
-    pub async fn merge_explicit(&self, caller: &Caller<'_>) -> Result<CartView> {
+    pub async fn merge_explicit(&self, caller: &Caller) -> Result<CartView> {
         if caller.customer()?.is_none() {
             return Err(CartError::Invalid(vec![FieldError {
                 field: "Authorization".into(),
@@ -271,7 +271,7 @@ impl Cart {
         })
     }
 
-    pub async fn add(&self, caller: &Caller<'_>, request: AddItem) -> Result<CartView> {
+    pub async fn add(&self, caller: &Caller, request: AddItem) -> Result<CartView> {
         let max = self.max_quantity();
         domain::check_quantity(request.quantity, max).map_err(|e| CartError::Invalid(vec![e]))?;
         let quote = self
@@ -330,7 +330,7 @@ impl Cart {
         self.render(Some(cart_id), resolved.merged, new_token).await
     }
 
-    async fn existing_cart(&self, caller: &Caller<'_>) -> Result<(Uuid, bool)> {
+    async fn existing_cart(&self, caller: &Caller) -> Result<(Uuid, bool)> {
         let resolved = self.resolve(caller).await?;
         Ok((
             resolved.cart_id.ok_or(CartError::ItemNotFound)?,
@@ -341,7 +341,7 @@ impl Cart {
     /// Sets a line's quantity; the line takes the current price (acknowledging a change).
     pub async fn update(
         &self,
-        caller: &Caller<'_>,
+        caller: &Caller,
         item_id: Uuid,
         request: UpdateItem,
     ) -> Result<CartView> {
@@ -376,7 +376,7 @@ impl Cart {
         self.render(Some(cart_id), merged, None).await
     }
 
-    pub async fn remove(&self, caller: &Caller<'_>, item_id: Uuid) -> Result<CartView> {
+    pub async fn remove(&self, caller: &Caller, item_id: Uuid) -> Result<CartView> {
         let (cart_id, merged) = self.existing_cart(caller).await?;
         let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
@@ -388,7 +388,7 @@ impl Cart {
         self.render(Some(cart_id), merged, None).await
     }
 
-    pub async fn clear(&self, caller: &Caller<'_>) -> Result<CartView> {
+    pub async fn clear(&self, caller: &Caller) -> Result<CartView> {
         let resolved = self.resolve(caller).await?;
         if let Some(cart_id) = resolved.cart_id {
             let mut tx = self.ctx.db.begin().await?;
@@ -399,13 +399,13 @@ impl Cart {
         self.render(resolved.cart_id, resolved.merged, None).await
     }
 
-    pub async fn summary(&self, caller: &Caller<'_>) -> Result<CartSummary> {
+    pub async fn summary(&self, caller: &Caller) -> Result<CartSummary> {
         let view = self.view(caller).await?;
         Ok(domain::summarize(view.currency, view.items))
     }
 
     /// Per-line problems a checkout would hit now: gone, unlisted, repriced, short of stock.
-    pub async fn validate(&self, caller: &Caller<'_>) -> Result<Validation> {
+    pub async fn validate(&self, caller: &Caller) -> Result<Validation> {
         let resolved = self.resolve(caller).await?;
         let lines = self.stored_lines(resolved.cart_id).await?;
         let quotes = self

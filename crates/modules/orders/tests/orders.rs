@@ -90,10 +90,14 @@ async fn checkout_splits_per_merchant_with_commission_and_reserves(backend: Back
     // Stock is held for the order; the ordered lines left the cart.
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (10, 3));
     assert_eq!(app.stock_of(&shop.batik, "SCARF").await, (20, 1));
-    testkit::eventually(Duration::from_secs(10), "ordered lines leave the cart", || async {
-        let cart = app.get("/api/v1/cart", Some(&customer.access_token)).await;
-        (cart.body["itemCount"] == 0).then_some(())
-    })
+    testkit::eventually(
+        Duration::from_secs(10),
+        "ordered lines leave the cart",
+        || async {
+            let cart = app.get("/api/v1/cart", Some(&customer.access_token)).await;
+            (cart.body["itemCount"] == 0).then_some(())
+        },
+    )
     .await;
 
     // Explicit lines; prices always come from the catalog.

@@ -9,7 +9,6 @@ use ring::digest;
 use serde::Deserialize;
 
 use super::*;
-use crate::api::Instructions;
 
 pub struct Midtrans {
     server_key: String,
@@ -100,15 +99,7 @@ impl Provider for Midtrans {
         tracing::debug!(token = %snap.token, "midtrans snap token");
         Ok(Initiated {
             provider_reference: intent.payment_id.to_string(),
-            instructions: Instructions {
-                kind: "redirect".into(),
-                redirect_url: Some(snap.redirect_url),
-                qr_payload: None,
-                qr_svg: None,
-                amount: intent.amount,
-                currency: intent.currency,
-                expires_at: intent.expires_at,
-            },
+            instructions: redirect(snap.redirect_url, intent),
         })
     }
 

@@ -170,6 +170,19 @@ impl Providers {
     }
 }
 
+/// Instructions to pay on a hosted page.
+pub fn redirect(url: String, intent: &PaymentIntent<'_>) -> Instructions {
+    Instructions {
+        kind: "redirect".into(),
+        redirect_url: Some(url),
+        qr_payload: None,
+        qr_svg: None,
+        amount: intent.amount,
+        currency: intent.currency,
+        expires_at: intent.expires_at,
+    }
+}
+
 /// The HTTP client of provider APIs: bounded time, so a slow provider cannot hold a request.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()

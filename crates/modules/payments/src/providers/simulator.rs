@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::*;
-use crate::api::Instructions;
 
 pub const SIGNATURE_HEADER: &str = "x-simulator-signature";
 
@@ -61,19 +60,14 @@ impl Provider for Simulator {
     async fn initiate(&self, intent: &PaymentIntent<'_>) -> Result<Initiated, ProviderError> {
         Ok(Initiated {
             provider_reference: intent.payment_id.to_string(),
-            instructions: Instructions {
-                kind: "redirect".into(),
-                redirect_url: Some(format!(
+            instructions: redirect(
+                format!(
                     "{}/api/v1/payments/simulator/{}",
                     self.ctx.public_url(),
                     intent.payment_id
-                )),
-                qr_payload: None,
-                qr_svg: None,
-                amount: intent.amount,
-                currency: intent.currency,
-                expires_at: intent.expires_at,
-            },
+                ),
+                intent,
+            ),
         })
     }
 

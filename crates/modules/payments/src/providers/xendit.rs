@@ -8,7 +8,6 @@ use platform::config::XenditConfig;
 use serde::Deserialize;
 
 use super::*;
-use crate::api::Instructions;
 
 pub const TOKEN_HEADER: &str = "x-callback-token";
 
@@ -84,15 +83,7 @@ impl Provider for Xendit {
         let invoice: InvoiceCreated = response.json().await?;
         Ok(Initiated {
             provider_reference: invoice.id,
-            instructions: Instructions {
-                kind: "redirect".into(),
-                redirect_url: Some(invoice.invoice_url),
-                qr_payload: None,
-                qr_svg: None,
-                amount: intent.amount,
-                currency: intent.currency,
-                expires_at: intent.expires_at,
-            },
+            instructions: redirect(invoice.invoice_url, intent),
         })
     }
 
