@@ -16,6 +16,7 @@ on_both_backends!(
     payment_after_expiry_is_refunded_not_lost,
     khqr_payload_verifies_independently_and_polling_settles,
     nobody_pays_or_reads_anothers_payment,
+    returns_are_refunded_and_digital_orders_complete_on_payment,
 );
 
 struct Shop {
@@ -507,5 +508,140 @@ async fn nobody_pays_or_reads_anothers_payment(backend: Backend) {
         (blocked.status, blocked.code()),
         (403, "verification_required")
     );
+    app.stop().await;
+}
+
+/// Pays the group through a signed simulator webhook; returns the payment id.
+async fn pay_now(app: &TestApp, customer: &Session, group: Uuid, total: i64) -> Uuid {
+    let payment = uuid_of(&app.pay(customer, group, "simulator", None).await.body["id"]);
+    let hook = app
+        .simulator_webhook(
+            &Uuid::new_v4().to_string(),
+            payment,
+            "SUCCEEDED",
+            total,
+            "USD",
+        )
+        .await;
+    assert_eq!(hook.body["outcome"], "applied");
+    payment
+}
+
+async fn returns_are_refunded_and_digital_orders_complete_on_payment(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app).await;
+    let customer = app.customer("shopper").await;
+    let owner = &shop.kopi.owner.access_token;
+
+    // Delivered, then returned: the money goes back and the order ends REFUNDED.
+    let (group, order, total) = ordered(&app, &shop, &customer, 3).await;
+    let payment = pay_now(&app, &customer, group, total).await;
+    app.order_reaches(&customer, order, "PAID").await;
+    let app_ref = &app;
+    let status = |to: &str, token: &str, extra: Value| {
+        let mut body = json!({"status": to});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let path = format!("/api/v1/orders/{order}/status");
+        let token = token.to_owned();
+        async move { app_ref.patch(&path, body, Some(&token)).await }
+    };
+    let by_customer = status("SHIPPED", &customer.access_token, json!({})).await;
+    assert_eq!(
+        (by_customer.status, by_customer.code()),
+        (409, "illegal_transition")
+    );
+    assert_eq!(by_customer.body["allowedNextStates"], json!(["CANCELLED"]));
+    assert_eq!(status("PROCESSING", owner, json!({})).await.status, 200);
+    let shipped = status("SHIPPED", owner, json!({"trackingNumber": "JNE-123"})).await;
+    assert_eq!(shipped.body["trackingNumber"], "JNE-123");
+    let late_cancel = app
+        .post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({}),
+            Some(owner),
+        )
+        .await;
+    assert_eq!(
+        late_cancel.status, 409,
+        "merchants cannot cancel a shipped order"
+    );
+    assert_eq!(status("DELIVERED", owner, json!({})).await.status, 200);
+    assert_eq!(
+        status("RETURNED", owner, json!({"note": "damaged"}))
+            .await
+            .status,
+        200
+    );
+    let refunded = app.order_reaches(&customer, order, "REFUNDED").await;
+    assert_eq!(refunded["refunded"], total);
+    assert_eq!(
+        app.payment_reaches(&customer, payment, "REFUNDED").await["refunded"],
+        total
+    );
+    testkit::eventually(
+        Duration::from_secs(10),
+        "returned units back on hand",
+        || async { (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(()) },
+    )
+    .await;
+    let timeline = app
+        .get(
+            &format!("/api/v1/orders/{order}/timeline"),
+            Some(&customer.access_token),
+        )
+        .await;
+    let statuses: Vec<&str> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "PENDING_PAYMENT",
+            "PAID",
+            "PROCESSING",
+            "SHIPPED",
+            "DELIVERED",
+            "RETURNED",
+            "REFUNDED"
+        ]
+    );
+
+    // A voucher-only order has nothing to ship: it completes on payment.
+    let food = app.category(&shop.admin, "gifts", None).await;
+    let voucher = app
+        .post(
+            "/api/v1/products",
+            json!({"merchantId": shop.kopi.id, "name": {"en": "Gift card"}, "categoryId": food, "type": "VOUCHER",
+                "variants": [{"sku": "GIFT-10", "price": 1000, "currency": "USD"}]}),
+            Some(owner),
+        )
+        .await;
+    assert_eq!(voucher.status, 201, "{:?}", voucher.body);
+    app.activate_product(&shop.kopi, &shop.admin, uuid_of(&voucher.body["id"]))
+        .await;
+    app.set_stock(&shop.kopi, "GIFT-10", 100).await;
+    let digital = app
+        .checkout(
+            &customer,
+            json!({"lines": [{"variantId": voucher.body["variants"][0]["id"], "quantity": 2}]}),
+            None,
+        )
+        .await;
+    assert_eq!(digital.status, 201, "{:?}", digital.body);
+    assert_eq!(digital.body["orders"][0]["digitalOnly"], true);
+    let digital_order = uuid_of(&digital.body["orders"][0]["id"]);
+    pay_now(&app, &customer, uuid_of(&digital.body["id"]), 2000).await;
+    app.order_reaches(&customer, digital_order, "COMPLETED")
+        .await;
+    let completed = app.list_events("order.completed").await;
+    assert!(completed
+        .iter()
+        .any(|e| uuid_of(&e["orderId"]) == digital_order));
     app.stop().await;
 }
