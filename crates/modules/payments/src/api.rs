@@ -87,6 +87,14 @@ pub struct RefundAccepted {
     pub status: String,
 }
 
+/// An operator paid a refund back outside the provider (KHQR has no refund API).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManualRefund {
+    /// The transfer's reference at the bank.
+    pub reference: String,
+}
+
 /// What a webhook did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

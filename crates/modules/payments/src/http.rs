@@ -33,7 +33,8 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
                 .routes(routes!(create, list))
                 .routes(routes!(get_payment))
                 .routes(routes!(instructions))
-                .routes(routes!(refund)),
+                .routes(routes!(refund))
+                .routes(routes!(settle_refund)),
             ClassPolicy::ByMethod,
         )
         // Gateways retry in bursts and every request is verified first: not rate limited.
@@ -176,6 +177,25 @@ async fn refund(
             Err(err.into())
         }
     }
+}
+
+/// Record a refund an operator paid back outside the provider (admins; KHQR refunds are bank
+/// transfers).
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refunds/{refundId}/settle", tag = "payments",
+    request_body = ManualRefund,
+    params(("id" = Uuid, Path, description = "payment id"), ("refundId" = String, Path, description = "refund id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn settle_refund(
+    State(p): St,
+    actor: Actor,
+    Path((id, refund_id)): Path<(Uuid, String)>,
+    ApiJson(body): ApiJson<ManualRefund>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(
+        p.settle_manual_refund(&actor, id, &refund_id, body).await?,
+    ))
 }
 
 /// A provider's notification, verified on the raw body and applied once per provider event.

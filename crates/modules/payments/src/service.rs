@@ -57,6 +57,10 @@ pub enum PaymentsError {
     NotCaptured,
     #[error("refund exceeds what is refundable: {0}")]
     RefundTooLarge(i64),
+    #[error("no such refund")]
+    RefundNotFound,
+    #[error("the refund is not pending")]
+    RefundNotPending,
     #[error("invalid signature")]
     InvalidSignature,
     #[error(transparent)]
@@ -113,6 +117,13 @@ impl From<PaymentsError> for ApiError {
                 format!("At most {refundable} can still be refunded"),
             )
             .with_extension("refundable", serde_json::json!(refundable)),
+            PaymentsError::RefundNotFound => {
+                ApiError::not_found("refund_not_found", "No such refund of this payment")
+            }
+            PaymentsError::RefundNotPending => ApiError::conflict(
+                "refund_not_pending",
+                "This refund is already settled or failed",
+            ),
             PaymentsError::InvalidSignature => {
                 ApiError::unauthorized("invalid_signature", "The webhook signature does not verify")
             }
@@ -712,6 +723,59 @@ impl Payments {
                 Ok(())
             }
         }
+    }
+
+    /// Records a refund an operator paid back by hand (admins): `REFUNDED`, then
+    /// `payment.refunded` as for any refund.
+    pub async fn settle_manual_refund(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        refund_id: &str,
+        request: ManualRefund,
+    ) -> Result<Payment> {
+        actor
+            .require(Permission::AdminPayments)
+            .map_err(|_| PaymentsError::NotFound)?;
+        let reference = request.reference.trim();
+        if reference.is_empty() || reference.chars().count() > 200 {
+            return Err(invalid("reference", "is required (at most 200 characters)"));
+        }
+        let payment = store::payment(&self.ctx.db, id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        let rows = store::transactions(&self.ctx.db, id).await?;
+        let requested = rows
+            .iter()
+            .find(|t| {
+                t.kind == TxKind::RefundRequested.as_str()
+                    && t.reference.as_deref() == Some(refund_id)
+            })
+            .ok_or(PaymentsError::RefundNotFound)?;
+        if !State::fold(&entries(&rows)?).refund_pending(refund_id) {
+            return Err(PaymentsError::RefundNotPending);
+        }
+        let detail: serde_json::Value = requested
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        let job = RefundJob {
+            payment_id: id,
+            refund_id: refund_id.to_owned(),
+            amount: requested.amount,
+            order_id: detail["orderId"].as_str().and_then(|o| o.parse().ok()),
+            reason: detail["reason"].as_str().unwrap_or("refund").to_owned(),
+        };
+        self.append_settlement(
+            &payment,
+            &job,
+            TxKind::Refunded,
+            &format!("manual:{reference}"),
+        )
+        .await?;
+        let rows = store::transactions(&self.ctx.db, id).await?;
+        view(&payment, &rows)
     }
 
     async fn append_settlement(

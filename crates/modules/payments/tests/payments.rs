@@ -450,6 +450,59 @@ async fn khqr_payload_verifies_independently_and_polling_settles(backend: Backen
         .payment_reaches(&customer, payment_id, "SUCCEEDED")
         .await;
     assert_eq!(paid["captured"], 2_500);
+
+    // Bakong has no refund API: the refund waits for an operator to record the transfer.
+    let refund = app
+        .post(
+            &format!("/api/v1/payments/{payment_id}/refund"),
+            json!({"amount": 500, "reason": "one cup spilt"}),
+            Some(&shop.admin.access_token),
+        )
+        .await;
+    assert_eq!(refund.status, 202, "{:?}", refund.body);
+    let refund_id = refund.body["refundId"].as_str().unwrap().to_owned();
+    let pending = testkit::eventually(Duration::from_secs(10), "refund job ran", || async {
+        let view = app
+            .get(
+                &format!("/api/v1/payments/{payment_id}"),
+                Some(&customer.access_token),
+            )
+            .await;
+        (view.body["refundPending"] == 500).then_some(view.body)
+    })
+    .await;
+    assert_eq!(
+        pending["status"], "SUCCEEDED",
+        "nothing refunded until the operator says so"
+    );
+    let settle_path = format!("/api/v1/payments/{payment_id}/refunds/{refund_id}/settle");
+    let by_customer = app
+        .post(
+            &settle_path,
+            json!({"reference": "x"}),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(by_customer.status, 404);
+    let settled = app
+        .post(
+            &settle_path,
+            json!({"reference": "ABA-TRX-889"}),
+            Some(&shop.admin.access_token),
+        )
+        .await;
+    assert_eq!(settled.status, 200, "{:?}", settled.body);
+    assert_eq!(settled.body["status"], "PARTIALLY_REFUNDED");
+    assert_eq!(settled.body["refunded"], 500);
+    let twice = app
+        .post(
+            &settle_path,
+            json!({"reference": "ABA-TRX-889"}),
+            Some(&shop.admin.access_token),
+        )
+        .await;
+    assert_eq!((twice.status, twice.code()), (409, "refund_not_pending"));
+    assert_eq!(app.list_events("payment.refunded").await.len(), 1);
     app.stop().await;
 }
 

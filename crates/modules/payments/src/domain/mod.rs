@@ -64,6 +64,7 @@ pub struct State {
     pub refund_requested: i64,
     pub refunded: i64,
     pub refund_references: Vec<String>,
+    /// Refunds closed either way: refunded, or failed for good.
     pub settled_references: Vec<String>,
     pub last_seq: i64,
 }
@@ -111,6 +112,7 @@ impl State {
                 TxKind::RefundFailed => {
                     // The request no longer holds money back: it may be asked again.
                     state.refund_requested -= entry.amount;
+                    state.settled_references.extend(entry.reference.clone());
                 }
             }
         }
@@ -132,6 +134,12 @@ impl State {
             Some(TxKind::Flagged) => PaymentStatus::NeedsReview,
             Some(_) => PaymentStatus::Succeeded,
         }
+    }
+
+    /// Whether the refund `reference` was asked for and is not closed yet.
+    pub fn refund_pending(&self, reference: &str) -> bool {
+        self.refund_references.iter().any(|r| r == reference)
+            && !self.settled_references.iter().any(|r| r == reference)
     }
 
     /// Money taken that no refund has claimed yet.
