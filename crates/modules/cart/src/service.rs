@@ -132,11 +132,17 @@ impl Cart {
     async fn resolve(&self, caller: &Caller) -> Result<Resolved> {
         let customer = caller.customer()?;
         let guest = match caller.token.as_deref() {
-            Some(token) => Some(
-                store::cart_of_token(&self.ctx.db, &platform::secrets::token_hash(token))
-                    .await?
-                    .ok_or(CartError::UnknownToken)?,
-            ),
+            Some(token) => {
+                let found =
+                    store::cart_of_token(&self.ctx.db, &platform::secrets::token_hash(token))
+                        .await?;
+                // A signed-in customer still sending the token of a cart merged earlier is
+                // not an error; a guest with an unknown token is.
+                if found.is_none() && customer.is_none() {
+                    return Err(CartError::UnknownToken);
+                }
+                found
+            }
             None => None,
         };
         match (customer, guest) {

@@ -87,6 +87,20 @@ async fn guest_cart_merges_into_the_customer_cart(backend: Backend) {
         guest_after.status, 404,
         "the guest cart is gone after the merge"
     );
+    // The customer's app may keep sending the old token: it is ignored, not an error.
+    let stale = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/cart"))
+                .bearer_auth(&customer.access_token)
+                .header("X-Cart-Token", &token),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, stale.body["merged"].as_bool()),
+        (200, Some(false))
+    );
+    assert_eq!(stale.body["itemCount"], 5);
 
     // The summary groups by merchant and does not invent shipping.
     let summary = app
