@@ -90,6 +90,7 @@ async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreatePayment>,
 ) -> Result<Response, ApiError> {
+    p.ctx.require_verified(&actor, "payment")?;
     let attempt = match claim(&p, &headers, format!("payments:{}", actor.user_id), &body).await? {
         Ok(attempt) => attempt,
         Err(answer) => return Ok(answer.into_response()),

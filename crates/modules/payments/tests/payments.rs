@@ -561,6 +561,11 @@ async fn nobody_pays_or_reads_anothers_payment(backend: Backend) {
         (blocked.status, blocked.code()),
         (403, "verification_required")
     );
+    let unverified_pays = app.pay(&unverified, group, "simulator", None).await;
+    assert_eq!(
+        (unverified_pays.status, unverified_pays.code()),
+        (403, "verification_required")
+    );
     app.stop().await;
 }
 
