@@ -318,5 +318,22 @@ async fn carts_are_private_and_bad_input_changes_nothing(backend: Backend) {
     let after = app.get("/api/v1/cart", Some(&alice.access_token)).await;
     assert_eq!(after.body["itemCount"], 1);
     assert_eq!(uuid_of(&after.body["items"][0]["variantId"]), latte);
+
+    // Carts untouched for the configured time are deleted (what the hourly job runs): with a
+    // zero TTL every cart is stale.
+    let mut config = (*app.ctx().config).clone();
+    config.cart.ttl_days = 0;
+    let ctx = platform::Context {
+        config: std::sync::Arc::new(config),
+        ..app.ctx().clone()
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let deleted = cart::Cart::new(ctx).expire_stale().await.unwrap();
+    assert_eq!(deleted, 1);
+    let gone = app.get("/api/v1/cart", Some(&alice.access_token)).await;
+    assert_eq!(
+        (gone.body["itemCount"].as_i64(), gone.body["id"].is_null()),
+        (Some(0), true)
+    );
     app.stop().await;
 }
