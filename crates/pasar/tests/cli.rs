@@ -306,16 +306,27 @@ async fn get_json(client: &reqwest::Client, url: String, token: &str) -> serde_j
     response.json().await.unwrap()
 }
 
+async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut request = client.post(&url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn token(client: &reqwest::Client, server: &Server, email: &str) -> String {
-    let login: serde_json::Value = client
-        .post(server.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": "Demo!Passw0rd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = post_json(
+        client,
+        server.url("/api/v1/auth/login"),
+        None,
+        serde_json::json!({"email": email, "password": "Demo!Passw0rd"}),
+    )
+    .await;
     login["accessToken"]
         .as_str()
         .expect("access token")
@@ -457,16 +468,13 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
         // Pay it; the same gateway webhook again after a restart changes nothing.
         let group = created["id"].as_str().unwrap();
         let order = created["orders"][0]["id"].as_str().unwrap().to_owned();
-        let payment: serde_json::Value = client
-            .post(server.url("/api/v1/payments"))
-            .bearer_auth(&customer)
-            .json(&serde_json::json!({"orderGroupId": group, "method": "simulator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let payment = post_json(
+            &client,
+            server.url("/api/v1/payments"),
+            Some(&customer),
+            serde_json::json!({"orderGroupId": group, "method": "simulator"}),
+        )
+        .await;
         let payment_id = payment["id"].as_str().expect("payment").to_owned();
         let approve = client
             .post(server.url(&format!("/api/v1/payments/simulator/{payment_id}/approve")))

@@ -176,3 +176,34 @@ impl TestApp {
             .collect()
     }
 }
+
+impl TestApp {
+    /// Waits until a SKU's (on hand, reserved) is `expected`: stock follows orders by events.
+    pub async fn stock_reaches(&self, merchant: &MerchantFixture, sku: &str, expected: (i64, i64)) {
+        crate::eventually(
+            Duration::from_secs(10),
+            &format!("{sku} stock {expected:?}"),
+            || async { (self.stock_of(merchant, sku).await == expected).then_some(()) },
+        )
+        .await
+    }
+
+    /// The statuses of an order's timeline, oldest first.
+    pub async fn timeline_statuses(&self, session: &Session, order: Uuid) -> Vec<String> {
+        let resp = self
+            .get(
+                &format!("/api/v1/orders/{order}/timeline"),
+                Some(&session.access_token),
+            )
+            .await;
+        resp.body
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e["status"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,6 +1,7 @@
 //! inventory's use cases: stock views and adjustments, reservations (reserve, confirm,
 //! release, return, expire), and SKUs and locations learnt from other modules' events.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use kernel::{Actor, ApiError, FieldError, MerchantPermission, Permission, Timestamp};
@@ -441,17 +442,27 @@ impl Inventory {
         if items.len() > 200 {
             return Err(invalid_one("items", "at most 200 SKUs per query"));
         }
-        let mut answers = Vec::with_capacity(items.len());
-        for item in items {
-            let best = store::best_available_of(&self.ctx.db, item.merchant_id, &item.sku).await?;
-            answers.push(Availability {
-                merchant_id: item.merchant_id,
-                sku: item.sku,
-                known: best.is_some(),
-                available: best.unwrap_or(0),
-            });
-        }
-        Ok(answers)
+        let keys: Vec<(Uuid, String)> = items
+            .iter()
+            .map(|i| (i.merchant_id, i.sku.clone()))
+            .collect();
+        let known: HashMap<(Uuid, String), i64> = store::best_available_of(&self.ctx.db, &keys)
+            .await?
+            .into_iter()
+            .map(|(merchant_id, sku, available)| ((merchant_id, sku), available))
+            .collect();
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let best = known.get(&(item.merchant_id, item.sku.clone())).copied();
+                Availability {
+                    merchant_id: item.merchant_id,
+                    sku: item.sku,
+                    known: best.is_some(),
+                    available: best.unwrap_or(0),
+                }
+            })
+            .collect())
     }
 
     /// Confirm, release, return or expire a reservation (each idempotent).

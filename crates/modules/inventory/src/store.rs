@@ -179,13 +179,36 @@ pub async fn best_available(tx: &mut Tx, item_id: Uuid) -> Result<i64> {
     ).bind(item_id).fetch_one(conn).await)
 }
 
-/// The most one location of the SKU can give now; None when the SKU is unknown.
-pub async fn best_available_of(db: &Db, merchant_id: Uuid, sku: &str) -> Result<Option<i64>> {
-    on_db!(db, pool => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(s.on_hand - s.reserved), 0) AS BIGINT) FROM inventory_items i
-         LEFT JOIN inventory_stock s ON s.item_id = i.id
-         WHERE i.merchant_id = $1 AND i.sku = $2 GROUP BY i.id"
-    ).bind(merchant_id).bind(sku).fetch_optional(pool).await)
+/// The most one location of each SKU can give now, for the SKUs inventory knows (one query).
+pub async fn best_available_of(
+    db: &Db,
+    skus: &[(Uuid, String)],
+) -> Result<Vec<(Uuid, String, i64)>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<String> = (0..skus.len())
+        .map(|i| {
+            format!(
+                "(i.merchant_id = ${} AND i.sku = ${})",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT i.merchant_id, i.sku, CAST(COALESCE(MAX(s.on_hand - s.reserved), 0) AS BIGINT)
+         FROM inventory_items i LEFT JOIN inventory_stock s ON s.item_id = i.id
+         WHERE {} GROUP BY i.id, i.merchant_id, i.sku",
+        pairs.join(" OR ")
+    );
+    on_db!(db, pool => {
+        let mut query = sqlx::query_as(&sql);
+        for (merchant_id, sku) in skus {
+            query = query.bind(*merchant_id).bind(sku.as_str());
+        }
+        query.fetch_all(pool).await
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

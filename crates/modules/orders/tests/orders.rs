@@ -406,10 +406,7 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
         .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["status"], "CANCELLED");
-    testkit::eventually(Duration::from_secs(10), "stock released", || async {
-        (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
-    })
-    .await;
+    app.stock_reaches(&shop.kopi, "LATTE", (10, 0)).await;
     let again = app
         .post(
             &format!("/api/v1/orders/{order}/cancel"),
@@ -424,14 +421,10 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
             Some(&customer.access_token),
         )
         .await;
-    let statuses: Vec<&str> = timeline
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["PENDING_PAYMENT", "CANCELLED"]);
+    assert_eq!(
+        app.timeline_statuses(&customer, order).await,
+        ["PENDING_PAYMENT", "CANCELLED"]
+    );
     assert_eq!(timeline.body[1]["by"], "customer");
     assert_eq!(timeline.body[1]["note"], "changed my mind");
 
@@ -440,12 +433,7 @@ async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
     let order = uuid_of(&group["orders"][0]["id"]);
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (10, 2));
     app.order_reaches(&customer, order, "EXPIRED").await;
-    testkit::eventually(
-        Duration::from_secs(10),
-        "stock released on expiry",
-        || async { (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(()) },
-    )
-    .await;
+    app.stock_reaches(&shop.kopi, "LATTE", (10, 0)).await;
     assert_eq!(app.list_events("order.expired").await.len(), 1);
     app.stop().await;
 }

@@ -125,10 +125,7 @@ async fn full_path_pays_ships_and_refunds_a_cancellation(backend: Backend) {
         .await;
     assert_eq!(settled["captured"], 2_500);
     // The reservation is confirmed: the units are sold.
-    testkit::eventually(Duration::from_secs(10), "stock sold", || async {
-        (app.stock_of(&shop.kopi, "LATTE").await == (8, 0)).then_some(())
-    })
-    .await;
+    app.stock_reaches(&shop.kopi, "LATTE", (8, 0)).await;
     assert_eq!(app.list_events("order.paid").await.len(), 1);
     assert_eq!(app.list_events("payment.succeeded").await.len(), 1);
     // A paid group is not paid again.
@@ -160,10 +157,7 @@ async fn full_path_pays_ships_and_refunds_a_cancellation(backend: Backend) {
         kinds(&refunded),
         ["INITIATED", "SUCCEEDED", "REFUND_REQUESTED", "REFUNDED"]
     );
-    testkit::eventually(Duration::from_secs(10), "stock returned", || async {
-        (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
-    })
-    .await;
+    app.stock_reaches(&shop.kopi, "LATTE", (10, 0)).await;
     let order_view = testkit::eventually(Duration::from_secs(10), "refund recorded", || async {
         let resp = app
             .get(
@@ -375,10 +369,7 @@ async fn payment_after_expiry_is_refunded_not_lost(backend: Backend) {
     let requests = app.list_events("order.refund_requested").await;
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0]["reason"], "paid_after_expiry");
-    testkit::eventually(Duration::from_secs(10), "stock back", || async {
-        (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(())
-    })
-    .await;
+    app.stock_reaches(&shop.kopi, "LATTE", (10, 0)).await;
     // Paying an expired group is refused up front.
     let again = app.pay(&customer, group, "simulator", None).await;
     assert_eq!(again.status, 409);
@@ -638,27 +629,9 @@ async fn returns_are_refunded_and_digital_orders_complete_on_payment(backend: Ba
         app.payment_reaches(&customer, payment, "REFUNDED").await["refunded"],
         total
     );
-    testkit::eventually(
-        Duration::from_secs(10),
-        "returned units back on hand",
-        || async { (app.stock_of(&shop.kopi, "LATTE").await == (10, 0)).then_some(()) },
-    )
-    .await;
-    let timeline = app
-        .get(
-            &format!("/api/v1/orders/{order}/timeline"),
-            Some(&customer.access_token),
-        )
-        .await;
-    let statuses: Vec<&str> = timeline
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
+    app.stock_reaches(&shop.kopi, "LATTE", (10, 0)).await;
     assert_eq!(
-        statuses,
+        app.timeline_statuses(&customer, order).await,
         [
             "PENDING_PAYMENT",
             "PAID",
