@@ -48,8 +48,10 @@ pub enum Permission {
     AdminCatalog,
     /// See and move any order (e.g. cancel a shipped one).
     AdminOrders,
-    /// See any payment, refund, review flagged payments.
+    /// See any payment, refund, review flagged payments; payout runs and the ledger.
     AdminPayments,
+    /// Decide fraud cases of voucher redemptions and set the fraud rules.
+    AdminVouchers,
 }
 
 impl Permission {
@@ -64,6 +66,7 @@ impl Permission {
             Permission::AdminCatalog => "admin:catalog",
             Permission::AdminOrders => "admin:orders",
             Permission::AdminPayments => "admin:payments",
+            Permission::AdminVouchers => "admin:vouchers",
         }
     }
 
@@ -120,8 +123,10 @@ pub enum MerchantPermission {
     Redeem,
     /// Edit the merchant profile and outlets.
     ManageProfile,
-    /// See payouts and statements.
+    /// See payouts and the commission rates.
     ViewPayouts,
+    /// See the merchant's ledger balance, statement and payouts (owner and manager).
+    ViewBalance,
     /// Owner powers: invite and remove members, see and change the bank account, close.
     ManageAccount,
 }

@@ -27,6 +27,8 @@ fn all_modules() -> Vec<Module> {
         cart::module(),
         orders::module(),
         payments::module(),
+        vouchers::module(),
+        ledger::module(),
     ]
 }
 

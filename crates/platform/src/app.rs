@@ -20,7 +20,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, ops, Authenticator};
 use crate::jobs::{JobHandler, JobRun, JobRunner, JobSpec};
-use crate::keyring::{Keyring, KeyringError, MasterKey, PURPOSE_ACCESS_TOKEN};
+use crate::keyring::{
+    Keyring, KeyringError, MasterKey, PURPOSE_ACCESS_TOKEN, PURPOSE_VOUCHER_CODE,
+};
 use crate::migrate::{self, MigrateError, Migration};
 use crate::module::{Context, Module, ModuleParts};
 use crate::on_db;
@@ -82,10 +84,22 @@ pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
     let retention = config.auth.access_token_ttl_secs + config.auth.leeway_secs as i64;
     let keyring =
         Arc::new(Keyring::load(db.clone(), master, PURPOSE_ACCESS_TOKEN, retention).await?);
-    Ok(assemble(config, db, keyring))
+    // Printed voucher codes verify until the voucher expires: keys are kept that long.
+    let code_master = MasterKey::load(config.keyring.master_key.as_deref(), &config.data_dir)?;
+    let code_retention = config.vouchers.code_key_retention_days * 86_400;
+    let code_keyring = Arc::new(
+        Keyring::load(
+            db.clone(),
+            code_master,
+            PURPOSE_VOUCHER_CODE,
+            code_retention,
+        )
+        .await?,
+    );
+    Ok(assemble(config, db, keyring, code_keyring))
 }
 
-fn assemble(config: Config, db: Db, keyring: Arc<Keyring>) -> Context {
+fn assemble(config: Config, db: Db, keyring: Arc<Keyring>, code_keyring: Arc<Keyring>) -> Context {
     let cache: Arc<dyn Cache> = Arc::new(MemoryCache::default());
     let limiter: Option<Arc<dyn RateLimiter>> = config
         .rate_limit
@@ -101,6 +115,7 @@ fn assemble(config: Config, db: Db, keyring: Arc<Keyring>) -> Context {
         config: Arc::new(config),
         db,
         keyring,
+        code_keyring,
         authenticator,
         cache,
         limiter,
@@ -173,7 +188,8 @@ fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
 pub fn openapi_document(config: Config, modules: &[Module]) -> String {
     let db = Db::offline();
     let keyring = Arc::new(Keyring::empty(db.clone()));
-    let ctx = assemble(config, db, keyring);
+    let code_keyring = Arc::new(Keyring::empty(db.clone()));
+    let ctx = assemble(config, db, keyring, code_keyring);
     assemble_routes(&ctx, modules).document
 }
 
@@ -344,7 +360,7 @@ impl JobHandler for PruneEventLog {
 fn prune_job(db: Db) -> JobSpec {
     JobSpec {
         name: "platform.prune_event_log",
-        schedule: Some("0 30 3 * * *"),
+        schedule: Some("0 30 3 * * *".into()),
         max_attempts: 3,
         handler: Arc::new(PruneEventLog { db }),
     }

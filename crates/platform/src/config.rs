@@ -26,6 +26,8 @@ pub struct Config {
     pub cart: CartConfig,
     pub orders: OrdersConfig,
     pub payments: PaymentsConfig,
+    pub vouchers: VouchersConfig,
+    pub ledger: LedgerConfig,
 }
 
 impl Default for Config {
@@ -47,6 +49,8 @@ impl Default for Config {
             cart: CartConfig::default(),
             orders: OrdersConfig::default(),
             payments: PaymentsConfig::default(),
+            vouchers: VouchersConfig::default(),
+            ledger: LedgerConfig::default(),
         }
     }
 }
@@ -144,6 +148,58 @@ impl Default for OrdersConfig {
             payment_window_secs: 900,
             saga_timeout_secs: 60,
             fail_point: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VouchersConfig {
+    /// Seconds one on-screen QR code stays valid (it embeds the time step).
+    pub qr_step_secs: i64,
+    /// Retired QR signing keys keep verifying this long: printed codes live as long as their
+    /// voucher, so keep it above the longest validity (730 days).
+    pub code_key_retention_days: i64,
+    /// Wrong PINs in a row after which a voucher is locked for counter redemption.
+    pub pin_attempts: i32,
+    /// An unused bought voucher can be refunded this long after purchase.
+    pub refund_window_days: i64,
+    /// `voucher.expiring` is published this long before a voucher expires.
+    pub reminder_days: i64,
+}
+
+impl Default for VouchersConfig {
+    fn default() -> Self {
+        Self {
+            qr_step_secs: 30,
+            code_key_retention_days: 760,
+            pin_attempts: 5,
+            refund_window_days: 14,
+            reminder_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LedgerConfig {
+    /// When the payout run starts: a cron expression with seconds (default Mondays 02:00 UTC).
+    pub payout_schedule: String,
+    /// Balances below this (minor units, per currency) wait for the next run.
+    pub payout_minimum: i64,
+    /// Physical goods are credited to the merchant this long after delivery (returns window).
+    pub delivery_hold_days: i64,
+    /// Testing and demos: the bank-transfer simulator fails transfers to these merchant ids.
+    pub simulator_failing_merchants: Vec<String>,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        Self {
+            payout_schedule: "0 0 2 * * Mon".into(),
+            payout_minimum: 1,
+            delivery_hold_days: 0,
+            simulator_failing_merchants: Vec::new(),
         }
     }
 }

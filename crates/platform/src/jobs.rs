@@ -38,7 +38,7 @@ pub struct JobRun {
 #[derive(Clone)]
 pub struct JobSpec {
     pub name: &'static str,
-    pub schedule: Option<&'static str>,
+    pub schedule: Option<String>,
     pub max_attempts: i32,
     pub handler: Arc<dyn JobHandler>,
 }
@@ -100,7 +100,7 @@ impl JobRunner {
     pub fn new(db: Db, config: JobsConfig, specs: Vec<JobSpec>) -> Result<Self, JobError> {
         let mut schedules = Vec::new();
         for spec in &specs {
-            if let Some(expression) = spec.schedule {
+            if let Some(expression) = spec.schedule.as_deref() {
                 let schedule =
                     cron::Schedule::from_str(expression).map_err(|err| JobError::Schedule {
                         name: spec.name.to_owned(),
@@ -122,7 +122,7 @@ impl JobRunner {
     pub async fn register_schedules(&self) -> Result<(), JobError> {
         let now = Timestamp::now();
         for (name, schedule) in &self.schedules {
-            let expression = self.specs[name].schedule.unwrap_or_default();
+            let expression = self.specs[name].schedule.as_deref().unwrap_or_default();
             let next = next_after(schedule, now).unwrap_or(now).millis();
             on_db!(&self.db, pool => sqlx::query(
                 "INSERT INTO platform_schedules (name, cron, next_run_at) VALUES ($1, $2, $3)

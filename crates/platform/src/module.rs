@@ -23,6 +23,8 @@ pub struct Context {
     pub config: Arc<Config>,
     pub db: Db,
     pub keyring: Arc<Keyring>,
+    /// Keys of offline-verifiable codes (voucher QR tokens); published in the same JWKS.
+    pub code_keyring: Arc<Keyring>,
     pub authenticator: Arc<Authenticator>,
     pub cache: Arc<dyn Cache>,
     /// None when rate limiting is disabled by configuration.

@@ -127,6 +127,8 @@ pub fn default_modules() -> Vec<Module> {
         cart::module(),
         orders::module(),
         payments::module(),
+        vouchers::module(),
+        ledger::module(),
     ]
 }
 

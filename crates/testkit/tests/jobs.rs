@@ -66,7 +66,7 @@ fn module(recorder: &Recorder, every_second: bool) -> Module {
         if every_second {
             specs.push(JobSpec {
                 name: "jobtest.tick",
-                schedule: Some("* * * * * *"),
+                schedule: Some("* * * * * *".into()),
                 max_attempts: 1,
                 handler,
             });

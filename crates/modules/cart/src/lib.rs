@@ -31,7 +31,7 @@ fn build(ctx: &Context) -> ModuleParts {
         subscriptions: events::subscriptions(cart.clone()),
         jobs: vec![JobSpec {
             name: "cart.expire_stale",
-            schedule: Some("0 15 * * * *"),
+            schedule: Some("0 15 * * * *".into()),
             max_attempts: 3,
             handler: Arc::new(ExpireStale(cart)),
         }],

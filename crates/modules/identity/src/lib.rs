@@ -46,7 +46,7 @@ fn build(ctx: &Context) -> ModuleParts {
         subscriptions: Vec::new(),
         jobs: vec![JobSpec {
             name: "identity.purge_expired",
-            schedule: Some("0 17 * * * *"),
+            schedule: Some("0 17 * * * *".into()),
             max_attempts: 3,
             handler: Arc::new(PurgeExpired(identity)),
         }],

@@ -31,7 +31,7 @@ fn build(ctx: &Context) -> ModuleParts {
         subscriptions: events::subscriptions(inventory.clone()),
         jobs: vec![JobSpec {
             name: "inventory.expire_reservations",
-            schedule: Some("*/5 * * * * *"),
+            schedule: Some("*/5 * * * * *".into()),
             max_attempts: 3,
             handler: Arc::new(ExpireReservations(inventory)),
         }],

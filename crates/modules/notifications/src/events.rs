@@ -17,6 +17,7 @@ use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 use serde_json::json;
 use uuid::Uuid;
+use vouchers::api::{VoucherExpiring, VoucherGifted};
 
 use crate::domain::Category;
 use crate::service::{Message, Notifications, Target};
@@ -47,7 +48,11 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         },
         Subscription {
             event_types: vec![InventoryLow::TYPE],
-            handler: Arc::new(StockEvents(notifications)),
+            handler: Arc::new(StockEvents(notifications.clone())),
+        },
+        Subscription {
+            event_types: vec![VoucherGifted::TYPE, VoucherExpiring::TYPE],
+            handler: Arc::new(VoucherEvents(notifications)),
         },
     ]
 }
@@ -226,6 +231,58 @@ impl EventHandler for StockEvents {
                 "threshold": e.threshold,
             }),
             targets: everywhere(tx, owner).await?,
+        };
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}
+
+/// Gifts reach their recipient (who may not have an account yet); expiry reminders reach
+/// the holder.
+struct VoucherEvents(Arc<Notifications>);
+
+#[async_trait]
+impl EventHandler for VoucherEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let message = match event.event_type.as_str() {
+            VoucherGifted::TYPE => {
+                let e: VoucherGifted = decode(event)?;
+                let target = match (e.to_email, e.to_phone) {
+                    (Some(email), _) => Target::Email(email),
+                    (None, Some(phone)) => Target::Sms(phone),
+                    (None, None) => return Ok(()),
+                };
+                Message {
+                    event_id: event.id,
+                    user_id: None,
+                    category: Category::Account,
+                    template: "voucher_gift",
+                    context: json!({
+                        "title": e.title,
+                        "message": e.message,
+                        "token": e.token,
+                        "expires_at": e.expires_at.to_rfc3339(),
+                    }),
+                    targets: vec![target],
+                }
+            }
+            VoucherExpiring::TYPE => {
+                let e: VoucherExpiring = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.owner_id),
+                    category: Category::Account,
+                    template: "voucher_expiring",
+                    context: json!({
+                        "title": e.title,
+                        "balance": e.balance,
+                        "currency": e.currency.code(),
+                        "expires_at": e.expires_at.to_rfc3339(),
+                    }),
+                    targets: everywhere(tx, e.owner_id).await?,
+                }
+            }
+            _ => return Ok(()),
         };
         self.0.plan(tx, message).await?;
         Ok(())

@@ -60,6 +60,18 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
      "{{ business_name }}៖ នៅសល់ {{ sku }} តែ {{ available }} ប៉ុណ្ណោះ (កម្រិតជូនដំណឹង {{ threshold }})។ សូមបំពេញស្តុកឆាប់ៗ ដើម្បីបន្តលក់។"),
     ("inventory_low", "id", "Stok menipis: {{ sku }}",
      "{{ business_name }}: {{ sku }} tinggal {{ available }} (batas peringatan {{ threshold }}). Segera isi ulang agar tetap bisa berjualan."),
+    ("voucher_gift", "en", "You received a gift: {{ title }}",
+     "Someone sent you a Pasar voucher: {{ title }}.{% if message %}\n\n\"{{ message }}\"{% endif %}\n\nSign in or create an account, then accept it before {{ expires_at }} with this token:\n\n{{ token }}"),
+    ("voucher_gift", "km", "អ្នកបានទទួលកាដូ៖ {{ title }}",
+     "មាននរណាម្នាក់បានផ្ញើប័ណ្ណ Pasar មកអ្នក៖ {{ title }}។{% if message %}\n\n\"{{ message }}\"{% endif %}\n\nសូមចូល ឬបង្កើតគណនី រួចទទួលយកវាមុន {{ expires_at }} ដោយប្រើលេខសម្គាល់នេះ៖\n\n{{ token }}"),
+    ("voucher_gift", "id", "Anda menerima hadiah: {{ title }}",
+     "Seseorang mengirimi Anda voucher Pasar: {{ title }}.{% if message %}\n\n\"{{ message }}\"{% endif %}\n\nMasuk atau buat akun, lalu terima sebelum {{ expires_at }} dengan token ini:\n\n{{ token }}"),
+    ("voucher_expiring", "en", "Your voucher expires soon: {{ title }}",
+     "Your voucher {{ title }} expires on {{ expires_at }} with {{ balance }} {{ currency }} left. Use it before then."),
+    ("voucher_expiring", "km", "ប័ណ្ណរបស់អ្នកជិតផុតកំណត់៖ {{ title }}",
+     "ប័ណ្ណ {{ title }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }} ដោយនៅសល់ {{ balance }} {{ currency }}។ សូមប្រើវាមុនពេលនោះ។"),
+    ("voucher_expiring", "id", "Voucher Anda segera berakhir: {{ title }}",
+     "Voucher {{ title }} Anda berakhir pada {{ expires_at }} dengan sisa {{ balance }} {{ currency }}. Gunakan sebelum itu."),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

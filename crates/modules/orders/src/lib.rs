@@ -33,13 +33,13 @@ fn build(ctx: &Context) -> ModuleParts {
         jobs: vec![
             JobSpec {
                 name: "orders.expire_unpaid",
-                schedule: Some("*/5 * * * * *"),
+                schedule: Some("*/5 * * * * *".into()),
                 max_attempts: 3,
                 handler: Arc::new(ExpireUnpaid(orders.clone())),
             },
             JobSpec {
                 name: "orders.recover_checkouts",
-                schedule: Some("*/10 * * * * *"),
+                schedule: Some("*/10 * * * * *".into()),
                 max_attempts: 3,
                 handler: Arc::new(RecoverCheckouts(orders)),
             },

@@ -40,7 +40,7 @@ fn build(ctx: &Context) -> ModuleParts {
             },
             JobSpec {
                 name: "payments.poll_providers",
-                schedule: Some("*/5 * * * * *"),
+                schedule: Some("*/5 * * * * *".into()),
                 max_attempts: 1,
                 handler: Arc::new(PollProviders(payments)),
             },

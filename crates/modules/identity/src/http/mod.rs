@@ -139,14 +139,27 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Public keys verifying access tokens (JWKS).
+/// Public keys verifying access tokens and voucher QR tokens (JWKS; each key has its own `kid`).
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
     responses((status = 200, description = "JSON Web Key Set")))]
 async fn jwks(State(identity): State_) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(identity.ctx.keyring.jwks()),
+        Json(jwks_of(&[
+            identity.ctx.keyring.jwks(),
+            identity.ctx.code_keyring.jwks(),
+        ])),
     )
+}
+
+fn jwks_of(sets: &[serde_json::Value]) -> serde_json::Value {
+    let keys: Vec<serde_json::Value> = sets
+        .iter()
+        .filter_map(|set| set["keys"].as_array())
+        .flatten()
+        .cloned()
+        .collect();
+    serde_json::json!({ "keys": keys })
 }
 
 /// The signed-in user's profile.

@@ -1,0 +1,101 @@
+//! What vouchers reacts to: paid orders issue vouchers, refunded orders void them; product
+//! moderation and merchant status decide what the public sees; outlets give locations.
+//! Orders' events are read by type name (orders may come to ask vouchers, not the reverse).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use catalog::api::{ProductDeleted, ProductStatusChanged};
+use kernel::{DomainEvent, EventEnvelope, Timestamp};
+use merchants::api::{
+    MerchantClosed, MerchantReactivated, MerchantSuspended, OutletRemoved, OutletSaved,
+};
+use platform::bus::{BoxError, EventHandler, Subscription};
+use platform::db::Tx;
+
+use crate::service::{OrderFact, Vouchers};
+use crate::store;
+
+const ORDER_PAID: &str = "order.paid";
+const ORDER_CANCELLED: &str = "order.cancelled";
+const ORDER_RETURNED: &str = "order.returned";
+
+pub fn subscriptions(vouchers: Arc<Vouchers>) -> Vec<Subscription> {
+    vec![
+        Subscription {
+            event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_RETURNED],
+            handler: Arc::new(Orders(vouchers.clone())),
+        },
+        Subscription {
+            event_types: vec![
+                ProductStatusChanged::TYPE,
+                ProductDeleted::TYPE,
+                MerchantSuspended::TYPE,
+                MerchantReactivated::TYPE,
+                MerchantClosed::TYPE,
+                OutletSaved::TYPE,
+                OutletRemoved::TYPE,
+            ],
+            handler: Arc::new(Listings),
+        },
+    ]
+}
+
+struct Orders(Arc<Vouchers>);
+
+#[async_trait]
+impl EventHandler for Orders {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let order: OrderFact = serde_json::from_value(event.payload.clone())?;
+        if !order.lines.iter().any(|l| l.product_type == "VOUCHER") {
+            return Ok(());
+        }
+        match event.event_type.as_str() {
+            ORDER_PAID => {
+                let issued = self.0.issue_for_order(tx, &order).await?;
+                tracing::debug!(order = %order.order_id, issued, "vouchers issued");
+            }
+            // Only a paid order has vouchers, and its money goes back when it is cancelled or
+            // returned.
+            _ if order.payment_id.is_some() => {
+                self.0.void_for_order(tx, order.order_id).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+struct Listings;
+
+#[async_trait]
+impl EventHandler for Listings {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let now = Timestamp::now();
+        if let Some(e) = event.decode::<ProductStatusChanged>() {
+            let e = e?;
+            store::set_product_status(tx, e.product_id, e.to.as_str(), now).await?;
+        } else if let Some(e) = event.decode::<ProductDeleted>() {
+            store::set_product_status(tx, e?.product_id, "DELETED", now).await?;
+        } else if let Some(e) = event.decode::<MerchantSuspended>() {
+            store::set_merchant_active(tx, e?.0.merchant_id, false, now).await?;
+        } else if let Some(e) = event.decode::<MerchantClosed>() {
+            store::set_merchant_active(tx, e?.0.merchant_id, false, now).await?;
+        } else if let Some(e) = event.decode::<MerchantReactivated>() {
+            store::set_merchant_active(tx, e?.0.merchant_id, true, now).await?;
+        } else if let Some(e) = event.decode::<OutletSaved>() {
+            let e = e?;
+            store::save_outlet(
+                tx,
+                e.outlet_id,
+                e.merchant_id,
+                e.location.latitude,
+                e.location.longitude,
+            )
+            .await?;
+        } else if let Some(e) = event.decode::<OutletRemoved>() {
+            store::remove_outlet(tx, e?.outlet_id).await?;
+        }
+        Ok(())
+    }
+}
