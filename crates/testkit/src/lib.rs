@@ -5,6 +5,7 @@ mod commerce;
 mod marketplace;
 mod probe;
 mod sinks;
+mod voucher_fixtures;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ pub use commerce::{uuid_of, SIMULATOR_SECRET};
 pub use marketplace::{merchant_application, MerchantFixture};
 pub use probe::{Probe, ProbeBehaviour};
 pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
+pub use voucher_fixtures::OUTLET_LOCATION;
 
 /// Runs an `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, as the
 /// tests `name::sqlite` and `name::postgres`.

@@ -324,7 +324,7 @@ impl Default for RuleSet {
                 min_history: 10,
             },
             quick_after_issue: RecencyRule {
-                points: 20,
+                points: 15,
                 minutes: 2,
             },
         }
