@@ -189,7 +189,8 @@ pub struct LedgerConfig {
     pub payout_minimum: i64,
     /// Physical goods are credited to the merchant this long after delivery (returns window).
     pub delivery_hold_days: i64,
-    /// Testing and demos: the bank-transfer simulator fails transfers to these merchant ids.
+    /// Testing and demos: the bank-transfer simulator fails transfers to these merchant ids
+    /// (`*`: to everyone).
     pub simulator_failing_merchants: Vec<String>,
 }
 

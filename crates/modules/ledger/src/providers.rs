@@ -41,7 +41,11 @@ impl PayoutProvider for BankSimulator {
 
     async fn transfer(&self, transfer: &Transfer) -> Result<String, PayoutProviderError> {
         let merchant = transfer.merchant_id.to_string();
-        if self.failing_merchants.iter().any(|m| m == &merchant) {
+        if self
+            .failing_merchants
+            .iter()
+            .any(|m| m == "*" || m == &merchant)
+        {
             return Err(PayoutProviderError::Rejected(
                 "the simulator is configured to reject this merchant's account".into(),
             ));
