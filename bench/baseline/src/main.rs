@@ -6,8 +6,10 @@
 //!   API (100 merchants x 100 listed products, stock for 1,000 SKUs) and writes the ids the
 //!   wrk scripts pick from;
 //! - `checkout ...` and `write ...`: the checkout benchmark and its yardstick (see `checkout.rs`).
+//! - `redeem ...`: counter redemptions and token verification (see `redeem.rs`).
 
 mod checkout;
+mod redeem;
 
 use std::sync::Arc;
 
@@ -30,7 +32,10 @@ async fn main() -> anyhow::Result<()> {
             checkout::checkout(base, email, password, secret, seconds.parse()?, customers.parse()?).await
         }
         ["write", addr, url] => checkout::write(addr, url).await,
-        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url>"),
+        ["redeem", base, email, password, secret, seconds, workers, vouchers] => {
+            redeem::redeem(base, email, password, secret, seconds.parse()?, workers.parse()?, vouchers.parse()?).await
+        }
+        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers>"),
     }
 }
 

@@ -179,13 +179,18 @@ async fn jwks_publishes_the_signing_key_and_rotation_keeps_old_tokens_valid(back
     let jwks = app.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.status, 200);
     let keys = jwks.body["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["kid"], old_kid.as_str());
-    assert_eq!(keys[0]["kty"], "EC");
-    assert_eq!(keys[0]["crv"], "P-256");
-    assert_eq!(keys[0]["alg"], "ES256");
+    // The access-token key and the voucher QR key, each with its own kid.
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0]["kid"], keys[1]["kid"]);
+    let access = keys
+        .iter()
+        .find(|k| k["kid"] == old_kid.as_str())
+        .expect("the access-token key is published");
+    assert_eq!(access["kty"], "EC");
+    assert_eq!(access["crv"], "P-256");
+    assert_eq!(access["alg"], "ES256");
     assert!(
-        keys[0].get("d").is_none(),
+        keys.iter().all(|k| k.get("d").is_none()),
         "private key material must not be published"
     );
 

@@ -161,7 +161,8 @@ mod tests {
         let templates = Templates::new();
         let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t",
             "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
-            "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5});
+            "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5,
+            "title": "Coffee card", "message": "Happy birthday", "balance": 2500, "currency": "USD"});
         for (name, locale, _, _) in TEMPLATES {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

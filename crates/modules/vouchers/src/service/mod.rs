@@ -189,6 +189,18 @@ fn invalid(field: &str, message: &str) -> VouchersError {
     }])
 }
 
+/// The `limit` and id cursor of a list request.
+fn page_of(limit: Option<u32>, cursor: &Option<String>) -> Result<(Option<Uuid>, u32)> {
+    let page = kernel::PageQuery {
+        limit,
+        cursor: cursor.clone(),
+    };
+    let after = page
+        .id_cursor()
+        .map_err(|e| VouchersError::Invalid(e.errors))?;
+    Ok((after, page.limit()))
+}
+
 fn corrupt(what: &str, value: &str) -> VouchersError {
     VouchersError::Corrupt(format!("{what}: {value}"))
 }

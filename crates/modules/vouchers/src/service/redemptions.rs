@@ -3,7 +3,7 @@
 //! to the admins' case queue.
 
 use axum::http::StatusCode;
-use kernel::{Actor, MerchantPermission, Page, PageQuery, Permission, Timestamp};
+use kernel::{Actor, MerchantPermission, Page, Permission, Timestamp};
 use platform::idempotency::{self, Attempt};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -381,14 +381,7 @@ impl Vouchers {
             }
             None => (None, Some(actor.user_id)),
         };
-        let page = PageQuery {
-            limit: q.limit,
-            cursor: q.cursor.clone(),
-        };
-        let after = page
-            .id_cursor()
-            .map_err(|e| VouchersError::Invalid(e.errors))?;
-        let limit = page.limit();
+        let (after, limit) = page_of(q.limit, &q.cursor)?;
         let rows = store::redemptions(
             &self.ctx.db,
             merchant,
@@ -420,14 +413,7 @@ impl Vouchers {
 
     pub async fn cases(&self, actor: &Actor, q: &CaseQuery) -> Result<Page<FraudCase>> {
         require_admin(actor)?;
-        let page = PageQuery {
-            limit: q.limit,
-            cursor: q.cursor.clone(),
-        };
-        let after = page
-            .id_cursor()
-            .map_err(|e| VouchersError::Invalid(e.errors))?;
-        let limit = page.limit();
+        let (after, limit) = page_of(q.limit, &q.cursor)?;
         let rows = store::cases(
             &self.ctx.db,
             q.status.map(CaseStatus::as_str),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use kernel::{Actor, ActorKind, Page, PageQuery, Timestamp};
+use kernel::{Actor, ActorKind, Page, Timestamp};
 use platform::db::Tx;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -137,14 +137,7 @@ impl Vouchers {
 
     pub async fn wallet(&self, actor: &Actor, q: &WalletQuery) -> Result<Page<WalletItem>> {
         let customer = customer_of(actor)?;
-        let page = PageQuery {
-            limit: q.limit,
-            cursor: q.cursor.clone(),
-        };
-        let after = page
-            .id_cursor()
-            .map_err(|e| VouchersError::Invalid(e.errors))?;
-        let limit = page.limit();
+        let (after, limit) = page_of(q.limit, &q.cursor)?;
         let rows = store::wallet(
             &self.ctx.db,
             customer,
