@@ -579,16 +579,25 @@ pub async fn set_redemption_earning(
     Ok(())
 }
 
-/// The counts the fraud rules need, in one round trip.
+/// The counts the fraud rules need, in one round trip. Each count stops at its cap (a rule
+/// only asks "more than max?"), so the cost per redemption stays bounded however busy a
+/// device, outlet or merchant is.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SignalCounts {
     pub device_recent: i64,
-    pub device_ever: i64,
+    pub device_known: i64,
     pub outlet_recent: i64,
     pub owner_recent: i64,
     pub failed_recent: i64,
     pub history: i64,
     pub average: Option<f64>,
+}
+
+/// Since when, and up to how many, each windowed count looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub since: i64,
+    pub cap: i64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -599,24 +608,31 @@ pub async fn signal_counts(
     outlet_id: Uuid,
     owner_id: Uuid,
     instance_id: Uuid,
-    device_since: i64,
-    outlet_since: i64,
-    owner_since: i64,
-    failed_since: i64,
+    device: Window,
+    outlet: Window,
+    owner: Window,
+    failed: Window,
+    history_cap: i64,
 ) -> Result<SignalCounts> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT
-           (SELECT COUNT(*) FROM vouchers_redemptions WHERE merchant_id = $1 AND device_id = $2 AND created_at >= $6) AS device_recent,
-           (SELECT COUNT(*) FROM vouchers_redemptions WHERE merchant_id = $1 AND device_id = $2) AS device_ever,
-           (SELECT COUNT(*) FROM vouchers_redemptions WHERE outlet_id = $3 AND created_at >= $7) AS outlet_recent,
-           (SELECT COUNT(*) FROM vouchers_redemptions WHERE owner_id = $4 AND created_at >= $8) AS owner_recent,
-           (SELECT COUNT(*) FROM vouchers_attempts WHERE (instance_id = $5 OR (merchant_id = $1 AND device_id = $2))
-              AND created_at >= $9) AS failed_recent,
-           (SELECT COUNT(*) FROM vouchers_redemptions WHERE merchant_id = $1 AND status = 'APPROVED') AS history,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_redemptions WHERE merchant_id = $1 AND device_id = $2
+              AND created_at >= $6 LIMIT $7) d) AS device_recent,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_redemptions WHERE merchant_id = $1 AND device_id = $2
+              LIMIT 1) k) AS device_known,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_redemptions WHERE outlet_id = $3 AND created_at >= $8
+              LIMIT $9) o) AS outlet_recent,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_redemptions WHERE owner_id = $4 AND created_at >= $10
+              LIMIT $11) c) AS owner_recent,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_attempts WHERE (instance_id = $5
+              OR (merchant_id = $1 AND device_id = $2)) AND created_at >= $12 LIMIT $13) f) AS failed_recent,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM vouchers_redemptions WHERE merchant_id = $1 AND status = 'APPROVED'
+              LIMIT $14) h) AS history,
            (SELECT CAST(AVG(amount) AS DOUBLE PRECISION) FROM (SELECT amount FROM vouchers_redemptions
               WHERE merchant_id = $1 AND status = 'APPROVED' ORDER BY created_at DESC LIMIT 200) recent) AS average"
     ).bind(merchant_id).bind(device_id).bind(outlet_id).bind(owner_id).bind(instance_id)
-     .bind(device_since).bind(outlet_since).bind(owner_since).bind(failed_since)
+     .bind(device.since).bind(device.cap).bind(outlet.since).bind(outlet.cap).bind(owner.since).bind(owner.cap)
+     .bind(failed.since).bind(failed.cap).bind(history_cap)
      .fetch_one(pool).await)
 }
 

@@ -120,6 +120,7 @@ CREATE TABLE vouchers_redemptions (
     decided_at BIGINT
 );
 CREATE INDEX vouchers_redemptions_merchant ON vouchers_redemptions (merchant_id, id);
+CREATE INDEX vouchers_redemptions_recent ON vouchers_redemptions (merchant_id, status, created_at);
 CREATE INDEX vouchers_redemptions_device ON vouchers_redemptions (merchant_id, device_id, created_at);
 CREATE INDEX vouchers_redemptions_outlet ON vouchers_redemptions (outlet_id, created_at);
 CREATE INDEX vouchers_redemptions_owner ON vouchers_redemptions (owner_id, created_at);

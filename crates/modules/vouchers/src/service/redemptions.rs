@@ -163,7 +163,9 @@ impl Vouchers {
             return Err(self.why_not_taken(row.id, amount).await);
         }
         store::insert_redemption(&mut tx, &redemption).await?;
-        store::reset_wrong_pins(&mut tx, row.id).await?;
+        if row.failed_pins > 0 {
+            store::reset_wrong_pins(&mut tx, row.id).await?;
+        }
         let mut case_id = None;
         match band {
             Band::Approve => {
@@ -316,7 +318,10 @@ impl Vouchers {
         amount: i64,
         now: Timestamp,
     ) -> Result<Signals> {
-        let since = |secs: i64| now.plus_seconds(-secs).millis();
+        let window = |rule: &domain::VelocityRule| store::Window {
+            since: now.plus_seconds(-rule.window_secs).millis(),
+            cap: rule.max.saturating_add(1),
+        };
         let counts = store::signal_counts(
             &self.ctx.db,
             merchant_id,
@@ -324,10 +329,11 @@ impl Vouchers {
             input.outlet_id,
             row.owner_id,
             row.id,
-            since(rules.device_velocity.window_secs),
-            since(rules.outlet_velocity.window_secs),
-            since(rules.customer_velocity.window_secs),
-            since(rules.failed_attempts.window_secs),
+            window(&rules.device_velocity),
+            window(&rules.outlet_velocity),
+            window(&rules.customer_velocity),
+            window(&rules.failed_attempts),
+            rules.unusual_amount.min_history.max(1),
         )
         .await?;
         Ok(Signals {
@@ -339,7 +345,7 @@ impl Vouchers {
                 .map(|l| domain::distance_km((l.latitude, l.longitude), outlet)),
             device_has_location: input.location.is_some(),
             failed_attempts: counts.failed_recent,
-            device_known: counts.device_ever > 0,
+            device_known: counts.device_known > 0,
             amount,
             merchant_average: counts.average.unwrap_or(0.0),
             merchant_history: counts.history,
