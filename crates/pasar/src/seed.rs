@@ -520,6 +520,24 @@ pub async fn demo(app: &RunningApp) -> anyhow::Result<Summary> {
             }
             let product = api.post("/api/v1/products", body, Some(&owner)).await?;
             let product_id = id(&product, "id")?;
+            if *kind == "VOUCHER" {
+                // Voucher terms for each variant, so buying one issues a voucher.
+                let voucher_kind = if *category == "gift-cards" {
+                    "GIFT_CARD"
+                } else {
+                    "ITEM"
+                };
+                for variant in product["variants"].as_array().into_iter().flatten() {
+                    api.post(
+                        "/api/v1/vouchers",
+                        json!({"variantId": id(variant, "id")?, "kind": voucher_kind,
+                               "faceValue": variant["price"], "validDays": 365,
+                               "terms": {"en": format!("Redeemable at every {} outlet.", shop.name)}}),
+                        Some(&owner),
+                    )
+                    .await?;
+                }
+            }
             let status = format!("/api/v1/products/{product_id}/status");
             api.call(
                 reqwest::Method::PATCH,

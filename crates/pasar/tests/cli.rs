@@ -181,6 +181,11 @@ async fn demo_seed_builds_a_live_marketplace(backend: Backend) {
     assert_eq!(products["items"].as_array().unwrap().len(), 26);
     let merchants = get("/api/v1/merchants".into(), None).await;
     assert_eq!(merchants["items"].as_array().unwrap().len(), 3);
+    // Every voucher product has its offer, public once the product was approved.
+    let offers = get("/api/v1/vouchers?limit=100".into(), None).await;
+    let offers = offers["items"].as_array().unwrap();
+    assert!(offers.len() >= 8, "{offers:?}");
+    assert!(offers.iter().all(|o| o["visible"] == true));
     let login: serde_json::Value = client
         .post(format!("http://{addr}/api/v1/auth/login"))
         .json(

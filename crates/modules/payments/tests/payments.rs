@@ -645,22 +645,21 @@ async fn returns_are_refunded_and_digital_orders_complete_on_payment(backend: Ba
 
     // A voucher-only order has nothing to ship: it completes on payment.
     let food = app.category(&shop.admin, "gifts", None).await;
-    let voucher = app
-        .post(
-            "/api/v1/products",
-            json!({"merchantId": shop.kopi.id, "name": {"en": "Gift card"}, "categoryId": food, "type": "VOUCHER",
-                "variants": [{"sku": "GIFT-10", "price": 1000, "currency": "USD"}]}),
-            Some(owner),
+    let (_, gift_card) = app
+        .voucher_offer(
+            &shop.kopi,
+            &shop.admin,
+            food,
+            "GIFT-10",
+            1000,
+            100,
+            json!({}),
         )
         .await;
-    assert_eq!(voucher.status, 201, "{:?}", voucher.body);
-    app.activate_product(&shop.kopi, &shop.admin, uuid_of(&voucher.body["id"]))
-        .await;
-    app.set_stock(&shop.kopi, "GIFT-10", 100).await;
     let digital = app
         .checkout(
             &customer,
-            json!({"lines": [{"variantId": voucher.body["variants"][0]["id"], "quantity": 2}]}),
+            json!({"lines": [{"variantId": gift_card, "quantity": 2}]}),
             None,
         )
         .await;

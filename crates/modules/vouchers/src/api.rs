@@ -1,7 +1,9 @@
 //! vouchers' public types: offers, wallet instances, gifts, redemptions, fraud cases, and
 //! the events other modules read.
 
+use axum::http::Method;
 use kernel::{Currency, DomainEvent, LocalizedText, Timestamp};
+use platform::services::{CallError, Services};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -344,6 +346,62 @@ pub struct RuleSetVersion {
     pub version: i64,
     pub rules: RuleSet,
     pub created_at: Option<Timestamp>,
+}
+
+/// Checkout asks, before it takes any stock, whether a customer may buy these voucher
+/// variants: each must have an offer on sale, within the customer's cap.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseCheck {
+    pub customer_id: Uuid,
+    pub lines: Vec<PurchaseLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseLine {
+    pub variant_id: Uuid,
+    pub quantity: i64,
+}
+
+/// A refused line: `no_offer` (a voucher product without terms), `not_on_sale` (hidden,
+/// not yet or no longer valid, or free to claim), `per_customer_cap_reached` (with how many
+/// the customer may still buy).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseRefusal {
+    pub variant_id: Uuid,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
+}
+
+/// Typed client of vouchers for other modules.
+#[derive(Clone)]
+pub struct VouchersClient {
+    services: Services,
+    caller: &'static str,
+}
+
+impl VouchersClient {
+    pub fn new(services: Services, caller: &'static str) -> Self {
+        Self { services, caller }
+    }
+
+    /// The lines the customer may not buy (empty: all may be bought).
+    pub async fn purchase_check(
+        &self,
+        check: &PurchaseCheck,
+    ) -> Result<Vec<PurchaseRefusal>, CallError> {
+        self.services
+            .call(
+                self.caller,
+                Method::POST,
+                "/internal/v1/vouchers/purchase-check",
+                Some(check),
+            )
+            .await
+    }
 }
 
 // --- events ---

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, Page};
-use platform::http::{ApiJson, ClassPolicy};
+use platform::http::{internal_only, ApiJson, ClassPolicy};
 use platform::idempotency;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,6 +43,11 @@ pub fn router(vouchers: Arc<Vouchers>) -> OpenApiRouter {
                 .routes(routes!(reject_case))
                 .routes(routes!(get_rules, put_rules)),
             ClassPolicy::ByMethod,
+        )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(purchase_check))
+                .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(vouchers)
 }
@@ -358,4 +363,17 @@ async fn put_rules(
     ApiJson(body): ApiJson<RuleSet>,
 ) -> Result<Json<RuleSetVersion>, ApiError> {
     Ok(Json(v.set_rules(&actor, body).await?))
+}
+
+/// The voucher lines a customer may not buy (internal, for checkout).
+#[utoipa::path(post, path = "/internal/v1/vouchers/purchase-check", tag = "internal",
+    request_body = PurchaseCheck,
+    responses((status = 200, body = Vec<PurchaseRefusal>), (status = 403, body = Problem)))]
+async fn purchase_check(
+    State(v): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<PurchaseCheck>,
+) -> Result<Json<Vec<PurchaseRefusal>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(v.purchase_check(&body).await?))
 }

@@ -184,6 +184,18 @@ pub async fn count_holding(
     Ok(updated == 1)
 }
 
+pub async fn holding(db: &Db, offer_id: Uuid, customer_id: Uuid) -> Result<i64> {
+    let count: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT count FROM vouchers_holdings WHERE offer_id = $1 AND customer_id = $2"
+    ).bind(offer_id).bind(customer_id).fetch_optional(pool).await)?;
+    Ok(count.map_or(0, i64::from))
+}
+
+pub async fn offer_of_variant(db: &Db, variant_id: Uuid) -> Result<Option<OfferRow>> {
+    let sql = format!("SELECT {OFFER_COLUMNS} FROM vouchers_offers WHERE variant_id = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(variant_id).fetch_optional(pool).await)
+}
+
 // --- outlets ---
 
 pub async fn save_outlet(

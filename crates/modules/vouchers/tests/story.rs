@@ -142,6 +142,52 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
     let (first, second) = (uuid_of(&wallet[0]["id"]), uuid_of(&wallet[1]["id"]));
     // Redelivery of order.paid issues nothing more (one instance per unit).
     assert_eq!(app.list_events("voucher.issued").await.len(), 2);
+    // The per-customer cap (5) holds at checkout: 2 held, 4 more refused, nothing reserved.
+    let over = app
+        .checkout(
+            &sokha,
+            json!({"lines": [{"variantId": variant, "quantity": 4}]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (over.status, over.code()),
+        (409, "voucher_not_purchasable"),
+        "{:?}",
+        over.body
+    );
+    assert_eq!(over.body["lines"][0]["reason"], "per_customer_cap_reached");
+    assert_eq!(over.body["lines"][0]["remaining"], 3);
+    assert_eq!(app.stock_of(&kafe, "KAFE-25").await, (98, 0));
+    // A voucher product without an offer cannot be bought (nothing could be issued).
+    let (bare, bare_variant) = {
+        let resp = app
+            .post(
+                "/api/v1/products",
+                json!({"merchantId": kafe.id, "name": {"en": "No terms"}, "categoryId": dining,
+                       "type": "VOUCHER", "variants": [{"sku": "KAFE-X", "price": 100, "currency": "USD"}]}),
+                Some(&kafe.owner.access_token),
+            )
+            .await;
+        (
+            uuid_of(&resp.body["id"]),
+            uuid_of(&resp.body["variants"][0]["id"]),
+        )
+    };
+    app.activate_product(&kafe, &admin, bare).await;
+    app.set_stock(&kafe, "KAFE-X", 10).await;
+    let no_offer = app
+        .checkout(
+            &sokha,
+            json!({"lines": [{"variantId": bare_variant, "quantity": 1}]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        no_offer.body["lines"][0]["reason"], "no_offer",
+        "{:?}",
+        no_offer.body
+    );
 
     // The QR image decodes to a token that verifies with only the JWKS.
     let png = app

@@ -20,6 +20,7 @@ use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
 use platform::idempotency::{self, Answer, Attempt};
 use uuid::Uuid;
+use vouchers::api::{PurchaseCheck, PurchaseLine};
 
 use super::*;
 use crate::domain::{Plan, PlanError};
@@ -86,6 +87,7 @@ impl Orders {
             .into_iter()
             .map(|q| (q.variant_id, q))
             .collect();
+        self.check_vouchers(actor.user_id, &lines, &quotes).await?;
         let rates = self.commission_rates(&quotes).await?;
         let group_id = kernel::new_id();
         let now = Timestamp::now();
@@ -378,6 +380,45 @@ impl Orders {
 
 /// Reservations outlive the payment window, so the order's expiry releases them first.
 const RESERVATION_MARGIN_SECS: i64 = 600;
+
+impl Orders {
+    /// Voucher lines need an offer on sale and room under the customer's cap; asked before
+    /// any stock is taken.
+    async fn check_vouchers(
+        &self,
+        customer_id: Uuid,
+        lines: &[CheckoutLine],
+        quotes: &HashMap<Uuid, VariantQuote>,
+    ) -> Result<()> {
+        let voucher_lines: Vec<PurchaseLine> = lines
+            .iter()
+            .filter(|l| {
+                quotes
+                    .get(&l.variant_id)
+                    .is_some_and(|q| q.product_type == catalog::api::ProductType::Voucher)
+            })
+            .map(|l| PurchaseLine {
+                variant_id: l.variant_id,
+                quantity: l.quantity,
+            })
+            .collect();
+        if voucher_lines.is_empty() {
+            return Ok(());
+        }
+        let refused = self
+            .vouchers
+            .purchase_check(&PurchaseCheck {
+                customer_id,
+                lines: voucher_lines,
+            })
+            .await?;
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(OrdersError::VouchersRefused(refused))
+        }
+    }
+}
 
 fn rate_key(quote: &VariantQuote) -> (Uuid, Option<Uuid>) {
     (quote.merchant_id, quote.category_path.first().copied())

@@ -38,6 +38,8 @@ pub enum OrdersError {
     Unavailable(Vec<Uuid>),
     #[error("one order group is paid in one currency")]
     MixedCurrencies,
+    #[error("voucher lines refused")]
+    VouchersRefused(Vec<vouchers::api::PurchaseRefusal>),
     #[error("amounts too large")]
     TooLarge,
     #[error("not enough stock")]
@@ -77,6 +79,11 @@ impl From<OrdersError> for ApiError {
                 "Some items are not for sale; nothing was ordered",
             )
             .with_extension("variantIds", serde_json::json!(ids)),
+            OrdersError::VouchersRefused(lines) => ApiError::conflict(
+                "voucher_not_purchasable",
+                "Some vouchers cannot be bought: no offer on sale, or your limit is reached; nothing was ordered",
+            )
+            .with_extension("lines", serde_json::json!(lines)),
             OrdersError::MixedCurrencies => ApiError::conflict(
                 "mixed_currencies",
                 "Items priced in different currencies cannot be ordered together",
@@ -122,6 +129,7 @@ pub type Result<T> = std::result::Result<T, OrdersError>;
 pub struct Orders {
     pub ctx: Context,
     catalog: CatalogClient,
+    vouchers: vouchers::api::VouchersClient,
     merchants: MerchantsClient,
     inventory: InventoryClient,
     cart: CartClient,
@@ -131,6 +139,7 @@ impl Orders {
     pub fn new(ctx: Context) -> Arc<Self> {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            vouchers: vouchers::api::VouchersClient::new(ctx.services.clone(), SOURCE),
             merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
             inventory: InventoryClient::new(ctx.services.clone(), SOURCE),
             cart: CartClient::new(ctx.services.clone(), SOURCE),

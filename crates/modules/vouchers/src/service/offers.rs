@@ -369,6 +369,40 @@ impl Vouchers {
         Ok(Page { items, next_cursor })
     }
 
+    /// The voucher lines a customer may not buy now. Caps count vouchers issued (paid), so
+    /// unpaid orders placed at the same moment can still pass together; stock (the offer's
+    /// total) is enforced by inventory's reservation.
+    pub async fn purchase_check(&self, check: &PurchaseCheck) -> Result<Vec<PurchaseRefusal>> {
+        let now = Timestamp::now();
+        let mut refusals = Vec::new();
+        for line in &check.lines {
+            let refuse = |reason: &str, remaining: Option<i64>| PurchaseRefusal {
+                variant_id: line.variant_id,
+                reason: reason.into(),
+                remaining,
+            };
+            let Some(offer) = store::offer_of_variant(&self.ctx.db, line.variant_id).await? else {
+                refusals.push(refuse("no_offer", None));
+                continue;
+            };
+            let visible = offer_view(&offer, now, None)?.visible;
+            if !visible || offer.claimable {
+                refusals.push(refuse("not_on_sale", None));
+                continue;
+            }
+            if let Some(cap) = offer.per_customer_cap {
+                let held = store::holding(&self.ctx.db, offer.id, check.customer_id).await?;
+                if held + line.quantity > i64::from(cap) {
+                    refusals.push(refuse(
+                        "per_customer_cap_reached",
+                        Some((i64::from(cap) - held).max(0)),
+                    ));
+                }
+            }
+        }
+        Ok(refusals)
+    }
+
     /// Where an offer shows on a map: given, or its first outlet. Outlets must be the
     /// merchant's.
     async fn offer_location(
