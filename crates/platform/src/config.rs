@@ -189,9 +189,6 @@ pub struct LedgerConfig {
     pub payout_minimum: i64,
     /// Physical goods are credited to the merchant this long after delivery (returns window).
     pub delivery_hold_days: i64,
-    /// Testing and demos: the bank-transfer simulator fails transfers to these merchant ids
-    /// (`*`: to everyone).
-    pub simulator_failing_merchants: Vec<String>,
 }
 
 impl Default for LedgerConfig {
@@ -200,7 +197,6 @@ impl Default for LedgerConfig {
             payout_schedule: "0 0 2 * * Mon".into(),
             payout_minimum: 1,
             delivery_hold_days: 0,
-            simulator_failing_merchants: Vec::new(),
         }
     }
 }

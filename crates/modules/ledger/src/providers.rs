@@ -2,6 +2,7 @@
 //! exists yet; a real bank API implements the same trait.
 
 use async_trait::async_trait;
+use merchants::api::BankAccountDetails;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -10,6 +11,7 @@ pub struct Transfer {
     pub merchant_id: Uuid,
     pub currency: String,
     pub amount: i64,
+    pub destination: BankAccountDetails,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,11 +29,9 @@ pub trait PayoutProvider: Send + Sync {
     async fn transfer(&self, transfer: &Transfer) -> Result<String, PayoutProviderError>;
 }
 
-/// Accepts every transfer at once, except to merchants configured to fail (to exercise
-/// retries and failure handling).
-pub struct BankSimulator {
-    pub failing_merchants: Vec<String>,
-}
+/// The development bank: accepts every transfer to an account at once. A merchant without a
+/// bank account never reaches it (the payout fails before).
+pub struct BankSimulator;
 
 #[async_trait]
 impl PayoutProvider for BankSimulator {
@@ -40,16 +40,8 @@ impl PayoutProvider for BankSimulator {
     }
 
     async fn transfer(&self, transfer: &Transfer) -> Result<String, PayoutProviderError> {
-        let merchant = transfer.merchant_id.to_string();
-        if self
-            .failing_merchants
-            .iter()
-            .any(|m| m == "*" || m == &merchant)
-        {
-            return Err(PayoutProviderError::Rejected(
-                "the simulator is configured to reject this merchant's account".into(),
-            ));
-        }
+        tracing::info!(payout = %transfer.payout_id, bank = %transfer.destination.bank_name,
+            amount = transfer.amount, currency = %transfer.currency, "simulated bank transfer");
         Ok(format!("SIM-{}", transfer.payout_id.simple()))
     }
 }

@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 use crate::api::*;
 use crate::domain::{self, Account, Kind, Transfer};
-use crate::providers::{self, BankSimulator, PayoutProvider};
+use crate::providers::{self, BankSimulator, PayoutProvider, PayoutProviderError};
 use crate::store::{self, EarningRow, PayoutRow};
+use merchants::api::MerchantsClient;
 
 pub const SOURCE: &str = "ledger";
 pub const PAYOUT_JOB: &str = "ledger.execute_payout";
@@ -76,14 +77,17 @@ pub struct PayoutJob {
 pub struct Ledger {
     pub ctx: Context,
     provider: Box<dyn PayoutProvider>,
+    merchants: MerchantsClient,
 }
 
 impl Ledger {
     pub fn new(ctx: Context) -> Arc<Self> {
-        let provider = Box::new(BankSimulator {
-            failing_merchants: ctx.config.ledger.simulator_failing_merchants.clone(),
-        });
-        Arc::new(Self { ctx, provider })
+        let provider = Box::new(BankSimulator);
+        Arc::new(Self {
+            merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
+            ctx,
+            provider,
+        })
     }
 
     /// Posts one balanced transaction in the caller's transaction. A cause posted before
@@ -395,13 +399,27 @@ impl Ledger {
         }
         let now = Timestamp::now();
         store::count_attempt(&self.ctx.db, payout_id, now).await?;
-        let transfer = providers::Transfer {
-            payout_id,
-            merchant_id: row.merchant_id,
-            currency: row.currency.clone(),
-            amount: row.amount,
+        // Read at each attempt: an owner who adds or fixes the account is paid on the retry.
+        let account = self
+            .merchants
+            .payout_account(row.merchant_id)
+            .await
+            .map_err(|e| LedgerError::Job(e.to_string()))?;
+        let outcome = match account.account {
+            None => Err(PayoutProviderError::Rejected(
+                "the merchant has no bank account on file".into(),
+            )),
+            Some(destination) => {
+                let transfer = providers::Transfer {
+                    payout_id,
+                    merchant_id: row.merchant_id,
+                    currency: row.currency.clone(),
+                    amount: row.amount,
+                    destination,
+                };
+                self.provider.transfer(&transfer).await
+            }
         };
-        let outcome = self.provider.transfer(&transfer).await;
         let mut tx = self.ctx.db.begin().await?;
         match outcome {
             Ok(reference) => {

@@ -318,6 +318,37 @@ impl MerchantsClient {
     }
 }
 
+/// Where a merchant's payouts go (internal: the full account number). `account` is None when
+/// the merchant has no bank account on file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutAccount {
+    pub merchant_id: Uuid,
+    pub account: Option<BankAccountDetails>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankAccountDetails {
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_number: String,
+}
+
+impl MerchantsClient {
+    /// The bank account payouts go to.
+    pub async fn payout_account(&self, merchant_id: Uuid) -> Result<PayoutAccount, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/merchants/{merchant_id}/payout-account"),
+                None,
+            )
+            .await
+    }
+}
+
 /// Payload of every status change (`merchant.approved`, `merchant.suspended`, ...).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -54,6 +54,7 @@ pub fn router(merchants: Arc<Merchants>) -> OpenApiRouter {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(internal_commission))
+                .routes(routes!(internal_payout_account))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(merchants)
@@ -502,4 +503,17 @@ async fn internal_commission(
 ) -> Result<Json<CommissionQuote>, ApiError> {
     actor.require_internal()?;
     Ok(Json(m.quote(id, &body.category_path).await?))
+}
+
+/// Where the merchant's payouts go, with the full account number (internal, for ledger).
+#[utoipa::path(get, path = "/internal/v1/merchants/{id}/payout-account", tag = "internal",
+    params(("id" = Uuid, Path, description = "Merchant id")),
+    responses((status = 200, body = PayoutAccount), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn internal_payout_account(
+    State(m): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<PayoutAccount>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(m.payout_account(id).await?))
 }

@@ -597,6 +597,26 @@ impl Merchants {
         })
     }
 
+    /// The full bank account payouts go to (for ledger, through the internal route).
+    pub async fn payout_account(&self, id: Uuid) -> Result<PayoutAccount> {
+        let row = self.row(id).await?;
+        let account = match &row.bank_account {
+            None => None,
+            Some(text) => {
+                let account: BankAccountInput = from_json(text)?;
+                Some(BankAccountDetails {
+                    bank_name: account.bank_name,
+                    account_name: account.account_name,
+                    account_number: account.account_number,
+                })
+            }
+        };
+        Ok(PayoutAccount {
+            merchant_id: id,
+            account,
+        })
+    }
+
     pub async fn commission(&self, id: Uuid) -> Result<CommissionView> {
         let row = self.row(id).await?;
         let overrides = store::category_rates(&self.ctx.db, id).await?;

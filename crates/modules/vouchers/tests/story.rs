@@ -158,7 +158,7 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
     );
     assert_eq!(over.body["lines"][0]["reason"], "per_customer_cap_reached");
     assert_eq!(over.body["lines"][0]["remaining"], 3);
-    assert_eq!(app.stock_of(&kafe, "KAFE-25").await, (98, 0));
+    app.stock_reaches(&kafe, "KAFE-25", (98, 0)).await;
     // A voucher product without an offer cannot be bought (nothing could be issued).
     let (bare, bare_variant) = {
         let resp = app
@@ -397,7 +397,16 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
     );
     assert_eq!(usd_statement["closingBalance"], 2 * (PRICE - COMMISSION));
 
-    // The payout run pays face value minus commission, once per period.
+    // The payout run pays face value minus commission, once per period, to the bank account
+    // on file.
+    let account = app
+        .put(
+            &format!("/api/v1/merchants/{}/bank-account", kafe.id),
+            json!({"bankName": "ACLEDA", "accountName": "Kafe Sovanna", "accountNumber": "1234567890"}),
+            Some(&kafe.owner.access_token),
+        )
+        .await;
+    assert_eq!(account.status, 200, "{:?}", account.body);
     let run = app
         .post(
             "/api/v1/admin/payouts/run",
