@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod id;
 pub mod money;
 pub mod page;
+pub mod refund;
 pub mod text_enum;
 pub mod time;
 
@@ -18,4 +19,5 @@ pub use i18n::LocalizedText;
 pub use id::new_id;
 pub use money::{Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
+pub use refund::RefundRequest;
 pub use time::Timestamp;

@@ -1,5 +1,6 @@
 //! ledger's use cases: posting money events, balances and statements, payout runs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -176,38 +177,33 @@ impl Ledger {
         may_see(actor, merchant_id)?;
         let payable = Account::MerchantPayable(merchant_id).code();
         let transit = Account::PayoutsInTransit(merchant_id).code();
-        let rows = store::balances_of(&self.ctx.db, &[payable.clone(), transit]).await?;
+        let rows = store::balances_of(&self.ctx.db, &payable, &transit).await?;
         let held = store::held_of(&self.ctx.db, merchant_id).await?;
-        let mut balances: Vec<CurrencyBalance> = Vec::new();
-        let mut entry = |currency: &str| -> usize {
-            if let Some(i) = balances.iter().position(|b| b.currency == currency) {
-                return i;
-            }
-            balances.push(CurrencyBalance {
-                currency: currency.to_owned(),
-                available: 0,
-                in_transit: 0,
-                held: 0,
-            });
-            balances.len() - 1
-        };
-        let mut updates = Vec::new();
+        let mut by_currency: BTreeMap<String, CurrencyBalance> = BTreeMap::new();
+        fn entry<'a>(
+            map: &'a mut BTreeMap<String, CurrencyBalance>,
+            currency: &str,
+        ) -> &'a mut CurrencyBalance {
+            map.entry(currency.to_owned())
+                .or_insert_with(|| CurrencyBalance {
+                    currency: currency.to_owned(),
+                    available: 0,
+                    in_transit: 0,
+                    held: 0,
+                })
+        }
         for (account, currency, balance) in rows {
-            updates.push((entry(&currency), account == payable, balance));
-        }
-        let held_updates: Vec<(usize, i64)> =
-            held.iter().map(|(c, amount)| (entry(c), *amount)).collect();
-        for (i, is_payable, balance) in updates {
-            if is_payable {
-                balances[i].available = balance;
+            let line = entry(&mut by_currency, &currency);
+            if account == payable {
+                line.available = balance;
             } else {
-                balances[i].in_transit = balance;
+                line.in_transit = balance;
             }
         }
-        for (i, amount) in held_updates {
-            balances[i].held = amount;
+        for (currency, amount) in held {
+            entry(&mut by_currency, &currency).held = amount;
         }
-        balances.sort_by(|a, b| a.currency.cmp(&b.currency));
+        let balances = by_currency.into_values().collect();
         Ok(MerchantBalance {
             merchant_id,
             balances,

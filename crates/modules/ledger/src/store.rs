@@ -75,15 +75,11 @@ pub async fn balances_for_update(tx: &mut Tx, prefix: &str) -> Result<Vec<(Strin
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(format!("{prefix}%")).fetch_all(conn).await)
 }
 
-pub async fn balances_of(db: &Db, accounts: &[String]) -> Result<Vec<(String, String, i64)>> {
-    let mut rows = Vec::new();
-    for account in accounts {
-        let mut found: Vec<(String, String, i64)> = on_db!(db, pool => sqlx::query_as(
-            "SELECT account, currency, balance FROM ledger_accounts WHERE account = $1 ORDER BY currency"
-        ).bind(account).fetch_all(pool).await)?;
-        rows.append(&mut found);
-    }
-    Ok(rows)
+/// The balances of two accounts, as (account, currency, balance), in one query.
+pub async fn balances_of(db: &Db, first: &str, second: &str) -> Result<Vec<(String, String, i64)>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT account, currency, balance FROM ledger_accounts WHERE account IN ($1, $2)"
+    ).bind(first).bind(second).fetch_all(pool).await)
 }
 
 pub async fn all_balances(db: &Db) -> Result<Vec<(String, String, i64)>> {

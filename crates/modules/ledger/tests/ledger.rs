@@ -135,7 +135,16 @@ async fn goods_are_earned_on_delivery_and_reversed_on_return(backend: Backend) {
 }
 
 async fn refunds_breakage_and_failed_payouts_keep_the_books_balanced(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.jobs.retry_base_ms = 20, Vec::new()).await;
+    let app = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.jobs.retry_base_ms = 20;
+            // Every voucher here (valid 90 days) is inside the reminder horizon.
+            c.vouchers.reminder_days = 100;
+        },
+        Vec::new(),
+    )
+    .await;
     let admin = app.admin().await;
     let shop = app.merchant("Tuk Tuk Tours").await;
     let cashier = app.staff(&shop, "cashier").await;
@@ -184,15 +193,18 @@ async fn refunds_breakage_and_failed_payouts_keep_the_books_balanced(backend: Ba
         .await;
     assert_eq!((again.status, again.code()), (409, "not_refundable"));
 
+    // Expiry reminders: once per live voucher, never twice.
+    let vouchers = vouchers::Vouchers::new(app.ctx().clone());
+    assert_eq!(vouchers.remind_due().await.expect("reminders"), 2);
+    assert_eq!(vouchers.remind_due().await.expect("reminders"), 0);
+    assert_eq!(app.list_events("voucher.expiring").await.len(), 2);
+
     // One expires unused: its value is breakage.
     platform::on_db!(&app.ctx().db, pool => sqlx::query(
         "UPDATE vouchers_instances SET expires_at = 0 WHERE id = $1"
     ).bind(ids[1]).execute(pool).await.map(|r| r.rows_affected()))
     .expect("back-date the voucher");
-    let expired = vouchers::Vouchers::new(app.ctx().clone())
-        .expire_due()
-        .await
-        .expect("expiry");
+    let expired = vouchers.expire_due().await.expect("expiry");
     assert_eq!(expired, 1);
     app.account_reaches(&admin, USD, "breakage", 3_000).await;
     let token = app

@@ -276,23 +276,12 @@ impl DomainEvent for CheckoutCompleted {
 /// Money must go back to the customer: an order cancelled or returned after payment, a payment
 /// that arrived after its order expired, or a second payment of one group. Payments refunds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundRequested {
-    /// Unique per request: payments refunds once per id.
-    pub request_id: Uuid,
-    pub payment_id: Uuid,
-    pub group_id: Uuid,
-    /// None when the whole payment goes back (a duplicate payment).
-    pub order_id: Option<Uuid>,
-    pub amount: i64,
-    pub currency: Currency,
-    /// `order_cancelled`, `order_returned`, `paid_after_expiry`, `duplicate_payment`.
-    pub reason: String,
-}
+#[serde(transparent)]
+pub struct RefundRequested(pub kernel::RefundRequest);
 
 impl DomainEvent for RefundRequested {
     const TYPE: &'static str = "order.refund_requested";
     fn aggregate_id(&self) -> String {
-        self.payment_id.to_string()
+        self.0.payment_id.to_string()
     }
 }

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kernel::{DomainEvent, EventEnvelope};
+use kernel::{DomainEvent, EventEnvelope, RefundRequest};
 use orders::api::RefundRequested;
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 
 use crate::service::Payments;
 
-/// Vouchers' refund requests carry the same fields (read by type name: vouchers does not
-/// depend on payments and payments needs nothing else of vouchers).
+/// Vouchers' refund requests carry the same `RefundRequest` (read by type name: payments
+/// needs nothing else of vouchers).
 const VOUCHER_REFUND_REQUESTED: &str = "voucher.refund_requested";
 
 pub fn subscriptions(payments: Arc<Payments>) -> Vec<Subscription> {
@@ -29,7 +29,7 @@ impl EventHandler for Refunds {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
         if event.event_type == RefundRequested::TYPE || event.event_type == VOUCHER_REFUND_REQUESTED
         {
-            let request: RefundRequested = serde_json::from_value(event.payload.clone())?;
+            let request: RefundRequest = serde_json::from_value(event.payload.clone())?;
             self.0.on_refund_requested(tx, &request).await?;
         }
         Ok(())

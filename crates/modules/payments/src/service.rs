@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use kernel::{
     Actor, ActorKind, ApiError, Currency, DomainEvent, FieldError, Permission, Timestamp,
 };
-use orders::api::{OrdersClient, PayableOrder, RefundRequested};
+use orders::api::{OrdersClient, PayableOrder};
 use platform::bus;
 use platform::db::{is_unique_violation, Tx};
 use platform::idempotency::{self, Attempt};
@@ -544,7 +544,11 @@ impl Payments {
 
     /// Orders asked for money back: recorded on the payment and handed to the refund job, in
     /// the consumer's transaction. Never more than what is still refundable.
-    pub async fn on_refund_requested(&self, tx: &mut Tx, request: &RefundRequested) -> Result<()> {
+    pub async fn on_refund_requested(
+        &self,
+        tx: &mut Tx,
+        request: &kernel::RefundRequest,
+    ) -> Result<()> {
         let Some(payment) = store::payment_in(tx, request.payment_id).await? else {
             tracing::error!(payment = %request.payment_id, "refund requested for an unknown payment");
             return Ok(());

@@ -512,23 +512,15 @@ impl DomainEvent for VoucherExpired {
     }
 }
 
-/// A customer returned an unused voucher: payments refunds `amount` of `payment_id`
-/// (the same fields as orders' refund requests).
+/// A customer returned an unused voucher: payments refunds `amount` of `payment_id`, as for
+/// orders' refund requests.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VoucherRefundRequested {
-    pub request_id: Uuid,
-    pub payment_id: Uuid,
-    pub group_id: Uuid,
-    pub order_id: Option<Uuid>,
-    pub amount: i64,
-    pub currency: Currency,
-    pub reason: String,
-}
+#[serde(transparent)]
+pub struct VoucherRefundRequested(pub kernel::RefundRequest);
 
 impl DomainEvent for VoucherRefundRequested {
     const TYPE: &'static str = "voucher.refund_requested";
     fn aggregate_id(&self) -> String {
-        self.payment_id.to_string()
+        self.0.payment_id.to_string()
     }
 }

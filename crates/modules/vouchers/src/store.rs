@@ -565,6 +565,13 @@ pub async fn has_pending_review(db: &Db, instance_id: Uuid) -> Result<bool> {
     Ok(n > 0)
 }
 
+/// The owner's vouchers with a redemption waiting for review (one query for a wallet page).
+pub async fn pending_reviews_of(db: &Db, owner_id: Uuid) -> Result<Vec<Uuid>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT instance_id FROM vouchers_redemptions WHERE owner_id = $1 AND status = 'PENDING_REVIEW'"
+    ).bind(owner_id).fetch_all(pool).await)
+}
+
 pub async fn decide_redemption(
     tx: &mut Tx,
     id: Uuid,
@@ -714,6 +721,11 @@ const CASE_COLUMNS: &str = "id, redemption_id, status, score, created_at, decide
 pub async fn case_in(tx: &mut Tx, id: Uuid) -> Result<Option<CaseRow>> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM vouchers_fraud_cases WHERE id = $1");
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
+}
+
+pub async fn case(db: &Db, id: Uuid) -> Result<Option<CaseRow>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM vouchers_fraud_cases WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
 pub async fn case_of_redemption(db: &Db, redemption_id: Uuid) -> Result<Option<Uuid>> {

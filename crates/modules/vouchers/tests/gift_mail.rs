@@ -27,6 +27,37 @@ async fn a_gift_waits_for_its_recipient_to_register(backend: Backend) {
     let giver = app.customer("srey").await;
     app.paid_order(&giver, variant, 1).await;
     let voucher = uuid_of(&app.wallet_with(&giver, "ACTIVE", 1).await[0]["id"]);
+    // A gift taken back before it is accepted: the voucher is the giver's again.
+    let first = app
+        .post(
+            &format!("/api/v1/wallet/{voucher}/gift"),
+            json!({"phone": "+6281234567890"}),
+            Some(&giver.access_token),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let cancelled = app
+        .post(
+            &format!(
+                "/api/v1/wallet/gifts/{}/cancel",
+                first.body["id"].as_str().unwrap_or_default()
+            ),
+            json!({}),
+            Some(&giver.access_token),
+        )
+        .await;
+    assert_eq!(
+        cancelled.body["status"], "CANCELLED",
+        "{:?}",
+        cancelled.body
+    );
+    let back = app
+        .get(
+            &format!("/api/v1/wallet/{voucher}"),
+            Some(&giver.access_token),
+        )
+        .await;
+    assert_eq!(back.body["status"], "ACTIVE");
     let friend = format!("friend.{}@example.com", uuid::Uuid::new_v4().simple());
     let gift = app
         .post(

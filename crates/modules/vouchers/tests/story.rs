@@ -76,6 +76,43 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
     assert_eq!(created.status, 201, "{:?}", created.body);
     let product = uuid_of(&created.body["id"]);
     let variant = uuid_of(&created.body["variants"][0]["id"]);
+    // Bad terms are refused field by field, and nothing is created.
+    let bad = app
+        .post(
+            "/api/v1/vouchers",
+            json!({"variantId": variant, "kind": "ITEM", "faceValue": 0, "discountBps": 500,
+                   "claimable": true, "perCustomerCap": 9, "totalCap": 3}),
+            Some(&kafe.owner.access_token),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    for field in [
+        "faceValue",
+        "discountBps",
+        "claimable",
+        "validUntil",
+        "perCustomerCap",
+    ] {
+        assert!(fields.contains(&field), "{field} missing in {fields:?}");
+    }
+    let stranger = app.merchant("Other Kafe").await;
+    let foreign = app
+        .post(
+            "/api/v1/vouchers",
+            json!({"variantId": variant, "kind": "GIFT_CARD", "faceValue": PRICE, "validDays": 90}),
+            Some(&stranger.owner.access_token),
+        )
+        .await;
+    assert_eq!(
+        foreign.status, 403,
+        "only the product's merchant publishes its offer"
+    );
     let offer = app
         .post(
             "/api/v1/vouchers",
@@ -133,6 +170,25 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
         "a voucher-only order completes on payment"
     );
     let wallet = app.wallet_with(&sokha, "ACTIVE", 2).await;
+    // Terms can change, but the cap cannot drop below what is issued.
+    let capped = app
+        .put(
+            &format!("/api/v1/vouchers/{offer_id}"),
+            json!({"totalCap": 1}),
+            Some(&kafe.owner.access_token),
+        )
+        .await;
+    assert_eq!(capped.status, 422, "{:?}", capped.body);
+    let edited = app
+        .put(
+            &format!("/api/v1/vouchers/{offer_id}"),
+            json!({"terms": {"en": "Any drink, pastry or sandwich"}}),
+            Some(&kafe.owner.access_token),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
+    assert_eq!(edited.body["terms"]["en"], "Any drink, pastry or sandwich");
+    assert_eq!(edited.body["totalCap"], serde_json::Value::Null);
     app.account_reaches(&admin, usd, "gateway_receivable", -2 * PRICE)
         .await;
     assert_eq!(

@@ -407,7 +407,7 @@ async fn request_refund(
     let currency = parse_currency(currency)?;
     publish(
         tx,
-        RefundRequested {
+        RefundRequested(kernel::RefundRequest {
             request_id: kernel::new_id(),
             payment_id,
             group_id,
@@ -415,7 +415,7 @@ async fn request_refund(
             amount,
             currency,
             reason: reason.to_owned(),
-        },
+        }),
     )
     .await
 }

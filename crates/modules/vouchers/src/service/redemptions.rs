@@ -436,11 +436,9 @@ impl Vouchers {
 
     pub async fn case(&self, actor: &Actor, id: Uuid) -> Result<FraudCase> {
         require_admin(actor)?;
-        let mut tx = self.ctx.db.begin().await?;
-        let row = store::case_in(&mut tx, id)
+        let row = store::case(&self.ctx.db, id)
             .await?
             .ok_or(VouchersError::CaseNotFound)?;
-        tx.rollback().await?;
         self.case_view(row).await
     }
 

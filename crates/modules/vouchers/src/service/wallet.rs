@@ -146,6 +146,7 @@ impl Vouchers {
             i64::from(limit) + 1,
         )
         .await?;
+        let pending = store::pending_reviews_of(&self.ctx.db, customer).await?;
         let mut offers: HashMap<Uuid, OfferRow> = HashMap::new();
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -155,9 +156,11 @@ impl Vouchers {
                     .ok_or_else(|| corrupt("offer of instance", &row.id.to_string()))?;
                 slot.insert(offer);
             }
-            let pending =
-                row.status != "ACTIVE" && store::has_pending_review(&self.ctx.db, row.id).await?;
-            items.push(wallet_item(row, &offers[&row.offer_id], pending)?);
+            items.push(wallet_item(
+                row,
+                &offers[&row.offer_id],
+                pending.contains(&row.id),
+            )?);
         }
         Ok(Page::from_overfetch(items, limit, |i| i.id.to_string()))
     }
@@ -460,7 +463,7 @@ impl Vouchers {
         platform::bus::publish(
             &mut tx,
             SOURCE,
-            &VoucherRefundRequested {
+            &VoucherRefundRequested(kernel::RefundRequest {
                 request_id: row.id,
                 payment_id,
                 group_id,
@@ -468,7 +471,7 @@ impl Vouchers {
                 amount: row.paid_amount,
                 currency: currency(&row.currency)?,
                 reason: "voucher_refunded".into(),
-            },
+            }),
         )
         .await?;
         self.ctx.commit(tx).await?;
