@@ -12,7 +12,10 @@ pub mod refund;
 pub mod text_enum;
 pub mod time;
 
-pub use actor::{Actor, ActorKind, Membership, MerchantPermission, MerchantRole, Permission, Role};
+pub use actor::{
+    Actor, ActorKind, Membership, MerchantPermission, MerchantRole, Permission, Role,
+    INTERNAL_SCOPE,
+};
 pub use error::{ApiError, FieldError};
 pub use event::{DomainEvent, EventEnvelope};
 pub use i18n::LocalizedText;

@@ -49,6 +49,22 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The edge in front of split processes.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Print an nginx configuration routing each route to the instances in `remote.<module>`
+    /// (the same layout `serve --modules gateway` serves).
+    NginxConfig {
+        /// Address nginx listens on (default: `http.addr`).
+        #[arg(long)]
+        listen: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use clap::Parser;
 use platform::config::{Config, ConfigSources};
 use platform::Module;
 
-use cli::{AdminCommand, Cli, Command, KeysCommand, SeedCommand};
+use cli::{AdminCommand, Cli, Command, GatewayCommand, KeysCommand, SeedCommand};
 
 /// jemalloc returns freed memory to the system on a timer (glibc kept argon2's 19 MiB blocks per
 /// thread arena: 230 MiB after a login benchmark) and allocates faster on the request path.
@@ -32,11 +32,27 @@ fn all_modules() -> Vec<Module> {
     ]
 }
 
-/// `all`, or a comma-separated list of module names.
-fn select_modules(selection: &str) -> anyhow::Result<Vec<Module>> {
+/// Which route each module serves, from each module's own OpenAPI document.
+fn route_table(config: &Config) -> anyhow::Result<gateway::RouteTable> {
+    let documents: Vec<(&str, String)> = all_modules()
+        .iter()
+        .map(|module| {
+            (
+                module.name,
+                platform::app::openapi_document(config.clone(), std::slice::from_ref(module)),
+            )
+        })
+        .collect();
+    gateway::RouteTable::from_documents(documents.iter().map(|(m, d)| (*m, d.as_str())))
+        .context("reading the modules' route documents")
+}
+
+/// The modules of this process (`all`, or a comma-separated list; `gateway` is the edge in
+/// front of split processes), and the modules that run elsewhere.
+fn select_modules(selection: &str, config: &Config) -> anyhow::Result<(Vec<Module>, Vec<Module>)> {
     let all = all_modules();
     if selection.trim() == "all" {
-        return Ok(all);
+        return Ok((all, Vec::new()));
     }
     let mut chosen = Vec::new();
     for name in selection
@@ -44,10 +60,14 @@ fn select_modules(selection: &str) -> anyhow::Result<Vec<Module>> {
         .map(str::trim)
         .filter(|n| !n.is_empty())
     {
+        if name == "gateway" {
+            chosen.push(gateway::module(route_table(config)?));
+            continue;
+        }
         match all.iter().find(|m| m.name == name) {
             Some(module) => chosen.push(module.clone()),
             None => bail!(
-                "unknown module '{name}'; known: {}",
+                "unknown module '{name}'; known: gateway, {}",
                 all.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
             ),
         }
@@ -55,7 +75,15 @@ fn select_modules(selection: &str) -> anyhow::Result<Vec<Module>> {
     if chosen.is_empty() {
         bail!("--modules selected no module");
     }
-    Ok(chosen)
+    let elsewhere = all
+        .into_iter()
+        .filter(|m| !chosen.iter().any(|c| c.name == m.name))
+        .collect();
+    // The gateway alone only forwards: it needs no module's help at its edge.
+    if chosen.iter().all(|m| m.name == "gateway") {
+        return Ok((chosen, Vec::new()));
+    }
+    Ok((chosen, elsewhere))
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -80,8 +108,8 @@ async fn main() -> anyhow::Result<()> {
             if let Some(addr) = addr {
                 config.http.addr = addr;
             }
-            let modules = select_modules(&modules)?;
-            let app = platform::app::start(config, modules)
+            let (modules, elsewhere) = select_modules(&modules, &config)?;
+            let app = platform::app::start_with(config, modules, elsewhere)
                 .await
                 .context("starting pasar")?;
             if demo {
@@ -123,6 +151,22 @@ async fn main() -> anyhow::Result<()> {
             ctx.db.close().await;
             println!(
                 "new signing key {kid}; previous keys stay in the JWKS until their tokens expire"
+            );
+        }
+        Command::Gateway {
+            command: GatewayCommand::NginxConfig { listen },
+        } => {
+            let table = route_table(&config)?;
+            let listen = listen.unwrap_or_else(|| config.http.addr.clone());
+            print!(
+                "{}",
+                gateway::nginx::config(&gateway::nginx::NginxLayout {
+                    table: &table,
+                    remote: &config.remote,
+                    listen: &listen,
+                    per_minute: config.rate_limit.edge,
+                    body_limit_bytes: config.http.body_limit_bytes,
+                })
             );
         }
         Command::Admin {

@@ -14,8 +14,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApiBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::bus::{BoxError, BusSignal, Dispatcher, EmbeddedTransport};
-use crate::cache::{Cache, MemoryCache};
+use crate::bus::{
+    BoxError, BusError, BusSignal, Dispatcher, EmbeddedTransport, EventTransport, NatsBus,
+    NatsTransport, Relay,
+};
+use crate::cache::{connect_redis, Cache, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, ops, Authenticator};
@@ -26,7 +29,7 @@ use crate::keyring::{
 use crate::migrate::{self, MigrateError, Migration};
 use crate::module::{Context, Module, ModuleParts};
 use crate::on_db;
-use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use crate::telemetry;
 
 static PLATFORM_MIGRATIONS: [Migration; 2] = [
@@ -52,6 +55,10 @@ pub enum StartError {
     Jobs(#[from] crate::jobs::JobError),
     #[error("module {module} failed to start: {message}")]
     Module { module: String, message: String },
+    #[error("cannot connect to the event bus: {0}")]
+    Bus(#[source] BusError),
+    #[error("cannot connect to the cache: {0}")]
+    Cache(#[source] redis::RedisError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -96,15 +103,41 @@ pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
         )
         .await?,
     );
-    Ok(assemble(config, db, keyring, code_keyring))
+    let shared = match &config.cache.url {
+        Some(url) => Some(connect_redis(url).await.map_err(StartError::Cache)?),
+        None => None,
+    };
+    let (cache, limiter): (Arc<dyn Cache>, Option<Arc<dyn RateLimiter>>) = match &shared {
+        Some(connection) => (
+            Arc::new(RedisCache::new(connection.clone(), &config.cache.prefix)),
+            config.rate_limit.enabled.then(|| {
+                Arc::new(RedisRateLimiter::new(
+                    connection.clone(),
+                    &config.cache.prefix,
+                    &config.rate_limit,
+                )) as Arc<dyn RateLimiter>
+            }),
+        ),
+        None => (
+            Arc::new(MemoryCache::default()),
+            config.rate_limit.enabled.then(|| {
+                Arc::new(MemoryRateLimiter::new(&config.rate_limit)) as Arc<dyn RateLimiter>
+            }),
+        ),
+    };
+    let mut ctx = assemble(config, db, keyring, code_keyring, cache, limiter);
+    ctx.redis = shared;
+    Ok(ctx)
 }
 
-fn assemble(config: Config, db: Db, keyring: Arc<Keyring>, code_keyring: Arc<Keyring>) -> Context {
-    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::default());
-    let limiter: Option<Arc<dyn RateLimiter>> = config
-        .rate_limit
-        .enabled
-        .then(|| Arc::new(MemoryRateLimiter::new(&config.rate_limit)) as Arc<dyn RateLimiter>);
+fn assemble(
+    config: Config,
+    db: Db,
+    keyring: Arc<Keyring>,
+    code_keyring: Arc<Keyring>,
+    cache: Arc<dyn Cache>,
+    limiter: Option<Arc<dyn RateLimiter>>,
+) -> Context {
     let authenticator = Arc::new(Authenticator::new(
         keyring.clone(),
         cache.clone(),
@@ -122,6 +155,7 @@ fn assemble(config: Config, db: Db, keyring: Arc<Keyring>, code_keyring: Arc<Key
         bus: BusSignal::default(),
         services: Default::default(),
         bound_url: Arc::default(),
+        redis: None,
     }
 }
 
@@ -157,12 +191,14 @@ struct Assembled {
     router: Router,
     document: String,
     parts: Vec<(&'static str, ModuleParts)>,
+    ops: Arc<ops::OpsState>,
 }
 
 fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
     let ops_state = Arc::new(ops::OpsState {
         db: ctx.db.clone(),
         openapi: OnceLock::new(),
+        dependencies: OnceLock::new(),
     });
     let mut api = OpenApiRouter::with_openapi(base_document())
         .merge(ops::routes(ops_state.clone(), ctx.limiter.clone()));
@@ -181,6 +217,7 @@ fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
         router,
         document,
         parts,
+        ops: ops_state,
     }
 }
 
@@ -189,7 +226,14 @@ pub fn openapi_document(config: Config, modules: &[Module]) -> String {
     let db = Db::offline();
     let keyring = Arc::new(Keyring::empty(db.clone()));
     let code_keyring = Arc::new(Keyring::empty(db.clone()));
-    let ctx = assemble(config, db, keyring, code_keyring);
+    let ctx = assemble(
+        config,
+        db,
+        keyring,
+        code_keyring,
+        Arc::new(MemoryCache::default()),
+        None,
+    );
     assemble_routes(&ctx, modules).document
 }
 
@@ -231,12 +275,32 @@ impl RunningApp {
 
 /// Starts every given module in this process and serves HTTP on `config.http.addr`.
 pub async fn start(config: Config, modules: Vec<Module>) -> Result<RunningApp, StartError> {
+    start_with(config, modules, Vec::new()).await
+}
+
+/// Starts `modules` in this process; `elsewhere` are the modules other processes run, reached
+/// through `remote.<module>`.
+pub async fn start_with(
+    config: Config,
+    modules: Vec<Module>,
+    elsewhere: Vec<Module>,
+) -> Result<RunningApp, StartError> {
     telemetry::install_metrics();
     let started = std::time::Instant::now();
     let db = migrate(&config, &modules).await?;
     let ctx = context(config, db).await?;
-    let Assembled { router, parts, .. } = assemble_routes(&ctx, &modules);
-    ctx.services.set_local(router.clone());
+    let Assembled {
+        router, parts, ops, ..
+    } = assemble_routes(&ctx, &modules);
+    ctx.services
+        .set_local(router.clone(), modules.iter().map(|m| m.name).collect());
+    ctx.services
+        .set_remote(&ctx.config, ctx.authenticator.clone());
+    for module in &elsewhere {
+        if let Some(hook) = &module.when_remote {
+            hook(&ctx);
+        }
+    }
 
     let mut subscriptions = Vec::new();
     let mut jobs = vec![prune_job(ctx.db.clone())];
@@ -252,14 +316,47 @@ pub async fn start(config: Config, modules: Vec<Module>) -> Result<RunningApp, S
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let transport = Arc::new(EmbeddedTransport::new(ctx.db.clone()));
-    let dispatcher = Arc::new(Dispatcher::new(
-        ctx.db.clone(),
-        transport,
-        subscriptions,
-        ctx.config.bus.clone(),
-        ctx.bus.clone(),
-    ));
+    let mut dependencies = ops::Dependencies {
+        bus: None,
+        cache: ctx.redis.clone(),
+    };
+    let dispatcher = match &ctx.config.bus.url {
+        None => Dispatcher::new(
+            ctx.db.clone(),
+            Arc::new(EmbeddedTransport::new(ctx.db.clone())),
+            subscriptions,
+            ctx.config.bus.clone(),
+            ctx.bus.clone(),
+        ),
+        Some(url) => {
+            let bus = NatsBus::connect(url, &ctx.config.bus)
+                .await
+                .map_err(StartError::Bus)?;
+            let consumers: Vec<String> = subscriptions
+                .iter()
+                .filter(|(_, subs)| !subs.is_empty())
+                .map(|(name, _)| name.clone())
+                .collect();
+            let transport: Arc<dyn EventTransport> = Arc::new(NatsTransport::start(
+                bus.clone(),
+                ctx.db.clone(),
+                &consumers,
+                ctx.bus.clone(),
+                shutdown_rx.clone(),
+            ));
+            dependencies.bus = Some(bus.clone());
+            Dispatcher::new(
+                ctx.db.clone(),
+                transport,
+                subscriptions,
+                ctx.config.bus.clone(),
+                ctx.bus.clone(),
+            )
+            .with_relay(Arc::new(Relay::new(ctx.db.clone(), bus)))
+        }
+    };
+    let _ = ops.dependencies.set(dependencies);
+    let dispatcher = Arc::new(dispatcher);
     let dispatcher_task = tokio::spawn(dispatcher.run(shutdown_rx.clone()));
 
     let runner = Arc::new(JobRunner::new(

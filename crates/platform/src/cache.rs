@@ -1,5 +1,5 @@
 //! Small shared key/value state with expiry: the access-token denylist and per-user token
-//! cut-offs. In memory in one process; Redis is the shared implementation for split processes.
+//! cut-offs. In memory in one process; Redis ([`RedisCache`]) is shared by split processes.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -49,6 +49,77 @@ impl Cache for MemoryCache {
             entries.retain(|_, (_, expires)| *expires > now);
         }
     }
+}
+
+/// The cache shared by every process of a deployment. Errors are logged and read as a miss (a
+/// set or delete that fails is lost): Redis being down degrades to what one process knows, and
+/// readiness reports it so a load balancer can take the process out.
+pub struct RedisCache {
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+impl RedisCache {
+    pub fn new(connection: redis::aio::ConnectionManager, prefix: &str) -> Self {
+        Self {
+            connection,
+            prefix: format!("{prefix}:cache:"),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Option<String> {
+        let mut connection = self.connection.clone();
+        let result: redis::RedisResult<Option<String>> = redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut connection)
+            .await;
+        result
+            .inspect_err(|err| tracing::warn!(error = %err, "redis cache read failed"))
+            .ok()
+            .flatten()
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) {
+        let mut connection = self.connection.clone();
+        let millis = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
+        let result: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis)
+            .query_async(&mut connection)
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "redis cache write failed");
+        }
+    }
+
+    async fn delete(&self, key: &str) {
+        let mut connection = self.connection.clone();
+        let result: redis::RedisResult<()> = redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async(&mut connection)
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "redis cache delete failed");
+        }
+    }
+}
+
+/// Connects to Redis; the manager reconnects by itself after a restart.
+pub async fn connect_redis(url: &str) -> redis::RedisResult<redis::aio::ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(3)))
+        .set_response_timeout(Some(Duration::from_secs(2)));
+    redis::aio::ConnectionManager::new_with_config(client, config).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Configuration: defaults, then `pasar.toml` (in the data dir, or `--config`), then `PASAR_*`
 //! environment variables with `__` for nesting, then command-line flags.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -17,6 +18,12 @@ pub struct Config {
     pub keyring: KeyringConfig,
     pub rate_limit: RateLimitConfig,
     pub bus: BusConfig,
+    pub cache: CacheConfig,
+    /// Where modules that do not run in this process are: module name → base URL, or several
+    /// comma-separated URLs of instances taken in turn (`PASAR_REMOTE__ORDERS=http://...`).
+    pub remote: BTreeMap<String, String>,
+    pub services: ServicesConfig,
+    pub gateway: GatewayConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
     pub notifications: NotificationsConfig,
@@ -40,6 +47,10 @@ impl Default for Config {
             keyring: KeyringConfig::default(),
             rate_limit: RateLimitConfig::default(),
             bus: BusConfig::default(),
+            cache: CacheConfig::default(),
+            remote: BTreeMap::new(),
+            services: ServicesConfig::default(),
+            gateway: GatewayConfig::default(),
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
             notifications: NotificationsConfig::default(),
@@ -417,6 +428,9 @@ pub struct RateLimitConfig {
     pub write: u32,
     pub checkout: u32,
     pub payment: u32,
+    /// Every request through the gateway, whatever its class: a ceiling per client in front of
+    /// the per-class limits the modules apply.
+    pub edge: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -429,6 +443,7 @@ impl Default for RateLimitConfig {
             write: 60,
             checkout: 10,
             payment: 5,
+            edge: 1200,
         }
     }
 }
@@ -436,6 +451,15 @@ impl Default for RateLimitConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BusConfig {
+    /// `nats://host:port`: events travel through NATS JetStream. Unset: the embedded bus (the
+    /// outbox table is the log), which needs every process on one database.
+    pub url: Option<String>,
+    /// Prefix of NATS subjects (`<namespace>.<module>.<event>`) and streams
+    /// (`<NAMESPACE>_<MODULE>`), so several deployments can share one NATS server.
+    pub namespace: String,
+    /// A delivered event not acknowledged within this time is delivered again (the process
+    /// handling it died).
+    pub ack_wait_secs: u64,
     /// How often consumers look for events committed by other processes.
     pub poll_interval_ms: u64,
     pub batch_size: i64,
@@ -448,10 +472,77 @@ pub struct BusConfig {
 impl Default for BusConfig {
     fn default() -> Self {
         Self {
+            url: None,
+            namespace: "pasar".into(),
+            ack_wait_secs: 30,
             poll_interval_ms: 500,
             batch_size: 200,
             max_attempts: 8,
             retry_base_ms: 1000,
+        }
+    }
+}
+
+/// Shared state of several processes: rate-limit counters, the access-token denylist, read
+/// caches. Unset: in memory, per process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    /// `redis://host:port/db`.
+    pub url: Option<String>,
+    /// Prefix of every key, so several deployments can share one Redis.
+    pub prefix: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "pasar".into(),
+        }
+    }
+}
+
+/// Calls between modules in different processes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServicesConfig {
+    /// Each attempt of a call gives up after this long.
+    pub timeout_ms: u64,
+    /// Further attempts of a call that is safe to repeat (GET, PUT, DELETE; any call that never
+    /// reached the other side).
+    pub retries: u32,
+    /// Failures in a row after which an instance is not called for `breaker_open_secs`.
+    pub breaker_failures: u32,
+    pub breaker_open_secs: u64,
+}
+
+impl Default for ServicesConfig {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5_000,
+            retries: 2,
+            breaker_failures: 5,
+            breaker_open_secs: 10,
+        }
+    }
+}
+
+/// The `gateway` module: the edge in front of split processes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// How often each instance's `/health/ready` is asked.
+    pub health_interval_ms: u64,
+    /// A proxied request gives up after this long (504).
+    pub upstream_timeout_secs: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            health_interval_ms: 2_000,
+            upstream_timeout_secs: 30,
         }
     }
 }

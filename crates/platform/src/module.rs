@@ -34,6 +34,8 @@ pub struct Context {
     pub services: crate::services::Services,
     /// The listening address, known once the server is bound.
     pub bound_url: Arc<std::sync::OnceLock<String>>,
+    /// The Redis connection when `cache.url` is set (shared caches, limits, readiness).
+    pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 impl Context {
@@ -96,6 +98,7 @@ pub struct ModuleParts {
 }
 
 pub type BuildFn = Arc<dyn Fn(&Context) -> ModuleParts + Send + Sync>;
+pub type RemoteHook = Arc<dyn Fn(&Context) + Send + Sync>;
 
 /// A bounded context: its name (also its event consumer name and table prefix), its
 /// migrations, and how to build its parts.
@@ -104,6 +107,9 @@ pub struct Module {
     pub name: &'static str,
     pub migrations: &'static [Migration],
     pub build: BuildFn,
+    /// Runs in processes where this module is not local: installs what the edge needs from it
+    /// through its typed client (e.g. merchant memberships for every request).
+    pub when_remote: Option<RemoteHook>,
 }
 
 impl Module {
@@ -116,6 +122,12 @@ impl Module {
             name,
             migrations,
             build: Arc::new(build),
+            when_remote: None,
         }
+    }
+
+    pub fn when_remote(mut self, hook: impl Fn(&Context) + Send + Sync + 'static) -> Self {
+        self.when_remote = Some(Arc::new(hook));
+        self
     }
 }

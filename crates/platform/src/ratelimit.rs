@@ -1,6 +1,6 @@
 //! Rate limits per route class, keyed by user when authenticated and by client IP otherwise.
-//! In memory (GCRA via `governor`) in one process; a Redis implementation shares counters
-//! across processes.
+//! In memory (GCRA via `governor`) in one process; [`RedisRateLimiter`] shares counters across
+//! processes.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -22,16 +22,19 @@ pub enum RouteClass {
     Write,
     Checkout,
     Payment,
+    /// All requests of a client at the gateway.
+    Edge,
 }
 
 impl RouteClass {
-    pub const ALL: [RouteClass; 6] = [
+    pub const ALL: [RouteClass; 7] = [
         RouteClass::Auth,
         RouteClass::PublicRead,
         RouteClass::Authenticated,
         RouteClass::Write,
         RouteClass::Checkout,
         RouteClass::Payment,
+        RouteClass::Edge,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl RouteClass {
             RouteClass::Write => "write",
             RouteClass::Checkout => "checkout",
             RouteClass::Payment => "payment",
+            RouteClass::Edge => "edge",
         }
     }
 
@@ -53,6 +57,7 @@ impl RouteClass {
             RouteClass::Write => config.write,
             RouteClass::Checkout => config.checkout,
             RouteClass::Payment => config.payment,
+            RouteClass::Edge => config.edge,
         }
     }
 }
@@ -144,6 +149,99 @@ impl RateLimiter for MemoryRateLimiter {
     fn purge_idle(&self) {
         for (_, _, limiter) in &self.limiters {
             limiter.retain_recent();
+        }
+    }
+}
+
+/// GCRA on Redis: one key per (class, client) holds the theoretical arrival time in
+/// milliseconds. The script reads Redis's own clock so processes with skewed clocks agree, and
+/// runs atomically, so concurrent requests from several processes count exactly once each.
+/// Returns `{allowed, remaining, reset_ms, retry_ms}`.
+const GCRA_SCRIPT: &str = r#"
+local emission = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local ahead = new_tat - now
+if ahead > period then
+  return {0, 0, tat - now, ahead - period}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', ahead)
+return {1, math.floor((period - ahead) / emission), ahead, 0}
+"#;
+
+/// Limits shared by every process through Redis. When Redis cannot be reached the request is
+/// allowed (logged): an outage of the limiter must not become an outage of the API.
+pub struct RedisRateLimiter {
+    connection: redis::aio::ConnectionManager,
+    script: redis::Script,
+    prefix: String,
+    limits: Vec<(RouteClass, u32)>,
+}
+
+impl RedisRateLimiter {
+    pub fn new(
+        connection: redis::aio::ConnectionManager,
+        prefix: &str,
+        config: &RateLimitConfig,
+    ) -> Self {
+        Self {
+            connection,
+            script: redis::Script::new(GCRA_SCRIPT),
+            prefix: format!("{prefix}:rl:"),
+            limits: RouteClass::ALL
+                .iter()
+                .map(|class| (*class, class.per_minute(config).max(1)))
+                .collect(),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn check(&self, class: RouteClass, key: &str) -> Decision {
+        let limit = self
+            .limits
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map_or(1, |(_, limit)| *limit);
+        let period_ms: u64 = 60_000;
+        let emission_ms = period_ms / u64::from(limit);
+        let mut connection = self.connection.clone();
+        let result: redis::RedisResult<(i64, i64, i64, i64)> = self
+            .script
+            .key(format!("{}{}:{key}", self.prefix, class.as_str()))
+            .arg(emission_ms)
+            .arg(period_ms)
+            .invoke_async(&mut connection)
+            .await;
+        let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
+        match result {
+            Ok((allowed, remaining, reset_ms, retry_ms)) => Decision {
+                allowed: allowed == 1,
+                limit,
+                remaining: remaining.clamp(0, i64::from(limit)) as u32,
+                reset_secs: secs(reset_ms),
+                retry_after_secs: if allowed == 1 {
+                    0
+                } else {
+                    secs(retry_ms).max(1)
+                },
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, class = class.as_str(), "rate limiter unreachable; allowing");
+                metrics::counter!("pasar_rate_limiter_errors_total").increment(1);
+                Decision {
+                    allowed: true,
+                    limit,
+                    remaining: limit,
+                    reset_secs: 0,
+                    retry_after_secs: 0,
+                }
+            }
         }
     }
 }

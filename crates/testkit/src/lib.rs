@@ -280,6 +280,29 @@ impl TestApp {
         }
     }
 
+    /// Runs `modules` in this process against an existing database (`config.database.url`),
+    /// e.g. beside the real binary's processes in a split layout. The database is left as it
+    /// is when the app stops.
+    pub async fn attach(backend: Backend, mut config: Config, modules: Vec<Module>) -> Self {
+        init_logging();
+        let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        config.data_dir = data_dir.path().to_path_buf();
+        let running = platform::app::start(config.clone(), modules.clone())
+            .await
+            .expect("app starts");
+        let base_url = format!("http://{}", running.addr);
+        Self {
+            base_url,
+            client: reqwest::Client::new(),
+            backend,
+            config,
+            running: Some(running),
+            modules,
+            pg_database: None,
+            _data_dir: data_dir,
+        }
+    }
+
     /// Starts the app with email going to a real SMTP sink and SMS/push to a real HTTP
     /// receiver, plus `extra` modules.
     pub async fn spawn_with_messaging(

@@ -1,8 +1,10 @@
 //! merchants' public face: request and response bodies, the events it publishes, and the typed
 //! client other modules use.
 
+use std::collections::HashMap;
+
 use axum::http::Method;
-use kernel::{DomainEvent, MerchantRole, Timestamp};
+use kernel::{DomainEvent, Membership, MerchantRole, Timestamp};
 use platform::services::{CallError, Services};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -336,6 +338,18 @@ pub struct BankAccountDetails {
 }
 
 impl MerchantsClient {
+    /// The merchants `user_id` is staff of.
+    pub async fn memberships(&self, user_id: Uuid) -> Result<Vec<Membership>, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/merchants/memberships/{user_id}"),
+                None,
+            )
+            .await
+    }
+
     /// The bank account payouts go to.
     pub async fn payout_account(&self, merchant_id: Uuid) -> Result<PayoutAccount, CallError> {
         self.services
@@ -478,5 +492,54 @@ impl DomainEvent for OutletRemoved {
     const TYPE: &'static str = "merchant.outlet_removed";
     fn aggregate_id(&self) -> String {
         self.merchant_id.to_string()
+    }
+}
+
+/// Memberships for the edge of a process that does not run merchants: asked of the merchants
+/// process and cached as long as merchants caches them itself (`membership_cache_secs`).
+pub struct RemoteMemberships {
+    client: MerchantsClient,
+    ttl: std::time::Duration,
+    entries: std::sync::RwLock<HashMap<Uuid, (Vec<Membership>, std::time::Instant)>>,
+}
+
+impl RemoteMemberships {
+    pub fn new(services: Services, ttl: std::time::Duration) -> Self {
+        Self {
+            client: MerchantsClient::new(services, "merchants-edge"),
+            ttl,
+            entries: std::sync::RwLock::default(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl platform::http::MembershipSource for RemoteMemberships {
+    async fn memberships(&self, user_id: Uuid) -> Vec<Membership> {
+        let cached = self.entries.read().ok().and_then(|entries| {
+            entries
+                .get(&user_id)
+                .filter(|(_, at)| at.elapsed() < self.ttl)
+                .map(|(memberships, _)| memberships.clone())
+        });
+        if let Some(memberships) = cached {
+            return memberships;
+        }
+        match self.client.memberships(user_id).await {
+            Ok(memberships) => {
+                if let Ok(mut entries) = self.entries.write() {
+                    if entries.len() > 100_000 {
+                        entries.clear();
+                    }
+                    entries.insert(user_id, (memberships.clone(), std::time::Instant::now()));
+                }
+                memberships
+            }
+            Err(err) => {
+                // Failing closed: without memberships the caller is treated as a customer.
+                tracing::error!(error = %err, "cannot load merchant memberships from merchants");
+                Vec::new()
+            }
+        }
     }
 }

@@ -55,6 +55,7 @@ pub fn router(merchants: Arc<Merchants>) -> OpenApiRouter {
             OpenApiRouter::new()
                 .routes(routes!(internal_commission))
                 .routes(routes!(internal_payout_account))
+                .routes(routes!(internal_memberships))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(merchants)
@@ -516,4 +517,18 @@ async fn internal_payout_account(
 ) -> Result<Json<PayoutAccount>, ApiError> {
     actor.require_internal()?;
     Ok(Json(m.payout_account(id).await?))
+}
+
+/// The merchants a user is staff of, with the role in each (internal: the edge of processes
+/// that do not run merchants asks this for every authenticated request, cached).
+#[utoipa::path(get, path = "/internal/v1/merchants/memberships/{userId}", tag = "internal",
+    params(("userId" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = Vec<kernel::Membership>), (status = 403, body = Problem)))]
+async fn internal_memberships(
+    State(m): St,
+    actor: Actor,
+    Path(user_id): Path<Uuid>,
+) -> Result<Json<Vec<kernel::Membership>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(m.memberships.load_fresh(user_id).await?))
 }

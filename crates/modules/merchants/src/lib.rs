@@ -15,7 +15,14 @@ pub use service::{MerchantError, Merchants};
 static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_merchants.sql")];
 
 pub fn module() -> Module {
-    Module::new("merchants", &MIGRATIONS, build)
+    Module::new("merchants", &MIGRATIONS, build).when_remote(|ctx| {
+        let ttl = std::time::Duration::from_secs(ctx.config.merchants.membership_cache_secs);
+        ctx.authenticator
+            .set_membership_source(std::sync::Arc::new(api::RemoteMemberships::new(
+                ctx.services.clone(),
+                ttl,
+            )));
+    })
 }
 
 fn build(ctx: &Context) -> ModuleParts {

@@ -141,6 +141,11 @@ impl MembershipCache {
         }
     }
 
+    /// Straight from the database: what other processes cache on their side.
+    pub async fn load_fresh(&self, user_id: Uuid) -> Result<Vec<Membership>> {
+        Ok(self.load(user_id).await?)
+    }
+
     async fn load(&self, user_id: Uuid) -> std::result::Result<Vec<Membership>, sqlx::Error> {
         Ok(store::memberships_of(&self.db, user_id)
             .await?

@@ -15,7 +15,7 @@ use sqlx::types::Json;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Subscription};
+use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Relay, Subscription};
 use crate::config::BusConfig;
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx, on_write};
@@ -28,6 +28,9 @@ struct Consumer {
 pub struct Dispatcher {
     db: Db,
     transport: Arc<dyn EventTransport>,
+    /// Publishes the outbox to the broker (NATS transport); the embedded transport reads the
+    /// outbox itself.
+    relay: Option<Arc<Relay>>,
     consumers: Vec<Arc<Consumer>>,
     config: BusConfig,
     signal: BusSignal,
@@ -77,9 +80,28 @@ impl Dispatcher {
         Self {
             db,
             transport,
+            relay: None,
             consumers,
             config,
             signal,
+        }
+    }
+
+    pub fn with_relay(mut self, relay: Arc<Relay>) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    async fn relay(&self) -> usize {
+        let Some(relay) = &self.relay else {
+            return 0;
+        };
+        match relay.pump(self.config.batch_size).await {
+            Ok(count) => count,
+            Err(err) => {
+                tracing::warn!(error = %err, "publishing the outbox failed; will retry");
+                0
+            }
         }
     }
 
@@ -91,7 +113,7 @@ impl Dispatcher {
         // batch of a busy bus.
         let mut last_housekeeping: Option<tokio::time::Instant> = None;
         loop {
-            let mut delivered = 0;
+            let mut delivered = self.relay().await;
             for consumer in &self.consumers {
                 match self.pump(consumer).await {
                     Ok(count) => delivered += count,
@@ -120,6 +142,7 @@ impl Dispatcher {
                 _ = shutdown.changed() => {}
             }
         }
+        while self.relay().await > 0 {}
         for consumer in &self.consumers {
             while let Ok(count) = self.pump(consumer).await {
                 if count == 0 {
@@ -138,9 +161,9 @@ impl Dispatcher {
             .transport
             .fetch(&consumer.name, self.config.batch_size)
             .await?;
-        let Some(last) = batch.last() else {
+        if batch.is_empty() {
             return Ok(0);
-        };
+        }
         let mut failures = Vec::new();
         let handled: Vec<_> = batch
             .iter()
@@ -173,7 +196,7 @@ impl Dispatcher {
             self.schedule_retry(&consumer.name, envelope, 1, &error)
                 .await?;
         }
-        self.transport.ack(&consumer.name, last).await?;
+        self.transport.ack(&consumer.name, &batch).await?;
         Ok(batch.len())
     }
 
@@ -255,24 +278,7 @@ impl Dispatcher {
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         if attempts >= self.config.max_attempts {
-            on_tx!(&mut tx, conn => sqlx::query(
-                "INSERT INTO platform_dead_letters (id, consumer, event_id, event_type, attempts, last_error, failed_at, envelope)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (consumer, event_id) DO NOTHING"
-            )
-            .bind(kernel::new_id())
-            .bind(consumer)
-            .bind(envelope.id)
-            .bind(&envelope.event_type)
-            .bind(attempts)
-            .bind(error)
-            .bind(now.millis())
-            .bind(Json(envelope))
-            .execute(conn).await.map(|r| r.rows_affected()))?;
-            on_tx!(&mut tx, conn => sqlx::query(
-                "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
-            ).bind(consumer).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
-            metrics::counter!("pasar_events_dead_lettered_total", "consumer" => consumer.to_owned()).increment(1);
-            tracing::error!(consumer, event_id = %envelope.id, event_type = %envelope.event_type, attempts, "event parked as dead letter");
+            park_in(&mut tx, consumer, envelope, attempts, error).await?;
         } else {
             let next = now.plus_millis(self.backoff_ms(attempts));
             on_tx!(&mut tx, conn => sqlx::query(
@@ -340,6 +346,56 @@ impl Dispatcher {
             metrics::gauge!("pasar_event_retries_pending").set(pending as f64);
         }
     }
+}
+
+/// Parks an event for `consumer` as a dead letter (and drops its pending retry), in `tx`.
+async fn park_in(
+    tx: &mut Tx,
+    consumer: &str,
+    envelope: &EventEnvelope,
+    attempts: i32,
+    error: &str,
+) -> Result<(), BusError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO platform_dead_letters (id, consumer, event_id, event_type, attempts, last_error, failed_at, envelope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (consumer, event_id) DO NOTHING"
+    )
+    .bind(kernel::new_id())
+    .bind(consumer)
+    .bind(envelope.id)
+    .bind(&envelope.event_type)
+    .bind(attempts)
+    .bind(error)
+    .bind(Timestamp::now().millis())
+    .bind(Json(envelope))
+    .execute(conn).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM platform_event_retries WHERE consumer = $1 AND event_id = $2"
+    ).bind(consumer).bind(envelope.id).execute(conn).await.map(|r| r.rows_affected()))?;
+    metrics::counter!("pasar_events_dead_lettered_total", "consumer" => consumer.to_owned())
+        .increment(1);
+    tracing::error!(consumer, event_id = %envelope.id, event_type = %envelope.event_type, attempts, error, "event parked as dead letter");
+    Ok(())
+}
+
+/// Parks an event that could not be applied at all (a delivery that kept killing or stalling
+/// its consumer), unless the consumer already applied it.
+pub(crate) async fn park_dead_letter(
+    db: &Db,
+    consumer: &str,
+    envelope: &EventEnvelope,
+    attempts: i32,
+    error: &str,
+) -> Result<(), BusError> {
+    let mut tx = db.begin().await?;
+    let applied: Option<i32> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT 1 FROM platform_inbox WHERE consumer = $1 AND event_id = $2"
+    ).bind(consumer).bind(envelope.id).fetch_optional(conn).await)?;
+    if applied.is_none() {
+        park_in(&mut tx, consumer, envelope, attempts, error).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Dead letters, newest first, for the admin endpoint.

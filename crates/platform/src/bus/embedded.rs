@@ -32,10 +32,10 @@ impl EmbeddedTransport {
 // On SQLite tx_id is always 0 (one writer: seq order is commit order), so positions compare by
 // seq alone: a primary-key range. The row-value form scanned every row of the log, on every
 // wake of the dispatcher, which is every commit.
-const FETCH_SQLITE: &str =
+pub(crate) const FETCH_SQLITE: &str =
     "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
      FROM platform_outbox WHERE seq > $2 AND $1 = 0 ORDER BY seq LIMIT $3";
-const FETCH_PG: &str =
+pub(crate) const FETCH_PG: &str =
     "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
      FROM platform_outbox
      WHERE (tx_id, seq) > ($1, $2) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -66,7 +66,10 @@ impl EventTransport for EmbeddedTransport {
         Ok(rows.into_iter().map(OutboxRow::into_delivery).collect())
     }
 
-    async fn ack(&self, consumer: &str, delivery: &Delivery) -> Result<(), BusError> {
+    async fn ack(&self, consumer: &str, batch: &[Delivery]) -> Result<(), BusError> {
+        let Some(delivery) = batch.last() else {
+            return Ok(());
+        };
         on_write!(&self.db, conn => sqlx::query(
             "INSERT INTO platform_consumer_positions (consumer, tx_id, seq, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (consumer) DO UPDATE SET tx_id = excluded.tx_id, seq = excluded.seq, updated_at = excluded.updated_at

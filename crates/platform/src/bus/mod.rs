@@ -4,6 +4,7 @@
 
 pub mod dispatcher;
 mod embedded;
+pub mod nats;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::on_tx;
 
 pub use dispatcher::{DeadLetter, Dispatcher};
 pub use embedded::EmbeddedTransport;
+pub use nats::{NatsBus, NatsTransport, Relay};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -27,6 +29,8 @@ pub enum BusError {
     Database(#[from] sqlx::Error),
     #[error("event payload: {0}")]
     Payload(#[from] serde_json::Error),
+    #[error("event broker: {0}")]
+    Broker(String),
 }
 
 /// Applies one event inside the transaction that also records it in the consumer's inbox.
@@ -52,7 +56,20 @@ pub struct Position {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub envelope: EventEnvelope,
+    /// Where the event is in the outbox (embedded transport).
     pub position: Position,
+    /// How to acknowledge it to the broker (NATS transport).
+    pub receipt: Option<Receipt>,
+}
+
+/// A broker delivery to acknowledge once the event's effect is committed.
+#[derive(Clone)]
+pub struct Receipt(pub(crate) Arc<async_nats::jetstream::message::Acker>);
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Receipt")
+    }
 }
 
 /// Carries committed events to consumers. Embedded: the outbox table is the log. The NATS
@@ -61,8 +78,9 @@ pub struct Delivery {
 pub trait EventTransport: Send + Sync {
     /// The next committed events after the consumer's acknowledged position, oldest first.
     async fn fetch(&self, consumer: &str, limit: i64) -> Result<Vec<Delivery>, BusError>;
-    /// Everything up to and including `delivery` is handled for the consumer.
-    async fn ack(&self, consumer: &str, delivery: &Delivery) -> Result<(), BusError>;
+    /// Every event of `batch` is handled for the consumer (applied, already applied, or
+    /// recorded for retry).
+    async fn ack(&self, consumer: &str, batch: &[Delivery]) -> Result<(), BusError>;
     /// How many committed events the consumer has not yet acknowledged.
     async fn lag(&self, consumer: &str) -> Result<i64, BusError>;
 }
@@ -127,6 +145,7 @@ pub(crate) struct OutboxRow {
 impl OutboxRow {
     pub(crate) fn into_delivery(self) -> Delivery {
         Delivery {
+            receipt: None,
             position: Position {
                 tx_id: self.tx_id,
                 seq: self.seq,

@@ -50,6 +50,10 @@ pub struct AuthenticatedUser(pub Uuid);
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
+fn internal_audience(config: &AuthConfig) -> String {
+    format!("{}/internal", config.audience)
+}
+
 pub fn denied_token_key(jti: &str) -> String {
     format!("deny:jti:{jti}")
 }
@@ -123,7 +127,9 @@ impl Authenticator {
     ) -> Self {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
+        // Internal service tokens carry their own audience, so no token issued to a user or an
+        // OAuth2 client can ever pass an internal route, whatever scope it was granted.
+        validation.set_audience(&[config.audience.clone(), internal_audience(&config)]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = config.leeway_secs;
         Self {
@@ -183,6 +189,18 @@ impl Authenticator {
             sub: format!("client:{client_id}"),
             client_id: Some(client_id.to_owned()),
             scope: Some(scope.to_owned()),
+            ..self.base_claims()
+        })
+    }
+
+    /// A token for calls from `module` to a module in another process: internal scope, the
+    /// internal audience, no user.
+    pub fn issue_internal(&self, module: &str) -> Result<(String, i64), KeyringError> {
+        self.sign(AccessClaims {
+            aud: internal_audience(&self.config),
+            sub: format!("service:{module}"),
+            client_id: Some(format!("pasar:{module}")),
+            scope: Some(kernel::INTERNAL_SCOPE.to_owned()),
             ..self.base_claims()
         })
     }
@@ -279,10 +297,27 @@ impl Authenticator {
     }
 
     async fn actor(&self, claims: &AccessClaims) -> Result<Actor, TokenError> {
+        if claims.aud == internal_audience(&self.config) {
+            let module = claims
+                .client_id
+                .as_deref()
+                .and_then(|c| c.strip_prefix("pasar:"))
+                .ok_or_else(|| TokenError::Invalid("internal token without a module".into()))?;
+            let mut actor = Actor::internal(module);
+            actor.token_id = claims.jti.clone();
+            actor.token_expires_at = claims.exp;
+            return Ok(actor);
+        }
+        // The internal scope is only ever carried by internal tokens.
         let scopes: Vec<String> = claims
             .scope
             .as_deref()
-            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .map(|s| {
+                s.split_whitespace()
+                    .filter(|scope| *scope != kernel::INTERNAL_SCOPE)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         if self
             .cache

@@ -23,6 +23,15 @@ pub struct OpsState {
     pub db: Db,
     /// Filled once every module's routes are merged.
     pub openapi: OnceLock<String>,
+    /// The shared services this process depends on beyond its database, set at start.
+    pub dependencies: OnceLock<Dependencies>,
+}
+
+/// NATS and Redis, when configured: readiness reports them.
+#[derive(Clone, Default)]
+pub struct Dependencies {
+    pub bus: Option<crate::bus::NatsBus>,
+    pub cache: Option<redis::aio::ConnectionManager>,
 }
 
 type Ops = State<Arc<OpsState>>;
@@ -33,6 +42,12 @@ pub struct HealthStatus {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<&'static str>,
+    /// NATS JetStream, when the bus runs on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus: Option<&'static str>,
+    /// Redis, when caches and rate limits are shared through it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<&'static str>,
 }
 
 pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> OpenApiRouter {
@@ -61,27 +76,46 @@ async fn live() -> Json<HealthStatus> {
     Json(HealthStatus {
         status: "up",
         database: None,
+        bus: None,
+        cache: None,
     })
 }
 
-/// Readiness: the database (and with it the embedded bus) answers.
+/// Readiness: the database answers, and NATS and Redis when this process uses them. A process
+/// that is not ready is taken out of rotation by the gateway (or a load balancer).
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses((status = 200, body = HealthStatus), (status = 503, body = HealthStatus)))]
 async fn ready(State(state): Ops) -> Response {
-    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => Json(HealthStatus {
-            status: "up",
-            database: Some("up"),
-        })
-        .into_response(),
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(HealthStatus {
-                status: "down",
-                database: Some("down"),
-            }),
-        )
-            .into_response(),
+    let timeout = std::time::Duration::from_secs(2);
+    let label = |up: bool| if up { "up" } else { "down" };
+    let database = matches!(
+        tokio::time::timeout(timeout, state.db.ping()).await,
+        Ok(Ok(()))
+    );
+    let dependencies = state.dependencies.get().cloned().unwrap_or_default();
+    let bus = dependencies.bus.as_ref().map(|bus| bus.connected());
+    let cache = match dependencies.cache {
+        Some(mut connection) => {
+            let command = redis::cmd("PING");
+            let ping = command.query_async::<String>(&mut connection);
+            Some(matches!(
+                tokio::time::timeout(timeout, ping).await,
+                Ok(Ok(_))
+            ))
+        }
+        None => None,
+    };
+    let up = database && bus != Some(false) && cache != Some(false);
+    let body = Json(HealthStatus {
+        status: label(up),
+        database: Some(label(database)),
+        bus: bus.map(label),
+        cache: cache.map(label),
+    });
+    if up {
+        body.into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
 

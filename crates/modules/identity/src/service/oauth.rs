@@ -155,6 +155,12 @@ impl Identity {
                 "must be one or more scope names without spaces",
             ));
         }
+        if request.scopes.iter().any(|s| s == kernel::INTERNAL_SCOPE) {
+            return Err(invalid(
+                "scopes",
+                "the internal scope is reserved for calls between Pasar's own processes",
+            ));
+        }
         let secret = if request.confidential {
             Some(self.new_refresh_token()?)
         } else {

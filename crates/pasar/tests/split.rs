@@ -1,0 +1,562 @@
+//! The split layout with the real binary: modules in separate processes on PostgreSQL, NATS
+//! JetStream and Redis, behind `pasar serve --modules gateway`.
+//!
+//! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger), two
+//! instances of `shop` (orders, cart, inventory), `pay` (payments), and the gateway. Tests drive
+//! them over HTTP through the gateway; fixtures that need the database directly (admin
+//! bootstrap, email verification) run in a control app attached to the same database.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use testkit::{uuid_of, Backend, MerchantFixture, Session, TestApp, SIMULATOR_SECRET};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pasar");
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+const USD: &str = "USD";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().expect("address"),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// A NATS server of the test's own (JetStream on a file store), so restarting it touches no
+/// other test.
+struct OwnNats {
+    port: u16,
+    store: PathBuf,
+    child: std::sync::Mutex<Option<Child>>,
+}
+
+impl OwnNats {
+    fn start(store: &Path) -> Self {
+        let nats = Self {
+            port: free_port(),
+            store: store.to_path_buf(),
+            child: std::sync::Mutex::new(None),
+        };
+        nats.launch();
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&self) {
+        let child = Command::new(NATS_SERVER)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{NATS_SERVER} is required for this test: {err}"));
+        *self.child.lock().expect("nats child") = Some(child);
+        let started = Instant::now();
+        while !port_open(self.port) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nats-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server (SIGTERM, as a restart by an operator) and starts it on the same store.
+    fn restart(&self) {
+        let running = self.child.lock().expect("nats child").take();
+        if let Some(mut child) = running {
+            terminate(&child);
+            let _ = child.wait();
+        }
+        self.launch();
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        if let Ok(mut child) = self.child.lock() {
+            if let Some(child) = child.as_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// One `pasar serve` process.
+struct Process {
+    label: String,
+    modules: String,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Process {
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The processes of one split deployment and what they share.
+struct Split {
+    dir: tempfile::TempDir,
+    pg_name: String,
+    env: BTreeMap<String, String>,
+    processes: Vec<Process>,
+    /// The control app, driving HTTP through the gateway.
+    app: TestApp,
+    admin: Option<Session>,
+}
+
+const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger";
+const SHOP: &str = "orders,cart,inventory";
+const PAY: &str = "payments";
+
+impl Split {
+    /// Starts core, two shop instances, pay and the gateway on a fresh database, with events on
+    /// `nats_url` and shared state on Redis; `extra` overrides the environment.
+    async fn start(nats_url: &str, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg_name = testkit::create_pg_database().await;
+        let database_url = testkit::pg_database_url(&pg_name);
+        let unique = Uuid::new_v4().simple().to_string();
+        let master_key = "c3BsaXQtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=";
+        let layout = [
+            ("core", CORE),
+            ("shop-1", SHOP),
+            ("shop-2", SHOP),
+            ("pay", PAY),
+            ("gateway", "gateway"),
+        ];
+        let mut processes: Vec<Process> = layout
+            .iter()
+            .map(|(label, modules)| Process {
+                label: (*label).to_owned(),
+                modules: (*modules).to_owned(),
+                port: free_port(),
+                child: None,
+            })
+            .collect();
+        let gateway_url = processes[4].url();
+        let mut env: BTreeMap<String, String> = [
+            ("PASAR_DATABASE__URL", database_url.as_str()),
+            ("PASAR_DATABASE__MAX_CONNECTIONS", "6"),
+            ("PASAR_BUS__URL", nats_url),
+            ("PASAR_BUS__NAMESPACE", &format!("t{unique}")),
+            ("PASAR_BUS__ACK_WAIT_SECS", "2"),
+            ("PASAR_BUS__POLL_INTERVAL_MS", "100"),
+            ("PASAR_BUS__RETRY_BASE_MS", "100"),
+            ("PASAR_JOBS__POLL_INTERVAL_MS", "200"),
+            ("PASAR_JOBS__RETRY_BASE_MS", "200"),
+            ("PASAR_CACHE__URL", "redis://127.0.0.1:6379"),
+            ("PASAR_CACHE__PREFIX", &format!("t{unique}")),
+            ("PASAR_KEYRING__MASTER_KEY", master_key),
+            (
+                "PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET",
+                SIMULATOR_SECRET,
+            ),
+            ("PASAR_HTTP__PUBLIC_URL", &gateway_url),
+            ("PASAR_HTTP__TRUST_FORWARDED_FOR", "true"),
+            ("PASAR_HTTP__SHUTDOWN_GRACE_SECS", "3"),
+            ("PASAR_RATE_LIMIT__ENABLED", "false"),
+            ("PASAR_ORDERS__SAGA_TIMEOUT_SECS", "5"),
+            ("PASAR_GATEWAY__HEALTH_INTERVAL_MS", "300"),
+            ("PASAR_SERVICES__TIMEOUT_MS", "3000"),
+            ("PASAR_SERVICES__BREAKER_OPEN_SECS", "2"),
+            ("PASAR_LOG__LEVEL", "warn"),
+            ("PASAR_LOG__FORMAT", "text"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for process in &processes {
+            if process.label == "gateway" || process.label == "shop-2" {
+                continue;
+            }
+            let urls = if process.modules == SHOP {
+                format!("{},{}", processes[1].url(), processes[2].url())
+            } else {
+                process.url()
+            };
+            for module in process.modules.split(',') {
+                env.insert(
+                    format!("PASAR_REMOTE__{}", module.to_uppercase()),
+                    urls.clone(),
+                );
+            }
+        }
+        for (key, value) in extra {
+            env.insert((*key).to_owned(), (*value).to_owned());
+        }
+
+        // The control app: no modules, the same database and keys; its fixtures talk HTTP to
+        // the gateway.
+        let mut config = testkit::test_config(dir.path());
+        config.database.url = Some(database_url.clone());
+        config.keyring.master_key = Some(master_key.to_owned());
+        let mut split = Self {
+            app: TestApp::attach(Backend::Postgres, config, Vec::new()).await,
+            dir,
+            pg_name,
+            env,
+            processes: Vec::new(),
+            admin: None,
+        };
+        // core first: it migrates identity's tables, which the control app's fixtures use.
+        for index in 0..processes.len() {
+            split.launch(&mut processes[index]);
+            if index == 0 {
+                split.wait_ready(&processes[0]).await;
+            }
+        }
+        for process in &processes {
+            split.wait_ready(process).await;
+        }
+        split.processes = processes;
+        split.app.base_url = gateway_url;
+        split
+    }
+
+    fn launch(&self, process: &mut Process) {
+        let log = std::fs::File::create(self.dir.path().join(format!("{}.log", process.label)))
+            .expect("log file");
+        let child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(self.dir.path().join(&process.label))
+            .args(["serve", "--addr", &format!("127.0.0.1:{}", process.port)])
+            .args(["--modules", &process.modules])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&self.env)
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("pasar starts");
+        process.child = Some(child);
+    }
+
+    async fn wait_ready(&self, process: &Process) {
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            let ready = client
+                .get(format!("{}/health/ready", process.url()))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                panic!(
+                    "{} did not become ready:\n{}",
+                    process.label,
+                    self.log_of(&process.label)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_of(&self, label: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join(format!("{label}.log")))
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// SIGKILL: no shutdown, no flush, no acknowledgements. (By pid, so it can happen while
+    /// requests are in flight; the child is reaped when relaunched.)
+    fn kill9(&self, label: &str) {
+        let process = self
+            .processes
+            .iter()
+            .find(|p| p.label == label)
+            .expect("process");
+        if let Some(child) = &process.child {
+            let status = Command::new("kill")
+                .args(["-KILL", &child.id().to_string()])
+                .status()
+                .expect("kill -9");
+            assert!(status.success());
+        }
+    }
+
+    async fn relaunch(&mut self, label: &str) {
+        let index = self
+            .processes
+            .iter()
+            .position(|p| p.label == label)
+            .expect("process");
+        let mut process = std::mem::replace(
+            &mut self.processes[index],
+            Process {
+                label: String::new(),
+                modules: String::new(),
+                port: 0,
+                child: None,
+            },
+        );
+        if let Some(mut dead) = process.child.take() {
+            let _ = dead.wait();
+        }
+        self.launch(&mut process);
+        self.wait_ready(&process).await;
+        self.processes[index] = process;
+    }
+
+    async fn admin(&mut self) -> Session {
+        if self.admin.is_none() {
+            self.admin = Some(self.app.admin().await);
+        }
+        self.admin.clone().expect("admin")
+    }
+
+    /// A merchant with a listed product holding `stock` units; returns it and the variant.
+    async fn shop_with_stock(
+        &mut self,
+        sku: &str,
+        price: i64,
+        stock: i64,
+    ) -> (MerchantFixture, Uuid) {
+        let admin = self.admin().await;
+        let merchant = self.app.merchant("split").await;
+        let category = self
+            .app
+            .category(&admin, &format!("c-{}", sku.to_lowercase()), None)
+            .await;
+        let (_, variant) = self
+            .app
+            .listed_product(&merchant, &admin, category, "Kettle", sku, price, stock)
+            .await;
+        (merchant, variant)
+    }
+
+    async fn stop(mut self) {
+        for process in &mut self.processes {
+            if let Some(child) = &process.child {
+                terminate(child);
+            }
+        }
+        for process in &mut self.processes {
+            if let Some(mut child) = process.child.take() {
+                let _ = child.wait();
+            }
+        }
+        let pg_name = self.pg_name.clone();
+        self.app.stop().await;
+        testkit::drop_pg_database(&pg_name).await;
+    }
+}
+
+/// A failing test leaves no process behind.
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Checks out `quantity` of `variant` with an Idempotency-Key, repeating the same request
+/// while the answer says the service or the key's first attempt was cut short. Returns the
+/// final answer's status and body.
+async fn checkout_until_answered(
+    app: &TestApp,
+    customer: &Session,
+    variant: Uuid,
+    quantity: i64,
+) -> (u16, Value) {
+    let key = Uuid::new_v4().to_string();
+    let body = json!({"lines": [{"variantId": variant, "quantity": quantity}]});
+    let started = Instant::now();
+    loop {
+        let resp = app.checkout(customer, body.clone(), Some(&key)).await;
+        let retry = resp.status >= 500 || resp.code() == "idempotency_key_in_use";
+        if !retry || started.elapsed() > Duration::from_secs(90) {
+            return (resp.status, resp.body);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Pays a group through the simulator's signed webhook; retried like a client would.
+async fn pay(app: &TestApp, customer: &Session, group: Uuid) -> i64 {
+    let key = Uuid::new_v4().to_string();
+    let payment = testkit::eventually(Duration::from_secs(60), "payment created", || async {
+        let resp = app.pay(customer, group, "simulator", Some(&key)).await;
+        (resp.status == 201).then_some(resp.body)
+    })
+    .await;
+    let payment_id = uuid_of(&payment["id"]);
+    let amount = payment["amount"].as_i64().expect("amount");
+    testkit::eventually(Duration::from_secs(60), "webhook accepted", || async {
+        let hook = app
+            .simulator_webhook(
+                &format!("evt-{payment_id}"),
+                payment_id,
+                "SUCCEEDED",
+                amount,
+                USD,
+            )
+            .await;
+        (hook.status == 200).then_some(())
+    })
+    .await;
+    amount
+}
+
+async fn final_status(app: &TestApp, customer: &Session, order: Uuid, wanted: &[&str]) -> String {
+    testkit::eventually(Duration::from_secs(60), "order settles", || async {
+        let resp = app
+            .get(
+                &format!("/api/v1/orders/{order}"),
+                Some(&customer.access_token),
+            )
+            .await;
+        resp.body["status"]
+            .as_str()
+            .filter(|s| wanted.contains(s))
+            .map(str::to_owned)
+    })
+    .await
+}
+
+const STOCK: i64 = 40;
+const ROUNDS: usize = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn checkout_through_the_gateway_survives_a_killed_instance_and_a_nats_restart() {
+    let nats_dir = tempfile::tempdir().expect("temp dir");
+    let nats = OwnNats::start(nats_dir.path());
+    let mut split = Split::start(&nats.url(), &[]).await;
+    let (merchant, variant) = split.shop_with_stock("KETTLE-1", 5_000, STOCK).await;
+    let mut customers = Vec::new();
+    for index in 0..12 {
+        customers.push(split.app.customer(&format!("buyer{index}")).await);
+    }
+
+    // Twelve customers place four orders each, one unit at a time, against 40 units, less
+    // some refused for stock when a killed attempt still holds its reservation. Mid-load,
+    // shop-1 is killed with SIGKILL and NATS restarts; clients repeat a request (same
+    // Idempotency-Key) until it is answered.
+    let app = &split.app;
+    let started = Instant::now();
+    let checkouts = futures_util::future::join_all(customers.iter().map(|customer| async move {
+        let mut answers = Vec::new();
+        for _ in 0..ROUNDS {
+            answers.push((
+                customer,
+                checkout_until_answered(app, customer, variant, 1).await,
+            ));
+        }
+        answers
+    }));
+    let chaos = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        split.kill9("shop-1");
+        let killed_at = started.elapsed();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        nats.restart();
+        killed_at
+    };
+    let (answers, killed_at) = tokio::join!(checkouts, chaos);
+    let load_took = started.elapsed();
+    assert!(
+        killed_at < load_took,
+        "the kill ({killed_at:?}) came after the load ({load_took:?})"
+    );
+    split.relaunch("shop-1").await;
+
+    let mut placed = Vec::new();
+    for (customer, (status, body)) in answers.into_iter().flatten() {
+        match status {
+            201 => placed.push((
+                customer,
+                uuid_of(&body["id"]),
+                uuid_of(&body["orders"][0]["id"]),
+            )),
+            409 => assert_eq!(body["code"], "insufficient_stock", "{body}"),
+            other => panic!("checkout answered {other}: {body}"),
+        }
+    }
+    assert!(
+        placed.len() >= 30 && placed.len() as i64 <= STOCK,
+        "{} orders placed (load {load_took:?}, kill at {killed_at:?})",
+        placed.len()
+    );
+
+    // Pay every other order; cancel the rest.
+    let mut paid_total = 0;
+    let mut paid_units = 0;
+    for (index, (customer, group, order)) in placed.iter().enumerate() {
+        if index % 2 == 0 {
+            paid_total += pay(&split.app, customer, *group).await;
+            paid_units += 1;
+            assert_eq!(
+                final_status(&split.app, customer, *order, &["PAID"]).await,
+                "PAID"
+            );
+        } else {
+            let resp = split
+                .app
+                .post(
+                    &format!("/api/v1/orders/{order}/cancel"),
+                    json!({"reason": "changed my mind"}),
+                    Some(&customer.access_token),
+                )
+                .await;
+            assert_eq!(resp.status, 200, "cancel: {:?}", resp.body);
+            assert_eq!(
+                final_status(&split.app, customer, *order, &["CANCELLED"]).await,
+                "CANCELLED"
+            );
+        }
+    }
+
+    // Stock: the paid units are gone, nothing stays reserved, nothing else moved.
+    split
+        .app
+        .stock_reaches(&merchant, "KETTLE-1", (STOCK - paid_units, 0))
+        .await;
+    // Money: exactly the paid amounts were captured into clearing, and the ledger balances.
+    let admin = split.admin().await;
+    split
+        .app
+        .account_reaches(&admin, USD, "customer_clearing", paid_total)
+        .await;
+    split.app.trial_balance(&admin).await;
+    split.stop().await;
+    drop(nats);
+}
