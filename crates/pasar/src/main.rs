@@ -132,8 +132,8 @@ async fn main() -> anyhow::Result<()> {
             report(summary?);
         }
         Command::Migrate => {
-            let db = platform::app::migrate(&config, &all_modules()).await?;
-            db.close().await;
+            let databases = platform::app::migrate(&config, &all_modules()).await?;
+            databases.close().await;
             println!("migrations applied");
         }
         Command::Openapi => {
@@ -145,10 +145,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
-            let db = platform::app::migrate(&config, &all_modules()).await?;
-            let ctx = platform::app::context(config, db).await?;
+            let databases = platform::app::migrate(&config, &all_modules()).await?;
+            let ctx = platform::app::context(config, databases.main.clone()).await?;
             let kid = ctx.keyring.rotate().await?;
-            ctx.db.close().await;
+            databases.close().await;
             println!(
                 "new signing key {kid}; previous keys stay in the JWKS until their tokens expire"
             );
@@ -172,14 +172,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create { email, password },
         } => {
-            let db = platform::app::migrate(&config, &all_modules()).await?;
-            let ctx = platform::app::context(config, db).await?;
-            let identity = identity::Identity::new(ctx.clone());
+            let databases = platform::app::migrate(&config, &all_modules()).await?;
+            let ctx = platform::app::context(config, databases.main.clone()).await?;
+            let identity = identity::Identity::new(platform::Context {
+                db: databases.of("identity"),
+                ..ctx
+            });
             let (user, created) = identity
                 .bootstrap_admin(&email, &password)
                 .await
                 .map_err(|err| anyhow::anyhow!("{}", kernel::ApiError::from(err).detail))?;
-            ctx.db.close().await;
+            databases.close().await;
             if created {
                 println!("admin {} created ({})", user.email, user.id);
             } else {

@@ -141,22 +141,31 @@ const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger";
 const SHOP: &str = "orders,cart,inventory";
 const PAY: &str = "payments";
 
+/// core, two shop instances, pay, and the gateway.
+const LAYOUT: [(&str, &str); 5] = [
+    ("core", CORE),
+    ("shop-1", SHOP),
+    ("shop-2", SHOP),
+    ("pay", PAY),
+    ("gateway", "gateway"),
+];
+
 impl Split {
-    /// Starts core, two shop instances, pay and the gateway on a fresh database, with events on
-    /// `nats_url` and shared state on Redis; `extra` overrides the environment.
+    /// Starts [`LAYOUT`] on a fresh database, with events on `nats_url` and shared state on
+    /// Redis; `extra` overrides the environment.
     async fn start(nats_url: &str, extra: &[(&str, &str)]) -> Self {
+        Self::start_layout(&LAYOUT, nats_url, extra).await
+    }
+
+    /// Starts `layout` (label, modules; the first process migrates first). Instances of the same
+    /// modules are instances of one remote; the process labelled `gateway`, when there is one,
+    /// is where the control app sends its requests.
+    async fn start_layout(layout: &[(&str, &str)], nats_url: &str, extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let pg_name = testkit::create_pg_database().await;
         let database_url = testkit::pg_database_url(&pg_name);
         let unique = Uuid::new_v4().simple().to_string();
         let master_key = "c3BsaXQtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=";
-        let layout = [
-            ("core", CORE),
-            ("shop-1", SHOP),
-            ("shop-2", SHOP),
-            ("pay", PAY),
-            ("gateway", "gateway"),
-        ];
         let mut processes: Vec<Process> = layout
             .iter()
             .map(|(label, modules)| Process {
@@ -166,7 +175,11 @@ impl Split {
                 child: None,
             })
             .collect();
-        let gateway_url = processes[4].url();
+        let gateway_url = processes
+            .iter()
+            .find(|p| p.label == "gateway")
+            .unwrap_or(&processes[0])
+            .url();
         let mut env: BTreeMap<String, String> = [
             ("PASAR_DATABASE__URL", database_url.as_str()),
             ("PASAR_DATABASE__MAX_CONNECTIONS", "6"),
@@ -213,6 +226,9 @@ impl Split {
                     urls.clone(),
                 );
             }
+        }
+        if nats_url.is_empty() {
+            env.remove("PASAR_BUS__URL");
         }
         for (key, value) in extra {
             env.insert((*key).to_owned(), (*value).to_owned());
@@ -559,4 +575,255 @@ async fn checkout_through_the_gateway_survives_a_killed_instance_and_a_nats_rest
     split.app.trial_balance(&admin).await;
     split.stop().await;
     drop(nats);
+}
+
+/// The machine's NATS server; each test has its own namespace of streams.
+const SHARED_NATS: &str = "nats://127.0.0.1:4222";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_returns() {
+    let mut split = Split::start(SHARED_NATS, &[]).await;
+    let (_merchant, variant) = split.shop_with_stock("MUG-1", 2_500, 10).await;
+    let mut placed = Vec::new();
+    for index in 0..4 {
+        let customer = split.app.customer(&format!("mug{index}")).await;
+        let (status, body) = checkout_until_answered(&split.app, &customer, variant, 1).await;
+        assert_eq!(status, 201, "{body}");
+        placed.push((
+            customer,
+            uuid_of(&body["id"]),
+            uuid_of(&body["orders"][0]["id"]),
+        ));
+    }
+
+    // The ledger (in core) is down while the payments are captured.
+    split.kill9("core");
+    let mut paid_total = 0;
+    for (customer, group, order) in &placed {
+        paid_total += pay(&split.app, customer, *group).await;
+        assert_eq!(
+            final_status(&split.app, customer, *order, &["PAID"]).await,
+            "PAID"
+        );
+    }
+    let ledger_db = split.app.ctx().db.clone();
+    let captures = || async {
+        let count: Result<i64, sqlx::Error> = platform::on_db!(&ledger_db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'PAYMENT_CAPTURED'"
+        ).fetch_one(pool).await);
+        count.expect("count captures")
+    };
+    assert_eq!(
+        captures().await,
+        0,
+        "the ledger was down: nothing posted yet"
+    );
+
+    split.relaunch("core").await;
+    let admin = split.admin().await;
+    split
+        .app
+        .account_reaches(&admin, USD, "customer_clearing", paid_total)
+        .await;
+    assert_eq!(captures().await, placed.len() as i64);
+
+    // Killed again and back: nothing is applied twice.
+    split.kill9("core");
+    split.relaunch("core").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(captures().await, placed.len() as i64);
+    assert_eq!(
+        split
+            .app
+            .account_balance(&admin, USD, "customer_clearing")
+            .await,
+        paid_total
+    );
+    split.app.trial_balance(&admin).await;
+    split.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rate_limit_holds_across_two_instances_sharing_redis() {
+    let split = Split::start_layout(
+        &[("id-1", "identity"), ("id-2", "identity")],
+        "",
+        &[
+            ("PASAR_RATE_LIMIT__ENABLED", "true"),
+            ("PASAR_RATE_LIMIT__AUTH", "4"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let urls: Vec<String> = split.processes.iter().map(Process::url).collect();
+    let mut statuses = Vec::new();
+    for attempt in 0..6 {
+        let resp = client
+            .post(format!("{}/api/v1/auth/login", urls[attempt % 2]))
+            .json(&json!({"email": "nobody@example.com", "password": "wrong-password-1"}))
+            .send()
+            .await
+            .expect("login sent");
+        statuses.push(resp.status().as_u16());
+    }
+    // Four attempts in all, whichever instance took them; a limit per process would have let
+    // all six through (three each).
+    assert_eq!(statuses, vec![401, 401, 401, 401, 429, 429]);
+    split.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_generated_nginx_configuration_serves_the_split_layout() {
+    let mut split = Split::start(SHARED_NATS, &[]).await;
+    let nginx_dir = split.dir.path().join("nginx");
+    std::fs::create_dir_all(nginx_dir.join("tmp")).expect("nginx dir");
+    // nginx's workers drop root: they must reach the temp dirs.
+    for dir in [
+        split.dir.path(),
+        nginx_dir.as_path(),
+        &nginx_dir.join("tmp"),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let port = free_port();
+    let output = Command::new(BIN)
+        .args([
+            "gateway",
+            "nginx-config",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env_clear()
+        .envs(&split.env)
+        .output()
+        .expect("nginx-config runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let conf = nginx_dir.join("nginx.conf");
+    std::fs::write(&conf, &output.stdout).expect("nginx.conf written");
+    let nginx = |extra: &[&str]| {
+        let mut command = Command::new("/usr/sbin/nginx");
+        command
+            .arg("-p")
+            .arg(&nginx_dir)
+            .arg("-c")
+            .arg(&conf)
+            .args(extra);
+        command
+    };
+    let checked = nginx(&["-t"])
+        .output()
+        .expect("nginx (Debian package nginx) is required");
+    assert!(
+        checked.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let mut server = nginx(&["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts");
+    let started = Instant::now();
+    while !port_open(port) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    split.app.base_url = format!("http://127.0.0.1:{port}");
+
+    // The money path through nginx: identity, merchants and catalog on core, orders on either
+    // shop instance, payments on pay.
+    let (merchant, variant) = split.shop_with_stock("LAMP-1", 3_000, 5).await;
+    let customer = split.app.customer("lamp").await;
+    let (status, body) = checkout_until_answered(&split.app, &customer, variant, 2).await;
+    assert_eq!(status, 201, "{body}");
+    pay(&split.app, &customer, uuid_of(&body["id"])).await;
+    let order = uuid_of(&body["orders"][0]["id"]);
+    assert_eq!(
+        final_status(&split.app, &customer, order, &["PAID"]).await,
+        "PAID"
+    );
+    split.app.stock_reaches(&merchant, "LAMP-1", (3, 0)).await;
+
+    // Routes nobody serves, and internal routes, are 404 problems; every answer has a request id.
+    for path in ["/api/v1/nothing-here", "/internal/v1/cart/x"] {
+        let resp = split.app.get(path, None).await;
+        assert_eq!(resp.status, 404, "{path}");
+        assert_eq!(resp.code(), "route_not_found", "{path}");
+        assert!(resp.header("x-request-id").is_some());
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    split.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_module_with_its_own_database_keeps_its_tables_and_events_there() {
+    let orders_db = testkit::create_pg_database().await;
+    let namespace = format!("own{}", Uuid::new_v4().simple());
+    let orders_url = testkit::pg_database_url(&orders_db);
+    let app = TestApp::spawn_with(
+        Backend::Postgres,
+        |config| {
+            config.bus.url = Some(SHARED_NATS.to_owned());
+            config.bus.namespace = namespace.clone();
+            config.database.modules.insert(
+                "orders".into(),
+                platform::config::ModuleDatabaseConfig {
+                    url: orders_url.clone(),
+                },
+            );
+        },
+        Vec::new(),
+    )
+    .await;
+    let admin = app.admin().await;
+    let merchant = app.merchant("own-db").await;
+    let category = app.category(&admin, "own-db", None).await;
+    let (_, variant) = app
+        .listed_product(&merchant, &admin, category, "Teapot", "POT-1", 4_000, 3)
+        .await;
+    let customer = app.customer("pot").await;
+    let (status, body) = checkout_until_answered(&app, &customer, variant, 1).await;
+    assert_eq!(status, 201, "{body}");
+    pay(&app, &customer, uuid_of(&body["id"])).await;
+    let order = uuid_of(&body["orders"][0]["id"]);
+    assert_eq!(
+        final_status(&app, &customer, order, &["PAID"]).await,
+        "PAID"
+    );
+    app.stock_reaches(&merchant, "POT-1", (2, 0)).await;
+
+    // Orders' tables are in its own database only; its events left through its own outbox.
+    let own = platform::Db::connect(&orders_url, &app.config.database)
+        .await
+        .expect("orders database");
+    let tables = |db: platform::Db| async move {
+        let names: Vec<String> = platform::on_db!(&db, pool => sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_name IN ('orders_orders', 'platform_outbox') ORDER BY table_name"
+        ).fetch_all(pool).await)
+        .expect("tables");
+        names
+    };
+    assert_eq!(
+        tables(own.clone()).await,
+        vec!["orders_orders", "platform_outbox"]
+    );
+    assert_eq!(tables(app.ctx().db.clone()).await, vec!["platform_outbox"]);
+    let paid_events: i64 = platform::on_db!(&own, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM platform_outbox WHERE event_type = 'order.paid'"
+    ).fetch_one(pool).await)
+    .expect("events");
+    assert_eq!(paid_events, 1);
+    own.close().await;
+    app.stop().await;
+    testkit::drop_pg_database(&orders_db).await;
 }

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::bus::{
     BoxError, BusError, BusSignal, Dispatcher, EmbeddedTransport, EventTransport, NatsBus,
-    NatsTransport, Relay,
+    NatsTransport, Relay, Subscription,
 };
 use crate::cache::{connect_redis, Cache, MemoryCache, RedisCache};
 use crate::config::Config;
@@ -55,6 +55,8 @@ pub enum StartError {
     Jobs(#[from] crate::jobs::JobError),
     #[error("module {module} failed to start: {message}")]
     Module { module: String, message: String },
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot connect to the event bus: {0}")]
     Bus(#[source] BusError),
     #[error("cannot connect to the cache: {0}")]
@@ -67,22 +69,97 @@ pub enum StartError {
     },
 }
 
-/// Opens the database and applies the platform's and the modules' migrations.
-pub async fn migrate(config: &Config, modules: &[Module]) -> Result<Db, StartError> {
+/// The main database, and the databases of modules that own one (`database.modules`).
+#[derive(Clone)]
+pub struct Databases {
+    pub main: Db,
+    /// Module, its database URL, its pool.
+    own: Vec<(&'static str, String, Db)>,
+}
+
+impl Databases {
+    /// Where `module`'s tables are.
+    pub fn of(&self, module: &str) -> Db {
+        self.own
+            .iter()
+            .find(|(name, _, _)| *name == module)
+            .map_or_else(|| self.main.clone(), |(_, _, db)| db.clone())
+    }
+
+    fn url_of(&self, module: &str) -> Option<&str> {
+        self.own
+            .iter()
+            .find(|(name, _, _)| *name == module)
+            .map(|(_, url, _)| url.as_str())
+    }
+
+    /// Each database once, with the modules (of `modules`) whose tables it holds; the main
+    /// database first.
+    fn groups<'m>(&self, modules: &'m [Module]) -> Vec<(Db, Vec<&'m Module>)> {
+        let mut groups: Vec<(Option<&str>, Db, Vec<&Module>)> =
+            vec![(None, self.main.clone(), Vec::new())];
+        for module in modules {
+            let url = self.url_of(module.name);
+            match groups.iter_mut().find(|(u, _, _)| *u == url) {
+                Some((_, _, members)) => members.push(module),
+                None => groups.push((url, self.of(module.name), vec![module])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(_, db, members)| (db, members))
+            .collect()
+    }
+
+    pub async fn close(&self) {
+        self.main.close().await;
+        for (_, _, db) in &self.own {
+            db.close().await;
+        }
+    }
+}
+
+/// Opens the databases and applies the platform's and the modules' migrations, each module's in
+/// its own database (which gets the platform's tables too: outbox, inbox, jobs).
+pub async fn migrate(config: &Config, modules: &[Module]) -> Result<Databases, StartError> {
     if config.database.url.is_none() {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
         })?;
     }
-    let db = Db::connect(&config.database_url(), &config.database)
+    let main = Db::connect(&config.database_url(), &config.database)
         .await
         .map_err(StartError::Connect)?;
-    migrate::apply(&db, "platform", &PLATFORM_MIGRATIONS).await?;
+    migrate::apply(&main, "platform", &PLATFORM_MIGRATIONS).await?;
+    let mut own: Vec<(&'static str, String, Db)> = Vec::new();
+    let mut opened: Vec<(String, Db)> = Vec::new();
     for module in modules {
+        let Some(module_db) = config.database.modules.get(module.name) else {
+            migrate::apply(&main, module.name, module.migrations).await?;
+            continue;
+        };
+        if config.bus.url.is_none() {
+            return Err(StartError::Config(format!(
+                "module {} has its own database: that needs the NATS bus (bus.url)",
+                module.name
+            )));
+        }
+        let db = match opened.iter().find(|(url, _)| *url == module_db.url) {
+            Some((_, db)) => db.clone(),
+            None => {
+                let db = Db::connect(&module_db.url, &config.database)
+                    .await
+                    .map_err(StartError::Connect)?;
+                migrate::apply(&db, "platform", &PLATFORM_MIGRATIONS).await?;
+                opened.push((module_db.url.clone(), db.clone()));
+                db
+            }
+        };
         migrate::apply(&db, module.name, module.migrations).await?;
+        own.push((module.name, module_db.url.clone(), db));
     }
-    Ok(db)
+    Ok(Databases { main, own })
 }
 
 /// Builds the services modules run with, on a migrated database.
@@ -194,7 +271,12 @@ struct Assembled {
     ops: Arc<ops::OpsState>,
 }
 
-fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
+/// Builds each module with the context `ctx_of` gives it (its own database, when it has one).
+fn assemble_routes(
+    ctx: &Context,
+    modules: &[Module],
+    ctx_of: impl Fn(&Module) -> Context,
+) -> Assembled {
     let ops_state = Arc::new(ops::OpsState {
         db: ctx.db.clone(),
         openapi: OnceLock::new(),
@@ -204,7 +286,7 @@ fn assemble_routes(ctx: &Context, modules: &[Module]) -> Assembled {
         .merge(ops::routes(ops_state.clone(), ctx.limiter.clone()));
     let mut parts = Vec::new();
     for module in modules {
-        let mut built = (module.build)(ctx);
+        let mut built = (module.build)(&ctx_of(module));
         api = api.merge(std::mem::take(&mut built.routes));
         parts.push((module.name, built));
     }
@@ -234,7 +316,7 @@ pub fn openapi_document(config: Config, modules: &[Module]) -> String {
         Arc::new(MemoryCache::default()),
         None,
     );
-    assemble_routes(&ctx, modules).document
+    assemble_routes(&ctx, modules, |_| ctx.clone()).document
 }
 
 /// A started process. Dropping it does not stop it: call [`RunningApp::shutdown`].
@@ -243,8 +325,9 @@ pub struct RunningApp {
     pub context: Context,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    dispatcher: JoinHandle<()>,
+    dispatchers: Vec<JoinHandle<()>>,
     background: Vec<JoinHandle<()>>,
+    databases: Databases,
     grace: Duration,
 }
 
@@ -259,16 +342,14 @@ impl RunningApp {
             Ok(Err(err)) => tracing::error!(error = %err, "server task failed"),
             Err(_) => tracing::warn!("in-flight requests did not finish within the grace period"),
         }
-        if tokio::time::timeout(self.grace, self.dispatcher)
-            .await
-            .is_err()
-        {
+        let flushed = futures_util::future::join_all(self.dispatchers);
+        if tokio::time::timeout(self.grace, flushed).await.is_err() {
             tracing::warn!("event flush did not finish within the grace period");
         }
         for task in self.background {
             task.abort();
         }
-        self.context.db.close().await;
+        self.databases.close().await;
         tracing::info!("stopped");
     }
 }
@@ -287,11 +368,39 @@ pub async fn start_with(
 ) -> Result<RunningApp, StartError> {
     telemetry::install_metrics();
     let started = std::time::Instant::now();
-    let db = migrate(&config, &modules).await?;
-    let ctx = context(config, db).await?;
+    let databases = migrate(&config, &modules).await?;
+    let ctx = context(config, databases.main.clone()).await?;
+    // One group per database: its modules' events and jobs are handled against it, and its
+    // commits wake its own dispatcher.
+    let groups: Vec<(Db, BusSignal, Vec<&'static str>)> = databases
+        .groups(&modules)
+        .into_iter()
+        .enumerate()
+        .map(|(index, (db, members))| {
+            let signal = if index == 0 {
+                ctx.bus.clone()
+            } else {
+                BusSignal::default()
+            };
+            (db, signal, members.iter().map(|m| m.name).collect())
+        })
+        .collect();
+    let group_of = |name: &str| {
+        groups
+            .iter()
+            .position(|(_, _, members)| members.contains(&name))
+            .unwrap_or(0)
+    };
     let Assembled {
         router, parts, ops, ..
-    } = assemble_routes(&ctx, &modules);
+    } = assemble_routes(&ctx, &modules, |module| {
+        let (db, signal, _) = &groups[group_of(module.name)];
+        Context {
+            db: db.clone(),
+            bus: signal.clone(),
+            ..ctx.clone()
+        }
+    });
     ctx.services
         .set_local(router.clone(), modules.iter().map(|m| m.name).collect());
     ctx.services
@@ -302,8 +411,11 @@ pub async fn start_with(
         }
     }
 
-    let mut subscriptions = Vec::new();
-    let mut jobs = vec![prune_job(ctx.db.clone())];
+    type GroupWork = (Vec<(String, Vec<Subscription>)>, Vec<JobSpec>);
+    let mut work: Vec<GroupWork> = groups
+        .iter()
+        .map(|(db, _, _)| (Vec::new(), vec![prune_job(db.clone())]))
+        .collect();
     for (name, mut part) in parts {
         if let Some(hook) = part.on_start.take() {
             hook.await.map_err(|err| StartError::Module {
@@ -311,61 +423,63 @@ pub async fn start_with(
                 message: err.to_string(),
             })?;
         }
+        let (subscriptions, jobs) = &mut work[group_of(name)];
         subscriptions.push((name.to_owned(), part.subscriptions));
         jobs.extend(part.jobs);
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut dependencies = ops::Dependencies {
-        bus: None,
-        cache: ctx.redis.clone(),
-    };
-    let dispatcher = match &ctx.config.bus.url {
-        None => Dispatcher::new(
-            ctx.db.clone(),
-            Arc::new(EmbeddedTransport::new(ctx.db.clone())),
-            subscriptions,
-            ctx.config.bus.clone(),
-            ctx.bus.clone(),
-        ),
-        Some(url) => {
-            let bus = NatsBus::connect(url, &ctx.config.bus)
+    let nats = match &ctx.config.bus.url {
+        Some(url) => Some(
+            NatsBus::connect(url, &ctx.config.bus)
                 .await
-                .map_err(StartError::Bus)?;
-            let consumers: Vec<String> = subscriptions
-                .iter()
-                .filter(|(_, subs)| !subs.is_empty())
-                .map(|(name, _)| name.clone())
-                .collect();
-            let transport: Arc<dyn EventTransport> = Arc::new(NatsTransport::start(
-                bus.clone(),
-                ctx.db.clone(),
-                &consumers,
-                ctx.bus.clone(),
-                shutdown_rx.clone(),
-            ));
-            dependencies.bus = Some(bus.clone());
-            Dispatcher::new(
-                ctx.db.clone(),
-                transport,
+                .map_err(StartError::Bus)?,
+        ),
+        None => None,
+    };
+    let _ = ops.dependencies.set(ops::Dependencies {
+        bus: nats.clone(),
+        cache: ctx.redis.clone(),
+    });
+    let mut dispatchers = Vec::new();
+    let mut background = Vec::new();
+    for ((db, signal, _), (subscriptions, jobs)) in groups.iter().zip(work) {
+        let dispatcher = match &nats {
+            None => Dispatcher::new(
+                db.clone(),
+                Arc::new(EmbeddedTransport::new(db.clone())),
                 subscriptions,
                 ctx.config.bus.clone(),
-                ctx.bus.clone(),
-            )
-            .with_relay(Arc::new(Relay::new(ctx.db.clone(), bus)))
-        }
-    };
-    let _ = ops.dependencies.set(dependencies);
-    let dispatcher = Arc::new(dispatcher);
-    let dispatcher_task = tokio::spawn(dispatcher.run(shutdown_rx.clone()));
-
-    let runner = Arc::new(JobRunner::new(
-        ctx.db.clone(),
-        ctx.config.jobs.clone(),
-        jobs,
-    )?);
-    runner.register_schedules().await?;
-    let mut background = vec![tokio::spawn(runner.run(shutdown_rx.clone()))];
+                signal.clone(),
+            ),
+            Some(bus) => {
+                let consumers: Vec<String> = subscriptions
+                    .iter()
+                    .filter(|(_, subs)| !subs.is_empty())
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                let transport: Arc<dyn EventTransport> = Arc::new(NatsTransport::start(
+                    bus.clone(),
+                    db.clone(),
+                    &consumers,
+                    signal.clone(),
+                    shutdown_rx.clone(),
+                ));
+                Dispatcher::new(
+                    db.clone(),
+                    transport,
+                    subscriptions,
+                    ctx.config.bus.clone(),
+                    signal.clone(),
+                )
+                .with_relay(Arc::new(Relay::new(db.clone(), bus.clone())))
+            }
+        };
+        dispatchers.push(tokio::spawn(Arc::new(dispatcher).run(shutdown_rx.clone())));
+        let runner = Arc::new(JobRunner::new(db.clone(), ctx.config.jobs.clone(), jobs)?);
+        runner.register_schedules().await?;
+        background.push(tokio::spawn(runner.run(shutdown_rx.clone())));
+    }
     background.push(tokio::spawn(upkeep(ctx.clone(), shutdown_rx.clone())));
 
     let app = http::edge(router, &ctx.config.http, ctx.authenticator.clone());
@@ -396,8 +510,9 @@ pub async fn start_with(
         context: ctx,
         shutdown: shutdown_tx,
         server,
-        dispatcher: dispatcher_task,
+        dispatchers,
         background,
+        databases,
     })
 }
 

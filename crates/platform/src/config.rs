@@ -346,6 +346,14 @@ pub struct DatabaseConfig {
     pub acquire_timeout_secs: u64,
     /// SQLite: queue this process's writers in a fair in-process lock before `BEGIN IMMEDIATE`.
     pub sqlite_writer_queue: bool,
+    /// Modules that own a database of their own (`PASAR_DATABASE__MODULES__ORDERS__URL`): their
+    /// tables, outbox, inbox and jobs live there. Needs the NATS bus.
+    pub modules: BTreeMap<String, ModuleDatabaseConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModuleDatabaseConfig {
+    pub url: String,
 }
 
 impl Default for DatabaseConfig {
@@ -355,6 +363,7 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             acquire_timeout_secs: 5,
             sqlite_writer_queue: true,
+            modules: BTreeMap::new(),
         }
     }
 }

@@ -110,9 +110,11 @@ impl Services {
             }
             _ => match self.remote.get() {
                 Some(remote) => remote.call(target, caller, method, path, payload).await?,
-                None => return Err(CallError::unreachable(format!(
+                None => {
+                    return Err(CallError::unreachable(format!(
                     "module {target} does not run in this process and remote.{target} is not set"
-                ))),
+                )))
+                }
             },
         };
         decode(status, &bytes)

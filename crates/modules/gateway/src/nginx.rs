@@ -186,7 +186,7 @@ mod tests {
         let by_id = text.find("products/[^/]+$").unwrap();
         assert!(search < by_id);
         // cart and orders run in the same processes: one upstream, two servers.
-        assert_eq!(text.matches("upstream ").count(), 2);
+        assert_eq!(text.matches("\n    upstream ").count(), 2);
         assert_eq!(text.matches("server 127.0.0.1:2 ").count(), 1);
         assert!(text.contains("rate=600r/m"));
     }
