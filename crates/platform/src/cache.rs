@@ -139,4 +139,23 @@ mod tests {
         cache.delete("b").await;
         assert_eq!(cache.get("b").await, None);
     }
+
+    #[tokio::test]
+    async fn redis_entries_are_shared_and_expire() {
+        let connection = connect_redis("redis://127.0.0.1:6379")
+            .await
+            .expect("Redis is required at 127.0.0.1:6379");
+        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let writer = RedisCache::new(connection.clone(), &prefix);
+        let reader = RedisCache::new(connection, &prefix);
+        writer
+            .set("deny:jti:1", "1", Duration::from_millis(200))
+            .await;
+        writer.set("deny:jti:2", "1", Duration::from_secs(60)).await;
+        assert_eq!(reader.get("deny:jti:1").await.as_deref(), Some("1"));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(reader.get("deny:jti:1").await, None);
+        reader.delete("deny:jti:2").await;
+        assert_eq!(writer.get("deny:jti:2").await, None);
+    }
 }

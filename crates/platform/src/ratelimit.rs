@@ -270,4 +270,33 @@ mod tests {
         assert!(limiter.check(RouteClass::Auth, "ip:2").await.allowed);
         assert!(limiter.check(RouteClass::Write, "ip:1").await.allowed);
     }
+
+    /// Two limiters on one Redis are one limit: the quota is shared, and a refusal says when to
+    /// come back.
+    #[tokio::test]
+    async fn redis_limits_are_shared_between_processes() {
+        let connection = crate::cache::connect_redis("redis://127.0.0.1:6379")
+            .await
+            .expect("Redis is required at 127.0.0.1:6379");
+        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let config = RateLimitConfig {
+            auth: 3,
+            ..RateLimitConfig::default()
+        };
+        let first = RedisRateLimiter::new(connection.clone(), &prefix, &config);
+        let second = RedisRateLimiter::new(connection, &prefix, &config);
+        let mut remaining = Vec::new();
+        for limiter in [&first, &second, &first] {
+            let decision = limiter.check(RouteClass::Auth, "ip:1").await;
+            assert!(decision.allowed);
+            assert_eq!(decision.limit, 3);
+            remaining.push(decision.remaining);
+        }
+        assert_eq!(remaining, vec![2, 1, 0]);
+        let refused = second.check(RouteClass::Auth, "ip:1").await;
+        assert!(!refused.allowed);
+        assert!((1..=20).contains(&refused.retry_after_secs), "{refused:?}");
+        assert!(first.check(RouteClass::Auth, "ip:2").await.allowed);
+        assert!(first.check(RouteClass::Write, "ip:1").await.allowed);
+    }
 }

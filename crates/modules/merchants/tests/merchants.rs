@@ -13,6 +13,7 @@ on_both_backends!(
     outlets_are_managed_by_staff_and_public_when_active,
     suspension_and_closing_follow_the_status_machine,
     commission_resolves_category_overrides,
+    internal_routes_take_only_internal_service_tokens,
 );
 
 async fn application_is_reviewed_and_audited(backend: Backend) {
@@ -550,4 +551,39 @@ async fn commission_resolves_category_overrides(backend: Backend) {
         )
         .await;
     assert_eq!(direct.status, 403);
+}
+
+/// Internal routes answer processes of this deployment only: a token with the internal
+/// audience, signed by the shared keyring. Not a user, not an admin, not an OAuth2 client,
+/// even one that somehow holds a scope named `internal`; and admins cannot create such a client.
+async fn internal_routes_take_only_internal_service_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let shop = app.merchant("Internal Shop").await;
+    let path = format!("/internal/v1/merchants/memberships/{}", shop.owner.user_id);
+
+    let (internal, _) = app.ctx().authenticator.issue_internal("orders").unwrap();
+    let resp = app.get(&path, Some(&internal)).await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    assert_eq!(resp.body, json!([{"merchantId": shop.id, "role": "owner"}]));
+
+    let (client_token, _) = app
+        .ctx()
+        .authenticator
+        .issue_service("settlement", "internal orders:read")
+        .unwrap();
+    for token in [&client_token, &admin.access_token, &shop.owner.access_token] {
+        assert_eq!(app.get(&path, Some(token)).await.status, 403);
+    }
+    assert_eq!(app.get(&path, None).await.status, 401);
+
+    let refused = app
+        .post(
+            "/api/v1/admin/oauth/clients",
+            json!({"name": "Sneaky", "grantTypes": ["client_credentials"], "scopes": ["internal"]}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["field"], "scopes");
 }
