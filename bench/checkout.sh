@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Checkout end to end against the real binary, on SQLite and PostgreSQL, in one run.
+# Checkout end to end against the real binary, on SQLite, PostgreSQL, and split into processes
+# (PostgreSQL + NATS JetStream + Redis behind the gateway), in one run.
 # Per backend: 10 merchants x 10 listed products with stock, N customers (one per concurrent
 # worker) looping add to cart -> POST /orders -> POST /payments (simulator) -> the gateway's
 # signed webhook -> poll until PAID. Yardstick: a bare axum handler committing one single-row
 # INSERT per request to the same kind of database, driven by wrk with as many connections.
 # Appends the results, with the machine, to bench/results.md.
-# Usage: bench/checkout.sh [seconds, default 20] [customers, default 32] [backends, default "sqlite postgres"]
+# Split: core (identity, merchants, catalog, notifications, vouchers, ledger), two instances of
+# shop (orders, cart, inventory), pay (payments) and the gateway, which the load goes through.
+# Usage: bench/checkout.sh [seconds, default 20] [customers, default 32] [backends, default "sqlite postgres split"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20}"
 customers="${2:-32}"
-backends="${3:-sqlite postgres}"
+backends="${3:-sqlite postgres split}"
 pg_admin="${PASAR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
@@ -25,6 +28,8 @@ secret=bench-simulator-secret
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
+# Every process of the split layout unseals the same signing keys.
+export PASAR_KEYRING__MASTER_KEY="${PASAR_KEYRING__MASTER_KEY:-$(head -c 32 /dev/urandom | base64)}"
 # Rate limits off; the simulator's webhook key known to the load generator (it plays the
 # gateway); fresh bench customers may check out without verifying their email.
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
@@ -41,7 +46,7 @@ wait_ready() {
 bench_backend() {
     local backend=$1 work db_url write_url
     work=$(mktemp -d)
-    if [ "$backend" = postgres ]; then
+    if [ "$backend" != sqlite ]; then
         psql "$pg_admin/postgres" -qc 'DROP DATABASE IF EXISTS pasar_bench' -c 'CREATE DATABASE pasar_bench' >/dev/null
         db_url="$pg_admin/pasar_bench"
         write_url="$db_url"
@@ -64,12 +69,19 @@ bench_backend() {
     write_p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     kill "$write_pid" 2>/dev/null || true
 
-    "$target/pasar" --data-dir "$work" serve --addr "$pasar_addr" & pasar_pid=$!
-    pids+=("$pasar_pid")
-    wait_ready "http://$pasar_addr/health/ready"
-    local result
+    local result serving=()
+    if [ "$backend" = split ]; then
+        start_split "$work"
+        serving=("${split_pids[@]}")
+    else
+        "$target/pasar" --data-dir "$work" serve --addr "$pasar_addr" & pasar_pid=$!
+        pids+=("$pasar_pid")
+        serving=("$pasar_pid")
+        wait_ready "http://$pasar_addr/health/ready"
+    fi
     result=$("$target/bench-baseline" checkout "http://$pasar_addr" "$admin_email" "$password" "$secret" "$duration" "$customers")
-    kill -TERM "$pasar_pid"; wait "$pasar_pid" || true
+    kill -TERM "${serving[@]}"; wait "${serving[@]}" || true
+    [ "$backend" = split ] && stop_split_env
 
     local orders orders_per_sec errors ratio
     IFS='|' read -r _ orders orders_per_sec errors <<<"$(echo "$result" | grep '^orders|')"
@@ -88,9 +100,42 @@ bench_backend() {
         done
     } >> "$report"
     rm -rf "$work"
-    if [ "$backend" = postgres ]; then
+    if [ "$backend" != sqlite ]; then
         psql "$pg_admin/postgres" -qc 'DROP DATABASE IF EXISTS pasar_bench' >/dev/null
     fi
+}
+
+# The split layout on the bench database; the gateway listens on $pasar_addr.
+start_split() {
+    local work=$1 core=127.0.0.1:18095 shop1=127.0.0.1:18096 shop2=127.0.0.1:18097 pay=127.0.0.1:18098
+    export PASAR_BUS__URL=nats://127.0.0.1:4222 PASAR_BUS__NAMESPACE="bench$$"
+    export PASAR_CACHE__URL=redis://127.0.0.1:6379 PASAR_CACHE__PREFIX="bench$$"
+    export PASAR_HTTP__PUBLIC_URL="http://$pasar_addr" PASAR_HTTP__TRUST_FORWARDED_FOR=true
+    for module in identity merchants catalog notifications vouchers ledger; do
+        export "PASAR_REMOTE__${module^^}=http://$core"
+    done
+    for module in orders cart inventory; do
+        export "PASAR_REMOTE__${module^^}=http://$shop1,http://$shop2"
+    done
+    export PASAR_REMOTE__PAYMENTS="http://$pay"
+    split_pids=()
+    local spec label addr modules
+    for spec in "core|$core|identity,merchants,catalog,notifications,vouchers,ledger" \
+        "shop1|$shop1|orders,cart,inventory" "shop2|$shop2|orders,cart,inventory" \
+        "pay|$pay|payments" "gateway|$pasar_addr|gateway"; do
+        IFS='|' read -r label addr modules <<<"$spec"
+        "$target/pasar" --data-dir "$work/$label" serve --addr "$addr" --modules "$modules" &
+        split_pids+=("$!"); pids+=("$!")
+        wait_ready "http://$addr/health/ready"
+    done
+}
+
+stop_split_env() {
+    unset PASAR_BUS__URL PASAR_BUS__NAMESPACE PASAR_CACHE__URL PASAR_CACHE__PREFIX
+    unset PASAR_HTTP__PUBLIC_URL PASAR_HTTP__TRUST_FORWARDED_FOR
+    for module in identity merchants catalog notifications vouchers ledger orders cart inventory payments; do
+        unset "PASAR_REMOTE__${module^^}"
+    done
 }
 
 report=$(mktemp)

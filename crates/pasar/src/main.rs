@@ -32,19 +32,27 @@ fn all_modules() -> Vec<Module> {
     ]
 }
 
-/// Which route each module serves, from each module's own OpenAPI document.
-fn route_table(config: &Config) -> anyhow::Result<gateway::RouteTable> {
-    let documents: Vec<(&str, String)> = all_modules()
+/// Which route each module serves, from each module's own OpenAPI document; and those
+/// documents as one, without internal routes.
+fn route_table(config: &Config) -> anyhow::Result<(gateway::RouteTable, utoipa::openapi::OpenApi)> {
+    let documents: Vec<(&str, utoipa::openapi::OpenApi)> = all_modules()
         .iter()
         .map(|module| {
             (
                 module.name,
-                platform::app::openapi_document(config.clone(), std::slice::from_ref(module)),
+                platform::app::openapi(config.clone(), std::slice::from_ref(module)),
             )
         })
         .collect();
-    gateway::RouteTable::from_documents(documents.iter().map(|(m, d)| (*m, d.as_str())))
-        .context("reading the modules' route documents")
+    let texts: Vec<(&str, String)> = documents
+        .iter()
+        .map(|(module, document)| (*module, document.to_json().unwrap_or_default()))
+        .collect();
+    let table = gateway::RouteTable::from_documents(texts.iter().map(|(m, d)| (*m, d.as_str())))
+        .context("reading the modules' route documents")?;
+    let public =
+        gateway::RouteTable::public_document(documents.into_iter().map(|(_, document)| document));
+    Ok((table, public))
 }
 
 /// The modules of this process (`all`, or a comma-separated list; `gateway` is the edge in
@@ -61,7 +69,8 @@ fn select_modules(selection: &str, config: &Config) -> anyhow::Result<(Vec<Modul
         .filter(|n| !n.is_empty())
     {
         if name == "gateway" {
-            chosen.push(gateway::module(route_table(config)?));
+            let (table, document) = route_table(config)?;
+            chosen.push(gateway::module(table, document));
             continue;
         }
         match all.iter().find(|m| m.name == name) {
@@ -156,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway {
             command: GatewayCommand::NginxConfig { listen },
         } => {
-            let table = route_table(&config)?;
+            let (table, _) = route_table(&config)?;
             let listen = listen.unwrap_or_else(|| config.http.addr.clone());
             print!(
                 "{}",

@@ -35,6 +35,15 @@ fn port_open(port: u16) -> bool {
     .is_ok()
 }
 
+/// Whether the process exists and has not exited (an exited child stays a zombie until
+/// reaped).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
 fn terminate(child: &Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -293,7 +302,11 @@ impl Split {
             if ready {
                 return;
             }
-            if started.elapsed() > Duration::from_secs(60) {
+            let alive = process
+                .child
+                .as_ref()
+                .is_some_and(|child| running(child.id()));
+            if !alive || started.elapsed() > Duration::from_secs(60) {
                 panic!(
                     "{} did not become ready:\n{}",
                     process.label,
@@ -596,6 +609,27 @@ async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_r
         ));
     }
 
+    // The gateway took turns: both shop instances placed orders.
+    for label in ["shop-1", "shop-2"] {
+        let url = split
+            .processes
+            .iter()
+            .find(|p| p.label == label)
+            .expect("shop")
+            .url();
+        let metrics = reqwest::get(format!("{url}/metrics"))
+            .await
+            .expect("metrics");
+        let text = metrics.text().await.expect("metrics text");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("pasar_http_requests_total")
+                    && l.contains("route=\"/api/v1/orders\"")
+                    && l.contains("status=\"201\"")),
+            "{label} placed no order"
+        );
+    }
+
     // The ledger (in core) is down while the payments are captured.
     split.kill9("core");
     let mut paid_total = 0;
@@ -646,11 +680,16 @@ async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rate_limit_holds_across_two_instances_sharing_redis() {
     let split = Split::start_layout(
-        &[("id-1", "identity"), ("id-2", "identity")],
+        &[
+            ("id-1", "identity"),
+            ("id-2", "identity"),
+            ("gateway", "gateway"),
+        ],
         "",
         &[
             ("PASAR_RATE_LIMIT__ENABLED", "true"),
             ("PASAR_RATE_LIMIT__AUTH", "4"),
+            ("PASAR_RATE_LIMIT__EDGE", "5"),
         ],
     )
     .await;
@@ -669,6 +708,50 @@ async fn a_rate_limit_holds_across_two_instances_sharing_redis() {
     // Four attempts in all, whichever instance took them; a limit per process would have let
     // all six through (three each).
     assert_eq!(statuses, vec![401, 401, 401, 401, 429, 429]);
+
+    // The gateway's own edge: a bad token is refused there, and every client has a ceiling
+    // across all routes (here 5 a minute), whatever their class.
+    let gateway = &urls[2];
+    let forged = client
+        .get(format!("{gateway}/api/v1/users/me"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status().as_u16(), 401);
+    assert!(forged.headers().contains_key("x-request-id"));
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let resp = client
+            .get(format!("{gateway}/.well-known/jwks.json"))
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    split.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_documents_every_public_route_and_no_internal_one() {
+    let split = Split::start_layout(&[("id-1", "identity"), ("gateway", "gateway")], "", &[]).await;
+    let document: Value = reqwest::get(format!("{}/openapi.json", split.processes[1].url()))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let paths = document["paths"].as_object().expect("paths");
+    for public in [
+        "/api/v1/auth/login",
+        "/api/v1/orders",
+        "/api/v1/redemptions",
+        "/health/ready",
+    ] {
+        assert!(paths.contains_key(public), "{public} missing");
+    }
+    assert!(!paths.keys().any(|p| p.starts_with("/internal/")));
     split.stop().await;
 }
 
@@ -826,4 +909,48 @@ async fn a_module_with_its_own_database_keeps_its_tables_and_events_there() {
     own.close().await;
     app.stop().await;
     testkit::drop_pg_database(&orders_db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_removed_staff_member_loses_access_in_every_process_at_once() {
+    let mut split = Split::start(SHARED_NATS, &[]).await;
+    let (merchant, _) = split.shop_with_stock("BOWL-1", 1_000, 5).await;
+    let manager = split.app.staff(&merchant, "manager").await;
+    let stock = format!("/api/v1/inventory/BOWL-1?merchantId={}", merchant.id);
+    // Both shop instances (taken in turn) learn the manager's role and cache it.
+    for _ in 0..2 {
+        let resp = split.app.get(&stock, Some(&manager.access_token)).await;
+        assert_eq!(resp.status, 200, "{:?}", resp.body);
+    }
+    let removed = split
+        .app
+        .delete(
+            &format!(
+                "/api/v1/merchants/{}/members/{}",
+                merchant.id, manager.user_id
+            ),
+            Some(&merchant.owner.access_token),
+        )
+        .await;
+    assert!(removed.status < 300, "{:?}", removed.body);
+    // Well inside the 30 s the processes cache memberships: merchants told them.
+    testkit::eventually(
+        Duration::from_secs(3),
+        "access revoked everywhere",
+        || async {
+            let mut statuses = Vec::new();
+            for _ in 0..2 {
+                statuses.push(
+                    split
+                        .app
+                        .get(&stock, Some(&manager.access_token))
+                        .await
+                        .status,
+                );
+            }
+            statuses.iter().all(|s| *s == 403).then_some(())
+        },
+    )
+    .await;
+    split.stop().await;
 }

@@ -233,6 +233,7 @@ fn assemble(
         services: Default::default(),
         bound_url: Arc::default(),
         redis: None,
+        invalidations: Default::default(),
     }
 }
 
@@ -266,7 +267,7 @@ fn base_document() -> utoipa::openapi::OpenApi {
 
 struct Assembled {
     router: Router,
-    document: String,
+    openapi: utoipa::openapi::OpenApi,
     parts: Vec<(&'static str, ModuleParts)>,
     ops: Arc<ops::OpsState>,
 }
@@ -290,14 +291,12 @@ fn assemble_routes(
         api = api.merge(std::mem::take(&mut built.routes));
         parts.push((module.name, built));
     }
-    let (router, document) = api.split_for_parts();
-    let document = document
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned());
-    let _ = ops_state.openapi.set(document.clone());
+    let (router, openapi) = api.split_for_parts();
+    let document = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let _ = ops_state.openapi.set(document);
     Assembled {
         router,
-        document,
+        openapi,
         parts,
         ops: ops_state,
     }
@@ -305,6 +304,13 @@ fn assemble_routes(
 
 /// The OpenAPI document of the given modules, produced without touching any database.
 pub fn openapi_document(config: Config, modules: &[Module]) -> String {
+    openapi(config, modules)
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The OpenAPI document of the given modules, as a value (see [`openapi_document`]).
+pub fn openapi(config: Config, modules: &[Module]) -> utoipa::openapi::OpenApi {
     let db = Db::offline();
     let keyring = Arc::new(Keyring::empty(db.clone()));
     let code_keyring = Arc::new(Keyring::empty(db.clone()));
@@ -316,7 +322,7 @@ pub fn openapi_document(config: Config, modules: &[Module]) -> String {
         Arc::new(MemoryCache::default()),
         None,
     );
-    assemble_routes(&ctx, modules, |_| ctx.clone()).document
+    assemble_routes(&ctx, modules, |_| ctx.clone()).openapi
 }
 
 /// A started process. Dropping it does not stop it: call [`RunningApp::shutdown`].
@@ -429,6 +435,14 @@ pub async fn start_with(
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    if let (Some(connection), Some(url)) = (&ctx.redis, &ctx.config.cache.url) {
+        ctx.invalidations.start(
+            url,
+            &ctx.config.cache.prefix,
+            connection.clone(),
+            shutdown_rx.clone(),
+        );
+    }
     let nats = match &ctx.config.bus.url {
         Some(url) => Some(
             NatsBus::connect(url, &ctx.config.bus)

@@ -2,10 +2,12 @@
 //! cut-offs. In memory in one process; Redis ([`RedisCache`]) is shared by split processes.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use tokio::sync::watch;
 
 #[async_trait]
 pub trait Cache: Send + Sync {
@@ -113,6 +115,126 @@ impl Cache for RedisCache {
     }
 }
 
+type Subscriber = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Invalidation of per-process read caches across processes. A module that changes what other
+/// processes may have cached publishes `(topic, key)`; every process (itself included) calls the
+/// subscribers of the topic with the key, `*` meaning everything. Through Redis pub/sub when
+/// `cache.url` is set; in one process there is nobody else to tell, so publishing does nothing
+/// (the caller has invalidated its own cache). After a lost Redis connection every subscriber
+/// gets `*`: what was published meanwhile is unknown.
+#[derive(Clone, Default)]
+pub struct Invalidations {
+    inner: Arc<InvalidationsInner>,
+}
+
+#[derive(Default)]
+struct InvalidationsInner {
+    subscribers: RwLock<HashMap<String, Vec<Subscriber>>>,
+    redis: OnceLock<(redis::aio::ConnectionManager, String)>,
+}
+
+impl Invalidations {
+    pub fn subscribe(&self, topic: &str, subscriber: impl Fn(&str) + Send + Sync + 'static) {
+        if let Ok(mut subscribers) = self.inner.subscribers.write() {
+            subscribers
+                .entry(topic.to_owned())
+                .or_default()
+                .push(Arc::new(subscriber));
+        }
+    }
+
+    /// Tells the other processes (without waiting for Redis).
+    pub fn publish(&self, topic: &str, key: &str) {
+        let Some((connection, channel)) = self.inner.redis.get() else {
+            return;
+        };
+        let mut connection = connection.clone();
+        let command = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(format!("{topic}\n{key}"))
+            .to_owned();
+        tokio::spawn(async move {
+            if let Err(err) = command.query_async::<i64>(&mut connection).await {
+                tracing::warn!(error = %err, "cannot publish a cache invalidation");
+            }
+        });
+    }
+
+    fn deliver(&self, topic: &str, key: &str) {
+        let subscribers: Vec<Subscriber> = self
+            .inner
+            .subscribers
+            .read()
+            .map(|s| s.get(topic).cloned().unwrap_or_default())
+            .unwrap_or_default();
+        for subscriber in subscribers {
+            subscriber(key);
+        }
+    }
+
+    fn deliver_everything(&self) {
+        let topics: Vec<String> = self
+            .inner
+            .subscribers
+            .read()
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default();
+        for topic in topics {
+            self.deliver(&topic, "*");
+        }
+    }
+
+    /// Publishes through `connection` and listens on `url` until `shutdown`.
+    pub fn start(
+        &self,
+        url: &str,
+        prefix: &str,
+        connection: redis::aio::ConnectionManager,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        let channel = format!("{prefix}:invalidate");
+        let _ = self.inner.redis.set((connection, channel.clone()));
+        tokio::spawn(self.clone().listen(url.to_owned(), channel, shutdown));
+    }
+
+    async fn listen(self, url: String, channel: String, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.subscribed(&url, &channel).await {
+                Ok(mut pubsub) => {
+                    self.deliver_everything();
+                    let mut messages = pubsub.on_message();
+                    loop {
+                        let message = tokio::select! {
+                            message = messages.next() => message,
+                            _ = shutdown.changed() => return,
+                        };
+                        let Some(message) = message else { break };
+                        let Ok(text) = message.get_payload::<String>() else {
+                            continue;
+                        };
+                        if let Some((topic, key)) = text.split_once('\n') {
+                            self.deliver(topic, key);
+                        }
+                    }
+                    tracing::warn!("cache invalidation channel lost; reconnecting");
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot listen for cache invalidations"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    async fn subscribed(&self, url: &str, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
+        let mut pubsub = redis::Client::open(url)?.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub)
+    }
+}
+
 /// Connects to Redis; the manager reconnects by itself after a restart.
 pub async fn connect_redis(url: &str) -> redis::RedisResult<redis::aio::ConnectionManager> {
     let client = redis::Client::open(url)?;
@@ -138,6 +260,45 @@ mod tests {
         assert_eq!(cache.entries.read().unwrap().len(), 1);
         cache.delete("b").await;
         assert_eq!(cache.get("b").await, None);
+    }
+
+    #[tokio::test]
+    async fn invalidations_reach_every_process_through_redis() {
+        let url = "redis://127.0.0.1:6379";
+        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let (_stop, shutdown) = watch::channel(false);
+        let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut processes = Vec::new();
+        for name in ["a", "b"] {
+            let invalidations = Invalidations::default();
+            let log = seen.clone();
+            invalidations.subscribe("catalog", move |key| {
+                log.lock().unwrap().push(format!("{name}:{key}"));
+            });
+            let connection = connect_redis(url).await.expect("Redis is required");
+            invalidations.start(url, &prefix, connection, shutdown.clone());
+            processes.push(invalidations);
+        }
+        // Each flushes everything once subscribed.
+        for _ in 0..100 {
+            if seen.lock().unwrap().len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        seen.lock().unwrap().clear();
+        processes[0].publish("catalog", "product:1");
+        processes[0].publish("elsewhere", "x");
+        for _ in 0..100 {
+            if seen.lock().unwrap().len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut got = seen.lock().unwrap().clone();
+        got.sort();
+        assert_eq!(got, vec!["a:product:1", "b:product:1"]);
     }
 
     #[tokio::test]

@@ -36,6 +36,8 @@ pub struct Context {
     pub bound_url: Arc<std::sync::OnceLock<String>>,
     /// The Redis connection when `cache.url` is set (shared caches, limits, readiness).
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Tells other processes to drop what they cached of a change made here.
+    pub invalidations: crate::cache::Invalidations,
 }
 
 impl Context {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 pub use commerce::{uuid_of, SIMULATOR_SECRET};
 pub use marketplace::{merchant_application, MerchantFixture};
-pub use probe::{Probe, ProbeBehaviour};
+pub use probe::{Pinged, Probe, ProbeBehaviour};
 pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
 pub use voucher_fixtures::OUTLET_LOCATION;
 
@@ -264,12 +264,21 @@ impl TestApp {
         configure(&mut config);
         let mut modules = default_modules();
         modules.extend(extra);
+        Self::launch(backend, config, modules, pg_database, data_dir).await
+    }
+
+    async fn launch(
+        backend: Backend,
+        config: Config,
+        modules: Vec<Module>,
+        pg_database: Option<String>,
+        data_dir: Arc<tempfile::TempDir>,
+    ) -> Self {
         let running = platform::app::start(config.clone(), modules.clone())
             .await
             .expect("app starts");
-        let base_url = format!("http://{}", running.addr);
         Self {
-            base_url,
+            base_url: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
             backend,
             config,
@@ -287,20 +296,7 @@ impl TestApp {
         init_logging();
         let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         config.data_dir = data_dir.path().to_path_buf();
-        let running = platform::app::start(config.clone(), modules.clone())
-            .await
-            .expect("app starts");
-        let base_url = format!("http://{}", running.addr);
-        Self {
-            base_url,
-            client: reqwest::Client::new(),
-            backend,
-            config,
-            running: Some(running),
-            modules,
-            pg_database: None,
-            _data_dir: data_dir,
-        }
+        Self::launch(backend, config, modules, None, data_dir).await
     }
 
     /// Starts the app with email going to a real SMTP sink and SMS/push to a real HTTP

@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use kernel::EventEnvelope;
-use platform::bus::{BoxError, EventHandler, Subscription};
+use kernel::{DomainEvent, EventEnvelope};
+use platform::bus::{self, BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 use platform::{Module, ModuleParts};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeBehaviour {
@@ -97,5 +98,43 @@ impl EventHandler for Probe {
         }
         state.applied.push(event.clone());
         Ok(())
+    }
+}
+
+/// The event bus tests publish.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Pinged {
+    pub n: u32,
+}
+
+impl DomainEvent for Pinged {
+    const TYPE: &'static str = "test.pinged";
+    fn aggregate_id(&self) -> String {
+        self.n.to_string()
+    }
+}
+
+impl crate::TestApp {
+    /// Commits `Pinged { n }` from source `test`.
+    pub async fn publish_ping(&self, n: u32) {
+        let mut tx = self.ctx().db.begin().await.expect("begin");
+        bus::publish(&mut tx, "test", &Pinged { n })
+            .await
+            .expect("publish");
+        self.ctx().commit(tx).await.expect("commit");
+    }
+}
+
+impl Probe {
+    /// The `n` of every `Pinged` applied, sorted.
+    pub fn pinged(&self) -> Vec<u64> {
+        let mut seen: Vec<u64> = self
+            .applied()
+            .iter()
+            .filter(|e| e.event_type == Pinged::TYPE)
+            .filter_map(|e| e.payload["n"].as_u64())
+            .collect();
+        seen.sort_unstable();
+        seen
     }
 }

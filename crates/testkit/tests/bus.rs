@@ -6,38 +6,8 @@ use std::time::Duration;
 use kernel::DomainEvent;
 use platform::bus;
 use platform::on_db;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use testkit::{eventually, on_both_backends, Backend, Probe, ProbeBehaviour, TestApp};
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Pinged {
-    n: u32,
-}
-
-impl DomainEvent for Pinged {
-    const TYPE: &'static str = "test.pinged";
-    fn aggregate_id(&self) -> String {
-        self.n.to_string()
-    }
-}
-
-async fn publish(app: &TestApp, n: u32) {
-    let mut tx = app.ctx().db.begin().await.unwrap();
-    bus::publish(&mut tx, "test", &Pinged { n }).await.unwrap();
-    app.ctx().commit(tx).await.unwrap();
-}
-
-fn numbers(probe: &Probe) -> Vec<u64> {
-    let mut seen: Vec<u64> = probe
-        .applied()
-        .iter()
-        .filter(|e| e.event_type == Pinged::TYPE)
-        .map(|e| e.payload["n"].as_u64().unwrap())
-        .collect();
-    seen.sort();
-    seen
-}
+use testkit::{eventually, on_both_backends, Backend, Pinged, Probe, ProbeBehaviour, TestApp};
 
 fn probe(behaviour: ProbeBehaviour) -> Probe {
     Probe::new("probe", vec![Pinged::TYPE], behaviour)
@@ -58,46 +28,46 @@ async fn rolled_back_events_are_never_delivered(backend: Backend) {
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    publish(&app, 2).await;
+    app.publish_ping(2).await;
     eventually(Duration::from_secs(10), "event 2", || {
-        let done = numbers(&probe).contains(&2);
+        let done = probe.pinged().contains(&2);
         async move { done.then_some(()) }
     })
     .await;
     // Give the dispatcher more passes: event 1 must still never show up.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(numbers(&probe), vec![2]);
+    assert_eq!(probe.pinged(), vec![2]);
     app.stop().await;
 }
 
 async fn delivery_survives_restart_and_is_not_repeated(backend: Backend) {
     // Events committed while their consumer is not running are delivered when it starts.
     let mut app = TestApp::spawn(backend).await;
-    publish(&app, 1).await;
-    publish(&app, 2).await;
+    app.publish_ping(1).await;
+    app.publish_ping(2).await;
     let probe = probe(ProbeBehaviour::Succeed);
     app.restart_with(vec![identity::module(), probe.module()])
         .await;
     eventually(Duration::from_secs(10), "events 1 and 2", || {
-        let done = numbers(&probe) == vec![1, 2];
+        let done = probe.pinged() == vec![1, 2];
         async move { done.then_some(()) }
     })
     .await;
-    publish(&app, 3).await;
+    app.publish_ping(3).await;
     eventually(Duration::from_secs(10), "event 3", || {
-        let done = numbers(&probe).contains(&3);
+        let done = probe.pinged().contains(&3);
         async move { done.then_some(()) }
     })
     .await;
     // Restarting again resumes from the stored position: nothing is handled twice.
     app.restart().await;
-    publish(&app, 4).await;
+    app.publish_ping(4).await;
     eventually(Duration::from_secs(10), "event 4", || {
-        let done = numbers(&probe).contains(&4);
+        let done = probe.pinged().contains(&4);
         async move { done.then_some(()) }
     })
     .await;
-    assert_eq!(numbers(&probe), vec![1, 2, 3, 4]);
+    assert_eq!(probe.pinged(), vec![1, 2, 3, 4]);
     assert_eq!(probe.attempts().len(), 4);
     app.stop().await;
 }
@@ -105,9 +75,9 @@ async fn delivery_survives_restart_and_is_not_repeated(backend: Backend) {
 async fn redelivery_has_no_second_effect(backend: Backend) {
     let probe = probe(ProbeBehaviour::Succeed);
     let app = TestApp::spawn_with(backend, |_| {}, vec![probe.module()]).await;
-    publish(&app, 1).await;
+    app.publish_ping(1).await;
     eventually(Duration::from_secs(10), "event 1", || {
-        let done = numbers(&probe) == vec![1];
+        let done = probe.pinged() == vec![1];
         async move { done.then_some(()) }
     })
     .await;
@@ -117,14 +87,14 @@ async fn redelivery_has_no_second_effect(backend: Backend) {
         "DELETE FROM platform_consumer_positions WHERE consumer = 'probe'"
     ).execute(pool).await.map(|_| ()))
     .unwrap();
-    publish(&app, 2).await;
+    app.publish_ping(2).await;
     eventually(Duration::from_secs(10), "event 2", || {
-        let done = numbers(&probe).contains(&2);
+        let done = probe.pinged().contains(&2);
         async move { done.then_some(()) }
     })
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(numbers(&probe), vec![1, 2]);
+    assert_eq!(probe.pinged(), vec![1, 2]);
     let position_rows: i64 = on_db!(&app.ctx().db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM platform_inbox WHERE consumer = 'probe'"
     ).fetch_one(pool).await)
@@ -145,7 +115,7 @@ async fn failing_handler_is_retried_with_backoff_then_parked_and_replayable(back
     )
     .await;
     let admin = app.admin().await;
-    publish(&app, 7).await;
+    app.publish_ping(7).await;
     // Two other events go through while 7 is failing: one poison event does not block a consumer.
     let dead = eventually(Duration::from_secs(15), "a dead letter", || {
         let app = &app;
@@ -169,7 +139,7 @@ async fn failing_handler_is_retried_with_backoff_then_parked_and_replayable(back
         .contains("probe failure"));
     let attempts: Vec<_> = probe.attempts();
     assert_eq!(attempts.len(), 3, "exactly max_attempts tries");
-    assert!(numbers(&probe).is_empty());
+    assert!(probe.pinged().is_empty());
 
     // Customers may not see or replay dead letters.
     let customer = app.register("nosy").await;
@@ -193,7 +163,7 @@ async fn failing_handler_is_retried_with_backoff_then_parked_and_replayable(back
         .await;
     assert_eq!(replay.status, 202);
     eventually(Duration::from_secs(10), "replayed event", || {
-        let done = numbers(&probe) == vec![7];
+        let done = probe.pinged() == vec![7];
         async move { done.then_some(()) }
     })
     .await;
@@ -226,12 +196,12 @@ async fn postgres_out_of_order_commits_are_not_skipped() {
     bus::publish(&mut slow, "test", &Pinged { n: 1 })
         .await
         .unwrap();
-    publish(&app, 2).await;
-    publish(&app, 3).await;
+    app.publish_ping(2).await;
+    app.publish_ping(3).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     app.ctx().commit(slow).await.unwrap();
     eventually(Duration::from_secs(10), "all three events", || {
-        let done = numbers(&probe) == vec![1, 2, 3];
+        let done = probe.pinged() == vec![1, 2, 3];
         async move { done.then_some(()) }
     })
     .await;

@@ -8,40 +8,11 @@ use std::time::Duration;
 use kernel::DomainEvent;
 use platform::bus::{self, EventTransport, NatsBus, NatsTransport, Relay};
 use platform::on_db;
-use serde::{Deserialize, Serialize};
-use testkit::{eventually, on_both_backends, Backend, Probe, ProbeBehaviour, TestApp};
+use testkit::{eventually, on_both_backends, Backend, Pinged, Probe, ProbeBehaviour, TestApp};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 const NATS: &str = "nats://127.0.0.1:4222";
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Pinged {
-    n: u32,
-}
-
-impl DomainEvent for Pinged {
-    const TYPE: &'static str = "test.pinged";
-    fn aggregate_id(&self) -> String {
-        self.n.to_string()
-    }
-}
-
-async fn publish(app: &TestApp, n: u32) {
-    let mut tx = app.ctx().db.begin().await.unwrap();
-    bus::publish(&mut tx, "test", &Pinged { n }).await.unwrap();
-    app.ctx().commit(tx).await.unwrap();
-}
-
-fn numbers(probe: &Probe) -> Vec<u64> {
-    let mut seen: Vec<u64> = probe
-        .applied()
-        .iter()
-        .map(|e| e.payload["n"].as_u64().unwrap())
-        .collect();
-    seen.sort();
-    seen
-}
 
 fn on_nats(config: &mut platform::Config, namespace: &str) {
     config.bus.url = Some(NATS.to_owned());
@@ -61,24 +32,24 @@ async fn events_go_through_nats_once_across_restarts(backend: Backend) {
     let ns = namespace();
     let probe = Probe::new("probe", vec![Pinged::TYPE], ProbeBehaviour::Succeed);
     let mut app = TestApp::spawn_with(backend, |c| on_nats(c, &ns), vec![probe.module()]).await;
-    publish(&app, 1).await;
-    publish(&app, 2).await;
+    app.publish_ping(1).await;
+    app.publish_ping(2).await;
     eventually(Duration::from_secs(10), "events 1 and 2", || {
-        let done = numbers(&probe) == vec![1, 2];
+        let done = probe.pinged() == vec![1, 2];
         async move { done.then_some(()) }
     })
     .await;
     // The stream and the durable consumer survive the process: a restart resumes where the
     // consumer acknowledged, and the relay where it published.
     app.restart().await;
-    publish(&app, 3).await;
+    app.publish_ping(3).await;
     eventually(Duration::from_secs(10), "event 3", || {
-        let done = numbers(&probe).contains(&3);
+        let done = probe.pinged().contains(&3);
         async move { done.then_some(()) }
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(numbers(&probe), vec![1, 2, 3]);
+    assert_eq!(probe.pinged(), vec![1, 2, 3]);
     assert_eq!(probe.attempts().len(), 3, "nothing delivered twice");
     let relayed: (i64, i64) = on_db!(&app.ctx().db, pool => sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM platform_outbox WHERE event_type = 'test.pinged'),
@@ -103,7 +74,7 @@ async fn a_failing_handler_on_nats_is_retried_then_parked(backend: Backend) {
     )
     .await;
     let admin = app.admin().await;
-    publish(&app, 7).await;
+    app.publish_ping(7).await;
     let dead = eventually(Duration::from_secs(15), "a dead letter", || {
         let app = &app;
         let token = admin.access_token.clone();
@@ -119,7 +90,7 @@ async fn a_failing_handler_on_nats_is_retried_then_parked(backend: Backend) {
     assert_eq!(dead["consumer"], "probe");
     assert_eq!(dead["attempts"], 3);
     assert_eq!(probe.attempts().len(), 3, "exactly max_attempts tries");
-    assert!(numbers(&probe).is_empty());
+    assert!(probe.pinged().is_empty());
     app.stop().await;
 }
 

@@ -55,7 +55,7 @@ impl EventHandler for MerchantEvents {
         let catalog = self.0.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            catalog.cache.invalidate();
+            catalog.invalidate();
         });
         Ok(())
     }

@@ -134,24 +134,38 @@ pub enum Read<T> {
     Fresh(T),
 }
 
+/// Invalidation topic of the public read cache.
+const CACHE_TOPIC: &str = "catalog";
+
 pub struct Catalog {
     pub ctx: Context,
-    pub cache: ReadCache,
+    pub cache: Arc<ReadCache>,
 }
 
 impl Catalog {
     pub fn new(ctx: Context) -> Arc<Self> {
         let config = &ctx.config.catalog;
-        let cache = ReadCache::new(
+        let cache = Arc::new(ReadCache::new(
             Duration::from_secs(config.read_cache_secs),
             config.read_cache_entries,
-        );
+        ));
+        // Other instances of catalog change products too (and only one of them handles each
+        // merchant event): their changes clear this cache as well.
+        let local = cache.clone();
+        ctx.invalidations
+            .subscribe(CACHE_TOPIC, move |_| local.invalidate());
         Arc::new(Self { ctx, cache })
+    }
+
+    /// Drops cached reads here and in every other process.
+    pub fn invalidate(&self) {
+        self.cache.invalidate();
+        self.ctx.invalidations.publish(CACHE_TOPIC, "*");
     }
 
     async fn commit(&self, tx: Tx) -> Result<()> {
         self.ctx.commit(tx).await?;
-        self.cache.invalidate();
+        self.invalidate();
         Ok(())
     }
 
@@ -1197,7 +1211,7 @@ impl Catalog {
         name: &str,
     ) -> Result<()> {
         store::upsert_merchant(tx, merchant_id, status, name, Timestamp::now()).await?;
-        self.cache.invalidate();
+        self.invalidate();
         Ok(())
     }
 }

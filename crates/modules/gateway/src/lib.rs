@@ -15,14 +15,17 @@ use platform::{Context, Module, ModuleParts};
 
 pub use routes::{Route, RouteTable};
 
-/// The gateway, routing the routes of `table` to the instances in `remote.<module>`.
-pub fn module(table: RouteTable) -> Module {
+/// The gateway, routing the routes of `table` to the instances in `remote.<module>`, and
+/// serving `document` (the modules' public routes) as its `/openapi.json`.
+pub fn module(table: RouteTable, document: utoipa::openapi::OpenApi) -> Module {
     let table = Arc::new(table);
-    Module::new("gateway", &[], move |ctx: &Context| build(ctx, &table))
+    Module::new("gateway", &[], move |ctx: &Context| {
+        build(ctx, &table, document.clone())
+    })
 }
 
-fn build(ctx: &Context, table: &RouteTable) -> ModuleParts {
-    let router = proxy::router(ctx, table);
+fn build(ctx: &Context, table: &RouteTable, document: utoipa::openapi::OpenApi) -> ModuleParts {
+    let router = proxy::router(ctx, table, document);
     ModuleParts {
         // A ceiling per client on everything; the modules behind apply their per-class limits,
         // shared through Redis.

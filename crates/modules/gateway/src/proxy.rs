@@ -26,6 +26,8 @@ pub struct Pool {
     next: AtomicUsize,
     client: reqwest::Client,
     body_limit: usize,
+    /// Whether the gateway itself sits behind a proxy whose `X-Forwarded-For` it trusts.
+    trust_forwarded_for: bool,
 }
 
 struct Instance {
@@ -43,7 +45,11 @@ const HOP_BY_HOP: [HeaderName; 6] = [
     header::PROXY_AUTHORIZATION,
 ];
 
-pub fn router(ctx: &Context, table: &RouteTable) -> OpenApiRouter {
+pub fn router(
+    ctx: &Context,
+    table: &RouteTable,
+    document: utoipa::openapi::OpenApi,
+) -> OpenApiRouter {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(
             ctx.config.gateway.upstream_timeout_secs.max(1),
@@ -79,6 +85,7 @@ pub fn router(ctx: &Context, table: &RouteTable) -> OpenApiRouter {
             next: AtomicUsize::new(0),
             client: client.clone(),
             body_limit: ctx.config.http.body_limit_bytes,
+            trust_forwarded_for: ctx.config.http.trust_forwarded_for,
         });
         tokio::spawn(health_checks(
             Arc::downgrade(&pool),
@@ -86,7 +93,7 @@ pub fn router(ctx: &Context, table: &RouteTable) -> OpenApiRouter {
         ));
         pools.insert(module, pool);
     }
-    let mut router = OpenApiRouter::new();
+    let mut router = OpenApiRouter::with_openapi(document);
     for (path, methods) in table.by_path() {
         let mut method_router: Option<MethodRouter> = None;
         for (method, module) in methods {
@@ -199,12 +206,17 @@ async fn forward(State(pool): State<Arc<Pool>>, request: Request) -> Response {
     {
         headers.remove(name);
     }
+    // The modules behind limit and log by the first address of X-Forwarded-For: a client's
+    // own header is kept only when a proxy the gateway trusts wrote it, else a client could
+    // pick its rate-limit key.
+    headers.remove("x-forwarded-for");
     if let Some(ip) = client_ip {
-        let forwarded = match parts
+        let earlier = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-        {
+            .filter(|_| pool.trust_forwarded_for);
+        let forwarded = match earlier {
             Some(earlier) => format!("{earlier}, {ip}"),
             None => ip,
         };

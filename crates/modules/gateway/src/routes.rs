@@ -61,6 +61,25 @@ impl RouteTable {
         Ok(Self { routes })
     }
 
+    /// The modules' documents as one, without internal routes: what clients of the gateway
+    /// can call.
+    pub fn public_document(
+        documents: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+    ) -> utoipa::openapi::OpenApi {
+        let mut combined: Option<utoipa::openapi::OpenApi> = None;
+        for mut document in documents {
+            document
+                .paths
+                .paths
+                .retain(|path, _| !path.starts_with("/internal/"));
+            match combined.as_mut() {
+                Some(combined) => combined.merge(document),
+                None => combined = Some(document),
+            }
+        }
+        combined.unwrap_or_default()
+    }
+
     /// Templates with the module serving each method.
     pub fn by_path(&self) -> BTreeMap<&str, Vec<(&str, &str)>> {
         let mut paths: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();

@@ -495,6 +495,9 @@ impl DomainEvent for OutletRemoved {
     }
 }
 
+/// Invalidation topic of cached memberships: a user id, or `*`.
+pub const MEMBERSHIPS_TOPIC: &str = "memberships";
+
 /// Memberships for the edge of a process that does not run merchants: asked of the merchants
 /// process and cached as long as merchants caches them itself (`membership_cache_secs`).
 pub struct RemoteMemberships {
@@ -504,12 +507,29 @@ pub struct RemoteMemberships {
 }
 
 impl RemoteMemberships {
-    pub fn new(services: Services, ttl: std::time::Duration) -> Self {
-        Self {
+    /// Cached until `ttl`, or until merchants says they changed (through `invalidations`).
+    pub fn new(
+        services: Services,
+        ttl: std::time::Duration,
+        invalidations: &platform::cache::Invalidations,
+    ) -> std::sync::Arc<Self> {
+        let memberships = std::sync::Arc::new(Self {
             client: MerchantsClient::new(services, "merchants-edge"),
             ttl,
             entries: std::sync::RwLock::default(),
-        }
+        });
+        let local = memberships.clone();
+        invalidations.subscribe(MEMBERSHIPS_TOPIC, move |key| {
+            if let Ok(mut entries) = local.entries.write() {
+                match Uuid::parse_str(key) {
+                    Ok(user_id) => {
+                        entries.remove(&user_id);
+                    }
+                    Err(_) => entries.clear(),
+                }
+            }
+        });
+        memberships
     }
 }
 

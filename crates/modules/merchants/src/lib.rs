@@ -18,10 +18,11 @@ pub fn module() -> Module {
     Module::new("merchants", &MIGRATIONS, build).when_remote(|ctx| {
         let ttl = std::time::Duration::from_secs(ctx.config.merchants.membership_cache_secs);
         ctx.authenticator
-            .set_membership_source(std::sync::Arc::new(api::RemoteMemberships::new(
+            .set_membership_source(api::RemoteMemberships::new(
                 ctx.services.clone(),
                 ttl,
-            )));
+                &ctx.invalidations,
+            ));
     })
 }
 

@@ -124,18 +124,32 @@ type CachedMemberships = (Arc<Vec<Membership>>, Instant);
 /// Memberships per user, cached for the edge (every authenticated request asks).
 pub struct MembershipCache {
     db: platform::Db,
+    invalidations: platform::cache::Invalidations,
     ttl: Duration,
     entries: RwLock<HashMap<Uuid, CachedMemberships>>,
 }
 
 impl MembershipCache {
+    /// A user's memberships changed: dropped here and in every other process that caches them.
     fn forget(&self, user_id: Uuid) {
+        self.forget_here(user_id);
+        self.invalidations
+            .publish(crate::api::MEMBERSHIPS_TOPIC, &user_id.to_string());
+    }
+
+    fn forget_all(&self) {
+        self.forget_all_here();
+        self.invalidations
+            .publish(crate::api::MEMBERSHIPS_TOPIC, "*");
+    }
+
+    fn forget_here(&self, user_id: Uuid) {
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(&user_id);
         }
     }
 
-    fn forget_all(&self) {
+    fn forget_all_here(&self) {
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
         }
@@ -198,9 +212,18 @@ impl Merchants {
     pub fn new(ctx: Context) -> Arc<Self> {
         let memberships = Arc::new(MembershipCache {
             db: ctx.db.clone(),
+            invalidations: ctx.invalidations.clone(),
             ttl: Duration::from_secs(ctx.config.merchants.membership_cache_secs),
             entries: RwLock::default(),
         });
+        let local = memberships.clone();
+        ctx.invalidations.subscribe(
+            crate::api::MEMBERSHIPS_TOPIC,
+            move |key| match Uuid::parse_str(key) {
+                Ok(user_id) => local.forget_here(user_id),
+                Err(_) => local.forget_all_here(),
+            },
+        );
         Arc::new(Self { ctx, memberships })
     }
 
