@@ -84,14 +84,14 @@ fn select_modules(selection: &str, config: &Config) -> anyhow::Result<(Vec<Modul
     if chosen.is_empty() {
         bail!("--modules selected no module");
     }
+    let gateway_only = chosen.iter().all(|m| m.name == "gateway");
     let elsewhere = all
         .into_iter()
         .filter(|m| !chosen.iter().any(|c| c.name == m.name))
+        // The gateway checks credentials (API keys, with identity) but authorizes nothing, so
+        // it needs no merchant memberships.
+        .filter(|m| !gateway_only || m.name == "identity")
         .collect();
-    // The gateway alone only forwards: it needs no module's help at its edge.
-    if chosen.iter().all(|m| m.name == "gateway") {
-        return Ok((chosen, Vec::new()));
-    }
     Ok((chosen, elsewhere))
 }
 

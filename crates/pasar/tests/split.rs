@@ -912,11 +912,52 @@ async fn a_module_with_its_own_database_keeps_its_tables_and_events_there() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_removed_staff_member_loses_access_in_every_process_at_once() {
+async fn revoked_staff_roles_and_api_keys_stop_working_in_every_process_at_once() {
     let mut split = Split::start(SHARED_NATS, &[]).await;
     let (merchant, _) = split.shop_with_stock("BOWL-1", 1_000, 5).await;
     let manager = split.app.staff(&merchant, "manager").await;
     let stock = format!("/api/v1/inventory/BOWL-1?merchantId={}", merchant.id);
+
+    // An API key of the owner, used on the shop processes (which verify it through identity).
+    let admin = split.admin().await;
+    let created = split
+        .app
+        .post(
+            "/api/v1/admin/api-keys",
+            json!({"ownerId": merchant.owner.user_id, "name": "till sync", "scopes": ["merchant"]}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let key = created.body["key"].as_str().expect("key").to_owned();
+    let with_key = || async {
+        let request = split
+            .app
+            .client
+            .get(split.app.url(&stock))
+            .header("x-api-key", &key);
+        split.app.send(request).await.status
+    };
+    for _ in 0..2 {
+        assert_eq!(with_key().await, 200);
+    }
+    let revoked = split
+        .app
+        .delete(
+            &format!(
+                "/api/v1/admin/api-keys/{}",
+                created.body["id"].as_str().expect("id")
+            ),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert!(revoked.status < 300, "{:?}", revoked.body);
+    testkit::eventually(Duration::from_secs(3), "key refused everywhere", || async {
+        let (a, b) = (with_key().await, with_key().await);
+        (a == 401 && b == 401).then_some(())
+    })
+    .await;
+
     // Both shop instances (taken in turn) learn the manager's role and cache it.
     for _ in 0..2 {
         let resp = split.app.get(&stock, Some(&manager.access_token)).await;

@@ -479,14 +479,19 @@ pub async fn start_with(
                     signal.clone(),
                     shutdown_rx.clone(),
                 ));
-                Dispatcher::new(
+                let dispatcher = Dispatcher::new(
                     db.clone(),
                     transport,
                     subscriptions,
                     ctx.config.bus.clone(),
                     signal.clone(),
                 )
-                .with_relay(Arc::new(Relay::new(db.clone(), bus.clone())))
+                .with_relay(Arc::new(Relay::new(db.clone(), bus.clone())));
+                // SQLite has one writer: its batches cannot deadlock, and batching saves turns.
+                match db.dialect() {
+                    crate::db::Dialect::Postgres => dispatcher.with_transaction_per_event(),
+                    crate::db::Dialect::Sqlite => dispatcher,
+                }
             }
         };
         dispatchers.push(tokio::spawn(Arc::new(dispatcher).run(shutdown_rx.clone())));

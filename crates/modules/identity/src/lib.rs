@@ -29,11 +29,18 @@ static MIGRATIONS: [Migration; 7] = [
 ];
 
 pub fn module() -> Module {
-    Module::new("identity", &MIGRATIONS, build)
+    Module::new("identity", &MIGRATIONS, build).when_remote(|ctx| {
+        ctx.authenticator
+            .set_api_key_verifier(api::RemoteApiKeys::new(
+                ctx.services.clone(),
+                &ctx.invalidations,
+            ));
+    })
 }
 
 fn build(ctx: &Context) -> ModuleParts {
     let identity = Identity::new(ctx.clone());
+    identity.follow_revocations();
     ctx.authenticator
         .set_api_key_verifier(Arc::new(service::ApiKeyCheck(identity.clone())));
     let warm = identity.clone();

@@ -20,6 +20,10 @@ use crate::config::BusConfig;
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx, on_write};
 
+/// How long, and how often, the dispatcher looks again after being woken by a commit.
+const EAGER_WINDOW: Duration = Duration::from_millis(300);
+const EAGER_INTERVAL: Duration = Duration::from_millis(10);
+
 struct Consumer {
     name: String,
     handlers: HashMap<&'static str, Arc<dyn EventHandler>>,
@@ -31,6 +35,8 @@ pub struct Dispatcher {
     /// Publishes the outbox to the broker (NATS transport); the embedded transport reads the
     /// outbox itself.
     relay: Option<Arc<Relay>>,
+    /// Each event in its own transaction, instead of a batch in one.
+    transaction_per_event: bool,
     consumers: Vec<Arc<Consumer>>,
     config: BusConfig,
     signal: BusSignal,
@@ -81,6 +87,7 @@ impl Dispatcher {
             db,
             transport,
             relay: None,
+            transaction_per_event: false,
             consumers,
             config,
             signal,
@@ -89,6 +96,15 @@ impl Dispatcher {
 
     pub fn with_relay(mut self, relay: Arc<Relay>) -> Self {
         self.relay = Some(relay);
+        self
+    }
+
+    /// For consumers running in several processes at once on PostgreSQL (NATS hands each
+    /// instance different events): a batch in one transaction would hold the row locks of all
+    /// its events, in event order, and two such batches deadlock. One event per transaction
+    /// holds one event's locks, which handlers take in a fixed order.
+    pub fn with_transaction_per_event(mut self) -> Self {
+        self.transaction_per_event = true;
         self
     }
 
@@ -112,6 +128,9 @@ impl Dispatcher {
         // Retries and lag gauges are housekeeping: once per poll interval, not after every
         // batch of a busy bus.
         let mut last_housekeeping: Option<tokio::time::Instant> = None;
+        // After a wake, look again soon for a while: on PostgreSQL the log shows a commit only
+        // once every older transaction has ended, so the first look after a commit can miss it.
+        let mut eager_until = tokio::time::Instant::now();
         loop {
             let mut delivered = self.relay().await;
             for consumer in &self.consumers {
@@ -136,9 +155,17 @@ impl Dispatcher {
             if delivered > 0 {
                 continue;
             }
+            let now = tokio::time::Instant::now();
+            let wait = if now < eager_until {
+                EAGER_INTERVAL.min(poll)
+            } else {
+                poll
+            };
             tokio::select! {
-                _ = self.signal.woken() => {}
-                _ = tokio::time::sleep(poll) => {}
+                _ = self.signal.woken() => {
+                    eager_until = tokio::time::Instant::now() + EAGER_WINDOW;
+                }
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -174,7 +201,15 @@ impl Dispatcher {
                     .map(|h| (h, &d.envelope))
             })
             .collect();
-        if !handled.is_empty() {
+        if self.transaction_per_event {
+            for (handler, envelope) in handled {
+                if let Outcome::Failed(error) =
+                    self.apply(consumer, handler, envelope, false).await?
+                {
+                    failures.push((envelope, error));
+                }
+            }
+        } else if !handled.is_empty() {
             let mut tx = self.db.begin().await?;
             for (handler, envelope) in handled {
                 savepoint(&mut tx, "SAVEPOINT pasar_event").await?;
@@ -200,16 +235,17 @@ impl Dispatcher {
         Ok(batch.len())
     }
 
-    /// Applies one event (a retry) and its inbox row in a transaction of its own.
+    /// Applies one event and its inbox row in a transaction of its own.
     async fn apply(
         &self,
         consumer: &Consumer,
         handler: &Arc<dyn EventHandler>,
         envelope: &EventEnvelope,
+        retried: bool,
     ) -> Result<Outcome, BusError> {
         let mut tx = self.db.begin().await?;
         let outcome = self
-            .apply_in(&mut tx, consumer, handler, envelope, true)
+            .apply_in(&mut tx, consumer, handler, envelope, retried)
             .await?;
         match outcome {
             Outcome::Applied => tx.commit().await?,
@@ -312,7 +348,7 @@ impl Dispatcher {
             let Some(handler) = consumer.handlers.get(envelope.event_type.as_str()) else {
                 continue;
             };
-            match self.apply(consumer, handler, &envelope).await? {
+            match self.apply(consumer, handler, &envelope, true).await? {
                 Outcome::Applied => {}
                 Outcome::AlreadyApplied => {
                     on_write!(&self.db, conn => sqlx::query(

@@ -194,19 +194,18 @@ impl Relay {
     }
 
     /// Publishes the next batch of committed events; returns how many. On PostgreSQL one relay
-    /// at a time works on a database (the others skip), so processes sharing a database do not
-    /// publish the same rows over each other.
+    /// at a time works on a database (the others wait their turn), so processes sharing a
+    /// database do not publish the same rows over each other.
     pub async fn pump(&self, limit: i64) -> Result<usize, BusError> {
         match &self.db {
             Db::Pg(pool) => {
                 let mut tx = pool.begin().await?;
-                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                // Waits for a relay of another process to finish its batch rather than
+                // skipping: skipping left this process's commits to the next poll.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(RELAY_LOCK)
-                    .fetch_one(&mut *tx)
+                    .execute(&mut *tx)
                     .await?;
-                if !locked {
-                    return Ok(0);
-                }
                 let from = relay_position!(&mut *tx);
                 let rows: Vec<OutboxRow> = sqlx::query_as(FETCH_PG)
                     .bind(from.tx_id)

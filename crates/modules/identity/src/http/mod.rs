@@ -57,7 +57,25 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
             .merge(oauth::read_routes()),
         ClassPolicy::ByMethod,
     );
-    auth.merge(rest).with_state(identity)
+    // Internal calls come from other processes' edges, never through end users' limits.
+    let internal = OpenApiRouter::new()
+        .routes(routes!(internal_verify_api_key))
+        .layer(axum::middleware::from_fn(platform::http::internal_only));
+    auth.merge(rest).merge(internal).with_state(identity)
+}
+
+/// The API key's owner, roles and scopes; `null` when it is unknown or revoked (internal: the
+/// edge of processes that do not run identity asks this, cached).
+#[utoipa::path(post, path = "/internal/v1/identity/api-keys/verify", tag = "internal",
+    request_body = ApiKeyToVerify,
+    responses((status = 200, body = Option<VerifiedApiKey>), (status = 403, body = Problem)))]
+async fn internal_verify_api_key(
+    State(identity): State_,
+    actor: Actor,
+    ApiJson(body): ApiJson<ApiKeyToVerify>,
+) -> Result<Json<Option<VerifiedApiKey>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(identity.verified_api_key(&body.key).await))
 }
 
 pub(crate) fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {

@@ -17,7 +17,7 @@ use crate::store::{self, ApiKeyRow};
 
 /// How long a verified key is trusted without asking the database again; a revocation in
 /// another process takes effect within this time (at once in this one).
-const CACHE_TTL: Duration = Duration::from_secs(30);
+pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 fn view(row: ApiKeyRow) -> ApiKeyView {
     ApiKeyView {
@@ -93,7 +93,29 @@ impl Identity {
         if let Ok(mut cache) = self.api_key_cache.write() {
             cache.remove(&hash);
         }
+        // Other processes cache verified keys too (identity's other instances, and the edge of
+        // processes without identity).
+        self.ctx.invalidations.publish(API_KEYS_TOPIC, &hash);
         Ok(())
+    }
+
+    /// Drops keys revoked by other processes from this one's cache.
+    pub fn follow_revocations(&self) {
+        let cache = self.api_key_cache.clone();
+        self.ctx
+            .invalidations
+            .subscribe(API_KEYS_TOPIC, move |digest| forget_key(&cache, digest));
+    }
+
+    /// A key as the edge of another process needs it (internal route).
+    pub async fn verified_api_key(&self, key: &str) -> Option<VerifiedApiKey> {
+        let actor = self.verify_api_key(key).await?;
+        Some(VerifiedApiKey {
+            key_id: actor.token_id.parse().ok()?,
+            owner_id: actor.user_id,
+            roles: actor.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            scopes: actor.scopes,
+        })
     }
 
     async fn lookup_api_key(&self, hash: &str) -> Option<Actor> {
@@ -127,7 +149,7 @@ impl Identity {
         let cached = self.api_key_cache.read().ok().and_then(|cache| {
             cache
                 .get(&hash)
-                .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+                .filter(|(_, at)| at.elapsed() < API_KEY_CACHE_TTL)
                 .map(|(actor, _)| actor.clone())
         });
         if cached.is_some() {
@@ -136,11 +158,22 @@ impl Identity {
         let actor = self.lookup_api_key(&hash).await?;
         if let Ok(mut cache) = self.api_key_cache.write() {
             if cache.len() > 10_000 {
-                cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                cache.retain(|_, (_, at)| at.elapsed() < API_KEY_CACHE_TTL);
             }
             cache.insert(hash, (actor.clone(), Instant::now()));
         }
         Some(actor)
+    }
+}
+
+/// Drops `digest` (or everything, for `*`) from a cache of verified keys.
+pub fn forget_key<T>(cache: &RwLock<HashMap<String, T>>, digest: &str) {
+    if let Ok(mut cache) = cache.write() {
+        if digest == "*" {
+            cache.clear();
+        } else {
+            cache.remove(digest);
+        }
     }
 }
 

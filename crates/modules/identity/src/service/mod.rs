@@ -25,7 +25,7 @@ mod deletion;
 mod oauth;
 mod social;
 
-pub use api_keys::ApiKeyCheck;
+pub use api_keys::{forget_key, ApiKeyCheck, API_KEY_CACHE_TTL};
 pub use oauth::{AuthorizeFailure, OAuthError, ValidAuthorize};
 mod verification;
 
@@ -252,7 +252,7 @@ pub struct Identity {
     pub ctx: Context,
     /// argon2 runs here, off the async runtime, with bounded threads and memory.
     hashers: PasswordHashers,
-    api_key_cache: api_keys::ApiKeyCache,
+    api_key_cache: Arc<api_keys::ApiKeyCache>,
     /// Outbound HTTP (OIDC providers).
     http: reqwest::Client,
     pub(crate) random: SystemRandom,
