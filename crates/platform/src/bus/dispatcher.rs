@@ -20,9 +20,8 @@ use crate::config::BusConfig;
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx, on_write};
 
-/// How long, and how often, the dispatcher looks again after being woken by a commit.
-const EAGER_WINDOW: Duration = Duration::from_millis(300);
-const EAGER_INTERVAL: Duration = Duration::from_millis(10);
+/// How soon the relay tries again when another process's relay was publishing.
+const RELAY_BUSY_RETRY: Duration = Duration::from_millis(5);
 
 struct Consumer {
     name: String,
@@ -108,15 +107,18 @@ impl Dispatcher {
         self
     }
 
-    async fn relay(&self) -> usize {
+    /// Publishes a batch of the outbox (NATS transport): how many, and whether another
+    /// process's relay was busy with it.
+    async fn relay(&self) -> (usize, bool) {
         let Some(relay) = &self.relay else {
-            return 0;
+            return (0, false);
         };
         match relay.pump(self.config.batch_size).await {
-            Ok(count) => count,
+            Ok(Some(count)) => (count, false),
+            Ok(None) => (0, true),
             Err(err) => {
                 tracing::warn!(error = %err, "publishing the outbox failed; will retry");
-                0
+                (0, false)
             }
         }
     }
@@ -128,11 +130,9 @@ impl Dispatcher {
         // Retries and lag gauges are housekeeping: once per poll interval, not after every
         // batch of a busy bus.
         let mut last_housekeeping: Option<tokio::time::Instant> = None;
-        // After a wake, look again soon for a while: on PostgreSQL the log shows a commit only
-        // once every older transaction has ended, so the first look after a commit can miss it.
-        let mut eager_until = tokio::time::Instant::now();
         loop {
-            let mut delivered = self.relay().await;
+            let (relayed, relay_busy) = self.relay().await;
+            let mut delivered = relayed;
             for consumer in &self.consumers {
                 match self.pump(consumer).await {
                     Ok(count) => delivered += count,
@@ -155,21 +155,16 @@ impl Dispatcher {
             if delivered > 0 {
                 continue;
             }
-            let now = tokio::time::Instant::now();
-            let wait = if now < eager_until {
-                EAGER_INTERVAL.min(poll)
-            } else {
-                poll
-            };
+            // Another process's relay held the outbox: what this process committed may still
+            // be waiting, so look again in a moment rather than at the next poll.
+            let wait = if relay_busy { RELAY_BUSY_RETRY } else { poll };
             tokio::select! {
-                _ = self.signal.woken() => {
-                    eager_until = tokio::time::Instant::now() + EAGER_WINDOW;
-                }
+                _ = self.signal.woken() => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }
         }
-        while self.relay().await > 0 {}
+        while self.relay().await.0 > 0 {}
         for consumer in &self.consumers {
             while let Ok(count) = self.pump(consumer).await {
                 if count == 0 {

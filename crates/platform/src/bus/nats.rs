@@ -193,19 +193,20 @@ impl Relay {
         }
     }
 
-    /// Publishes the next batch of committed events; returns how many. On PostgreSQL one relay
-    /// at a time works on a database (the others wait their turn), so processes sharing a
-    /// database do not publish the same rows over each other.
-    pub async fn pump(&self, limit: i64) -> Result<usize, BusError> {
+    /// Publishes the next batch of committed events; returns how many, or None when another
+    /// process's relay is publishing. On PostgreSQL one relay at a time works on a database, so
+    /// processes sharing a database do not publish the same rows over each other.
+    pub async fn pump(&self, limit: i64) -> Result<Option<usize>, BusError> {
         match &self.db {
             Db::Pg(pool) => {
                 let mut tx = pool.begin().await?;
-                // Waits for a relay of another process to finish its batch rather than
-                // skipping: skipping left this process's commits to the next poll.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
                     .bind(RELAY_LOCK)
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                if !locked {
+                    return Ok(None);
+                }
                 let from = relay_position!(&mut *tx);
                 let rows: Vec<OutboxRow> = sqlx::query_as(FETCH_PG)
                     .bind(from.tx_id)
@@ -214,11 +215,11 @@ impl Relay {
                     .fetch_all(&mut *tx)
                     .await?;
                 let Some(last) = self.publish(rows).await? else {
-                    return Ok(0);
+                    return Ok(Some(0));
                 };
                 save_position!(&mut *tx, last.1)?;
                 tx.commit().await?;
-                Ok(last.0)
+                Ok(Some(last.0))
             }
             Db::Sqlite(pool, _) => {
                 let from = relay_position!(pool);
@@ -229,10 +230,10 @@ impl Relay {
                     .fetch_all(pool)
                     .await?;
                 let Some(last) = self.publish(rows).await? else {
-                    return Ok(0);
+                    return Ok(Some(0));
                 };
                 on_write!(&self.db, conn => save_position!(conn, last.1))?;
-                Ok(last.0)
+                Ok(Some(last.0))
             }
         }
     }
