@@ -115,6 +115,22 @@ impl DomainEvent for Pinged {
 }
 
 impl crate::TestApp {
+    /// Waits for the first parked event in the admin view; returns it.
+    pub async fn first_dead_letter(&self, admin_token: &str) -> serde_json::Value {
+        crate::eventually(
+            std::time::Duration::from_secs(15),
+            "a dead letter",
+            || async {
+                let resp = self
+                    .get("/api/v1/admin/events/dead-letters", Some(admin_token))
+                    .await;
+                let items = resp.body["items"].as_array().cloned().unwrap_or_default();
+                items.into_iter().next()
+            },
+        )
+        .await
+    }
+
     /// Commits `Pinged { n }` from source `test`.
     pub async fn publish_ping(&self, n: u32) {
         let mut tx = self.ctx().db.begin().await.expect("begin");

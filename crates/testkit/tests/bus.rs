@@ -117,18 +117,7 @@ async fn failing_handler_is_retried_with_backoff_then_parked_and_replayable(back
     let admin = app.admin().await;
     app.publish_ping(7).await;
     // Two other events go through while 7 is failing: one poison event does not block a consumer.
-    let dead = eventually(Duration::from_secs(15), "a dead letter", || {
-        let app = &app;
-        let token = admin.access_token.clone();
-        async move {
-            let resp = app
-                .get("/api/v1/admin/events/dead-letters", Some(&token))
-                .await;
-            let items = resp.body["items"].as_array().cloned().unwrap_or_default();
-            items.into_iter().next()
-        }
-    })
-    .await;
+    let dead = app.first_dead_letter(&admin.access_token).await;
     assert_eq!(dead["consumer"], "probe");
     assert_eq!(dead["eventType"], Pinged::TYPE);
     assert_eq!(dead["attempts"], 3);

@@ -75,18 +75,7 @@ async fn a_failing_handler_on_nats_is_retried_then_parked(backend: Backend) {
     .await;
     let admin = app.admin().await;
     app.publish_ping(7).await;
-    let dead = eventually(Duration::from_secs(15), "a dead letter", || {
-        let app = &app;
-        let token = admin.access_token.clone();
-        async move {
-            let resp = app
-                .get("/api/v1/admin/events/dead-letters", Some(&token))
-                .await;
-            let items = resp.body["items"].as_array().cloned().unwrap_or_default();
-            items.into_iter().next()
-        }
-    })
-    .await;
+    let dead = app.first_dead_letter(&admin.access_token).await;
     assert_eq!(dead["consumer"], "probe");
     assert_eq!(dead["attempts"], 3);
     assert_eq!(probe.attempts().len(), 3, "exactly max_attempts tries");
