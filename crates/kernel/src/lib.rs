@@ -22,5 +22,5 @@ pub use i18n::LocalizedText;
 pub use id::new_id;
 pub use money::{Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
-pub use refund::RefundRequest;
+pub use refund::{RefundReason, RefundRequest};
 pub use time::Timestamp;

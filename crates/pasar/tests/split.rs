@@ -17,7 +17,6 @@ use testkit::{uuid_of, Backend, MerchantFixture, Session, TestApp, SIMULATOR_SEC
 use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pasar");
-const NATS_SERVER: &str = "/usr/sbin/nats-server";
 const USD: &str = "USD";
 
 fn free_port() -> u16 {
@@ -74,7 +73,7 @@ impl OwnNats {
     }
 
     fn launch(&self) {
-        let child = Command::new(NATS_SERVER)
+        let child = Command::new(testkit::tools::nats_server())
             .args([
                 "-a",
                 "127.0.0.1",
@@ -87,7 +86,7 @@ impl OwnNats {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|err| panic!("{NATS_SERVER} is required for this test: {err}"));
+            .expect("nats-server starts");
         *self.child.lock().expect("nats child") = Some(child);
         let started = Instant::now();
         while !port_open(self.port) {
@@ -170,6 +169,12 @@ impl Split {
     /// modules are instances of one remote; the process labelled `gateway`, when there is one,
     /// is where the control app sends its requests.
     async fn start_layout(layout: &[(&str, &str)], nats_url: &str, extra: &[(&str, &str)]) -> Self {
+        tokio::task::spawn_blocking(|| {
+            testkit::tools::redis();
+            testkit::tools::nats();
+        })
+        .await
+        .expect("Redis and NATS set-up");
         let dir = tempfile::tempdir().expect("temp dir");
         let pg_name = testkit::create_pg_database().await;
         let database_url = testkit::pg_database_url(&pg_name);
@@ -788,8 +793,11 @@ async fn the_generated_nginx_configuration_serves_the_split_layout() {
     );
     let conf = nginx_dir.join("nginx.conf");
     std::fs::write(&conf, &output.stdout).expect("nginx.conf written");
+    let nginx_path = tokio::task::spawn_blocking(testkit::tools::nginx)
+        .await
+        .expect("nginx set-up");
     let nginx = |extra: &[&str]| {
-        let mut command = Command::new("/usr/sbin/nginx");
+        let mut command = Command::new(nginx_path);
         command
             .arg("-p")
             .arg(&nginx_dir)
@@ -798,9 +806,7 @@ async fn the_generated_nginx_configuration_serves_the_split_layout() {
             .args(extra);
         command
     };
-    let checked = nginx(&["-t"])
-        .output()
-        .expect("nginx (Debian package nginx) is required");
+    let checked = nginx(&["-t"]).output().expect("nginx runs");
     assert!(
         checked.status.success(),
         "nginx -t: {}",

@@ -5,6 +5,7 @@ mod commerce;
 mod marketplace;
 mod probe;
 mod sinks;
+pub mod tools;
 mod voucher_fixtures;
 
 use std::sync::Arc;
@@ -61,6 +62,9 @@ const PG_PREFIX: &str = "pasar_test_";
 static SWEPT: OnceCell<()> = OnceCell::const_new();
 
 async fn pg_admin() -> sqlx::PgPool {
+    tokio::task::spawn_blocking(tools::postgres)
+        .await
+        .expect("PostgreSQL set-up");
     let url = postgres_admin_url();
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)

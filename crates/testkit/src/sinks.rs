@@ -35,7 +35,7 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// Starts the sink. Needs `python3` with `aiosmtpd` (`pip install aiosmtpd`).
+    /// Starts the sink (aiosmtpd, from the tests' Python tools).
     pub fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut sink = Self {
@@ -49,14 +49,14 @@ impl SmtpSink {
 
     fn launch(&mut self) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py");
-        let mut child = Command::new("python3")
+        let mut child = Command::new(crate::tools::python())
             .arg(script)
             .arg(self.port.to_string())
             .arg(self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("python3 runs the SMTP sink");
+            .expect("the tests' Python runs the SMTP sink");
         let stdout = child.stdout.take().expect("sink stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -65,7 +65,7 @@ impl SmtpSink {
         assert_eq!(
             line.trim(),
             "ready",
-            "SMTP sink failed to start (is aiosmtpd installed?)"
+            "the SMTP sink (aiosmtpd) failed to start"
         );
         self.child = Some(child);
     }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 const NATS: &str = "nats://127.0.0.1:4222";
 
 fn on_nats(config: &mut platform::Config, namespace: &str) {
+    testkit::tools::nats();
     config.bus.url = Some(NATS.to_owned());
     config.bus.namespace = namespace.to_owned();
 }

@@ -45,7 +45,9 @@ async fn authlib_drives_every_flow(backend: Backend) {
     ];
     // Off the async workers: the app under test runs on them.
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3").args(&args).output()
+        std::process::Command::new(testkit::tools::python())
+            .args(&args)
+            .output()
     })
     .await
     .unwrap()

@@ -167,6 +167,11 @@ pub struct Payable {
 pub struct PayableOrder {
     pub order_id: Uuid,
     pub amount: i64,
+    /// The part of `amount` paid for vouchers. It goes back only when vouchers voids them
+    /// (and asks for it), never with a refund of the order's goods. Absent on payments made
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher_amount: Option<i64>,
 }
 
 /// Typed client of orders, used by payments.

@@ -65,6 +65,15 @@ impl OrderStatus {
     }
 }
 
+/// The value of the voucher lines among `(product type, line total)`.
+pub fn voucher_value<'a>(lines: impl IntoIterator<Item = (&'a str, i64)>) -> i64 {
+    lines
+        .into_iter()
+        .filter(|(kind, _)| *kind == ProductType::Voucher.as_str())
+        .map(|(_, total)| total)
+        .sum()
+}
+
 /// Whether `mover` may move an order from `from` to `to`.
 pub fn may_move(from: OrderStatus, to: OrderStatus, mover: Mover, digital_only: bool) -> bool {
     use Mover::*;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::*;
-use crate::domain::{self, Entry, Reported, State, TxKind};
+use crate::domain::{self, Entry, RefundScope, Reported, State, TxKind};
 use crate::providers::khqr::{BakongResponse, BakongTransaction};
 use crate::providers::simulator::{self, SimulatorEvent};
 use crate::providers::{
@@ -467,8 +467,7 @@ impl Payments {
         .await?;
         match entry.kind {
             TxKind::Succeeded => {
-                let orders: Vec<PayableOrder> = serde_json::from_str(&payment.orders)
-                    .map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
+                let orders = paid_orders(payment)?;
                 publish(
                     tx,
                     &PaymentSucceeded {
@@ -558,9 +557,15 @@ impl Payments {
         if state.refund_references.contains(&reference) {
             return Ok(());
         }
-        let amount = request.amount.min(state.refundable());
+        let scope = RefundScope::of(request.reason, request.order_id);
+        let amount = request
+            .amount
+            .min(state.refundable_in(scope, &paid_orders(&payment)?));
+        if amount < request.amount {
+            tracing::warn!(payment = %payment.id, requested = request.amount, granted = amount,
+                scope = scope.name(), "refund requested beyond what is refundable in its scope");
+        }
         if amount <= 0 {
-            tracing::warn!(payment = %payment.id, requested = request.amount, "refund requested beyond what is refundable");
             return Ok(());
         }
         self.request_refund(
@@ -569,8 +574,8 @@ impl Payments {
             &state,
             &reference,
             amount,
-            request.order_id,
-            &request.reason,
+            scope,
+            request.reason.as_str(),
         )
         .await
     }
@@ -598,18 +603,13 @@ impl Payments {
             let payment = store::payment_in(&mut tx, id)
                 .await?
                 .ok_or(PaymentsError::NotFound)?;
-            if let Some(order_id) = request.order_id {
-                let orders: Vec<PayableOrder> = serde_json::from_str(&payment.orders)
-                    .map_err(|e| PaymentsError::Corrupt(e.to_string()))?;
-                if !orders.iter().any(|o| o.order_id == order_id) {
-                    return Err(invalid("orderId", "is not an order of this payment"));
-                }
-            }
+            let orders = paid_orders(&payment)?;
             let state = State::fold(&entries(&store::transactions_in(&mut tx, id).await?)?);
             if !state.is_settled() {
                 return Err(PaymentsError::NotCaptured);
             }
-            let refundable = state.refundable();
+            let scope = admin_scope(&state, &orders, request.order_id)?;
+            let refundable = state.refundable_in(scope, &orders);
             let amount = request.amount.unwrap_or(refundable);
             if amount > refundable || amount <= 0 {
                 return Err(PaymentsError::RefundTooLarge(refundable));
@@ -617,13 +617,7 @@ impl Payments {
             let refund_id = kernel::new_id().to_string();
             match self
                 .request_refund(
-                    &mut tx,
-                    &payment,
-                    &state,
-                    &refund_id,
-                    amount,
-                    request.order_id,
-                    &reason,
+                    &mut tx, &payment, &state, &refund_id, amount, scope, &reason,
                 )
                 .await
             {
@@ -657,10 +651,13 @@ impl Payments {
         state: &State,
         reference: &str,
         amount: i64,
-        order_id: Option<Uuid>,
+        scope: RefundScope,
         reason: &str,
     ) -> Result<()> {
-        let detail = serde_json::json!({ "orderId": order_id, "reason": reason }).to_string();
+        let order_id = scope.order_id();
+        let detail =
+            serde_json::json!({ "orderId": order_id, "reason": reason, "scope": scope.name() })
+                .to_string();
         let now = Timestamp::now();
         store::append(
             tx,
@@ -938,14 +935,61 @@ fn parse_currency(text: &str) -> Result<Currency> {
 fn entries(rows: &[TxRow]) -> Result<Vec<Entry>> {
     rows.iter()
         .map(|r| {
+            let kind = TxKind::parse(&r.kind)
+                .ok_or_else(|| PaymentsError::Corrupt(format!("kind {}", r.kind)))?;
             Ok(Entry {
-                kind: TxKind::parse(&r.kind)
-                    .ok_or_else(|| PaymentsError::Corrupt(format!("kind {}", r.kind)))?,
+                kind,
                 amount: r.amount,
                 reference: r.reference.clone(),
+                scope: (kind == TxKind::RefundRequested).then(|| recorded_scope(r)),
             })
         })
         .collect()
+}
+
+/// The scope a refund request was recorded with (its detail: `scope`, `orderId`, `reason`).
+fn recorded_scope(row: &TxRow) -> RefundScope {
+    let detail: serde_json::Value = row
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    let order_id = detail["orderId"].as_str().and_then(|id| id.parse().ok());
+    RefundScope::recorded(
+        detail["scope"].as_str(),
+        detail["reason"].as_str(),
+        order_id,
+    )
+}
+
+/// What an admin's refund draws on: the goods of the order named; without one, the whole
+/// payment only when it bought no vouchers (or paid for nothing: flagged), because voucher
+/// value goes back only by voiding the vouchers.
+fn admin_scope(
+    state: &State,
+    orders: &[PayableOrder],
+    order_id: Option<Uuid>,
+) -> Result<RefundScope> {
+    if let Some(order_id) = order_id {
+        if !orders.iter().any(|o| o.order_id == order_id) {
+            return Err(invalid("orderId", "is not an order of this payment"));
+        }
+        return Ok(RefundScope::Goods(order_id));
+    }
+    let bought_vouchers = orders
+        .iter()
+        .any(|o| o.voucher_amount.is_some_and(|v| v > 0));
+    if bought_vouchers && !state.flagged {
+        return Err(invalid(
+            "orderId",
+            "is required: this payment bought vouchers, and their value goes back only when they are voided (refund them from the wallet)",
+        ));
+    }
+    Ok(RefundScope::Payment)
+}
+
+fn paid_orders(payment: &PaymentRow) -> Result<Vec<PayableOrder>> {
+    serde_json::from_str(&payment.orders).map_err(|e| PaymentsError::Corrupt(e.to_string()))
 }
 
 fn record_of(row: &PaymentRow) -> Result<PaymentRecord> {

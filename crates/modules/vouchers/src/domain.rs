@@ -407,6 +407,12 @@ pub struct RuleHit {
     pub detail: String,
 }
 
+/// What a voucher cost that it has not yet delivered: the part of its price no redemption
+/// (approved or held for review) has earned.
+pub fn unused_value(paid_amount: i64, earned: i64) -> i64 {
+    (paid_amount - earned).max(0)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Band {
     Approve,

@@ -58,7 +58,8 @@ impl EventHandler for Orders {
             // Only a paid order has vouchers, and its money goes back when it is cancelled or
             // returned.
             _ if order.payment_id.is_some() => {
-                self.0.void_for_order(tx, order.order_id).await?;
+                let voided = self.0.void_for_order(tx, &order).await?;
+                tracing::debug!(order = %order.order_id, voided, "vouchers voided");
             }
             _ => {}
         }

@@ -20,7 +20,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Vouchers, VouchersError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_vouchers.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_vouchers.sql"),
+    platform::migration!(2, "0002_voided_orders.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("vouchers", &MIGRATIONS, build)

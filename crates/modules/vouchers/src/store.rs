@@ -478,6 +478,30 @@ pub async fn gifts_from(db: &Db, customer: Uuid) -> Result<Vec<GiftRow>> {
     on_db!(db, pool => sqlx::query_as(&sql).bind(customer).fetch_all(pool).await)
 }
 
+/// The gift of `instance_id` still waiting for its recipient, if any.
+pub async fn pending_gift_of(tx: &mut Tx, instance_id: Uuid) -> Result<Option<GiftRow>> {
+    let sql = format!(
+        "SELECT {GIFT_COLUMNS} FROM vouchers_gifts WHERE instance_id = $1 AND status = 'PENDING'"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(instance_id).fetch_optional(conn).await)
+}
+
+/// Remembers that `order_id`'s vouchers were voided; false if it already was.
+pub async fn mark_order_voided(tx: &mut Tx, order_id: Uuid, now: Timestamp) -> Result<bool> {
+    let inserted = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO vouchers_voided_orders (order_id, voided_at) VALUES ($1, $2)
+         ON CONFLICT (order_id) DO NOTHING"
+    ).bind(order_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(inserted == 1)
+}
+
+pub async fn order_voided(tx: &mut Tx, order_id: Uuid) -> Result<bool> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT voided_at FROM vouchers_voided_orders WHERE order_id = $1"
+    ).bind(order_id).fetch_optional(conn).await)?;
+    Ok(found.is_some())
+}
+
 pub async fn decide_gift(
     tx: &mut Tx,
     id: Uuid,

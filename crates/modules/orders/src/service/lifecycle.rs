@@ -1,7 +1,9 @@
 //! Orders moving through their status machine: staff fulfilment, cancellation, expiry of
 //! unpaid orders, and the reactions to payments' events (paid, refunded).
 
-use kernel::{Actor, Currency, DomainEvent, MerchantPermission, Permission, Timestamp};
+use kernel::{
+    Actor, Currency, DomainEvent, MerchantPermission, Permission, RefundReason, Timestamp,
+};
 use platform::bus;
 use platform::db::Tx;
 use serde::Deserialize;
@@ -192,12 +194,15 @@ impl Orders {
             OrderStatus::PendingPayment => {}
         }
         let refund_reason = match to {
-            OrderStatus::Cancelled if from.is_paid() => Some("order_cancelled"),
-            OrderStatus::Returned => Some("order_returned"),
+            OrderStatus::Cancelled if from.is_paid() => Some(RefundReason::OrderCancelled),
+            OrderStatus::Returned => Some(RefundReason::OrderReturned),
             _ => None,
         };
         if let (Some(reason), Some(payment_id)) = (refund_reason, row.payment_id) {
-            let amount = row.total - row.refunded;
+            // The goods only: vouchers voids the order's unused vouchers when it hears of the
+            // move and asks for exactly their unused value, so value already delivered (a
+            // voucher redeemed) is never paid back. Payments caps each part.
+            let amount = row.total - voucher_value(&lines);
             if amount > 0 {
                 request_refund(
                     tx,
@@ -262,7 +267,7 @@ impl Orders {
                 None,
                 payment.amount,
                 currency,
-                "duplicate_payment",
+                RefundReason::DuplicatePayment,
             )
             .await?;
             return Ok(());
@@ -308,9 +313,9 @@ impl Orders {
             }
             // Paid too late (expired) or after a cancellation: never a silent paid-but-dead order.
             let reason = if status == OrderStatus::Expired {
-                "paid_after_expiry"
+                RefundReason::PaidAfterExpiry
             } else {
-                "order_not_payable"
+                RefundReason::OrderNotPayable
             };
             let now = Timestamp::now();
             store::insert_timeline(
@@ -402,7 +407,7 @@ async fn request_refund(
     order_id: Option<Uuid>,
     amount: i64,
     currency: &str,
-    reason: &str,
+    reason: RefundReason,
 ) -> Result<()> {
     let currency = parse_currency(currency)?;
     publish(
@@ -414,7 +419,7 @@ async fn request_refund(
             order_id,
             amount,
             currency,
-            reason: reason.to_owned(),
+            reason,
         }),
     )
     .await

@@ -277,13 +277,19 @@ impl Orders {
         let group = store::group(&self.ctx.db, group_id)
             .await?
             .ok_or(OrdersError::NotFound)?;
-        let rows = store::orders_of_group(&self.ctx.db, group_id).await?;
+        let rows: Vec<OrderRow> = store::orders_of_group(&self.ctx.db, group_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == OrderStatus::PendingPayment.as_str())
+            .collect();
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let lines = store::lines_of(&self.ctx.db, &ids).await?;
         let orders: Vec<PayableOrder> = rows
             .iter()
-            .filter(|r| r.status == OrderStatus::PendingPayment.as_str())
             .map(|r| PayableOrder {
                 order_id: r.id,
                 amount: r.total,
+                voucher_amount: Some(voucher_value(lines.iter().filter(|l| l.order_id == r.id))),
             })
             .collect();
         Ok(Payable {
@@ -297,6 +303,15 @@ impl Orders {
             paid: group.payment_id.is_some(),
         })
     }
+}
+
+/// What the vouchers among `lines` cost: vouchers refunds that part itself, by voiding them.
+pub(crate) fn voucher_value<'a>(lines: impl IntoIterator<Item = &'a LineRow>) -> i64 {
+    domain::voucher_value(
+        lines
+            .into_iter()
+            .map(|l| (l.product_type.as_str(), l.line_total)),
+    )
 }
 
 fn invalid(field: &str, message: &str) -> OrdersError {

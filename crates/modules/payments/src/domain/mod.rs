@@ -2,6 +2,9 @@
 //! report changes (forward only), and how much may still be refunded.
 
 pub mod khqr;
+mod refund;
+
+pub use refund::{room, Claim, RefundScope};
 
 use kernel::{text_enum, Currency};
 use serde::{Deserialize, Serialize};
@@ -51,6 +54,8 @@ pub struct Entry {
     pub kind: TxKind,
     pub amount: i64,
     pub reference: Option<String>,
+    /// What a refund request draws on (refund requests only).
+    pub scope: Option<RefundScope>,
 }
 
 /// What the log adds up to.
@@ -66,6 +71,8 @@ pub struct State {
     pub refund_references: Vec<String>,
     /// Refunds closed either way: refunded, or failed for good.
     pub settled_references: Vec<String>,
+    /// Refund requests still holding their money (asked for, not failed), by scope.
+    pub claims: Vec<Claim>,
     pub last_seq: i64,
 }
 
@@ -104,6 +111,11 @@ impl State {
                 TxKind::RefundRequested => {
                     state.refund_requested += entry.amount;
                     state.refund_references.extend(entry.reference.clone());
+                    state.claims.push(Claim {
+                        reference: entry.reference.clone().unwrap_or_default(),
+                        scope: entry.scope.unwrap_or(RefundScope::Payment),
+                        amount: entry.amount,
+                    });
                 }
                 TxKind::Refunded => {
                     state.refunded += entry.amount;
@@ -113,6 +125,9 @@ impl State {
                     // The request no longer holds money back: it may be asked again.
                     state.refund_requested -= entry.amount;
                     state.settled_references.extend(entry.reference.clone());
+                    if let Some(reference) = &entry.reference {
+                        state.claims.retain(|c| &c.reference != reference);
+                    }
                 }
             }
         }
@@ -145,6 +160,11 @@ impl State {
     /// Money taken that no refund has claimed yet.
     pub fn refundable(&self) -> i64 {
         (self.captured - self.refund_requested).max(0)
+    }
+
+    /// What a refund in `scope` may still take of a payment for `orders` (see [`room`]).
+    pub fn refundable_in(&self, scope: RefundScope, orders: &[orders::api::PayableOrder]) -> i64 {
+        room(self.refundable(), &self.claims, scope, orders)
     }
 
     pub fn is_settled(&self) -> bool {
@@ -188,6 +208,7 @@ pub fn on_report(
                         0
                     },
                     reference: None,
+                    scope: None,
                 });
             }
             TxKind::Succeeded
@@ -205,6 +226,7 @@ pub fn on_report(
             0
         },
         reference: None,
+        scope: None,
     })
 }
 
@@ -217,6 +239,7 @@ mod tests {
             kind,
             amount,
             reference: None,
+            scope: None,
         }
     }
 
@@ -299,6 +322,7 @@ mod tests {
             kind: TxKind::RefundRequested,
             amount: 300,
             reference: Some("a".into()),
+            scope: None,
         });
         let state = State::fold(&log);
         assert_eq!(state.refundable(), 700);
@@ -306,6 +330,7 @@ mod tests {
             kind: TxKind::Refunded,
             amount: 300,
             reference: Some("a".into()),
+            scope: None,
         });
         let state = State::fold(&log);
         assert_eq!(state.status(), PaymentStatus::PartiallyRefunded);
@@ -313,22 +338,28 @@ mod tests {
             kind: TxKind::RefundRequested,
             amount: 700,
             reference: Some("b".into()),
+            scope: None,
         });
         log.push(Entry {
             kind: TxKind::RefundFailed,
             amount: 700,
             reference: Some("b".into()),
+            scope: None,
         });
         assert_eq!(State::fold(&log).refundable(), 700);
+        // The failed request no longer holds its money in any scope.
+        assert_eq!(State::fold(&log).claims.len(), 1);
         log.push(Entry {
             kind: TxKind::RefundRequested,
             amount: 700,
             reference: Some("c".into()),
+            scope: None,
         });
         log.push(Entry {
             kind: TxKind::Refunded,
             amount: 700,
             reference: Some("c".into()),
+            scope: None,
         });
         let state = State::fold(&log);
         assert_eq!(state.status(), PaymentStatus::Refunded);

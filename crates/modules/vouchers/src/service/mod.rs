@@ -217,6 +217,56 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| VouchersError::Corrupt(e.to_string()))
 }
 
+/// The payment a bought voucher came from.
+struct Purchase {
+    payment_id: Uuid,
+    group_id: Uuid,
+    order_id: Option<Uuid>,
+    currency: Currency,
+}
+
+impl Purchase {
+    fn of(row: &InstanceRow) -> Result<Option<Self>> {
+        let (Some(payment_id), Some(group_id)) = (row.payment_id, row.group_id) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            payment_id,
+            group_id,
+            order_id: row.order_id,
+            currency: currency(&row.currency)?,
+        }))
+    }
+}
+
+/// Asks payments to pay back `amount` of a voucher purchase: only ever value that no
+/// redemption earned. `request_id` makes the request unique (payments refunds once per id).
+async fn request_refund(
+    tx: &mut platform::Tx,
+    request_id: Uuid,
+    purchase: &Purchase,
+    amount: i64,
+) -> Result<()> {
+    if amount <= 0 {
+        return Ok(());
+    }
+    platform::bus::publish(
+        tx,
+        SOURCE,
+        &VoucherRefundRequested(kernel::RefundRequest {
+            request_id,
+            payment_id: purchase.payment_id,
+            group_id: purchase.group_id,
+            order_id: purchase.order_id,
+            amount,
+            currency: purchase.currency,
+            reason: kernel::RefundReason::VoucherRefunded,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
 fn currency(code: &str) -> Result<Currency> {
     Currency::parse(code).ok_or_else(|| corrupt("currency", code))
 }

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use kernel::{Actor, MerchantPermission, Page, Permission, Timestamp};
+use platform::db::Tx;
 use platform::idempotency::{self, Attempt};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -544,6 +545,25 @@ impl Vouchers {
         self.case(actor, id).await
     }
 
+    /// A rejected held redemption whose voucher closed meanwhile: if the voucher was voided
+    /// with its order (which refunded only what was not held), the held part goes back to the
+    /// buyer now.
+    async fn held_value_not_restored(&self, tx: &mut Tx, redemption: &RedemptionRow) -> Result<()> {
+        let instance = store::instance_in(tx, redemption.instance_id)
+            .await?
+            .ok_or_else(|| corrupt("instance of redemption", &redemption.id.to_string()))?;
+        match Purchase::of(&instance)? {
+            Some(purchase) if instance.status == InstanceStatus::Refunded.as_str() => {
+                request_refund(tx, redemption.id, &purchase, redemption.earned).await
+            }
+            _ => {
+                tracing::warn!(redemption = %redemption.id, status = %instance.status,
+                    "held value could not go back on the voucher");
+                Ok(())
+            }
+        }
+    }
+
     /// Rejects a case: a held amount goes back on the voucher.
     pub async fn reject_case(&self, actor: &Actor, id: Uuid, note: &str) -> Result<FraudCase> {
         require_admin(actor)?;
@@ -570,7 +590,7 @@ impl Vouchers {
             )
             .await?
         {
-            tracing::warn!(redemption = %redemption.id, "held value could not go back (voucher expired or changed)");
+            self.held_value_not_restored(&mut tx, &redemption).await?;
         }
         if !store::decide_redemption(&mut tx, redemption.id, &redemption.status, "REJECTED", now)
             .await?

@@ -20,6 +20,7 @@ pub struct OrderFact {
     pub order_id: Uuid,
     pub group_id: Uuid,
     pub customer_id: Uuid,
+    pub currency: kernel::Currency,
     pub payment_id: Option<Uuid>,
     pub lines: Vec<OrderFactLine>,
 }
@@ -31,6 +32,7 @@ pub struct OrderFactLine {
     pub product_type: String,
     pub quantity: i64,
     pub unit_price: i64,
+    pub line_total: i64,
     pub commission: i64,
 }
 
@@ -45,6 +47,18 @@ impl Vouchers {
     /// issue key, so a redelivered `order.paid` issues nothing more.
     pub async fn issue_for_order(&self, tx: &mut Tx, order: &OrderFact) -> Result<usize> {
         let now = Timestamp::now();
+        if store::order_voided(tx, order.order_id).await? {
+            // The cancellation was handled first (events of one order can be redelivered out
+            // of order): nothing was delivered, so the vouchers' whole value goes back.
+            let paid = order
+                .lines
+                .iter()
+                .filter(|l| l.product_type == "VOUCHER")
+                .map(|l| l.line_total)
+                .sum();
+            request_order_refund(tx, order, paid).await?;
+            return Ok(0);
+        }
         let mut issued = 0;
         for line in order.lines.iter().filter(|l| l.product_type == "VOUCHER") {
             let Some(offer) = store::offer_by_variant(tx, line.variant_id).await? else {
@@ -86,18 +100,57 @@ impl Vouchers {
         Ok(issued)
     }
 
-    /// A paid order was cancelled or returned (its money goes back): its unused vouchers are
-    /// void.
-    pub async fn void_for_order(&self, tx: &mut Tx, order_id: Uuid) -> Result<usize> {
+    /// A paid order was cancelled or returned. Orders refunds its goods only; here its
+    /// vouchers that the buyer still holds, and gifts not yet accepted, are voided (each by a
+    /// conditional move, so a redemption at the same moment either happened first and keeps
+    /// its value, or finds the voucher void), and payments is asked for exactly the value
+    /// they voided unused. Value already delivered (redeemed, or a gift accepted) is not paid
+    /// back. The order is remembered, so its vouchers are never issued after this.
+    pub async fn void_for_order(&self, tx: &mut Tx, order: &OrderFact) -> Result<usize> {
         let now = Timestamp::now();
+        if !store::mark_order_voided(tx, order.order_id, now).await? {
+            return Ok(0);
+        }
         let mut voided = 0;
-        for row in store::instances_of_order(tx, order_id).await? {
-            if store::close_instance(tx, row.id, row.version, &["ACTIVE"], "REFUNDED", now).await? {
+        let mut unused = 0;
+        for row in store::instances_of_order(tx, order.order_id).await? {
+            let closed = match status(&row.status)? {
+                InstanceStatus::Active | InstanceStatus::PartiallyRedeemed
+                    if row.source == "PURCHASE" =>
+                {
+                    store::close_instance(
+                        tx,
+                        row.id,
+                        row.version,
+                        &["ACTIVE", "PARTIALLY_REDEEMED"],
+                        "REFUNDED",
+                        now,
+                    )
+                    .await?
+                }
+                InstanceStatus::Transferred => match store::pending_gift_of(tx, row.id).await? {
+                    Some(gift) => {
+                        store::decide_gift(tx, gift.id, "CANCELLED", None, None, now).await?
+                            && store::close_instance(
+                                tx,
+                                row.id,
+                                row.version,
+                                &["TRANSFERRED"],
+                                "REFUNDED",
+                                now,
+                            )
+                            .await?
+                    }
+                    None => false,
+                },
+                _ => false,
+            };
+            if closed {
                 voided += 1;
-            } else if status(&row.status)?.is_live() {
-                tracing::warn!(voucher = %row.id, "order refunded but the voucher was partly used: left as is");
+                unused += domain::unused_value(row.paid_amount, row.earned);
             }
         }
+        request_order_refund(tx, order, unused).await?;
         Ok(voided)
     }
 
@@ -460,20 +513,13 @@ impl Vouchers {
         if !store::close_instance(&mut tx, id, row.version, &["ACTIVE"], "REFUNDED", now).await? {
             return Err(self.why_not_live(id).await);
         }
-        platform::bus::publish(
-            &mut tx,
-            SOURCE,
-            &VoucherRefundRequested(kernel::RefundRequest {
-                request_id: row.id,
-                payment_id,
-                group_id,
-                order_id: row.order_id,
-                amount: row.paid_amount,
-                currency: currency(&row.currency)?,
-                reason: "voucher_refunded".into(),
-            }),
-        )
-        .await?;
+        let purchase = Purchase {
+            payment_id,
+            group_id,
+            order_id: row.order_id,
+            currency: currency(&row.currency)?,
+        };
+        request_refund(&mut tx, row.id, &purchase, row.paid_amount).await?;
         self.ctx.commit(tx).await?;
         let mut after = row;
         after.status = "REFUNDED".into();
@@ -551,6 +597,23 @@ impl Vouchers {
             Ok(None) => VouchersError::VoucherNotFound,
             Err(e) => e.into(),
         }
+    }
+}
+
+/// Asks payments for `amount` of `order`'s payment: the value of its vouchers that were never
+/// delivered.
+async fn request_order_refund(tx: &mut Tx, order: &OrderFact, amount: i64) -> Result<()> {
+    match order.payment_id {
+        Some(payment_id) => {
+            let purchase = Purchase {
+                payment_id,
+                group_id: order.group_id,
+                order_id: Some(order.order_id),
+                currency: order.currency,
+            };
+            request_refund(tx, kernel::new_id(), &purchase, amount).await
+        }
+        None => Ok(()),
     }
 }
 

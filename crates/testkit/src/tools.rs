@@ -1,0 +1,256 @@
+//! What the tests need beyond cargo, prepared on first use so that `cargo test --workspace`
+//! is the whole set-up on a fresh machine:
+//!
+//! - the services (PostgreSQL, Redis, NATS with JetStream) are started when they are down;
+//! - Debian's nginx is installed when missing (the split-layout tests run the generated
+//!   configuration with it);
+//! - the Python tools (an SMTP server, an OAuth2 client library, an OTLP decoder, a schema
+//!   fuzzer) go into a virtual environment under the target directory, from the pinned
+//!   `crates/testkit/requirements.txt`.
+//!
+//! Each is prepared once per test process, and under a file lock across the test binaries that
+//! cargo runs. When something cannot be had, the test fails with one message saying what is
+//! missing and what was tried.
+
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const REQUIREMENTS: &str = include_str!("../requirements.txt");
+const NGINX: &str = "/usr/sbin/nginx";
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+const REDIS_SERVER: &str = "redis-server";
+
+/// Panics with the one message a test run shows when its set-up cannot be completed.
+fn unavailable(what: &str, detail: &str) -> ! {
+    panic!("test set-up: {what} is required and could not be prepared: {detail}")
+}
+
+/// `<target>/test-tools`: beside the build, so `cargo clean` removes it and CI caches of the
+/// target directory keep it.
+pub fn tools_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // Test binaries live in <target>/<profile>/deps.
+        let exe = std::env::current_exe()
+            .unwrap_or_else(|e| unavailable("the target dir", &e.to_string()));
+        let target = exe
+            .ancestors()
+            .nth(3)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = target.join("test-tools");
+        if let Err(err) = std::fs::create_dir_all(&dir) {
+            unavailable(
+                "the test tools directory",
+                &format!("{}: {err}", dir.display()),
+            );
+        }
+        dir
+    })
+    .clone()
+}
+
+/// Runs `prepare` holding an exclusive lock on `<tools>/<name>.lock`, so that test binaries
+/// running at the same time prepare a tool once.
+fn locked<T>(name: &str, prepare: impl FnOnce() -> T) -> T {
+    let path = tools_dir().join(format!("{name}.lock"));
+    let file = File::create(&path)
+        .unwrap_or_else(|e| unavailable("a lock file", &format!("{}: {e}", path.display())));
+    if let Err(err) = file.lock() {
+        unavailable("a lock file", &format!("{}: {err}", path.display()));
+    }
+    let value = prepare();
+    let _ = file.unlock();
+    value
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    match command.output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "{shown} exited with {}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(err) => Err(format!("{shown} could not run: {err}")),
+    }
+}
+
+/// The Python interpreter of the tests' virtual environment, with every pinned package.
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(prepare_python).clone()
+}
+
+fn prepare_python() -> PathBuf {
+    let venv = tools_dir().join("venv");
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join("requirements.installed");
+    locked("venv", || {
+        if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == REQUIREMENTS) {
+            return;
+        }
+        let what = "the Python test tools (crates/testkit/requirements.txt)";
+        if !python.exists() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+                .unwrap_or_else(|e| unavailable(what, &format!("python3 -m venv: {e}")));
+        }
+        let requirements = venv.join("requirements.txt");
+        std::fs::write(&requirements, REQUIREMENTS)
+            .unwrap_or_else(|e| unavailable(what, &e.to_string()));
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements))
+        .unwrap_or_else(|e| unavailable(what, &format!("pip install from PyPI: {e}")));
+        std::fs::write(&stamp, REQUIREMENTS).unwrap_or_else(|e| unavailable(what, &e.to_string()));
+    });
+    python
+}
+
+/// A program installed by the tests' virtual environment (e.g. `schemathesis`).
+pub fn python_program(name: &str) -> PathBuf {
+    let python = python();
+    python.with_file_name(name)
+}
+
+/// Debian's nginx, installed (package `nginx-light`) when missing.
+pub fn nginx() -> &'static Path {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        locked("apt", || {
+            if Path::new(NGINX).exists() {
+                return;
+            }
+            install_debian_package("nginx-light", "nginx (Debian package nginx-light)");
+        })
+    });
+    Path::new(NGINX)
+}
+
+fn install_debian_package(package: &str, what: &str) {
+    let install = || {
+        run(Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends", package]))
+    };
+    if install().is_ok() {
+        return;
+    }
+    // A fresh machine may have no package lists yet.
+    let updated = run(Command::new("apt-get").args(["update", "-q"]));
+    if let Err(err) = updated.and_then(|()| install()) {
+        unavailable(
+            what,
+            &format!("{err} (run as root with Debian's mirrors reachable)"),
+        );
+    }
+}
+
+/// `nats-server`, for tests that start and restart their own server.
+pub fn nats_server() -> &'static Path {
+    if !Path::new(NATS_SERVER).exists() {
+        unavailable("nats-server", &format!("{NATS_SERVER} does not exist"));
+    }
+    Path::new(NATS_SERVER)
+}
+
+fn port_open(port: u16) -> bool {
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
+}
+
+/// Starts a local service with `start` unless its port already answers, then waits for it.
+fn ensure_service(name: &str, port: u16, start: impl FnOnce() -> Result<(), String>) {
+    if port_open(port) {
+        return;
+    }
+    locked(name, || {
+        if port_open(port) {
+            return;
+        }
+        let started = start();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if port_open(port) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let why = started
+            .err()
+            .unwrap_or_else(|| "it did not open its port within 30 s".into());
+        unavailable(&format!("{name} on 127.0.0.1:{port}"), &why);
+    });
+}
+
+/// PostgreSQL on 127.0.0.1:5432 (the tests' default server), started when down.
+pub fn postgres() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        if std::env::var("PASAR_TEST_POSTGRES_URL").is_ok() {
+            // Somewhere else: the test run said where.
+            return;
+        }
+        ensure_service("PostgreSQL", 5432, || {
+            let versions = std::fs::read_dir("/etc/postgresql")
+                .map_err(|e| format!("no cluster under /etc/postgresql: {e}"))?;
+            let version = versions
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .max()
+                .ok_or("no cluster under /etc/postgresql")?;
+            run(Command::new("pg_ctlcluster").args([
+                "--skip-systemctl-redirect",
+                &version,
+                "main",
+                "start",
+            ]))
+        });
+    });
+}
+
+/// Redis on 127.0.0.1:6379, started when down.
+pub fn redis() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        ensure_service("Redis", 6379, || {
+            run(Command::new(REDIS_SERVER).args([
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+            ]))
+        });
+    });
+}
+
+/// NATS with JetStream on 127.0.0.1:4222, started when down.
+pub fn nats() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        ensure_service("NATS", 4222, || {
+            let store = "/var/lib/nats-server";
+            std::fs::create_dir_all(store).map_err(|e| format!("{store}: {e}"))?;
+            run(Command::new("start-stop-daemon")
+                .args(["--start", "--oknodo", "--background", "--exec"])
+                .arg(nats_server())
+                .args(["--", "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", store]))
+        });
+    });
+}
