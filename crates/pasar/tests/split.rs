@@ -100,12 +100,16 @@ impl OwnNats {
 
     /// Stops the server (SIGTERM, as a restart by an operator) and starts it on the same store.
     fn restart(&self) {
+        self.stop();
+        self.launch();
+    }
+
+    fn stop(&self) {
         let running = self.child.lock().expect("nats child").take();
         if let Some(mut child) = running {
             terminate(&child);
             let _ = child.wait();
         }
-        self.launch();
     }
 }
 
@@ -369,6 +373,14 @@ impl Split {
         self.processes[index] = process;
     }
 
+    fn url_of(&self, label: &str) -> String {
+        self.processes
+            .iter()
+            .find(|p| p.label == label)
+            .expect("process")
+            .url()
+    }
+
     async fn admin(&mut self) -> Session {
         if self.admin.is_none() {
             self.admin = Some(self.app.admin().await);
@@ -423,15 +435,23 @@ impl Drop for Process {
     }
 }
 
+/// A checkout request with its Idempotency-Key.
+struct Attempted {
+    key: String,
+    body: Value,
+    status: u16,
+    answer: Value,
+}
+
 /// Checks out `quantity` of `variant` with an Idempotency-Key, repeating the same request
 /// while the answer says the service or the key's first attempt was cut short. Returns the
-/// final answer's status and body.
+/// final answer.
 async fn checkout_until_answered(
     app: &TestApp,
     customer: &Session,
     variant: Uuid,
     quantity: i64,
-) -> (u16, Value) {
+) -> Attempted {
     let key = Uuid::new_v4().to_string();
     let body = json!({"lines": [{"variantId": variant, "quantity": quantity}]});
     let started = Instant::now();
@@ -439,7 +459,12 @@ async fn checkout_until_answered(
         let resp = app.checkout(customer, body.clone(), Some(&key)).await;
         let retry = resp.status >= 500 || resp.code() == "idempotency_key_in_use";
         if !retry || started.elapsed() > Duration::from_secs(90) {
-            return (resp.status, resp.body);
+            return Attempted {
+                key,
+                body,
+                status: resp.status,
+                answer: resp.body,
+            };
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -534,13 +559,24 @@ async fn checkout_through_the_gateway_survives_a_killed_instance_and_a_nats_rest
     split.relaunch("shop-1").await;
 
     let mut placed = Vec::new();
-    for (customer, (status, body)) in answers.into_iter().flatten() {
-        match status {
-            201 => placed.push((
-                customer,
-                uuid_of(&body["id"]),
-                uuid_of(&body["orders"][0]["id"]),
-            )),
+    for (customer, attempted) in answers.into_iter().flatten() {
+        let body = &attempted.answer;
+        match attempted.status {
+            201 => {
+                // The answer was lost: the same request again gets the same order.
+                let replay = split
+                    .app
+                    .checkout(customer, attempted.body.clone(), Some(&attempted.key))
+                    .await;
+                assert_eq!(replay.status, 201, "replay: {:?}", replay.body);
+                assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+                assert_eq!(replay.body["id"], body["id"]);
+                placed.push((
+                    customer,
+                    uuid_of(&body["id"]),
+                    uuid_of(&body["orders"][0]["id"]),
+                ))
+            }
             409 => assert_eq!(body["code"], "insufficient_stock", "{body}"),
             other => panic!("checkout answered {other}: {body}"),
         }
@@ -591,6 +627,22 @@ async fn checkout_through_the_gateway_survives_a_killed_instance_and_a_nats_rest
         .account_reaches(&admin, USD, "customer_clearing", paid_total)
         .await;
     split.app.trial_balance(&admin).await;
+
+    // NATS down: the processes stay in service (degraded), since the outbox keeps the events.
+    nats.stop();
+    for label in ["core", "shop-1", "pay"] {
+        let url = format!("{}/health/ready", split.url_of(label));
+        let health = testkit::eventually(Duration::from_secs(20), "bus seen down", || async {
+            let resp = reqwest::get(&url).await.ok()?;
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.ok()?;
+            (body["bus"] == "down").then_some((status, body))
+        })
+        .await;
+        assert_eq!(health.0, 200, "{label}: {}", health.1);
+        assert_eq!(health.1["status"], "degraded", "{label}: {}", health.1);
+    }
+    nats.launch();
     split.stop().await;
     drop(nats);
 }
@@ -605,7 +657,11 @@ async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_r
     let mut placed = Vec::new();
     for index in 0..4 {
         let customer = split.app.customer(&format!("mug{index}")).await;
-        let (status, body) = checkout_until_answered(&split.app, &customer, variant, 1).await;
+        let Attempted {
+            status,
+            answer: body,
+            ..
+        } = checkout_until_answered(&split.app, &customer, variant, 1).await;
         assert_eq!(status, 201, "{body}");
         placed.push((
             customer,
@@ -831,7 +887,11 @@ async fn the_generated_nginx_configuration_serves_the_split_layout() {
     // shop instance, payments on pay.
     let (merchant, variant) = split.shop_with_stock("LAMP-1", 3_000, 5).await;
     let customer = split.app.customer("lamp").await;
-    let (status, body) = checkout_until_answered(&split.app, &customer, variant, 2).await;
+    let Attempted {
+        status,
+        answer: body,
+        ..
+    } = checkout_until_answered(&split.app, &customer, variant, 2).await;
     assert_eq!(status, 201, "{body}");
     pay(&split.app, &customer, uuid_of(&body["id"])).await;
     let order = uuid_of(&body["orders"][0]["id"]);
@@ -880,7 +940,11 @@ async fn a_module_with_its_own_database_keeps_its_tables_and_events_there() {
         .listed_product(&merchant, &admin, category, "Teapot", "POT-1", 4_000, 3)
         .await;
     let customer = app.customer("pot").await;
-    let (status, body) = checkout_until_answered(&app, &customer, variant, 1).await;
+    let Attempted {
+        status,
+        answer: body,
+        ..
+    } = checkout_until_answered(&app, &customer, variant, 1).await;
     assert_eq!(status, 201, "{body}");
     pay(&app, &customer, uuid_of(&body["id"])).await;
     let order = uuid_of(&body["orders"][0]["id"]);

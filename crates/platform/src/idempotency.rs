@@ -39,6 +39,49 @@ pub fn key_from(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+/// Runs a request under its `Idempotency-Key`, if it sent one. The key is claimed before any
+/// other work, so a retry of a request that was answered gets the stored answer whatever
+/// changed since (the cart the first checkout emptied, a dependency that is down now); a
+/// retry while the first attempt runs gets 409; another body under the same key 422.
+///
+/// `work` gets the attempt to store its answer under, with [`complete`] in the transaction
+/// of its effect; when it fails, the key is freed so the client may retry with it.
+/// `fingerprint` is [`fingerprint`] of the request; `lease_secs` how long an attempt may hold
+/// the key before a retry presumes it dead.
+pub async fn guard<F, Fut>(
+    db: &Db,
+    headers: &HeaderMap,
+    scope: &str,
+    fingerprint: &str,
+    lease_secs: i64,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(Option<Attempt>) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
+    let Some(key) = key_from(headers)? else {
+        return work(None).await;
+    };
+    let claimed = claim(db, scope, &key, fingerprint, lease_secs)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "idempotency store");
+            ApiError::internal()
+        })?;
+    let attempt = match claimed.into_attempt() {
+        Ok(attempt) => attempt,
+        Err(answer) => return Ok(answer.into_response()),
+    };
+    let answered = work(Some(attempt.clone())).await;
+    if answered.is_err() {
+        if let Err(err) = abandon(db, &attempt).await {
+            tracing::warn!(error = %err, "idempotency key not freed");
+        }
+    }
+    answered
+}
+
 /// A digest of what was asked, so a reused key with another body is recognised.
 pub fn fingerprint(request: &impl Serialize) -> String {
     let bytes = serde_json::to_vec(request).unwrap_or_default();

@@ -143,6 +143,10 @@ pub struct CartContents {
 pub struct CartContentLine {
     pub variant_id: Uuid,
     pub quantity: i64,
+    /// The cart line: a checkout removes exactly this line (if unchanged), never a line the
+    /// customer added again since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<Uuid>,
 }
 
 /// Typed client of cart, used by checkout.

@@ -21,6 +21,9 @@ struct CheckoutCompleted {
     customer_id: Uuid,
     from_cart: bool,
     lines: Vec<CartContentLine>,
+    /// The cart lines ordered, with their ids (absent in checkouts recorded before).
+    #[serde(default)]
+    cart_lines: Vec<CartContentLine>,
 }
 
 pub fn subscriptions(cart: Arc<Cart>) -> Vec<Subscription> {
@@ -37,8 +40,13 @@ impl EventHandler for Checkouts {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
         let checkout: CheckoutCompleted = serde_json::from_value(event.payload.clone())?;
         if checkout.from_cart {
+            let ordered = if checkout.cart_lines.is_empty() {
+                &checkout.lines
+            } else {
+                &checkout.cart_lines
+            };
             self.0
-                .checked_out(tx, checkout.customer_id, &checkout.lines)
+                .checked_out(tx, checkout.customer_id, ordered)
                 .await?;
         }
         Ok(())

@@ -460,6 +460,7 @@ impl Cart {
                 .map(|i| CartContentLine {
                     variant_id: i.variant_id,
                     quantity: i.quantity,
+                    line_id: Some(i.id),
                 })
                 .collect(),
             None => Vec::new(),
@@ -482,7 +483,11 @@ impl Cart {
             return Ok(());
         };
         for line in lines {
-            store::remove_ordered(tx, cart_id, line.variant_id, line.quantity).await?;
+            match line.line_id {
+                Some(id) => store::remove_ordered_line(tx, cart_id, id, line.quantity).await?,
+                // Checkouts recorded before line ids were: by variant and quantity.
+                None => store::remove_ordered(tx, cart_id, line.variant_id, line.quantity).await?,
+            }
         }
         store::touch(tx, cart_id, Timestamp::now()).await?;
         Ok(())

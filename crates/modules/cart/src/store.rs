@@ -169,6 +169,20 @@ pub async fn remove_ordered(
     Ok(())
 }
 
+/// Removes an ordered line if it is still that line with the ordered quantity (a line the
+/// customer changed, or removed and added again, stays).
+pub async fn remove_ordered_line(
+    tx: &mut Tx,
+    cart_id: Uuid,
+    line_id: Uuid,
+    quantity: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM cart_items WHERE id = $1 AND cart_id = $2 AND quantity = $3"
+    ).bind(line_id).bind(cart_id).bind(quantity).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Deletes carts untouched since `before`; returns how many.
 pub async fn delete_stale(db: &Db, before: Timestamp) -> Result<u64> {
     on_write!(db, conn => async {

@@ -269,6 +269,9 @@ pub struct CheckoutCompleted {
     pub customer_id: Uuid,
     pub from_cart: bool,
     pub lines: Vec<CheckoutLine>,
+    /// The cart lines ordered, with their ids, when `from_cart`: cart removes exactly those.
+    #[serde(default)]
+    pub cart_lines: Vec<cart::api::CartContentLine>,
 }
 
 impl DomainEvent for CheckoutCompleted {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use cart::api::CartContentLine;
 use catalog::api::{ProductType, VariantQuote};
 use kernel::{text_enum, Currency, LocalizedText, Money};
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,9 @@ pub struct Plan {
     /// The customer's cart lines ordered (removed from the cart after checkout).
     pub from_cart: bool,
     pub requested: Vec<CheckoutLine>,
+    /// The cart lines read, with their ids, when `from_cart`.
+    #[serde(default)]
+    pub cart_lines: Vec<CartContentLine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,6 +299,7 @@ pub fn plan(
         orders,
         from_cart: false,
         requested: lines.to_vec(),
+        cart_lines: Vec::new(),
     })
 }
 

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::api::*;
 use crate::invoice::{self, InvoiceContext};
-use crate::service::{Checkout, Orders};
+use crate::service::Orders;
 
 type St = State<Arc<Orders>>;
 
@@ -57,11 +57,23 @@ async fn checkout(
     ApiJson(body): ApiJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     o.ctx.require_verified(&actor, "checkout")?;
-    let key = idempotency::key_from(&headers)?;
-    Ok(match o.checkout(&actor, body, key.as_deref()).await? {
-        Checkout::Created(group) => (StatusCode::CREATED, Json(group)).into_response(),
-        Checkout::Answered(answer) => answer.into_response(),
-    })
+    let scope = format!("orders:{}", actor.user_id);
+    let fingerprint = idempotency::fingerprint(&body);
+    // The checkout saga may take up to its timeout before a retry presumes it dead.
+    let lease = o.ctx.config.orders.saga_timeout_secs;
+    let orders = &o;
+    idempotency::guard(
+        &o.ctx.db,
+        &headers,
+        &scope,
+        &fingerprint,
+        lease,
+        |attempt| async move {
+            let group = orders.checkout(&actor, body, attempt.as_ref()).await?;
+            Ok((StatusCode::CREATED, Json(group)).into_response())
+        },
+    )
+    .await
 }
 
 /// Orders: a customer's own; with `merchantId`, that merchant's (its staff, admins); admins

@@ -11,6 +11,8 @@ use uuid::Uuid;
 on_both_backends!(
     checkout_splits_per_merchant_with_commission_and_reserves,
     checkout_is_idempotent_and_never_oversells,
+    a_checkout_retried_after_it_emptied_the_cart_gets_its_order,
+    a_late_checkout_event_removes_only_the_lines_it_ordered,
     orders_are_visible_only_to_their_people,
     status_machine_cancel_and_expiry_release_stock,
     invoice_is_printable_as_html_and_pdf,
@@ -237,6 +239,96 @@ async fn checkout_is_idempotent_and_never_oversells(backend: Backend) {
         .filter(|r| r.status != 201)
         .all(|r| r.code() == "insufficient_stock"));
     assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (3, 3));
+    app.stop().await;
+}
+
+async fn cart_lines(app: &TestApp, customer: &Session) -> Vec<Value> {
+    let cart = app.get("/api/v1/cart", Some(&customer.access_token)).await;
+    assert_eq!(cart.status, 200, "{:?}", cart.body);
+    cart.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Publishes `event` as orders would and waits until `consumer` has applied it.
+async fn publish_applied<E: kernel::DomainEvent>(app: &TestApp, consumer: &str, event: E) {
+    let ctx = app.ctx();
+    let mut tx = ctx.db.begin().await.expect("tx");
+    let envelope = platform::bus::publish(&mut tx, "orders", &event)
+        .await
+        .expect("publish");
+    ctx.commit(tx).await.expect("commit");
+    testkit::eventually(Duration::from_secs(10), "event applied", || async {
+        let seen: i64 = platform::on_db!(&ctx.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM platform_inbox WHERE consumer = $1 AND event_id = $2"
+        ).bind(consumer).bind(envelope.id).fetch_one(pool).await)
+        .expect("inbox");
+        (seen == 1).then_some(())
+    })
+    .await;
+}
+
+async fn a_checkout_retried_after_it_emptied_the_cart_gets_its_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.customer("retrier").await;
+    assert_eq!(app.add_to_cart(&customer, shop.latte, 2).await.status, 200);
+    let first = app.checkout(&customer, json!({}), Some("cart-key")).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    testkit::eventually(Duration::from_secs(10), "cart emptied", || async {
+        cart_lines(&app, &customer).await.is_empty().then_some(())
+    })
+    .await;
+    // The answer was lost; the client sends the same request again: its order, not "empty".
+    let replay = app.checkout(&customer, json!({}), Some("cart-key")).await;
+    assert_eq!(replay.status, 201, "{:?}", replay.body);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.body["id"], first.body["id"]);
+    assert_eq!(app.stock_of(&shop.kopi, "LATTE").await, (10, 2));
+    // Without the key, an empty cart is still nothing to order.
+    let fresh = app.checkout(&customer, json!({}), None).await;
+    assert_eq!((fresh.status, fresh.code()), (422, "empty_order"));
+    app.stop().await;
+}
+
+async fn a_late_checkout_event_removes_only_the_lines_it_ordered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.customer("readder").await;
+    assert_eq!(app.add_to_cart(&customer, shop.latte, 2).await.status, 200);
+    let ordered = cart_lines(&app, &customer).await;
+    let ordered_line = uuid_of(&ordered[0]["id"]);
+    // The customer removes the line and adds the same item again before the checkout's
+    // event arrives: the new line is not the one that was ordered.
+    let removed = app
+        .delete(
+            &format!("/api/v1/cart/items/{ordered_line}"),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert!(removed.status < 300, "{:?}", removed.body);
+    assert_eq!(app.add_to_cart(&customer, shop.latte, 2).await.status, 200);
+    let readded = uuid_of(&cart_lines(&app, &customer).await[0]["id"]);
+    assert_ne!(readded, ordered_line);
+    let late = |line: Uuid| orders::api::CheckoutCompleted {
+        group_id: kernel::new_id(),
+        customer_id: customer.user_id,
+        from_cart: true,
+        lines: vec![orders::api::CheckoutLine {
+            variant_id: shop.latte,
+            quantity: 2,
+        }],
+        cart_lines: vec![cart::api::CartContentLine {
+            variant_id: shop.latte,
+            quantity: 2,
+            line_id: Some(line),
+        }],
+    };
+    publish_applied(&app, "cart", late(ordered_line)).await;
+    let lines = cart_lines(&app, &customer).await;
+    assert_eq!(lines.len(), 1, "the line added again stays");
+    assert_eq!(uuid_of(&lines[0]["id"]), readded);
+    // The same event naming the line as it is now removes it.
+    publish_applied(&app, "cart", late(readded)).await;
+    assert!(cart_lines(&app, &customer).await.is_empty());
     app.stop().await;
 }
 

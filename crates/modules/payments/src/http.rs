@@ -11,7 +11,7 @@ use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError};
 use platform::http::{ApiJson, ClassPolicy};
-use platform::idempotency::{self, Answer, Attempt};
+use platform::idempotency;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,31 +51,9 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
     router.with_state(payments)
 }
 
-async fn claim(
-    p: &Payments,
-    headers: &HeaderMap,
-    scope: String,
-    body: &impl serde::Serialize,
-) -> Result<Result<Option<Attempt>, Answer>, ApiError> {
-    let Some(key) = idempotency::key_from(headers)? else {
-        return Ok(Ok(None));
-    };
-    let claim = idempotency::claim(&p.ctx.db, &scope, &key, &idempotency::fingerprint(body), 60)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "idempotency store");
-            ApiError::internal()
-        })?;
-    Ok(claim.into_attempt().map(Some))
-}
-
-async fn release(p: &Payments, attempt: &Option<Attempt>) {
-    if let Some(attempt) = attempt {
-        if let Err(e) = idempotency::abandon(&p.ctx.db, attempt).await {
-            tracing::warn!(error = %e, "idempotency key not freed");
-        }
-    }
-}
+/// How long a payment or refund request may hold its Idempotency-Key (provider calls included)
+/// before a retry presumes it dead.
+const KEY_LEASE_SECS: i64 = 60;
 
 /// Pay an order group: the amount is the group's, never the client's. `Idempotency-Key`:
 /// the same key and body answer the same payment; another body 422; while running 409.
@@ -91,17 +69,21 @@ async fn create(
     ApiJson(body): ApiJson<CreatePayment>,
 ) -> Result<Response, ApiError> {
     p.ctx.require_verified(&actor, "payment")?;
-    let attempt = match claim(&p, &headers, format!("payments:{}", actor.user_id), &body).await? {
-        Ok(attempt) => attempt,
-        Err(answer) => return Ok(answer.into_response()),
-    };
-    match p.create(&actor, body, attempt.as_ref()).await {
-        Ok(payment) => Ok((StatusCode::CREATED, Json(payment)).into_response()),
-        Err(err) => {
-            release(&p, &attempt).await;
-            Err(err.into())
-        }
-    }
+    let scope = format!("payments:{}", actor.user_id);
+    let fingerprint = idempotency::fingerprint(&body);
+    let payments = &p;
+    idempotency::guard(
+        &p.ctx.db,
+        &headers,
+        &scope,
+        &fingerprint,
+        KEY_LEASE_SECS,
+        |attempt| async move {
+            let payment = payments.create(&actor, body, attempt.as_ref()).await?;
+            Ok((StatusCode::CREATED, Json(payment)).into_response())
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -160,24 +142,23 @@ async fn refund(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<RefundRequest>,
 ) -> Result<Response, ApiError> {
-    let attempt = match claim(
-        &p,
+    let scope = format!("refunds:{}:{id}", actor.user_id);
+    let fingerprint = idempotency::fingerprint(&body);
+    let payments = &p;
+    idempotency::guard(
+        &p.ctx.db,
         &headers,
-        format!("refunds:{}:{id}", actor.user_id),
-        &body,
+        &scope,
+        &fingerprint,
+        KEY_LEASE_SECS,
+        |attempt| async move {
+            let accepted = payments
+                .admin_refund(&actor, id, body, attempt.as_ref())
+                .await?;
+            Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+        },
     )
-    .await?
-    {
-        Ok(attempt) => attempt,
-        Err(answer) => return Ok(answer.into_response()),
-    };
-    match p.admin_refund(&actor, id, body, attempt.as_ref()).await {
-        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
-        Err(err) => {
-            release(&p, &attempt).await;
-            Err(err.into())
-        }
-    }
+    .await
 }
 
 /// Record a refund an operator paid back outside the provider (admins; KHQR refunds are bank

@@ -250,39 +250,21 @@ async fn redeem(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RedeemInput>,
 ) -> Result<Response, ApiError> {
-    let attempt = match idempotency::key_from(&headers)? {
-        None => None,
-        Some(key) => {
-            let scope = format!("redemptions:{}", actor.user_id);
-            let claim = idempotency::claim(
-                &v.ctx.db,
-                &scope,
-                &key,
-                &idempotency::fingerprint(&body),
-                30,
-            )
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "idempotency store");
-                ApiError::internal()
-            })?;
-            match claim.into_attempt() {
-                Ok(attempt) => Some(attempt),
-                Err(answer) => return Ok(answer.into_response()),
-            }
-        }
-    };
-    match v.redeem(&actor, body, attempt.as_ref()).await {
-        Ok(redemption) => Ok((StatusCode::CREATED, Json(redemption)).into_response()),
-        Err(err) => {
-            if let Some(attempt) = &attempt {
-                if let Err(e) = idempotency::abandon(&v.ctx.db, attempt).await {
-                    tracing::warn!(error = %e, "idempotency key not freed");
-                }
-            }
-            Err(err.into())
-        }
-    }
+    let scope = format!("redemptions:{}", actor.user_id);
+    let fingerprint = idempotency::fingerprint(&body);
+    let vouchers = &v;
+    idempotency::guard(
+        &v.ctx.db,
+        &headers,
+        &scope,
+        &fingerprint,
+        30,
+        |attempt| async move {
+            let redemption = vouchers.redeem(&actor, body, attempt.as_ref()).await?;
+            Ok((StatusCode::CREATED, Json(redemption)).into_response())
+        },
+    )
+    .await
 }
 
 /// Redemptions: a merchant's (`merchantId`, its staff) or the caller's own vouchers'.

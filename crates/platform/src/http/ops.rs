@@ -39,6 +39,9 @@ type Ops = State<Arc<OpsState>>;
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthStatus {
+    /// `up`; `degraded` when a dependency whose outage the design tolerates is down (the bus:
+    /// events wait in the outbox); `down` when this process cannot serve.
+    #[schema(value_type = String, example = "up")]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<&'static str>,
@@ -81,10 +84,14 @@ async fn live() -> Json<HealthStatus> {
     })
 }
 
-/// Readiness: the database answers, and NATS and Redis when this process uses them. A process
-/// that is not ready is taken out of rotation by the gateway (or a load balancer).
+/// Readiness: the database answers, and Redis when this process shares limits and the token
+/// denylist through it. A process that is not ready is taken out of rotation by the gateway (or
+/// a load balancer). NATS being down only degrades it: events wait in the outbox and go out
+/// when NATS is back, so taking every instance out of service would turn a tolerated outage
+/// into a total one.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
-    responses((status = 200, body = HealthStatus), (status = 503, body = HealthStatus)))]
+    responses((status = 200, description = "Ready (`up`, or `degraded` while NATS is down)", body = HealthStatus),
+        (status = 503, description = "Not ready", body = HealthStatus)))]
 async fn ready(State(state): Ops) -> Response {
     let timeout = std::time::Duration::from_secs(2);
     let label = |up: bool| if up { "up" } else { "down" };
@@ -105,9 +112,14 @@ async fn ready(State(state): Ops) -> Response {
         }
         None => None,
     };
-    let up = database && bus != Some(false) && cache != Some(false);
+    let up = database && cache != Some(false);
+    let status = match (up, bus) {
+        (false, _) => "down",
+        (true, Some(false)) => "degraded",
+        (true, _) => "up",
+    };
     let body = Json(HealthStatus {
-        status: label(up),
+        status,
         database: Some(label(database)),
         bus: bus.map(label),
         cache: cache.map(label),

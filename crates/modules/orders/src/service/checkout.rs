@@ -18,7 +18,7 @@ use catalog::api::VariantQuote;
 use inventory::api::{ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
-use platform::idempotency::{self, Answer, Attempt};
+use platform::idempotency::{self, Attempt};
 use uuid::Uuid;
 use vouchers::api::{PurchaseCheck, PurchaseLine};
 
@@ -26,13 +26,6 @@ use super::*;
 use crate::domain::{Plan, PlanError};
 
 const NOTE_MAX: usize = 500;
-
-/// What a checkout request gets.
-pub enum Checkout {
-    Created(OrderGroup),
-    /// The Idempotency-Key was used before: its stored answer, or why not.
-    Answered(Answer),
-}
 
 impl Orders {
     /// Aborts the process at a named step when configured to (crash-recovery tests only).
@@ -46,17 +39,17 @@ impl Orders {
         }
     }
 
-    /// Checks out; with an Idempotency-Key, a request already answered is answered again.
+    /// Checks out. Under an Idempotency-Key (claimed by the caller before this runs), the
+    /// answer is stored with the orders, in the transaction that creates them.
     pub async fn checkout(
         &self,
         actor: &Actor,
         request: CheckoutRequest,
-        key: Option<&str>,
-    ) -> Result<Checkout> {
+        attempt: Option<&Attempt>,
+    ) -> Result<OrderGroup> {
         if actor.kind != ActorKind::User {
             return Err(OrdersError::NotACustomer);
         }
-        let fingerprint = idempotency::fingerprint(&request);
         let note = request
             .note
             .map(|n| n.trim().to_owned())
@@ -64,19 +57,19 @@ impl Orders {
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
             return Err(invalid("note", "must be at most 500 characters"));
         }
-        let (requested, from_cart) = match request.lines {
-            Some(lines) => (lines, false),
+        let (requested, cart_lines) = match request.lines {
+            Some(lines) => (lines, None),
             None => {
                 let contents = self.cart.contents(actor.user_id).await?;
                 let lines = contents
                     .lines
-                    .into_iter()
+                    .iter()
                     .map(|l| CheckoutLine {
                         variant_id: l.variant_id,
                         quantity: l.quantity,
                     })
                     .collect();
-                (lines, true)
+                (lines, Some(contents.lines))
             }
         };
         let lines = domain::normalize_lines(&requested).map_err(plan_error)?;
@@ -104,40 +97,16 @@ impl Orders {
         )
         .map_err(plan_error)?;
         plan.note = note;
-        plan.from_cart = from_cart;
+        plan.from_cart = cart_lines.is_some();
+        plan.cart_lines = cart_lines.unwrap_or_default();
 
         let plan_json =
             serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
-        // The key's claim and the saga's first state commit together.
         let mut tx = self.ctx.db.begin().await?;
-        let attempt = match key {
-            Some(key) => {
-                let scope = format!("orders:{}", actor.user_id);
-                let lease = self.ctx.config.orders.saga_timeout_secs;
-                let claim =
-                    idempotency::claim_in(&mut tx, &scope, key, &fingerprint, lease).await?;
-                match claim.into_attempt() {
-                    Ok(attempt) => Some(attempt),
-                    Err(answer) => return Ok(Checkout::Answered(answer)),
-                }
-            }
-            None => None,
-        };
         store::insert_checkout(&mut tx, &plan, &plan_json, now).await?;
         tx.commit().await?;
         self.fail_point("after_start");
-        match self.run_saga(&plan, actor, attempt.as_ref()).await {
-            Ok(group) => Ok(Checkout::Created(group)),
-            Err(err) => {
-                if let Some(attempt) = &attempt {
-                    // Nothing was ordered: the client may retry with the same key.
-                    if let Err(e) = idempotency::abandon(&self.ctx.db, attempt).await {
-                        tracing::warn!(error = %e, "idempotency key not freed");
-                    }
-                }
-                Err(err)
-            }
-        }
+        self.run_saga(&plan, actor, attempt).await
     }
 
     /// Reserve, then create; compensating on failure.
@@ -309,6 +278,7 @@ impl Orders {
                 customer_id: plan.customer_id,
                 from_cart: plan.from_cart,
                 lines: plan.requested.clone(),
+                cart_lines: plan.cart_lines.clone(),
             },
         )
         .await?;

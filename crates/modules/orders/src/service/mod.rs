@@ -23,7 +23,6 @@ use crate::api::*;
 use crate::domain::{self, Mover, OrderStatus};
 use crate::store::{self, GroupRow, LineRow, OrderRow};
 
-pub use checkout::Checkout;
 pub use lifecycle::{PaymentRefunded, PaymentSucceeded};
 
 pub const SOURCE: &str = "orders";
