@@ -383,12 +383,39 @@ pub async fn close_instance(
     Ok(updated == 1)
 }
 
-/// Counts a wrong PIN; locks the instance at `limit`. Answers the count after this one.
-pub async fn count_wrong_pin(db: &Db, id: Uuid, limit: i32, now: Timestamp) -> Result<i32> {
-    on_write!(db, conn => sqlx::query_scalar(
-        "UPDATE vouchers_instances SET failed_pins = failed_pins + 1, locked = (failed_pins + 1 >= $2),
-           updated_at = $3 WHERE id = $1 RETURNING failed_pins"
-    ).bind(id).bind(limit).bind(now.millis()).fetch_one(conn).await)
+/// What a PIN guess found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinCheck {
+    Right,
+    /// Wrong; the count of wrong guesses in a row, this one included.
+    Wrong(i32),
+    /// Locked before this guess: it was not compared.
+    Locked,
+}
+
+/// Compares `guess` with the instance's PIN and counts it when wrong, locking at `limit`, in
+/// one statement on a voucher that is not locked: guesses sent in one burst are compared one
+/// after the other, and none is compared once a wrong one locked the voucher.
+pub async fn check_pin(
+    db: &Db,
+    id: Uuid,
+    guess: &str,
+    limit: i32,
+    now: Timestamp,
+) -> Result<PinCheck> {
+    let row: Option<(bool, i32)> = on_write!(db, conn => sqlx::query_as(
+        "UPDATE vouchers_instances SET
+           failed_pins = CASE WHEN pin = $2 THEN failed_pins ELSE failed_pins + 1 END,
+           locked = CASE WHEN pin = $2 THEN locked ELSE failed_pins + 1 >= $3 END,
+           updated_at = $4
+         WHERE id = $1 AND NOT locked
+         RETURNING pin = $2, failed_pins"
+    ).bind(id).bind(guess).bind(limit).bind(now.millis()).fetch_optional(conn).await)?;
+    Ok(match row {
+        None => PinCheck::Locked,
+        Some((true, _)) => PinCheck::Right,
+        Some((false, failed)) => PinCheck::Wrong(failed),
+    })
 }
 
 pub async fn reset_wrong_pins(tx: &mut Tx, id: Uuid) -> Result<()> {

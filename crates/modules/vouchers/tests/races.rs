@@ -9,6 +9,72 @@ use testkit::{on_both_backends, uuid_of, Backend, TestApp, OUTLET_LOCATION};
 on_both_backends!(fifty_parallel_redeems_of_one_voucher_make_one_redemption);
 on_both_backends!(parallel_claims_never_pass_the_caps);
 on_both_backends!(redeem_and_gift_at_the_same_moment_one_wins);
+on_both_backends!(a_burst_of_pin_guesses_is_compared_at_most_the_limit);
+
+/// Thirty wrong PINs and the right one in one burst: the guesses are compared one after the
+/// other, none once the fifth wrong one locked the voucher, so the right PIN redeems only if
+/// it was compared before the lock, and no more than five wrong ones are ever compared.
+async fn a_burst_of_pin_guesses_is_compared_at_most_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let shop = app.merchant("Kiosk Pin").await;
+    let cashier = app.staff(&shop, "cashier").await;
+    let category = app.category(&admin, "pins", None).await;
+    let outlet = app.outlet(&shop, "Main", OUTLET_LOCATION).await;
+    let (_, variant) = app
+        .voucher_offer(&shop, &admin, category, "PIN-1", 1_000, 10, json!({}))
+        .await;
+    let buyer = app.customer("pinholder").await;
+    app.paid_order(&buyer, variant, 3).await;
+    let vouchers = app.wallet_with(&buyer, "ACTIVE", 3).await;
+    for voucher in &vouchers {
+        let right = voucher["pin"].as_str().unwrap().to_owned();
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let guesses = (0..31).map(|i| {
+            let pin = if i == 15 {
+                right.clone()
+            } else {
+                wrong.to_owned()
+            };
+            let (app, cashier) = (&app, &cashier);
+            async move {
+                let presented = json!({"code": voucher["code"], "pin": pin});
+                let answer = app
+                    .redeem(cashier, outlet, &format!("till-{}", i % 4), presented, None)
+                    .await;
+                (i == 15, answer)
+            }
+        });
+        let answers = join_all(guesses).await;
+        let compared_wrong = answers
+            .iter()
+            .filter(|(right, a)| !right && a.code() == "wrong_pin")
+            .count();
+        // Four wrong PINs leave tries; the fifth locks. A right PIN resets the count.
+        let redeemed = answers.iter().any(|(right, a)| *right && a.status == 201);
+        let bound = if redeemed { 8 } else { 4 };
+        assert!(
+            compared_wrong <= bound,
+            "{compared_wrong} wrong PINs compared"
+        );
+        for (is_right, answer) in &answers {
+            let expected: &[u16] = if *is_right { &[201, 423] } else { &[403, 423] };
+            assert!(expected.contains(&answer.status), "{:?}", answer.body);
+        }
+        let id = uuid_of(&voucher["id"]);
+        let (failed, locked): (i32, bool) = platform::on_db!(&app.ctx().db, pool => sqlx::query_as(
+            "SELECT failed_pins, locked FROM vouchers_instances WHERE id = $1"
+        ).bind(id).fetch_one(pool).await)
+        .expect("instance");
+        assert!(failed <= 5, "{failed} wrong PINs were counted");
+        assert!(locked, "five wrong PINs lock the voucher");
+    }
+    app.stop().await;
+}
 
 async fn fifty_parallel_redeems_of_one_voucher_make_one_redemption(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use kernel::{Actor, MerchantPermission, Page, Permission, Timestamp};
 use platform::db::Tx;
 use platform::idempotency::{self, Attempt};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::*;
@@ -285,11 +284,12 @@ impl Vouchers {
             return Err(VouchersError::Locked);
         }
         let pin = pin.map(str::trim).ok_or(VouchersError::PinRequired)?;
-        if bool::from(pin.as_bytes().ct_eq(row.pin.as_bytes())) {
-            return Ok(());
-        }
         let limit = self.ctx.config.vouchers.pin_attempts.max(1);
-        let failed = store::count_wrong_pin(&self.ctx.db, row.id, limit, now).await?;
+        let failed = match store::check_pin(&self.ctx.db, row.id, pin, limit, now).await? {
+            store::PinCheck::Right => return Ok(()),
+            store::PinCheck::Locked => return Err(VouchersError::Locked),
+            store::PinCheck::Wrong(failed) => failed,
+        };
         store::record_attempt(
             &self.ctx.db,
             merchant_id,
