@@ -50,6 +50,8 @@ impl Cursor {
             .decode(raw.as_bytes())
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
+            // A cursor is a sort key this server wrote: never control characters.
+            .filter(|key| !key.chars().any(char::is_control))
             .map(Cursor)
             .ok_or_else(|| ApiError::validation_one("cursor", "is not a valid cursor"))
     }
@@ -114,5 +116,7 @@ mod tests {
     fn garbage_cursor_is_a_validation_error() {
         let err = Cursor::decode("***").unwrap_err();
         assert_eq!(err.status.as_u16(), 422);
+        let nul = Cursor::encode("a\u{0}b");
+        assert_eq!(Cursor::decode(&nul).unwrap_err().status.as_u16(), 422);
     }
 }

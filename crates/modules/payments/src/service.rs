@@ -11,6 +11,7 @@ use kernel::{
 use orders::api::{OrdersClient, PayableOrder};
 use platform::bus;
 use platform::db::{is_unique_violation, Tx};
+use platform::http::text;
 use platform::idempotency::{self, Attempt};
 use platform::jobs;
 use platform::services::CallError;
@@ -343,6 +344,16 @@ impl Payments {
             .ok_or(PaymentsError::UnknownProvider)?;
         let report = provider_impl.verify_webhook(headers, body)?;
         let payload = String::from_utf8_lossy(body).into_owned();
+        let reference = match &report.payment {
+            PaymentRef::ProviderReference(reference) => reference.as_str(),
+            PaymentRef::Id(_) => "",
+        };
+        if [payload.as_str(), report.event_id.as_str(), reference]
+            .iter()
+            .any(|text| text::has_forbidden(text))
+        {
+            return Err(invalid("body", text::MESSAGE));
+        }
         let outcome = self
             .apply_report(provider_impl.name(), &report, &payload)
             .await?;

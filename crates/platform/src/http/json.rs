@@ -8,6 +8,8 @@ use axum::http::{header, StatusCode};
 use kernel::{ApiError, FieldError};
 use serde::de::DeserializeOwned;
 
+use super::text;
+
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -48,8 +50,18 @@ where
     }
 }
 
-/// Parses a JSON document into `T`, mapping serde's failures to problems.
+/// Parses a JSON document into `T`, mapping serde's failures to problems. Strings holding
+/// control characters are refused first (see [`super::text`]).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if text::json_may_hold_control(bytes) {
+        if let Some(field) = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .as_ref()
+            .and_then(text::json_path_with_control)
+        {
+            return Err(ApiError::validation_one(&field, text::MESSAGE));
+        }
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -97,6 +109,14 @@ mod tests {
     struct Body {
         first_name: String,
         age: u8,
+    }
+
+    #[test]
+    fn control_characters_are_422_naming_the_field() {
+        let err = parse::<Body>(br#"{"firstName":"a\u0000b","age":1}"#).unwrap_err();
+        assert_eq!(err.status.as_u16(), 422);
+        assert_eq!(err.errors[0].field, "firstName");
+        assert!(parse::<Body>(br#"{"firstName":"a\nb","age":1}"#).is_ok());
     }
 
     #[test]

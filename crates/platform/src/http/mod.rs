@@ -4,6 +4,7 @@ pub mod auth;
 pub mod json;
 pub mod limit;
 pub mod ops;
+pub mod text;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +50,7 @@ pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticato
             authenticator,
             auth::authenticate,
         ))
+        .layer(middleware::from_fn(text::reject_control_in_uri))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, Permission};
-use platform::http::{ApiJson, ClientIp};
+use platform::http::{text, ApiJson, ClientIp};
 use utoipa_axum::routes;
 
 use super::client_info;
@@ -143,7 +143,11 @@ async fn authorize_page(
         (status = 302, description = "Back to the client with a code or an error"),
         (status = 401, description = "Wrong credentials: the page again", content_type = "text/html")))]
 async fn authorize_submit(State(identity): State_, body: Bytes) -> Response {
-    let Ok(form) = serde_urlencoded::from_bytes::<AuthorizeForm>(&body) else {
+    let readable = text::form_field_with_control(&body).is_none();
+    let Some(form) = readable
+        .then(|| serde_urlencoded::from_bytes::<AuthorizeForm>(&body).ok())
+        .flatten()
+    else {
         return page(
             StatusCode::BAD_REQUEST,
             minijinja::context! { fatal => "The form could not be read." },
@@ -192,6 +196,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
         return None;
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    if text::has_forbidden(&decoded) {
+        return None;
+    }
     let (id, secret) = decoded.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
 }
@@ -230,6 +237,13 @@ async fn token(
     ip: Option<Extension<ClientIp>>,
     body: Bytes,
 ) -> Response {
+    if let Some(field) = text::form_field_with_control(&body) {
+        return oauth_error(OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: format!("{field} {}", text::MESSAGE),
+        });
+    }
     let form: TokenForm = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
         Err(err) => {
