@@ -9,6 +9,7 @@ pub mod id;
 pub mod money;
 pub mod page;
 pub mod refund;
+pub mod sealed;
 pub mod text_enum;
 pub mod time;
 
@@ -23,4 +24,5 @@ pub use id::new_id;
 pub use money::{Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
 pub use refund::{RefundReason, RefundRequest};
+pub use sealed::Sealed;
 pub use time::Timestamp;

@@ -165,6 +165,7 @@ pub async fn migrate(config: &Config, modules: &[Module]) -> Result<Databases, S
 /// Builds the services modules run with, on a migrated database.
 pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
     let master = MasterKey::load(config.keyring.master_key.as_deref(), &config.data_dir)?;
+    let sealer = master.sealer();
     let retention = config.auth.access_token_ttl_secs + config.auth.leeway_secs as i64;
     let keyring =
         Arc::new(Keyring::load(db.clone(), master, PURPOSE_ACCESS_TOKEN, retention).await?);
@@ -204,6 +205,7 @@ pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
     };
     let mut ctx = assemble(config, db, keyring, code_keyring, cache, limiter);
     ctx.redis = shared;
+    ctx.sealer = sealer;
     Ok(ctx)
 }
 
@@ -234,6 +236,7 @@ fn assemble(
         bound_url: Arc::default(),
         redis: None,
         invalidations: Default::default(),
+        sealer: crate::secrets::Sealer::ephemeral(),
     }
 }
 

@@ -53,8 +53,8 @@ pub enum TokenError {
     Invalid(String),
 }
 
-/// The key that seals private keys at rest.
-pub struct MasterKey(LessSafeKey);
+/// The key that seals private keys at rest (and, derived from it, event fields).
+pub struct MasterKey(LessSafeKey, crate::secrets::Sealer);
 
 impl MasterKey {
     /// From configuration (base64 of 32 bytes), or else from `master.key` in the data dir,
@@ -73,7 +73,15 @@ impl MasterKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyringError> {
         let unbound = UnboundKey::new(&aead::AES_256_GCM, bytes)
             .map_err(|_| KeyringError::MasterKey("master key must be 32 bytes".into()))?;
-        Ok(Self(LessSafeKey::new(unbound)))
+        Ok(Self(
+            LessSafeKey::new(unbound),
+            crate::secrets::Sealer::new(bytes),
+        ))
+    }
+
+    /// What seals secrets in event payloads, under a key derived from this one.
+    pub fn sealer(&self) -> crate::secrets::Sealer {
+        self.1.clone()
     }
 
     fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyringError> {

@@ -459,6 +459,15 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Opens a sealed event field (a token or code an event carries to its deliverer).
+    pub fn unseal(&self, sealed: &Value) -> String {
+        let sealed: kernel::Sealed =
+            serde_json::from_value(sealed.clone()).expect("a sealed field");
+        self.ctx().sealer.open(&sealed).expect("sealed by this app")
+    }
+}
+
 /// Polls `check` until it returns `Some`, or panics after `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
 where

@@ -67,9 +67,9 @@ impl TestApp {
         MerchantFixture { id, owner }
     }
 
-    /// A new user who joined `merchant` as `role` through an invitation.
+    /// A new user (email verified) who joined `merchant` as `role` through an invitation.
     pub async fn staff(&self, merchant: &MerchantFixture, role: &str) -> Session {
-        let user = self.register(role).await;
+        let user = self.customer(role).await;
         let resp = self
             .post(
                 &format!("/api/v1/merchants/{}/invitations", merchant.id),
@@ -101,7 +101,7 @@ impl TestApp {
             .iter()
             .filter_map(|p| serde_json::from_str::<Value>(p).ok())
             .find(|p| p["email"] == email.to_lowercase())
-            .and_then(|p| p["token"].as_str().map(str::to_owned))
+            .map(|p| self.unseal(&p["token"]))
             .expect("invitation event")
     }
 }

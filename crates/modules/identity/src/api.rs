@@ -312,7 +312,8 @@ pub struct VerificationRequested {
     /// `email` or `phone`.
     pub channel: String,
     pub destination: String,
-    pub code: String,
+    /// The code, sealed: only the module that delivers it opens it.
+    pub code: kernel::Sealed,
     pub expires_in_minutes: i64,
 }
 
@@ -328,7 +329,8 @@ impl DomainEvent for VerificationRequested {
 pub struct PasswordResetRequested {
     pub user_id: Uuid,
     pub email: String,
-    pub token: String,
+    /// The reset token, sealed: only the module that delivers it opens it.
+    pub token: kernel::Sealed,
     pub expires_in_minutes: i64,
 }
 
@@ -558,6 +560,46 @@ pub const API_KEYS_TOPIC: &str = "api_keys";
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApiKeyToVerify {
     pub key: String,
+}
+
+/// How a user can be reached, and which of it they proved theirs (internal: merchants binds
+/// staff invitations to the invited address).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserContact {
+    pub user_id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+}
+
+/// Typed client of identity, for other modules.
+#[derive(Clone)]
+pub struct IdentityClient {
+    services: platform::services::Services,
+    caller: &'static str,
+}
+
+impl IdentityClient {
+    pub fn new(services: platform::services::Services, caller: &'static str) -> Self {
+        Self { services, caller }
+    }
+
+    /// The user's contact; None when there is no such user.
+    pub async fn contact(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<UserContact>, platform::services::CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                axum::http::Method::GET,
+                &format!("/internal/v1/identity/users/{user_id}/contact"),
+                None,
+            )
+            .await
+    }
 }
 
 /// A live API key: who it acts for and within which scopes (internal).

@@ -413,8 +413,9 @@ impl DomainEvent for MerchantUpdated {
     }
 }
 
-/// Carries the one-time token so notifications can email it; it is valid until `expires_at`
-/// and stays in the event log for its retention (documented in docs/merchants.md).
+/// Carries the one-time token, sealed, so notifications can email it while the event log (kept
+/// for days) holds nothing usable; it is valid until `expires_at` and only for the invited
+/// address.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberInvited {
@@ -423,7 +424,7 @@ pub struct MemberInvited {
     pub business_name: String,
     pub email: String,
     pub role: MerchantRole,
-    pub token: String,
+    pub token: kernel::Sealed,
     pub expires_at: Timestamp,
 }
 

@@ -40,6 +40,12 @@ pub enum MerchantError {
     },
     #[error("the invitation is invalid, used or expired")]
     InvitationInvalid,
+    #[error("the invitation was sent to another address")]
+    InvitationForAnother,
+    #[error("the invited address is not verified")]
+    EmailNotVerified,
+    #[error(transparent)]
+    Call(#[from] platform::services::CallError),
     #[error("already a member")]
     AlreadyMember,
     #[error("the owner cannot be removed")]
@@ -85,6 +91,15 @@ impl From<MerchantError> for ApiError {
                 "invitation_invalid",
                 "The invitation is invalid, already used, revoked or expired",
             ),
+            MerchantError::InvitationForAnother => ApiError::forbidden(
+                "This invitation was sent to another email address: sign in with the invited address to accept it",
+            )
+            .with_code("invitation_not_for_you"),
+            MerchantError::EmailNotVerified => ApiError::forbidden(
+                "Verify your email address, then accept the invitation",
+            )
+            .with_code("verification_required"),
+            MerchantError::Call(err) => err.into(),
             MerchantError::AlreadyMember => {
                 ApiError::conflict("already_member", "You are already staff of this merchant")
             }
@@ -206,6 +221,7 @@ impl MembershipSource for MembershipCache {
 pub struct Merchants {
     pub ctx: Context,
     pub memberships: Arc<MembershipCache>,
+    identity: identity::api::IdentityClient,
 }
 
 impl Merchants {
@@ -224,7 +240,11 @@ impl Merchants {
                 Err(_) => local.forget_all_here(),
             },
         );
-        Arc::new(Self { ctx, memberships })
+        Arc::new(Self {
+            identity: identity::api::IdentityClient::new(ctx.services.clone(), SOURCE),
+            ctx,
+            memberships,
+        })
     }
 
     fn default_rate(&self) -> u32 {
@@ -996,7 +1016,11 @@ impl Merchants {
                 business_name: merchant.business_name,
                 email: email.clone(),
                 role: input.role,
-                token,
+                token: self
+                    .ctx
+                    .sealer
+                    .seal(&token)
+                    .map_err(|_| MerchantError::Random)?,
                 expires_at,
             },
         )
@@ -1055,15 +1079,30 @@ impl Merchants {
         Ok(())
     }
 
-    /// The signed-in user takes the invitation the token belongs to. The token is the proof:
-    /// it was sent to the invited address only.
+    /// The signed-in user takes the invitation the token belongs to, if they are the invited
+    /// address and verified it: a forwarded or leaked link grants nothing to anyone else.
     pub async fn accept(&self, user_id: Uuid, token: &str) -> Result<Member> {
+        let hash = platform::secrets::token_hash(token);
+        let contact = self
+            .identity
+            .contact(user_id)
+            .await?
+            .ok_or(MerchantError::InvitationInvalid)?;
+        let email = domain::normalize_email(&contact.email).unwrap_or_default();
         let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
-        let invitation =
-            store::accept_invitation(&mut tx, &platform::secrets::token_hash(token), user_id, now)
-                .await?
-                .ok_or(MerchantError::InvitationInvalid)?;
+        let Some(invitation) =
+            store::accept_invitation(&mut tx, &hash, &email, user_id, now).await?
+        else {
+            let pending = store::pending_invitation(&mut tx, &hash, now).await?;
+            return Err(match pending {
+                Some(_) => MerchantError::InvitationForAnother,
+                None => MerchantError::InvitationInvalid,
+            });
+        };
+        if !contact.email_verified {
+            return Err(MerchantError::EmailNotVerified);
+        }
         let merchant = store::merchant_in(&mut tx, invitation.merchant_id)
             .await?
             .ok_or(MerchantError::NotFound)?;

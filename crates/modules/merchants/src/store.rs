@@ -231,18 +231,33 @@ pub async fn invitations(db: &Db, merchant_id: Uuid) -> Result<Vec<InvitationRow
 }
 
 /// Claims a pending, unexpired invitation by its token hash (exactly once).
+/// Accepts the pending invitation of `token_hash` if it was sent to `email`.
 pub async fn accept_invitation(
     tx: &mut Tx,
     token_hash: &str,
+    email: &str,
     user_id: Uuid,
     now: Timestamp,
 ) -> Result<Option<InvitationRow>> {
     let sql = format!(
         "UPDATE merchants_invitations SET status = 'ACCEPTED', accepted_by = $2
-         WHERE token_hash = $1 AND status = 'PENDING' AND expires_at > $3
+         WHERE token_hash = $1 AND status = 'PENDING' AND expires_at > $3 AND email = $4
          RETURNING {INVITATION_COLUMNS}"
     );
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(token_hash).bind(user_id).bind(now.millis())
+        .bind(email).fetch_optional(conn).await)
+}
+
+pub async fn pending_invitation(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<InvitationRow>> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM merchants_invitations
+         WHERE token_hash = $1 AND status = 'PENDING' AND expires_at > $2"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(token_hash).bind(now.millis())
         .fetch_optional(conn).await)
 }
 

@@ -180,6 +180,44 @@ async fn staff_join_by_invitation_and_act_by_role(backend: Backend) {
     .await;
     let token = mail.body.lines().last().unwrap().trim().to_owned();
     assert_eq!(token, app.invitation_token(&invitee.email).await);
+    // The event log keeps the token sealed only.
+    let event = app.list_events("merchant.member_invited").await;
+    assert!(!event[0].to_string().contains(&token), "{}", event[0]);
+
+    // A forwarded or leaked link grants nothing to anyone else, verified or not.
+    let app_ref = &app;
+    let accept_as = |access_token: String| {
+        let body = json!({ "token": token });
+        async move {
+            let app = app_ref;
+            app.post(
+                "/api/v1/merchants/invitations/accept",
+                body,
+                Some(&access_token),
+            )
+            .await
+        }
+    };
+    let stranger = app.customer("forwarded").await;
+    let stolen = accept_as(stranger.access_token.clone()).await;
+    assert_eq!(
+        (stolen.status, stolen.code()),
+        (403, "invitation_not_for_you"),
+        "{:?}",
+        stolen.body
+    );
+    // The invited address itself must be verified first.
+    let unverified = accept_as(invitee.access_token.clone()).await;
+    assert_eq!(
+        (unverified.status, unverified.code()),
+        (403, "verification_required"),
+        "{:?}",
+        unverified.body
+    );
+    identity::Identity::new(app.ctx().clone())
+        .mark_email_verified(invitee.user_id)
+        .await
+        .expect("verify email");
     let accept = app
         .post(
             "/api/v1/merchants/invitations/accept",

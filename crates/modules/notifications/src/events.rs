@@ -110,7 +110,7 @@ impl EventHandler for IdentityEvents {
                     user_id: Some(e.user_id),
                     category: Category::Security,
                     template: "verification_code",
-                    context: json!({ "code": e.code, "minutes": e.expires_in_minutes }),
+                    context: json!({ "code": self.0.ctx.sealer.open(&e.code)?, "minutes": e.expires_in_minutes }),
                     targets: vec![target],
                 }
             }
@@ -121,7 +121,7 @@ impl EventHandler for IdentityEvents {
                     user_id: Some(e.user_id),
                     category: Category::Security,
                     template: "password_reset",
-                    context: json!({ "token": e.token, "minutes": e.expires_in_minutes }),
+                    context: json!({ "token": self.0.ctx.sealer.open(&e.token)?, "minutes": e.expires_in_minutes }),
                     targets: vec![Target::Email(e.email)],
                 }
             }
@@ -173,7 +173,7 @@ impl EventHandler for MerchantEvents {
                     context: json!({
                         "business_name": e.business_name,
                         "role": e.role.as_str(),
-                        "token": e.token,
+                        "token": self.0.ctx.sealer.open(&e.token)?,
                         "expires_at": e.expires_at.to_rfc3339(),
                     }),
                     targets: vec![Target::Email(e.email)],
@@ -260,7 +260,7 @@ impl EventHandler for VoucherEvents {
                     context: json!({
                         "title": e.title,
                         "message": e.message,
-                        "token": e.token,
+                        "token": self.0.ctx.sealer.open(&e.token)?,
                         "expires_at": e.expires_at.to_rfc3339(),
                     }),
                     targets: vec![target],

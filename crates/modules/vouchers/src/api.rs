@@ -462,7 +462,8 @@ pub struct VoucherGifted {
     pub to_phone: Option<String>,
     pub message: Option<String>,
     pub title: String,
-    pub token: String,
+    /// The acceptance token, sealed: only the module that delivers it opens it.
+    pub token: kernel::Sealed,
     pub expires_at: Timestamp,
 }
 

@@ -309,7 +309,11 @@ async fn voucher_story_from_offer_to_payout(backend: Backend) {
         stale.body
     );
     let gifted = app.list_events("voucher.gifted").await;
-    let token = gifted[0]["token"].as_str().expect("gift token").to_owned();
+    assert!(
+        !gifted[0]["token"].as_str().unwrap_or_default().is_empty(),
+        "the event carries the token sealed"
+    );
+    let token = app.unseal(&gifted[0]["token"]);
     let dara = app.customer("dara").await;
     let accepted = app
         .post(

@@ -60,6 +60,7 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
     // Internal calls come from other processes' edges, never through end users' limits.
     let internal = OpenApiRouter::new()
         .routes(routes!(internal_verify_api_key))
+        .routes(routes!(internal_contact))
         .layer(axum::middleware::from_fn(platform::http::internal_only));
     auth.merge(rest).merge(internal).with_state(identity)
 }
@@ -76,6 +77,20 @@ async fn internal_verify_api_key(
 ) -> Result<Json<Option<VerifiedApiKey>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(identity.verified_api_key(&body.key).await))
+}
+
+/// A user's email and phone with whether each is verified; `null` for an unknown user
+/// (internal).
+#[utoipa::path(get, path = "/internal/v1/identity/users/{id}/contact", tag = "internal",
+    params(("id" = Uuid, Path, description = "user id")),
+    responses((status = 200, body = Option<UserContact>), (status = 403, body = Problem)))]
+async fn internal_contact(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Option<UserContact>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(identity.contact(id).await?))
 }
 
 pub(crate) fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {

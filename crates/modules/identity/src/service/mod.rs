@@ -724,6 +724,18 @@ impl Identity {
         Ok(())
     }
 
+    pub async fn contact(&self, user_id: Uuid) -> Result<Option<UserContact>> {
+        Ok(store::user_by_id(&self.ctx.db, user_id)
+            .await?
+            .map(|u| UserContact {
+                user_id: u.id,
+                email: u.email,
+                email_verified: u.email_verified_at.is_some(),
+                phone: u.phone,
+                phone_verified: u.phone_verified_at.is_some(),
+            }))
+    }
+
     pub async fn me(&self, user_id: Uuid) -> Result<UserView> {
         store::user_by_id(&self.ctx.db, user_id)
             .await?

@@ -95,7 +95,11 @@ impl Identity {
                     Verify::Phone => "phone".into(),
                 },
                 destination: destination.clone(),
-                code,
+                code: self
+                    .ctx
+                    .sealer
+                    .seal(&code)
+                    .map_err(|e| IdentityError::Crypto(e.to_string()))?,
                 expires_in_minutes: domain::CODE_TTL_MINUTES,
             },
         )
@@ -230,7 +234,11 @@ impl Identity {
             &PasswordResetRequested {
                 user_id: user.id,
                 email: user.email.clone(),
-                token,
+                token: self
+                    .ctx
+                    .sealer
+                    .seal(&token)
+                    .map_err(|e| IdentityError::Crypto(e.to_string()))?,
                 expires_in_minutes: domain::RESET_TTL_MINUTES,
             },
         )

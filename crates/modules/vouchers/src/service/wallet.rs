@@ -368,7 +368,7 @@ impl Vouchers {
                 to_phone: gift.to_phone.clone(),
                 message: gift.message.clone(),
                 title: text_of(&offer.title)?.en,
-                token: token.clone(),
+                token: self.ctx.sealer.seal(&token).map_err(crypto)?,
                 expires_at: Timestamp::from_millis(row.expires_at),
             },
         )
