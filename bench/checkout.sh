@@ -33,7 +33,7 @@ export PASAR_KEYRING__MASTER_KEY="${PASAR_KEYRING__MASTER_KEY:-$(head -c 32 /dev
 # Rate limits off; the simulator's webhook key known to the load generator (it plays the
 # gateway); fresh bench customers may check out without verifying their email.
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
-export PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
+export PASAR_PAYMENTS__SIMULATOR__ENABLED=true PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
 
 wait_ready() {
     for _ in $(seq 1 1000); do

@@ -117,6 +117,10 @@ async fn main() -> anyhow::Result<()> {
             if let Some(addr) = addr {
                 config.http.addr = addr;
             }
+            if demo {
+                // The demo's customers pay through the simulator's pages.
+                config.payments.simulator.enabled = true;
+            }
             let (modules, elsewhere) = select_modules(&modules, &config)?;
             let app = platform::app::start_with(config, modules, elsewhere)
                 .await

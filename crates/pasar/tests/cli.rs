@@ -202,8 +202,41 @@ async fn demo_seed_builds_a_live_marketplace(backend: Backend) {
     assert!(stock["onHand"].as_i64().unwrap() > 0, "{stock}");
     let mine = get("/api/v1/merchants/mine".into(), token).await;
     assert_eq!(mine[0]["role"], "cashier");
+    // A default deployment has no payment simulator: its anonymous pages do not exist.
+    let simulator_page = format!("/api/v1/payments/simulator/{}", uuid::Uuid::new_v4());
+    let answer = |addr: String, path: String| async move {
+        let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["code"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        answer(addr.clone(), simulator_page.clone()).await,
+        "route_not_found"
+    );
     child.kill().unwrap();
     let _ = child.wait();
+
+    // `serve --demo` turns it on (the demo's customers pay through it), and says so.
+    let addr = format!("127.0.0.1:{}", free_port());
+    let demo = setup
+        .command(&["serve", "--demo", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(&client, &addr).await;
+    assert_eq!(
+        answer(addr.clone(), simulator_page).await,
+        "payment_not_found"
+    );
+    let stopped = Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let output = demo.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("the payment simulator is on"), "{log}");
     setup.cleanup().await;
 }
 
@@ -272,7 +305,11 @@ impl Server {
     async fn start(setup: &Setup, env: &[(&str, &str)]) -> Self {
         let addr = format!("127.0.0.1:{}", free_port());
         let mut command = setup.command(&["serve", "--addr", &addr]);
-        command.stdout(Stdio::null()).stderr(Stdio::null());
+        // The development profile: these tests pay through the simulator's pages.
+        command
+            .env("PASAR_PROFILE", "development")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         for (key, value) in env {
             command.env(key, value);
         }

@@ -211,6 +211,7 @@ impl Split {
             ("PASAR_CACHE__URL", "redis://127.0.0.1:6379"),
             ("PASAR_CACHE__PREFIX", &format!("t{unique}")),
             ("PASAR_KEYRING__MASTER_KEY", master_key),
+            ("PASAR_PAYMENTS__SIMULATOR__ENABLED", "true"),
             (
                 "PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET",
                 SIMULATOR_SECRET,

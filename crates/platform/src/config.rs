@@ -8,9 +8,16 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub const PRODUCTION: &str = "production";
+pub const DEVELOPMENT: &str = "development";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
+    /// `production` (the default) or `development`: the development profile starts from
+    /// defaults meant for a laptop (the payment simulator and the mock OIDC provider on, text
+    /// logs); anything set explicitly still wins.
+    pub profile: String,
     pub data_dir: PathBuf,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
@@ -40,6 +47,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            profile: PRODUCTION.into(),
             data_dir: PathBuf::from("./pasar-data"),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
@@ -223,7 +231,8 @@ pub struct PaymentsConfig {
 
 /// The development gateway. Disable it in production: whoever can reach its approve page can
 /// mark payments paid.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Off by default: its approve route is anonymous by design (anyone may mark a payment paid).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SimulatorConfig {
     pub enabled: bool,
@@ -232,14 +241,6 @@ pub struct SimulatorConfig {
     pub webhook_secret: Option<String>,
 }
 
-impl Default for SimulatorConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            webhook_secret: None,
-        }
-    }
-}
 
 /// KHQR (Bakong): the payee account the QR pays into, and the API that confirms payments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -682,15 +683,36 @@ impl Config {
             .config_file
             .clone()
             .unwrap_or_else(|| data_dir.join("pasar.toml"));
-        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(&toml_path))
-            .merge(Env::prefixed("PASAR_").split("__"))
-            .extract()
+        let layered = |defaults: Config| {
+            Figment::from(Serialized::defaults(defaults))
+                .merge(Toml::file(&toml_path))
+                .merge(Env::prefixed("PASAR_").split("__"))
+        };
+        // The profile picks the defaults the other layers go over.
+        let profile: String = layered(Config::default())
+            .extract_inner("profile")
             .map_err(Box::new)?;
+        let defaults = match profile.as_str() {
+            DEVELOPMENT => Config::development(),
+            _ => Config::default(),
+        };
+        let mut config: Config = layered(defaults).extract().map_err(Box::new)?;
         if sources.data_dir.is_some() {
             config.data_dir = data_dir;
         }
         Ok(config)
+    }
+
+    /// The defaults of the development profile.
+    pub fn development() -> Self {
+        let mut config = Config {
+            profile: DEVELOPMENT.into(),
+            ..Config::default()
+        };
+        config.payments.simulator.enabled = true;
+        config.auth.mock_oidc = true;
+        config.log.format = "text".into();
+        config
     }
 
     pub fn database_url(&self) -> String {
@@ -729,6 +751,32 @@ mod tests {
             assert_eq!(config.rate_limit.payment, 5);
             assert_eq!(config.http.addr, "0.0.0.0:9000");
             assert_eq!(config.database_url(), "postgres://x/y");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_simulator_is_off_unless_the_development_profile_or_a_setting_turns_it_on() {
+        figment::Jail::expect_with(|jail| {
+            let load = || {
+                Config::load(&ConfigSources {
+                    data_dir: Some(PathBuf::from(".")),
+                    config_file: None,
+                })
+                .map_err(|e| *e)
+            };
+            let production = load()?;
+            assert!(!production.payments.simulator.enabled);
+            assert!(!production.auth.mock_oidc);
+            jail.set_env("PASAR_PROFILE", "development");
+            let development = load()?;
+            assert!(development.payments.simulator.enabled);
+            assert!(development.auth.mock_oidc);
+            assert_eq!(development.log.format, "text");
+            // An explicit setting still wins over the profile's defaults.
+            jail.set_env("PASAR_PAYMENTS__SIMULATOR__ENABLED", "false");
+            assert!(!load()?.payments.simulator.enabled);
             Ok(())
         });
     }

@@ -175,6 +175,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.bus.retry_base_ms = 50;
     config.jobs.poll_interval_ms = 50;
     config.jobs.retry_base_ms = 50;
+    config.payments.simulator.enabled = true;
     config.payments.simulator.webhook_secret = Some(commerce::SIMULATOR_SECRET.into());
     config
 }

@@ -28,6 +28,7 @@ pub fn module() -> Module {
 
 fn build(ctx: &Context) -> ModuleParts {
     let payments = Payments::new(ctx.clone());
+    let simulator_on = ctx.config.payments.simulator.enabled;
     ModuleParts {
         routes: http::router(payments.clone()),
         subscriptions: events::subscriptions(payments.clone()),
@@ -45,7 +46,16 @@ fn build(ctx: &Context) -> ModuleParts {
                 handler: Arc::new(PollProviders(payments)),
             },
         ],
-        on_start: None,
+        on_start: simulator_on.then(|| -> platform::module::StartHook {
+            Box::pin(async {
+                tracing::warn!(
+                    "the payment simulator is on: anyone can approve or decline any payment \
+                     through its pages; turn it off in production \
+                     (payments.simulator.enabled = false)"
+                );
+                Ok(())
+            })
+        }),
     }
 }
 

@@ -137,7 +137,9 @@ impl Providers {
                 simulator_secret,
             )));
         }
-        if config.khqr.enabled {
+        // KHQR payments are confirmed by asking Bakong; with no Bakong API configured only the
+        // simulator's stand-in would answer, so without either KHQR stays off.
+        if config.khqr.enabled && (config.khqr.api_url.is_some() || config.simulator.enabled) {
             providers.add(Arc::new(khqr::Khqr::new(ctx.clone())));
         }
         if let Some(key) = &config.midtrans.server_key {
