@@ -4,6 +4,9 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The members every problem has, which extensions may not use.
+const RESERVED_MEMBERS: [&str; 6] = ["type", "title", "status", "detail", "code", "errors"];
+
 /// One invalid field of a request body or query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -145,8 +148,11 @@ impl ApiError {
                     serde_json::to_value(&self.errors).unwrap_or_default(),
                 );
             }
+            // Extensions add members; they never replace the standard ones.
             for (key, value) in self.extensions.iter().flat_map(|map| map.iter()) {
-                map.insert(key.clone(), value.clone());
+                if !RESERVED_MEMBERS.contains(&key.as_str()) {
+                    map.insert(key.clone(), value.clone());
+                }
             }
         }
         body
@@ -200,6 +206,16 @@ mod tests {
         assert_eq!(body["status"], 422);
         assert_eq!(body["code"], "validation_failed");
         assert_eq!(body["errors"][1]["field"], "password");
+    }
+
+    #[test]
+    fn extensions_never_replace_standard_members() {
+        let body = ApiError::conflict("invalid_transition", "no")
+            .with_extension("status", serde_json::json!("CLOSED"))
+            .with_extension("currentStatus", serde_json::json!("CLOSED"))
+            .body();
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["currentStatus"], "CLOSED");
     }
 
     #[test]

@@ -37,8 +37,12 @@ pub enum Command {
     },
     /// Apply pending database migrations of every module and exit.
     Migrate,
-    /// Print the OpenAPI document.
-    Openapi,
+    /// Print the OpenAPI 3.1 document (public routes; `--internal`: the routes modules call
+    /// on each other).
+    Openapi {
+        #[arg(long)]
+        internal: bool,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]

@@ -149,11 +149,20 @@ async fn main() -> anyhow::Result<()> {
             databases.close().await;
             println!("migrations applied");
         }
-        Command::Openapi => {
-            println!(
-                "{}",
-                platform::app::openapi_document(config, &all_modules())
-            );
+        Command::Openapi { internal } => {
+            let documents = platform::app::openapi_documents(config, &all_modules());
+            if !documents.problems.is_empty() {
+                bail!(
+                    "the OpenAPI document is wrong:\n{}",
+                    documents.problems.join("\n")
+                );
+            }
+            let document = if internal {
+                documents.internal
+            } else {
+                documents.public
+            };
+            println!("{}", serde_json::to_string_pretty(&document)?);
         }
         Command::Keys {
             command: KeysCommand::Rotate,

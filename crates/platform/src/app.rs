@@ -270,9 +270,17 @@ fn base_document() -> utoipa::openapi::OpenApi {
 
 struct Assembled {
     router: Router,
-    openapi: utoipa::openapi::OpenApi,
+    documents: Documents,
     parts: Vec<(&'static str, ModuleParts)>,
     ops: Arc<ops::OpsState>,
+}
+
+/// The OpenAPI documents of a set of modules, finished (see [`crate::openapi`]).
+pub struct Documents {
+    pub public: serde_json::Value,
+    pub internal: serde_json::Value,
+    /// Operation ids used twice, schema names defined differently by two modules.
+    pub problems: Vec<String>,
 }
 
 /// Builds each module with the context `ctx_of` gives it (its own database, when it has one).
@@ -284,48 +292,92 @@ fn assemble_routes(
     let ops_state = Arc::new(ops::OpsState {
         db: ctx.db.clone(),
         openapi: OnceLock::new(),
+        internal_openapi: OnceLock::new(),
         dependencies: OnceLock::new(),
     });
     let mut api = OpenApiRouter::with_openapi(base_document())
         .merge(ops::routes(ops_state.clone(), ctx.limiter.clone()));
+    // Each source's schemas, to find names two modules define differently (merging keeps one).
+    let schemas_of = |router: &OpenApiRouter| {
+        router
+            .get_openapi()
+            .components
+            .as_ref()
+            .map(|c| serde_json::to_value(&c.schemas).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let mut sources = vec![("platform", schemas_of(&api))];
     let mut parts = Vec::new();
     for module in modules {
         let mut built = (module.build)(&ctx_of(module));
+        sources.push((module.name, schemas_of(&built.routes)));
         api = api.merge(std::mem::take(&mut built.routes));
         parts.push((module.name, built));
     }
     let (router, openapi) = api.split_for_parts();
-    let document = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
-    let _ = ops_state.openapi.set(document);
+    let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+    crate::openapi::finish(&mut document);
+    let problems = crate::openapi::problems(
+        &document,
+        sources.iter().map(|(name, schemas)| (*name, schemas)),
+    );
+    for problem in &problems {
+        tracing::error!(problem = %problem, "the OpenAPI document is wrong");
+    }
+    let (public, internal) = crate::openapi::split(document);
+    let _ = ops_state.openapi.set(pretty(&public));
+    let _ = ops_state.internal_openapi.set(pretty(&internal));
     Assembled {
         router,
-        openapi,
+        documents: Documents {
+            public,
+            internal,
+            problems,
+        },
         parts,
         ops: ops_state,
     }
 }
 
-/// The OpenAPI document of the given modules, produced without touching any database.
-pub fn openapi_document(config: Config, modules: &[Module]) -> String {
-    openapi(config, modules)
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+fn pretty(document: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(document).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The OpenAPI document of the given modules, as a value (see [`openapi_document`]).
+/// The finished public OpenAPI document of the given modules, produced without touching any
+/// database.
+pub fn openapi_document(config: Config, modules: &[Module]) -> String {
+    pretty(&openapi_documents(config, modules).public)
+}
+
+/// The finished documents of the given modules: public, internal, and what is wrong in them.
+pub fn openapi_documents(config: Config, modules: &[Module]) -> Documents {
+    let ctx = offline_context(config);
+    assemble_routes(&ctx, modules, |_| ctx.clone()).documents
+}
+
+/// The OpenAPI document of the given modules as their handlers declare it (unfinished; the
+/// gateway reads each module's routes from it).
 pub fn openapi(config: Config, modules: &[Module]) -> utoipa::openapi::OpenApi {
+    let ctx = offline_context(config);
+    let mut api = OpenApiRouter::new();
+    for module in modules {
+        api = api.merge((module.build)(&ctx).routes);
+    }
+    api.into_openapi()
+}
+
+fn offline_context(config: Config) -> Context {
     let db = Db::offline();
     let keyring = Arc::new(Keyring::empty(db.clone()));
     let code_keyring = Arc::new(Keyring::empty(db.clone()));
-    let ctx = assemble(
+    assemble(
         config,
         db,
         keyring,
         code_keyring,
         Arc::new(MemoryCache::default()),
         None,
-    );
-    assemble_routes(&ctx, modules, |_| ctx.clone()).openapi
+    )
 }
 
 /// A started process. Dropping it does not stop it: call [`RunningApp::shutdown`].

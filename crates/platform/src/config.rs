@@ -241,7 +241,6 @@ pub struct SimulatorConfig {
     pub webhook_secret: Option<String>,
 }
 
-
 /// KHQR (Bakong): the payee account the QR pays into, and the API that confirms payments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]

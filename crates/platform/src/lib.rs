@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod keyring;
 pub mod migrate;
 pub mod module;
+pub mod openapi;
 pub mod ratelimit;
 pub mod secrets;
 pub mod services;

@@ -194,6 +194,7 @@ pub struct ProductUpdate {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ProductStatusChange)]
 pub struct StatusChange {
     pub status: ProductStatus,
     /// Required when rejecting.
@@ -279,6 +280,7 @@ pub struct ProductQuery {
     pub max_price: Option<i64>,
     /// Merchant staff (with `merchantId`) and admins: a status other than ACTIVE.
     pub status: Option<ProductStatus>,
+    #[param(inline)]
     pub sort: Option<SortOrder>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,

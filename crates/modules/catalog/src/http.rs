@@ -239,7 +239,7 @@ async fn delete_product(
 
 /// Move a product: merchants submit (PENDING_REVIEW), withdraw (DRAFT), archive and restore;
 /// moderators activate or reject (with a reason).
-#[utoipa::path(patch, path = "/api/v1/products/{id}/status", tag = "catalog", request_body = StatusChange,
+#[utoipa::path(patch, path = "/api/v1/products/{id}/status", operation_id = "change_product_status", tag = "catalog", request_body = StatusChange,
     params(("id" = Uuid, Path, description = "Product id")), security(("bearer" = [])),
     responses((status = 200, body = ProductDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn change_status(

@@ -82,7 +82,7 @@ impl From<CatalogError> for ApiError {
                 "invalid_transition",
                 format!("A {} product cannot become {}", from.as_str(), to.as_str()),
             )
-            .with_extension("status", serde_json::json!(from))
+            .with_extension("currentStatus", serde_json::json!(from))
             .with_extension("allowedNextStates", serde_json::json!(allowed)),
             CatalogError::Archived => ApiError::conflict(
                 "product_archived",

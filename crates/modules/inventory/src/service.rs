@@ -76,7 +76,7 @@ impl From<InventoryError> for ApiError {
                 "reservation_not_active",
                 format!("The reservation is {}", status.as_str()),
             )
-            .with_extension("status", serde_json::json!(status)),
+            .with_extension("currentStatus", serde_json::json!(status)),
             InventoryError::Forbidden(detail) => ApiError::forbidden(detail),
             InventoryError::Raced => ApiError::conflict(
                 "concurrent_change",

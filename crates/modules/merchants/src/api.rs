@@ -70,9 +70,11 @@ pub struct MerchantUpdate {
     pub documents: Option<Vec<String>>,
 }
 
-/// What anyone may see of an ACTIVE merchant.
+/// What anyone may see of an ACTIVE merchant. Documented as closed (`additionalProperties:
+/// false`, from `deny_unknown_fields`) so that a full record, a superset, matches only
+/// `MerchantDetail` in `GET /merchants/{id}`'s `oneOf`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublicMerchant {
     pub id: Uuid,
     pub business_name: String,

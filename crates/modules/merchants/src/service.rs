@@ -84,7 +84,7 @@ impl From<MerchantError> for ApiError {
                 "invalid_transition",
                 format!("Cannot {action} a merchant that is {}", from.as_str()),
             )
-            .with_extension("status", serde_json::json!(from))
+            .with_extension("currentStatus", serde_json::json!(from))
             .with_extension("allowedNextStates", serde_json::json!(from.next_states())),
             MerchantError::InvitationInvalid => ApiError::new(
                 axum::http::StatusCode::GONE,

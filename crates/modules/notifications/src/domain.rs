@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NotificationCategory)]
 pub enum Category {
     Account,
     /// Codes, resets, password changes: always delivered, whatever the preferences.

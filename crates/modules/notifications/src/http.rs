@@ -37,7 +37,7 @@ pub fn router(notifications: Arc<Notifications>) -> OpenApiRouter {
 }
 
 /// The signed-in user's in-app messages, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "notifications",
     params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<InAppMessage>), (status = 401, body = Problem)))]
 async fn list(

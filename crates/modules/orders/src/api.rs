@@ -111,6 +111,7 @@ pub struct TimelineEntry {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OrderStatusChange)]
 pub struct StatusChange {
     pub status: OrderStatus,
     #[serde(default)]

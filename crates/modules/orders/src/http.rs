@@ -78,7 +78,7 @@ async fn checkout(
 
 /// Orders: a customer's own; with `merchantId`, that merchant's (its staff, admins); admins
 /// without it, all. Newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders", operation_id = "list_orders", tag = "orders", params(OrderQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Order>), (status = 403, body = Problem)))]
 async fn list(
     State(o): St,
@@ -128,7 +128,7 @@ async fn cancel(
 
 /// Move an order: merchant owner/managers process, ship (with a tracking number), deliver,
 /// take returns; customers confirm receipt. Illegal moves answer 409 with `allowedNextStates`.
-#[utoipa::path(patch, path = "/api/v1/orders/{id}/status", tag = "orders", request_body = StatusChange,
+#[utoipa::path(patch, path = "/api/v1/orders/{id}/status", operation_id = "change_order_status", tag = "orders", request_body = StatusChange,
     params(("id" = Uuid, Path, description = "order id")), security(("bearer" = [])),
     responses((status = 200, body = Order), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]

@@ -94,7 +94,7 @@ struct GroupQuery {
 }
 
 /// Payments of an order group (its customer, admins).
-#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(GroupQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/payments", operation_id = "list_payments", tag = "payments", params(GroupQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<Payment>)))]
 async fn list(
     State(p): St,
@@ -129,7 +129,7 @@ async fn instructions(
 }
 
 /// Refund all or part of a payment through its provider (admins). Never more than captured.
-#[utoipa::path(post, path = "/api/v1/payments/{id}/refund", tag = "payments", request_body = RefundRequest,
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refund", operation_id = "refund_payment", tag = "payments", request_body = RefundRequest,
     params(("id" = Uuid, Path, description = "payment id"),
         ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
     security(("bearer" = [])),

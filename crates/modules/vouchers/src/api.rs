@@ -138,6 +138,7 @@ pub struct OfferQuery {
     pub radius_km: Option<f64>,
     /// Only offers whose validity ends within this many days.
     pub expiring_within_days: Option<i64>,
+    #[param(inline)]
     pub sort: Option<OfferSort>,
     /// Merchant staff (with `merchantId`) and admins: include offers not public.
     pub include_hidden: Option<bool>,
@@ -203,7 +204,9 @@ pub enum QrVariant {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct QrQuery {
+    #[param(inline)]
     pub format: Option<QrFormat>,
+    #[param(inline)]
     pub variant: Option<QrVariant>,
 }
 

@@ -192,7 +192,7 @@ async fn gift(
 
 /// Returns an unused bought voucher within the refund window; the money goes back to the
 /// payment.
-#[utoipa::path(post, path = "/api/v1/wallet/{id}/refund", tag = "wallet",
+#[utoipa::path(post, path = "/api/v1/wallet/{id}/refund", operation_id = "refund_voucher", tag = "wallet",
     params(("id" = Uuid, Path, description = "voucher id")), security(("bearer" = [])),
     responses((status = 200, body = WalletItem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn refund(

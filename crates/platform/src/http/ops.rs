@@ -21,8 +21,9 @@ use crate::telemetry;
 
 pub struct OpsState {
     pub db: Db,
-    /// Filled once every module's routes are merged.
+    /// Filled once every module's routes are merged: the public document and the internal one.
     pub openapi: OnceLock<String>,
+    pub internal_openapi: OnceLock<String>,
     /// The shared services this process depends on beyond its database, set at start.
     pub dependencies: OnceLock<Dependencies>,
 }
@@ -61,6 +62,9 @@ pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> Op
         limiter,
         ClassPolicy::ByMethod,
     );
+    let internal = OpenApiRouter::new()
+        .routes(routes!(internal_openapi_json))
+        .layer(axum::middleware::from_fn(super::internal_only));
     OpenApiRouter::new()
         .routes(routes!(live))
         .routes(routes!(ready))
@@ -69,6 +73,7 @@ pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> Op
         .routes(routes!(docs_page))
         .routes(routes!(docs_asset))
         .merge(admin)
+        .merge(internal)
         .with_state(state)
 }
 
@@ -149,11 +154,20 @@ async fn metrics() -> Response {
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json(State(state): Ops) -> Response {
-    let body = state
-        .openapi
-        .get()
-        .cloned()
-        .unwrap_or_else(|| "{}".to_owned());
+    document_response(&state.openapi)
+}
+
+/// The internal routes modules call on each other (service tokens with the `internal` scope).
+#[utoipa::path(get, path = "/internal/openapi.json", tag = "internal",
+    security(("bearer" = [])),
+    responses((status = 200, description = "OpenAPI 3.1 document of the internal routes", content_type = "application/json")))]
+async fn internal_openapi_json(State(state): Ops) -> Response {
+    document_response(&state.internal_openapi)
+}
+
+/// A document set at start-up; `{}` only if a request races the start.
+fn document_response(document: &OnceLock<String>) -> Response {
+    let body = document.get().cloned().unwrap_or_else(|| "{}".to_owned());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

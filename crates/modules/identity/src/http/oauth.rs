@@ -141,6 +141,7 @@ async fn authorize_page(
     request_body(content_type = "application/x-www-form-urlencoded", description = "The page's form"),
     responses(
         (status = 302, description = "Back to the client with a code or an error"),
+        (status = 400, description = "The form could not be read, or the request is not a valid one: a page saying so", content_type = "text/html"),
         (status = 401, description = "Wrong credentials: the page again", content_type = "text/html")))]
 async fn authorize_submit(State(identity): State_, body: Bytes) -> Response {
     let readable = text::form_field_with_control(&body).is_none();

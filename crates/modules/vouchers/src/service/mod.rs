@@ -132,7 +132,7 @@ impl From<VouchersError> for ApiError {
                 "voucher_not_redeemable",
                 format!("The voucher is {}", status.as_str()),
             )
-            .with_extension("status", serde_json::json!(status.as_str())),
+            .with_extension("currentStatus", serde_json::json!(status.as_str())),
             E::Expired => ApiError::conflict("voucher_expired", "The voucher has expired"),
             E::InsufficientBalance(balance) => ApiError::conflict(
                 "insufficient_balance",
