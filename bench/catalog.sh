@@ -3,20 +3,22 @@
 # Per backend: loads 10,000 listed products of 100 merchants (and stock for 1,000 SKUs) through
 # the API, then drives with wrk, in one run: a bare axum point read of the same database (the
 # yardstick), product detail and the first list page (read cache on, then off), and
-# reservations through the internal route with a client-credentials service token (one hot SKU;
-# 1,000 SKUs). Appends the results, with the machine, to bench/results.md.
+# reservations through the internal route with an internal token (`pasar keys internal-token`;
+# one hot SKU; 1,000 SKUs). Appends the results, with the machine, to bench/results.md.
 # Usage: bench/catalog.sh [seconds per scenario, default 10] [backends, default "sqlite postgres"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 duration="${1:-10}"
 backends="${2:-sqlite postgres}"
 connections=32
 pg_admin="${PASAR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
-
-cargo build --release --locked -p pasar -p bench-baseline
-target="${CARGO_TARGET_DIR:-target}/release"
+need_wrk
+need_psql
+build
+# Smoke: 2 merchants (200 products, all stocked SKUs) instead of 100.
+[ "$smoke" = 1 ] && export BENCH_MERCHANTS="${BENCH_MERCHANTS:-2}"
+merchants="${BENCH_MERCHANTS:-100}"
 pasar_addr=127.0.0.1:18091
 point_addr=127.0.0.1:18092
 admin_email=bench.admin@example.com
@@ -26,25 +28,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
 
-wait_ready() {
-    for _ in $(seq 1 1000); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.01
-    done
-    echo "not ready: $1" >&2; return 1
-}
-
-# name|url|extra wrk args
-run() {
-    local name=$1 url=$2; shift 2
-    local out rps p50 p99 non2xx
-    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-    echo "$name|$rps|$p50|$p99|${non2xx:-0}"
-}
+run() { local name=$1 url=$2; shift 2; wrk_row "$name" "$connections" "$duration" "$url" "$@"; }
 
 write_scripts() {
     local work=$1
@@ -117,21 +101,14 @@ bench_backend() {
     if [ "$backend" = postgres ]; then psql "$db_url" -qc 'ANALYZE' >/dev/null; fi
     write_scripts "$work"
 
-    local admin_token client secret service_token
-    admin_token=$(curl -fs -X POST "http://$pasar_addr/api/v1/auth/login" -H 'content-type: application/json' \
-        -d "{\"email\":\"$admin_email\",\"password\":\"$password\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
-    client=$(curl -fs -X POST "http://$pasar_addr/api/v1/admin/oauth/clients" -H 'content-type: application/json' \
-        -H "Authorization: Bearer $admin_token" \
-        -d '{"name":"bench checkout","grantTypes":["client_credentials"],"scopes":["internal"]}')
-    secret=$(echo "$client" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
-    client=$(echo "$client" | sed -E 's/.*"clientId":"([^"]+)".*/\1/')
-    service_token=$(curl -fs -X POST "http://$pasar_addr/oauth2/token" -u "$client:$secret" \
-        -d 'grant_type=client_credentials&scope=internal' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+    # Reservations are an internal route: the token a module in another process would send.
+    local service_token
+    service_token=$("$target/pasar" --data-dir "$work" keys internal-token --as orders)
     export SERVICE_TOKEN="$service_token"
 
     "$target/bench-baseline" point "$point_addr" "$db_url" & point_pid=$!
     pids+=("$point_pid")
-    wait_ready "http://$point_addr/products/00000000-0000-0000-0000-000000000000" || true
+    wait_listening "http://$point_addr/products/00000000-0000-0000-0000-000000000000"
     sleep 0.5
 
     local results=()
@@ -155,7 +132,7 @@ bench_backend() {
         echo
         echo "### $backend"
         echo
-        echo "Loaded 10,000 listed products of 100 merchants and stock for 1,000 SKUs through the API in ${load_secs} s."
+        echo "Loaded $((merchants * 100)) listed products of $merchants merchants and stock for $(( (merchants < 10 ? merchants : 10) * 100 )) SKUs through the API in ${load_secs} s."
         echo
         echo "| scenario | req/s | p50 | p99 | non-2xx | req/s vs baseline |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -176,11 +153,11 @@ report=$(mktemp)
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — catalog and reservations — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
-    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
+    machine_line
     echo "Command: \`bench/catalog.sh $duration\` (wrk -t2 -c$connections -d${duration}s; rate limits off; random product ids; reservations of fresh ids, 1 unit each)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"
 done
-tee -a bench/results.md < "$report"
+publish "$report"
 rm -f "$report"

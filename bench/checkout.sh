@@ -11,15 +11,14 @@
 # Usage: bench/checkout.sh [seconds, default 20] [customers, default 32] [backends, default "sqlite postgres split"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 duration="${1:-20}"
 customers="${2:-32}"
 backends="${3:-sqlite postgres split}"
 pg_admin="${PASAR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
-
-cargo build --release --locked -p pasar -p bench-baseline
-target="${CARGO_TARGET_DIR:-target}/release"
+need_wrk
+need_psql
+build
 pasar_addr=127.0.0.1:18093
 write_addr=127.0.0.1:18094
 admin_email=bench.admin@example.com
@@ -34,14 +33,6 @@ export PASAR_KEYRING__MASTER_KEY="${PASAR_KEYRING__MASTER_KEY:-$(head -c 32 /dev
 # gateway); fresh bench customers may check out without verifying their email.
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
 export PASAR_PAYMENTS__SIMULATOR__ENABLED=true PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
-
-wait_ready() {
-    for _ in $(seq 1 1000); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.01
-    done
-    echo "not ready: $1" >&2; return 1
-}
 
 bench_backend() {
     local backend=$1 work db_url write_url
@@ -85,6 +76,7 @@ bench_backend() {
 
     local orders orders_per_sec errors ratio
     IFS='|' read -r _ orders orders_per_sec errors <<<"$(echo "$result" | grep '^orders|')"
+    smoke_check "checkout ($backend)" "$orders" "$errors"
     ratio=$(awk -v a="$orders_per_sec" -v b="$write_rps" 'BEGIN { printf "%.3f", a / b }')
     {
         echo
@@ -143,11 +135,11 @@ report=$(mktemp)
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — checkout end to end — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
-    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
+    machine_line
     echo "Command: \`bench/checkout.sh $duration $customers\` (rate limits off; each order: cart add, checkout with Idempotency-Key, payment with Idempotency-Key, signed simulator webhook, poll every 10 ms until PAID)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"
 done
-tee -a bench/results.md < "$report"
+publish "$report"
 rm -f "$report"

@@ -9,16 +9,15 @@
 # Usage: bench/redeem.sh [seconds, default 15] [tills, default 32] [vouchers, default 6000] [backends]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 duration="${1:-15}"
 tills="${2:-32}"
 vouchers="${3:-6000}"
 backends="${4:-sqlite postgres}"
 pg_admin="${PASAR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
-
-cargo build --release --locked -p pasar -p bench-baseline
-target="${CARGO_TARGET_DIR:-target}/release"
+need_wrk
+need_psql
+build
 pasar_addr=127.0.0.1:18095
 write_addr=127.0.0.1:18096
 admin_email=bench.admin@example.com
@@ -29,14 +28,6 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
 export PASAR_PAYMENTS__SIMULATOR__ENABLED=true PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
-
-wait_ready() {
-    for _ in $(seq 1 1000); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.01
-    done
-    echo "not ready: $1" >&2; return 1
-}
 
 bench_backend() {
     local backend=$1 work db_url write_url
@@ -71,6 +62,7 @@ bench_backend() {
 
     local count per_sec errors approved elapsed p50 p99 verified verify_rate verify_us ratio
     IFS='|' read -r _ count per_sec errors approved elapsed <<<"$(echo "$result" | grep '^redeem|')"
+    smoke_check "redeem ($backend)" "$count" "$errors"
     IFS='|' read -r _ p50 p99 <<<"$(echo "$result" | grep '^latency|')"
     IFS='|' read -r _ verified verify_rate verify_us <<<"$(echo "$result" | grep '^verify|')"
     ratio=$(awk -v a="$per_sec" -v b="$write_rps" 'BEGIN { printf "%.3f", a / b }')
@@ -93,11 +85,11 @@ report=$(mktemp)
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — voucher redemptions — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
-    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
+    machine_line
     echo "Command: \`bench/redeem.sh $duration $tills $vouchers\` (rate limits off; velocity limits of the fraud rules lifted for the load, every rule still evaluated; each redemption: printed QR token + PIN, Idempotency-Key, device location)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"
 done
-tee -a bench/results.md < "$report"
+publish "$report"
 rm -f "$report"

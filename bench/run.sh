@@ -4,12 +4,11 @@
 # bench/results.md. Usage: bench/run.sh [seconds per scenario, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 duration="${1:-10}"
 connections=32
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-
-cargo build --release --locked -p pasar -p bench-baseline
-target="${CARGO_TARGET_DIR:-target}/release"
+need_wrk
+build
 work=$(mktemp -d)
 pasar_addr=127.0.0.1:18091
 base_addr=127.0.0.1:18090
@@ -17,14 +16,6 @@ cleanup() { kill "${pasar_pid:-}" "${base_pid:-}" 2>/dev/null || true; rm -rf "$
 trap cleanup EXIT
 
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
-
-wait_ready() {
-    for _ in $(seq 1 400); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.01
-    done
-    echo "not ready: $1" >&2; return 1
-}
 
 # Prepare a database (migrations, keys, one user), then measure a cold start on it.
 "$target/pasar" --data-dir "$work" migrate >/dev/null
@@ -53,18 +44,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email":"bench@example.com","password":"Str0ng!Pass"}'
 LUA
 
-# name|url|extra wrk args
-run() {
-    local name=$1 url=$2; shift 2
-    local out
-    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")
-    local rps p50 p99 non2xx
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-    echo "$name|$rps|$p50|$p99|${non2xx:-0}"
-}
+run() { local name=$1 url=$2; shift 2; wrk_row "$name" "$connections" "$duration" "$url" "$@"; }
 
 results=()
 results+=("$(run 'bare axum hello-world (baseline)' "http://$base_addr/")")
@@ -78,7 +58,7 @@ base_rps=$(echo "${results[0]}" | cut -d'|' -f2)
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
-    echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); load generator on the same machine."
+    machine_line
     echo "Command: \`bench/run.sh $duration\` (wrk -t2 -c$connections -d${duration}s; SQLite; rate limits off)."
     echo
     echo "| scenario | req/s | p50 | p99 | non-2xx | req/s vs baseline |"
@@ -90,4 +70,5 @@ base_rps=$(echo "${results[0]}" | cut -d'|' -f2)
     done
     echo
     echo "Cold start to ready on an existing database: ${cold_ms} ms. RSS: idle $((idle_rss_kb / 1024)) MiB, after load $((busy_rss_kb / 1024)) MiB."
-} | tee -a bench/results.md
+} > "$work/report.md"
+publish "$work/report.md"

@@ -75,6 +75,12 @@ pub enum GatewayCommand {
 pub enum KeysCommand {
     /// Generate a new access-token signing key; old keys verify until their tokens expire.
     Rotate,
+    /// Print a short-lived token for the internal routes, as module `caller` would send it (for
+    /// operators and benchmarks calling `/internal` routes by hand; needs the data dir's keys).
+    InternalToken {
+        #[arg(long = "as", value_name = "MODULE")]
+        caller: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

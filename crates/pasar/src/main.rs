@@ -175,6 +175,15 @@ async fn main() -> anyhow::Result<()> {
                 "new signing key {kid}; previous keys stay in the JWKS until their tokens expire"
             );
         }
+        Command::Keys {
+            command: KeysCommand::InternalToken { caller },
+        } => {
+            let databases = platform::app::migrate(&config, &all_modules()).await?;
+            let ctx = platform::app::context(config, databases.main.clone()).await?;
+            let (token, _) = ctx.authenticator.issue_internal(&caller)?;
+            databases.close().await;
+            println!("{token}");
+        }
         Command::Gateway {
             command: GatewayCommand::NginxConfig { listen },
         } => {
