@@ -267,6 +267,18 @@ async fn serve_stops_cleanly_on_sigterm(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+    // An operator's internal token opens the internal routes; nothing else does.
+    let internal = stdout(&setup.run(&["keys", "internal-token", "--as", "orders"]));
+    let internal_doc = format!("http://{addr}/internal/openapi.json");
+    let with_token = client
+        .get(&internal_doc)
+        .bearer_auth(internal.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    let without = client.get(&internal_doc).send().await.unwrap();
+    assert_eq!(without.status(), 401);
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -288,6 +300,8 @@ async fn serve_stops_cleanly_on_sigterm(backend: Backend) {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("\"message\":\"ready\""), "{log}");
     assert!(log.contains("\"message\":\"stopped\""), "{log}");
+    // Idempotent DDL on start must not fill the log with PostgreSQL notices.
+    assert!(!log.contains("skipping"), "{log}");
     assert!(
         log.contains("\"route\":\"/api/v1/auth/login\""),
         "access log line: {log}"

@@ -295,8 +295,11 @@ fn assemble_routes(
         internal_openapi: OnceLock::new(),
         dependencies: OnceLock::new(),
     });
-    let mut api = OpenApiRouter::with_openapi(base_document())
-        .merge(ops::routes(ops_state.clone(), ctx.limiter.clone()));
+    let mut api = OpenApiRouter::with_openapi(base_document()).merge(ops::routes(
+        ops_state.clone(),
+        ctx.limiter.clone(),
+        ctx.config.http.metrics_addr.is_none(),
+    ));
     // Each source's schemas, to find names two modules define differently (merging keeps one).
     let schemas_of = |router: &OpenApiRouter| {
         router
@@ -383,6 +386,8 @@ fn offline_context(config: Config) -> Context {
 /// A started process. Dropping it does not stop it: call [`RunningApp::shutdown`].
 pub struct RunningApp {
     pub addr: SocketAddr,
+    /// The admin listener of `/metrics`, when `http.metrics_addr` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub context: Context,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
@@ -566,6 +571,10 @@ pub async fn start_with(
         source,
     })?;
     let _ = ctx.bound_url.set(format!("http://{local}"));
+    let metrics_addr = match &ctx.config.http.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, shutdown_rx.clone(), &mut background).await?),
+        None => None,
+    };
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(
@@ -580,6 +589,7 @@ pub async fn start_with(
     tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "ready");
     Ok(RunningApp {
         addr: local,
+        metrics_addr,
         grace: Duration::from_secs(ctx.config.http.shutdown_grace_secs),
         context: ctx,
         shutdown: shutdown_tx,
@@ -588,6 +598,36 @@ pub async fn start_with(
         background,
         databases,
     })
+}
+
+/// `/metrics` alone on an admin listener: no API, no edge stack, so it is reachable only where
+/// that address is.
+async fn serve_metrics(
+    addr: &str,
+    mut shutdown: watch::Receiver<bool>,
+    background: &mut Vec<JoinHandle<()>>,
+) -> Result<SocketAddr, StartError> {
+    let bind_error = |source| StartError::Bind {
+        addr: addr.to_owned(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    let router = axum::Router::new().route("/metrics", axum::routing::get(ops::metrics));
+    background.push(tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "metrics listener failed");
+        }
+    }));
+    tracing::info!(addr = %local, "metrics listener ready");
+    Ok(local)
 }
 
 /// Periodic housekeeping of in-memory state: expired cache entries, idle rate-limit keys,

@@ -321,6 +321,10 @@ pub struct HttpConfig {
     /// The base URL clients reach this server at (redirects, OIDC callbacks). Unset: the
     /// address the server listens on.
     pub public_url: Option<String>,
+    /// Serve `/metrics` on this address only (an admin listener, e.g. `127.0.0.1:9100`), not on
+    /// `addr`. Unset: `/metrics` is on `addr` with the API, so keep it from the public at the
+    /// proxy in front.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -333,6 +337,7 @@ impl Default for HttpConfig {
             trust_forwarded_for: false,
             shutdown_grace_secs: 20,
             public_url: None,
+            metrics_addr: None,
         }
     }
 }

@@ -84,7 +84,11 @@ impl Db {
     pub async fn connect(url: &str, config: &DatabaseConfig) -> Result<Self, sqlx::Error> {
         let acquire = Duration::from_secs(config.acquire_timeout_secs);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?.application_name("pasar");
+            // Idempotent DDL (`IF NOT EXISTS`) on every start makes the server send NOTICEs
+            // that sqlx logs at INFO; warnings and errors still come through.
+            let options = PgConnectOptions::from_str(url)?
+                .application_name("pasar")
+                .options([("client_min_messages", "warning")]);
             let pool = PoolOptions::<Postgres>::new()
                 .max_connections(config.max_connections)
                 .min_connections(1)

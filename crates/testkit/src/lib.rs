@@ -352,6 +352,14 @@ impl TestApp {
         }
     }
 
+    /// The admin listener of `/metrics`, when the config gives it one.
+    pub fn metrics_url(&self) -> Option<String> {
+        let running = self.running.as_ref().expect("app is running");
+        running
+            .metrics_addr
+            .map(|addr| format!("http://{addr}/metrics"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

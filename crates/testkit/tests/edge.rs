@@ -37,6 +37,9 @@ on_both_backends!(
     slow_handlers_time_out_and_panics_leak_nothing,
     cors_allows_only_configured_origins,
     rate_limits_per_class_and_per_client,
+    checkout_and_payment_have_their_own_rate_limits,
+    answers_are_not_stored_unless_the_route_says_so,
+    metrics_can_have_a_listener_of_their_own,
     health_metrics_openapi_and_docs,
 );
 
@@ -252,6 +255,78 @@ async fn rate_limits_per_class_and_per_client(backend: Backend) {
     let other = app.get("/api/v1/users/me", Some(&b.access_token)).await;
     assert_eq!(other.status, 200);
     assert_eq!(other.header("ratelimit-remaining"), Some("3"));
+    app.stop().await;
+}
+
+async fn checkout_and_payment_have_their_own_rate_limits(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.rate_limit.enabled = true;
+            c.rate_limit.checkout = 2;
+            c.rate_limit.payment = 1;
+        },
+        Vec::new(),
+    )
+    .await;
+    let customer = app.customer("limited-buyer").await;
+    let token = Some(customer.access_token.as_str());
+    // Refused bodies count too: the limit is on attempts, before any work.
+    let mut checkouts = Vec::new();
+    for _ in 0..3 {
+        checkouts.push(app.post("/api/v1/orders", json!({}), token).await);
+    }
+    assert_eq!(checkouts[0].status, 422, "{:?}", checkouts[0].body);
+    assert_eq!(checkouts[1].status, 422);
+    assert_eq!(checkouts[2].status, 429, "{:?}", checkouts[2].body);
+    assert_eq!(checkouts[2].header("ratelimit-limit"), Some("2"));
+    // Reading orders is an ordinary authenticated read, counted apart.
+    let list = app.get("/api/v1/orders", token).await;
+    assert_eq!(list.status, 200, "{:?}", list.body);
+    assert_ne!(list.header("ratelimit-limit"), Some("2"));
+
+    let first = app.post("/api/v1/payments", json!({}), token).await;
+    assert_eq!(first.status, 422, "{:?}", first.body);
+    let second = app.post("/api/v1/payments", json!({}), token).await;
+    assert_eq!(second.status, 429, "{:?}", second.body);
+    assert_eq!(second.header("ratelimit-limit"), Some("1"));
+    let payments = app.get("/api/v1/payments", token).await;
+    assert_ne!(payments.status, 429, "{:?}", payments.body);
+    assert_ne!(payments.header("ratelimit-limit"), Some("1"));
+    app.stop().await;
+}
+
+async fn answers_are_not_stored_unless_the_route_says_so(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register("uncached").await;
+    let token = Some(user.access_token.as_str());
+    for resp in [
+        app.login(&user.email, PASSWORD).await,
+        app.get("/api/v1/users/me", token).await,
+        app.get("/api/v1/users/me/export", token).await,
+        app.get("/no/such/route", None).await,
+    ] {
+        assert_eq!(resp.header("cache-control"), Some("no-store"), "{resp:?}");
+    }
+    let jwks = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks.header("cache-control"), Some("public, max-age=300"));
+    app.stop().await;
+}
+
+async fn metrics_can_have_a_listener_of_their_own(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        |c| c.http.metrics_addr = Some("127.0.0.1:0".into()),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(app.get("/health/live", None).await.status, 200);
+    assert_eq!(app.get("/metrics", None).await.status, 404);
+    let url = app.metrics_url().expect("a metrics listener");
+    let resp = app.client.get(url).send().await.expect("metrics listener");
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("metrics text");
+    assert!(text.contains("pasar_http_requests_total{"), "{text}");
     app.stop().await;
 }
 

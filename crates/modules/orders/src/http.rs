@@ -11,6 +11,7 @@ use kernel::error::Problem;
 use kernel::{Actor, ApiError, Page, Timestamp};
 use platform::http::{internal_only, ApiJson, ClassPolicy};
 use platform::idempotency;
+use platform::ratelimit::RouteClass;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -25,15 +26,20 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
     orders
         .ctx
         .rate_limited(
-            OpenApiRouter::new()
-                .routes(routes!(checkout, list))
-                .routes(routes!(get_order))
-                .routes(routes!(get_group))
-                .routes(routes!(cancel))
-                .routes(routes!(change_status))
-                .routes(routes!(timeline))
-                .routes(routes!(invoice)),
-            ClassPolicy::ByMethod,
+            OpenApiRouter::new().routes(routes!(checkout, list)),
+            ClassPolicy::WritesAs(RouteClass::Checkout),
+        )
+        .merge(
+            orders.ctx.rate_limited(
+                OpenApiRouter::new()
+                    .routes(routes!(get_order))
+                    .routes(routes!(get_group))
+                    .routes(routes!(cancel))
+                    .routes(routes!(change_status))
+                    .routes(routes!(timeline))
+                    .routes(routes!(invoice)),
+                ClassPolicy::ByMethod,
+            ),
         )
         .merge(
             OpenApiRouter::new()

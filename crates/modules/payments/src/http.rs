@@ -12,6 +12,7 @@ use kernel::error::Problem;
 use kernel::{Actor, ApiError};
 use platform::http::{ApiJson, ClassPolicy};
 use platform::idempotency;
+use platform::ratelimit::RouteClass;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,13 +30,18 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
     let mut router = payments
         .ctx
         .rate_limited(
-            OpenApiRouter::new()
-                .routes(routes!(create, list))
-                .routes(routes!(get_payment))
-                .routes(routes!(instructions))
-                .routes(routes!(refund))
-                .routes(routes!(settle_refund)),
-            ClassPolicy::ByMethod,
+            OpenApiRouter::new().routes(routes!(create, list)),
+            ClassPolicy::WritesAs(RouteClass::Payment),
+        )
+        .merge(
+            payments.ctx.rate_limited(
+                OpenApiRouter::new()
+                    .routes(routes!(get_payment))
+                    .routes(routes!(instructions))
+                    .routes(routes!(refund))
+                    .routes(routes!(settle_refund)),
+                ClassPolicy::ByMethod,
+            ),
         )
         // Gateways retry in bursts and every request is verified first: not rate limited.
         .merge(OpenApiRouter::new().routes(routes!(webhook)));

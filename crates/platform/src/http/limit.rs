@@ -18,19 +18,24 @@ pub enum ClassPolicy {
     Fixed(RouteClass),
     /// Reads are `public_read` (anonymous) or `authenticated`; everything else is `write`.
     ByMethod,
+    /// Reads as `ByMethod`; writes count against this class (checkout, payment): the costly
+    /// actions get their own, tighter budget.
+    WritesAs(RouteClass),
 }
 
 impl ClassPolicy {
     fn class_for(self, method: &Method, authenticated: bool) -> RouteClass {
-        match self {
-            ClassPolicy::Fixed(class) => class,
-            ClassPolicy::ByMethod => match *method {
-                Method::GET | Method::HEAD | Method::OPTIONS if authenticated => {
-                    RouteClass::Authenticated
-                }
-                Method::GET | Method::HEAD | Method::OPTIONS => RouteClass::PublicRead,
-                _ => RouteClass::Write,
-            },
+        let writes = match self {
+            ClassPolicy::Fixed(class) => return class,
+            ClassPolicy::ByMethod => RouteClass::Write,
+            ClassPolicy::WritesAs(class) => class,
+        };
+        match *method {
+            Method::GET | Method::HEAD | Method::OPTIONS if authenticated => {
+                RouteClass::Authenticated
+            }
+            Method::GET | Method::HEAD | Method::OPTIONS => RouteClass::PublicRead,
+            _ => writes,
         }
     }
 }

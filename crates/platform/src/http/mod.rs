@@ -38,7 +38,7 @@ struct RouteTemplate(Arc<str>);
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the routed application in the edge stack. Outermost first: request id, access log and
-/// metrics, security headers, problem bodies for bare errors, panic guard, CORS, timeout, body
+/// metrics, security headers (and `Cache-Control: no-store` unless the route set one), problem bodies for bare errors, panic guard, CORS, timeout, body
 /// limit, token verification.
 pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticator>) -> Router {
     // `Router::layer` wraps outside what is already there, so this reads innermost first.
@@ -78,6 +78,12 @@ pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticato
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // Answers carry tokens, personal data and exports: no cache keeps them unless the
+        // route says it may (JWKS, API docs assets).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(middleware::from_fn(observe))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))

@@ -54,7 +54,12 @@ pub struct HealthStatus {
     pub cache: Option<&'static str>,
 }
 
-pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> OpenApiRouter {
+/// `metrics`: whether `/metrics` is served here (not when it has a listener of its own).
+pub fn routes(
+    state: Arc<OpsState>,
+    limiter: Option<Arc<dyn RateLimiter>>,
+    metrics: bool,
+) -> OpenApiRouter {
     let admin = rate_limited(
         OpenApiRouter::new()
             .routes(routes!(list_dead_letters))
@@ -65,10 +70,13 @@ pub fn routes(state: Arc<OpsState>, limiter: Option<Arc<dyn RateLimiter>>) -> Op
     let internal = OpenApiRouter::new()
         .routes(routes!(internal_openapi_json))
         .layer(axum::middleware::from_fn(super::internal_only));
-    OpenApiRouter::new()
+    let mut router = OpenApiRouter::new()
         .routes(routes!(live))
-        .routes(routes!(ready))
-        .routes(routes!(metrics))
+        .routes(routes!(ready));
+    if metrics {
+        router = router.routes(routes!(self::metrics));
+    }
+    router
         .routes(routes!(openapi_json))
         .routes(routes!(docs_page))
         .routes(routes!(docs_asset))
@@ -139,7 +147,7 @@ async fn ready(State(state): Ops) -> Response {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-async fn metrics() -> Response {
+pub async fn metrics() -> Response {
     (
         [(
             header::CONTENT_TYPE,
