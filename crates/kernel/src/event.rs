@@ -23,6 +23,10 @@ pub struct EventEnvelope {
     pub occurred_at: Timestamp,
     pub version: i32,
     pub payload: serde_json::Value,
+    /// W3C `traceparent` of the work that published the event: its handling continues that
+    /// trace, in whichever process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_parent: Option<String>,
 }
 
 impl EventEnvelope {
@@ -35,6 +39,7 @@ impl EventEnvelope {
             occurred_at: Timestamp::now(),
             version: E::VERSION,
             payload: serde_json::to_value(event)?,
+            trace_parent: None,
         })
     }
 

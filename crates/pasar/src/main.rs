@@ -106,8 +106,16 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut config = load_config(&cli)?;
-    platform::telemetry::init_logging(&config.log);
+    let config = load_config(&cli)?;
+    let tracing = platform::telemetry::init_logging(&config.log, &config.tracing);
+    let result = run(cli, config).await;
+    if let Some(tracing) = tracing {
+        tracing.shutdown();
+    }
+    result
+}
+
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             addr,

@@ -291,6 +291,7 @@ impl Split {
             .args(["--modules", &process.modules])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PASAR_TRACING__SERVICE_NAME", &process.label)
             .envs(&self.env)
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -792,6 +793,87 @@ async fn a_rate_limit_holds_across_two_instances_sharing_redis() {
         statuses.push(resp.status().as_u16());
     }
     assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    split.stop().await;
+}
+
+/// The trace a client started: one checkout continues it through the gateway, a shop instance,
+/// its calls to core and the events it publishes, whichever process handles them.
+const CLIENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_checkout_is_one_trace_across_the_processes() {
+    let receiver = testkit::OtlpReceiver::start();
+    let mut split = Split::start(
+        "nats://127.0.0.1:4222",
+        &[
+            ("PASAR_TRACING__OTLP_ENDPOINT", receiver.url.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("PASAR_LOG__FORMAT", "json"),
+            ("PASAR_LOG__LEVEL", "info"),
+        ],
+    )
+    .await;
+    let (_, variant) = split.shop_with_stock("TRACE-1", 2_000, 5).await;
+    let customer = split.app.customer("traced").await;
+    let placed = split
+        .app
+        .send(
+            split
+                .app
+                .client
+                .post(split.app.url("/api/v1/orders"))
+                .bearer_auth(&customer.access_token)
+                .header("idempotency-key", Uuid::new_v4().to_string())
+                .header(
+                    "traceparent",
+                    format!("00-{CLIENT_TRACE}-00f067aa0ba902b7-01"),
+                )
+                .json(&json!({"lines": [{"variantId": variant, "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+
+    let spans = testkit::eventually(Duration::from_secs(30), "the checkout's spans", || async {
+        let spans: Vec<testkit::ReceivedSpan> = receiver
+            .spans()
+            .await
+            .into_iter()
+            .filter(|span| span.trace_id == CLIENT_TRACE)
+            .collect();
+        let from = |service: &str| spans.iter().any(|span| span.service.starts_with(service));
+        // Consumers of the checkout's events (cart, and whoever else listens) handle them in
+        // this trace too.
+        let consumed = spans.iter().any(|span| span.kind == 5);
+        (from("gateway") && from("shop") && from("core") && consumed).then_some(spans)
+    })
+    .await;
+    let checkout = spans
+        .iter()
+        .find(|span| span.service == "gateway" && span.name == "POST /api/v1/orders")
+        .unwrap_or_else(|| panic!("no gateway span of the request in {spans:#?}"));
+    assert_eq!(
+        checkout.parent_span_id, "00f067aa0ba902b7",
+        "the client's span is the parent"
+    );
+    // Every span of the trace hangs from another span of it, or from the client's.
+    let ids: Vec<&str> = spans.iter().map(|span| span.span_id.as_str()).collect();
+    for span in &spans {
+        assert!(
+            span.parent_span_id == "00f067aa0ba902b7"
+                || ids.contains(&span.parent_span_id.as_str()),
+            "{span:?} has a parent outside the trace"
+        );
+    }
+    // And the log lines of the request carry the trace id, in each process it crossed.
+    for label in ["gateway", "core"] {
+        let log = std::fs::read_to_string(split.dir.path().join(format!("{label}.log")))
+            .expect("process log");
+        assert!(
+            log.lines().any(|line| line.contains(CLIENT_TRACE)),
+            "{label} logged no line with the trace id:\n{}",
+            split.log_of(label)
+        );
+    }
     split.stop().await;
 }
 

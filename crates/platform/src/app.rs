@@ -32,9 +32,10 @@ use crate::on_db;
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use crate::telemetry;
 
-static PLATFORM_MIGRATIONS: [Migration; 2] = [
+static PLATFORM_MIGRATIONS: [Migration; 3] = [
     crate::migration!(1, "0001_platform.sql"),
     crate::migration!(2, "0002_idempotency.sql"),
+    crate::migration!(3, "0003_trace_parent.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

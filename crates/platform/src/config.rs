@@ -33,6 +33,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
+    pub tracing: TracingConfig,
     pub notifications: NotificationsConfig,
     pub merchants: MerchantsConfig,
     pub catalog: CatalogConfig,
@@ -61,6 +62,7 @@ impl Default for Config {
             gateway: GatewayConfig::default(),
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
+            tracing: TracingConfig::default(),
             notifications: NotificationsConfig::default(),
             merchants: MerchantsConfig::default(),
             catalog: CatalogConfig::default(),
@@ -594,6 +596,29 @@ impl Default for LogConfig {
         Self {
             level: "info".into(),
             format: "json".into(),
+        }
+    }
+}
+
+/// Distributed tracing (see `platform::trace`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TracingConfig {
+    /// OTLP/HTTP collector base URL, e.g. `http://127.0.0.1:4318` (spans go to
+    /// `<endpoint>/v1/traces`). Unset: nothing is exported; trace ids still reach the logs.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of this process's spans: name each process of a split layout.
+    pub service_name: String,
+    /// Share of new traces recorded (0.0 to 1.0); a trace begun elsewhere follows its caller.
+    pub sample_ratio: f64,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "pasar".into(),
+            sample_ratio: 1.0,
         }
     }
 }

@@ -12,12 +12,13 @@ use async_trait::async_trait;
 use kernel::Timestamp;
 use sqlx::types::Json;
 use tokio::sync::watch;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::bus::BoxError;
 use crate::config::JobsConfig;
 use crate::db::{Db, Dialect, Tx};
-use crate::{on_db, on_tx, on_write};
+use crate::{on_db, on_tx, on_write, trace};
 
 #[async_trait]
 pub trait JobHandler: Send + Sync {
@@ -244,7 +245,17 @@ impl JobRunner {
             attempt: job.attempts,
         };
         let started = std::time::Instant::now();
-        let result = spec.handler.run(&run).await;
+        // A job begins a trace of its own: what it publishes or calls belongs to it.
+        let span = trace::continue_trace(
+            tracing::info_span!(
+                target: trace::TARGET,
+                "job",
+                otel.name = %job.name,
+                trace_id = tracing::field::Empty,
+            ),
+            None,
+        );
+        let result = spec.handler.run(&run).instrument(span).await;
         metrics::histogram!("pasar_job_duration_seconds", "job" => job.name.clone())
             .record(started.elapsed().as_secs_f64());
         match result {

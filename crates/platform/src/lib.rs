@@ -17,6 +17,7 @@ pub mod ratelimit;
 pub mod secrets;
 pub mod services;
 pub mod telemetry;
+pub mod trace;
 
 pub use config::Config;
 pub use db::{Db, Dialect, Tx};

@@ -271,6 +271,8 @@ impl Remote {
             ))
         })?;
         let token = self.token(caller)?;
+        let mut trace_headers = axum::http::HeaderMap::new();
+        crate::trace::inject(&mut trace_headers);
         // GET, PUT and DELETE are idempotent by contract; a POST is repeated only when it never
         // reached the other side.
         let repeatable = matches!(method, Method::GET | Method::PUT | Method::DELETE);
@@ -289,6 +291,7 @@ impl Remote {
             let sent = self
                 .client
                 .request(method.clone(), format!("{}{path}", instance.base_url))
+                .headers(trace_headers.clone())
                 .bearer_auth(&token)
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(payload.clone())

@@ -3,9 +3,12 @@
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter};
 
-use crate::config::LogConfig;
+use crate::config::{LogConfig, TracingConfig};
+use crate::trace::Tracing;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -39,20 +42,34 @@ pub fn metrics_upkeep() {
     }
 }
 
-/// Installs the global tracing subscriber. Returns false if one was already installed.
-pub fn init_logging(config: &LogConfig) -> bool {
-    let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.format == "text" {
-        builder.try_init().is_ok()
+/// Installs the global subscriber: log lines (JSON or text) and the spans of
+/// [`crate::trace`]. Returns `None` if one was already installed (several apps in one test
+/// process share the first).
+pub fn init_logging(log: &LogConfig, tracing_config: &TracingConfig) -> Option<Tracing> {
+    // Spans of Pasar at INFO whatever the level asked for: they carry the trace id to the log
+    // lines within them, and to the exporter.
+    let directives = format!("{},{}=info", log.level, crate::trace::TARGET);
+    let filter = EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{}=info", crate::trace::TARGET)));
+    let (tracing, otel) = crate::trace::layer(tracing_config);
+    // The current span's fields (its trace id) on every line; not the whole stack.
+    let (json, text) = if log.format == "text" {
+        (None, Some(fmt::layer().with_writer(std::io::stderr)))
     } else {
-        builder
+        let json = fmt::layer()
             .json()
             .flatten_event(true)
-            .with_current_span(false)
-            .try_init()
-            .is_ok()
-    }
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr);
+        (Some(json), None)
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(otel)
+        .with(json)
+        .with(text)
+        .try_init()
+        .is_ok()
+        .then_some(tracing)
 }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 pub use commerce::{uuid_of, SIMULATOR_SECRET};
 pub use marketplace::{merchant_application, MerchantFixture};
 pub use probe::{Pinged, Probe, ProbeBehaviour};
-pub use sinks::{HttpReceiver, Mail, Received, SmtpSink};
+pub use sinks::{HttpReceiver, Mail, OtlpReceiver, Received, ReceivedSpan, SmtpSink};
 pub use voucher_fixtures::OUTLET_LOCATION;
 
 /// Runs an `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, as the
@@ -182,10 +182,14 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
 
 fn init_logging() {
     let level = std::env::var("PASAR_TEST_LOG").unwrap_or_else(|_| "warn".into());
-    platform::telemetry::init_logging(&platform::config::LogConfig {
-        level,
-        format: "text".into(),
-    });
+    // Spans are made (trace ids in log lines) but not exported from test processes.
+    let _ = platform::telemetry::init_logging(
+        &platform::config::LogConfig {
+            level,
+            format: "text".into(),
+        },
+        &platform::config::TracingConfig::default(),
+    );
 }
 
 pub struct TestApp {

@@ -176,3 +176,65 @@ impl Drop for HttpReceiver {
         self.task.abort();
     }
 }
+
+/// A span an [`OtlpReceiver`] received.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedSpan {
+    pub service: String,
+    pub name: String,
+    /// OTLP `SpanKind`: 2 server, 3 client, 4 producer, 5 consumer.
+    pub kind: i32,
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+}
+
+/// An OTLP/HTTP trace receiver (Python, decoding with `opentelemetry-proto`), the way a
+/// collector takes spans from Pasar.
+pub struct OtlpReceiver {
+    pub url: String,
+    child: Child,
+}
+
+impl OtlpReceiver {
+    pub fn start() -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("otlp_receiver.py");
+        let mut child = Command::new(crate::tools::python())
+            .arg(script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the tests' Python runs the OTLP receiver");
+        let stdout = child.stdout.take().expect("receiver stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("receiver starts");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the OTLP receiver failed to start: {line:?}"));
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// Every span received so far.
+    pub async fn spans(&self) -> Vec<ReceivedSpan> {
+        reqwest::get(format!("{}/spans", self.url))
+            .await
+            .expect("receiver answers")
+            .json()
+            .await
+            .expect("spans as JSON")
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -224,6 +224,8 @@ async fn forward(State(pool): State<Arc<Pool>>, request: Request) -> Response {
             headers.insert("x-forwarded-for", value);
         }
     }
+    // The module behind continues this request's trace, not the client's span.
+    platform::trace::inject(&mut headers);
     let retry_allowed = repeatable(&parts.method, &parts.headers);
     let mut last_error = String::from("no instance is configured");
     for instance in pool.candidates() {

@@ -13,12 +13,13 @@ use kernel::{EventEnvelope, Timestamp};
 use serde::Serialize;
 use sqlx::types::Json;
 use tokio::sync::watch;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{BoxError, BusError, BusSignal, EventHandler, EventTransport, Relay, Subscription};
 use crate::config::BusConfig;
 use crate::db::{Db, Tx};
-use crate::{on_db, on_tx, on_write};
+use crate::{on_db, on_tx, on_write, trace};
 
 /// How soon the relay tries again when another process's relay was publishing.
 const RELAY_BUSY_RETRY: Duration = Duration::from_millis(5);
@@ -270,7 +271,17 @@ impl Dispatcher {
         if inserted == 0 {
             return Ok(Outcome::AlreadyApplied);
         }
-        let result: Result<(), BoxError> = handler.handle(tx, envelope).await;
+        let span = trace::continue_trace(
+            tracing::info_span!(
+                target: trace::TARGET,
+                "event",
+                otel.name = %format_args!("{} {}", envelope.event_type, consumer.name),
+                otel.kind = "consumer",
+                trace_id = tracing::field::Empty,
+            ),
+            envelope.trace_parent.as_deref(),
+        );
+        let result: Result<(), BoxError> = handler.handle(tx, envelope).instrument(span).await;
         match result {
             Ok(()) => {
                 if retried {

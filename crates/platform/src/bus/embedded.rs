@@ -33,10 +33,10 @@ impl EmbeddedTransport {
 // seq alone: a primary-key range. The row-value form scanned every row of the log, on every
 // wake of the dispatcher, which is every commit.
 pub(crate) const FETCH_SQLITE: &str =
-    "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
+    "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload, trace_parent
      FROM platform_outbox WHERE seq > $2 AND $1 = 0 ORDER BY seq LIMIT $3";
 pub(crate) const FETCH_PG: &str =
-    "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload
+    "SELECT seq, tx_id, id, event_type, source, aggregate_id, occurred_at, version, payload, trace_parent
      FROM platform_outbox
      WHERE (tx_id, seq) > ($1, $2) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
      ORDER BY tx_id, seq LIMIT $3";

@@ -107,15 +107,16 @@ pub async fn publish<E: DomainEvent>(
     source: &str,
     event: &E,
 ) -> Result<EventEnvelope, BusError> {
-    let envelope = EventEnvelope::wrap(source, event)?;
+    let mut envelope = EventEnvelope::wrap(source, event)?;
+    envelope.trace_parent = crate::trace::current_traceparent();
     publish_envelope(tx, &envelope).await?;
     Ok(envelope)
 }
 
 pub async fn publish_envelope(tx: &mut Tx, envelope: &EventEnvelope) -> Result<(), BusError> {
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO platform_outbox (id, event_type, source, aggregate_id, occurred_at, version, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO platform_outbox (id, event_type, source, aggregate_id, occurred_at, version, payload, trace_parent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(envelope.id)
     .bind(&envelope.event_type)
@@ -124,6 +125,7 @@ pub async fn publish_envelope(tx: &mut Tx, envelope: &EventEnvelope) -> Result<(
     .bind(envelope.occurred_at.millis())
     .bind(envelope.version)
     .bind(Json(&envelope.payload))
+    .bind(&envelope.trace_parent)
     .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -140,6 +142,7 @@ pub(crate) struct OutboxRow {
     pub occurred_at: i64,
     pub version: i32,
     pub payload: Json<serde_json::Value>,
+    pub trace_parent: Option<String>,
 }
 
 impl OutboxRow {
@@ -158,6 +161,7 @@ impl OutboxRow {
                 occurred_at: Timestamp::from_millis(self.occurred_at),
                 version: self.version,
                 payload: self.payload.0,
+                trace_parent: self.trace_parent,
             },
         }
     }

@@ -22,6 +22,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use crate::trace;
 
 pub use auth::{
     internal_only, AccessClaims, AuthenticatedUser, Authenticator, ClientIp, MembershipSource,
@@ -166,7 +170,18 @@ async fn observe(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let response = next.run(request).await;
+    let span = trace::continue_from_headers(
+        tracing::info_span!(
+            target: trace::TARGET,
+            "request",
+            otel.kind = "server",
+            http.route = Empty,
+            http.response.status_code = Empty,
+            trace_id = Empty,
+        ),
+        request.headers(),
+    );
+    let response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let route: Arc<str> = response
         .extensions()
@@ -179,16 +194,21 @@ async fn observe(request: Request, next: Next) -> Response {
         .map(|u| u.0.to_string())
         .unwrap_or_default();
     let status = response.status().as_u16();
-    tracing::info!(
-        target: "pasar::access",
-        method = %method,
-        route = %route,
-        status,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        request_id = %request_id,
-        user_id = %user_id,
-        "request"
-    );
+    trace::rename(&span, format!("{method} {route}"));
+    span.record("http.route", &*route);
+    span.record("http.response.status_code", status);
+    span.in_scope(|| {
+        tracing::info!(
+            target: "pasar::access",
+            method = %method,
+            route = %route,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            request_id = %request_id,
+            user_id = %user_id,
+            "request"
+        )
+    });
     let method_label = method_label(&method);
     metrics::counter!("pasar_http_requests_total", "method" => method_label, "route" => route.clone(), "status" => status_label(status)).increment(1);
     metrics::histogram!("pasar_http_request_duration_seconds", "method" => method_label, "route" => route)
