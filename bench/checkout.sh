@@ -56,6 +56,7 @@ bench_backend() {
     printf 'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n' > "$work/write.lua"
     out=$(wrk -t2 -c"$customers" -d"${duration}s" --latency -s "$work/write.lua" "http://$write_addr/write")
     write_rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    [ -n "$write_rps" ] || fail "the yardstick measured nothing: $out"
     write_p50=$(echo "$out" | awk '$1=="50%" {print $2}')
     write_p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     kill "$write_pid" 2>/dev/null || true

@@ -58,7 +58,11 @@ wrk_row() {
     p50=$(echo "$out" | awk '$1=="50%" {print $2}')
     p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-    smoke_check "$name" "$(echo "$out" | awk '/requests in/ {print $1}')" "${non2xx:-0}"
+    [ -n "$rps" ] || fail "$name: wrk measured nothing: $out"
+    # "Socket errors: connect 0, read 0, write 0, timeout 0": a server that died or stalled.
+    local socket_errors
+    socket_errors=$(echo "$out" | awk -F'[ ,]+' '/Socket errors/ {print $5 + $7 + $9 + $11}')
+    smoke_check "$name" "$(echo "$out" | awk '/requests in/ {print $1}')" "$(( ${non2xx:-0} + ${socket_errors:-0} ))"
     echo "$name|$rps|$p50|$p99|${non2xx:-0}"
 }
 

@@ -186,10 +186,29 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::InternalToken { caller },
         } => {
-            let databases = platform::app::migrate(&config, &all_modules()).await?;
+            let modules = all_modules();
+            if !modules.iter().any(|m| m.name == caller) {
+                bail!(
+                    "--as names a module: one of {}",
+                    modules
+                        .iter()
+                        .map(|m| m.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            // Against the server's keys only: a wrong data dir must not mint keys of its own.
+            if config.database.url.is_none() && !config.data_dir.join("pasar.db").exists() {
+                bail!(
+                    "no Pasar database in {}: point --data-dir (or database.url) at the server's",
+                    config.data_dir.display()
+                );
+            }
+            let databases = platform::app::migrate(&config, &modules).await?;
             let ctx = platform::app::context(config, databases.main.clone()).await?;
-            let (token, _) = ctx.authenticator.issue_internal(&caller)?;
+            let (token, ttl) = ctx.authenticator.issue_internal(&caller)?;
             databases.close().await;
+            eprintln!("internal token as {caller}, valid {ttl} s: it opens every /internal route");
             println!("{token}");
         }
         Command::Gateway {

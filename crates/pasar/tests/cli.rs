@@ -106,6 +106,11 @@ async fn subcommands_work_and_admin_create_is_idempotent(backend: Backend) {
         .output()
         .unwrap();
     assert!(!weak.status.success(), "a weak admin password is refused");
+    let stranger = setup
+        .command(&["keys", "internal-token", "--as", "mallory"])
+        .output()
+        .unwrap();
+    assert!(!stranger.status.success(), "--as must name a module");
     let rotated = setup.run(&["keys", "rotate"]);
     assert!(stdout(&rotated).contains("new signing key"));
     let document: serde_json::Value =

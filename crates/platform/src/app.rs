@@ -495,6 +495,13 @@ pub async fn start_with(
         jobs.extend(part.jobs);
     }
 
+    // Bound before anything runs in the background: a port already taken fails the start
+    // with nothing left running.
+    let listener = bind(&ctx.config.http.addr).await?;
+    let metrics_listener = match &ctx.config.http.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     if let (Some(connection), Some(url)) = (&ctx.redis, &ctx.config.cache.url) {
         ctx.invalidations.start(
@@ -563,17 +570,14 @@ pub async fn start_with(
     background.push(tokio::spawn(upkeep(ctx.clone(), shutdown_rx.clone())));
 
     let app = http::edge(router, &ctx.config.http, ctx.authenticator.clone());
-    let addr = ctx.config.http.addr.clone();
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: ctx.config.http.addr.clone(),
-        source,
-    })?;
+    let local = local_addr(&listener, &ctx.config.http.addr)?;
     let _ = ctx.bound_url.set(format!("http://{local}"));
-    let metrics_addr = match &ctx.config.http.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, shutdown_rx.clone(), &mut background).await?),
+    let metrics_addr = match metrics_listener {
+        Some(listener) => Some(serve_metrics(
+            listener,
+            shutdown_rx.clone(),
+            &mut background,
+        )?),
         None => None,
     };
     let mut server_shutdown = shutdown_rx.clone();
@@ -601,21 +605,30 @@ pub async fn start_with(
     })
 }
 
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_owned(),
+            source,
+        })
+}
+
+fn local_addr(listener: &tokio::net::TcpListener, addr: &str) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        addr: addr.to_owned(),
+        source,
+    })
+}
+
 /// `/metrics` alone on an admin listener: no API, no edge stack, so it is reachable only where
 /// that address is.
-async fn serve_metrics(
-    addr: &str,
+fn serve_metrics(
+    listener: tokio::net::TcpListener,
     mut shutdown: watch::Receiver<bool>,
     background: &mut Vec<JoinHandle<()>>,
 ) -> Result<SocketAddr, StartError> {
-    let bind_error = |source| StartError::Bind {
-        addr: addr.to_owned(),
-        source,
-    };
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(bind_error)?;
-    let local = listener.local_addr().map_err(bind_error)?;
+    let local = local_addr(&listener, "the metrics listener")?;
     let router = axum::Router::new().route("/metrics", axum::routing::get(ops::metrics));
     background.push(tokio::spawn(async move {
         let served = axum::serve(listener, router)

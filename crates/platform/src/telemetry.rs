@@ -3,7 +3,9 @@
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -66,7 +68,8 @@ pub fn init_logging(log: &LogConfig, tracing_config: &TracingConfig) -> Option<T
     };
     tracing_subscriber::registry()
         .with(filter)
-        .with(otel)
+        // Only Pasar's own spans: no dependency's spans, no log events as span events.
+        .with(otel.with_filter(Targets::new().with_target(crate::trace::TARGET, Level::INFO)))
         .with(json)
         .with(text)
         .try_init()

@@ -70,8 +70,9 @@ where
             .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
                 config.sample_ratio.clamp(0.0, 1.0),
             )))),
-        // Ids are still made and propagated; nothing is recorded.
-        None => builder.with_sampler(Sampler::AlwaysOff),
+        // Ids are still made and propagated, and a caller's decision to record is passed on
+        // to the processes after this one; nothing of this process is exported.
+        None => builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
     };
     let provider = builder.build();
     let tracer = provider.tracer("pasar");
@@ -86,7 +87,8 @@ where
 /// A span continuing the trace of `traceparent` (when valid), its trace id recorded in its
 /// `trace_id` field so every log line inside it carries it.
 pub fn continue_trace(span: Span, traceparent: Option<&str>) -> Span {
-    if let Some(traceparent) = traceparent {
+    // Version 00 is 55 characters; anything much longer is not worth parsing on every request.
+    if let Some(traceparent) = traceparent.filter(|value| value.len() <= MAX_TRACEPARENT) {
         let mut carrier = HeaderMap::new();
         if let Ok(value) = traceparent.parse() {
             carrier.insert("traceparent", value);
@@ -99,6 +101,8 @@ pub fn continue_trace(span: Span, traceparent: Option<&str>) -> Span {
     record_trace_id(&span);
     span
 }
+
+const MAX_TRACEPARENT: usize = 128;
 
 /// As [`continue_trace`], with the parent taken from request headers.
 pub fn continue_from_headers(span: Span, headers: &HeaderMap) -> Span {

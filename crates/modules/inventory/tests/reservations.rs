@@ -215,5 +215,6 @@ async fn reservations_expire_and_release_stock(backend: Backend) {
     })
     .await;
     let late = client.confirm(reservation.id).await.unwrap_err();
-    assert_eq!(late.problem["status"], "EXPIRED");
+    assert_eq!(late.problem["status"], 409);
+    assert_eq!(late.problem["currentStatus"], "EXPIRED");
 }
