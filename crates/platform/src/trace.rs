@@ -4,9 +4,10 @@
 //! OTLP/HTTP when `tracing.otlp_endpoint` is set; without it ids are still made and carried, so
 //! the log lines of one checkout share a trace id across the processes of a split layout.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::KeyValue;
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
@@ -118,10 +119,23 @@ fn record_trace_id(span: &Span) {
     }
 }
 
-/// Names a span once what it did is known (a request's route is known after routing). The
-/// span's context already exists by then, so the `otel.name` field would no longer apply.
-pub fn rename(span: &Span, name: String) {
-    span.context().span().update_name(name);
+/// Names a request's span and sets its route and status once routing is done, on the exported
+/// span only: as `tracing` fields they would be formatted into every log line's span data
+/// (re-serialised per field) for nothing, on every request.
+pub fn finish_request(span: &Span, method: &Method, route: &str, status: u16) {
+    let context = span.context();
+    let otel_span = context.span();
+    if !otel_span.is_recording() {
+        return;
+    }
+    // The context exists by now, so an `otel.name` field would no longer apply.
+    otel_span.update_name(format!("{method} {route}"));
+    otel_span.set_attribute(KeyValue::new("http.request.method", method.to_string()));
+    otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
+    otel_span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status),
+    ));
 }
 
 /// The current span's context as a `traceparent` value, for an event or a message.

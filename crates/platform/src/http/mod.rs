@@ -175,8 +175,6 @@ async fn observe(request: Request, next: Next) -> Response {
             target: trace::TARGET,
             "request",
             otel.kind = "server",
-            http.route = Empty,
-            http.response.status_code = Empty,
             trace_id = Empty,
         ),
         request.headers(),
@@ -194,9 +192,7 @@ async fn observe(request: Request, next: Next) -> Response {
         .map(|u| u.0.to_string())
         .unwrap_or_default();
     let status = response.status().as_u16();
-    trace::rename(&span, format!("{method} {route}"));
-    span.record("http.route", &*route);
-    span.record("http.response.status_code", status);
+    trace::finish_request(&span, &method, &route, status);
     span.in_scope(|| {
         tracing::info!(
             target: "pasar::access",
