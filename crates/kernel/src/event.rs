@@ -1,4 +1,6 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::time::Timestamp;
@@ -9,6 +11,37 @@ pub trait DomainEvent: Serialize + DeserializeOwned {
     /// Bumped when the payload changes incompatibly.
     const VERSION: i32 = 1;
     fn aggregate_id(&self) -> String;
+}
+
+/// Schemas a payload schema refers to, by name.
+pub type SchemaRefs = Vec<(String, RefOr<Schema>)>;
+
+/// An event type as the catalogue (`pasar events`, `/asyncapi.json`) shows it: its name and
+/// the JSON Schema of its payload, generated from the contract's own type.
+#[derive(Clone, Copy)]
+pub struct EventSpec {
+    pub event_type: &'static str,
+    pub version: i32,
+    /// The Rust type, which names the payload's schema.
+    pub type_name: &'static str,
+    /// The payload's schema; the schemas it refers to are added to `refs`.
+    pub schema: fn(refs: &mut SchemaRefs) -> RefOr<Schema>,
+}
+
+impl EventSpec {
+    pub fn of<E: DomainEvent + ToSchema>() -> Self {
+        fn schema<E: ToSchema>(refs: &mut SchemaRefs) -> RefOr<Schema> {
+            E::schemas(refs);
+            E::schema()
+        }
+        let full = std::any::type_name::<E>();
+        Self {
+            event_type: E::TYPE,
+            version: E::VERSION,
+            type_name: full.rsplit("::").next().unwrap_or(full),
+            schema: schema::<E>,
+        }
+    }
 }
 
 /// The envelope every event travels in, on every transport.

@@ -1,6 +1,8 @@
 //! Shared vocabulary of Pasar. No I/O lives here: only the types every module speaks.
 
 pub mod actor;
+pub mod call;
+pub mod codes;
 pub mod contact;
 pub mod error;
 pub mod event;
@@ -8,7 +10,6 @@ pub mod i18n;
 pub mod id;
 pub mod money;
 pub mod page;
-pub mod refund;
 pub mod sealed;
 pub mod text_enum;
 pub mod time;
@@ -17,12 +18,12 @@ pub use actor::{
     Actor, ActorKind, Membership, MerchantPermission, MerchantRole, Permission, Role,
     INTERNAL_SCOPE,
 };
+pub use call::{CallError, ErrorCode, Services};
 pub use error::{ApiError, FieldError};
-pub use event::{DomainEvent, EventEnvelope};
+pub use event::{DomainEvent, EventEnvelope, EventSpec};
 pub use i18n::LocalizedText;
 pub use id::new_id;
 pub use money::{Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
-pub use refund::{RefundReason, RefundRequest};
 pub use sealed::Sealed;
 pub use time::Timestamp;

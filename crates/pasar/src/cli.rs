@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long)]
         internal: bool,
     },
+    /// Print the event catalogue: every event type, its producer and consumers, and the JSON
+    /// Schema of its payload (AsyncAPI 3.0).
+    Events,
     /// Signing keys.
     Keys {
         #[command(subcommand)]

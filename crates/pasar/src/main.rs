@@ -16,20 +16,8 @@ use cli::{AdminCommand, Cli, Command, GatewayCommand, KeysCommand, SeedCommand};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Every module this binary knows, in dependency order.
 fn all_modules() -> Vec<Module> {
-    vec![
-        identity::module(),
-        notifications::module(),
-        merchants::module(),
-        catalog::module(),
-        inventory::module(),
-        cart::module(),
-        orders::module(),
-        payments::module(),
-        vouchers::module(),
-        ledger::module(),
-    ]
+    registry::modules()
 }
 
 /// Which route each module serves, from each module's own OpenAPI document; and those
@@ -156,6 +144,16 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             let databases = platform::app::migrate(&config, &all_modules()).await?;
             databases.close().await;
             println!("migrations applied");
+        }
+        Command::Events => {
+            let documents = platform::app::openapi_documents(config, &all_modules());
+            if !documents.event_problems.is_empty() {
+                bail!(
+                    "the event catalogue is wrong:\n{}",
+                    documents.event_problems.join("\n")
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&documents.events)?);
         }
         Command::Openapi { internal } => {
             let documents = platform::app::openapi_documents(config, &all_modules());

@@ -224,6 +224,7 @@ fn assemble(
         config.auth.clone(),
         config.http.trust_forwarded_for,
     ));
+    let mesh = crate::services::ServiceMesh::default();
     Context {
         config: Arc::new(config),
         db,
@@ -233,7 +234,8 @@ fn assemble(
         cache,
         limiter,
         bus: BusSignal::default(),
-        services: Default::default(),
+        services: crate::services::Services::new(Arc::new(mesh.clone())),
+        mesh,
         bound_url: Arc::default(),
         redis: None,
         invalidations: Default::default(),
@@ -282,6 +284,9 @@ pub struct Documents {
     pub internal: serde_json::Value,
     /// Operation ids used twice, schema names defined differently by two modules.
     pub problems: Vec<String>,
+    /// The event catalogue (AsyncAPI 3) and what is wrong in it.
+    pub events: serde_json::Value,
+    pub event_problems: Vec<String>,
 }
 
 /// Builds each module with the context `ctx_of` gives it (its own database, when it has one).
@@ -294,6 +299,7 @@ fn assemble_routes(
         db: ctx.db.clone(),
         openapi: OnceLock::new(),
         internal_openapi: OnceLock::new(),
+        asyncapi: OnceLock::new(),
         dependencies: OnceLock::new(),
     });
     let mut api = OpenApiRouter::with_openapi(base_document()).merge(ops::routes(
@@ -328,6 +334,23 @@ fn assemble_routes(
     for problem in &problems {
         tracing::error!(problem = %problem, "the OpenAPI document is wrong");
     }
+    let (events, event_problems) = crate::asyncapi::document(
+        &crate::asyncapi::Catalogue {
+            modules,
+            consumers: parts
+                .iter()
+                .map(|(name, built)| {
+                    let types = built.subscriptions.iter();
+                    (*name, types.flat_map(|s| s.event_types.clone()).collect())
+                })
+                .collect(),
+        },
+        env!("CARGO_PKG_VERSION"),
+    );
+    for problem in &event_problems {
+        tracing::error!(problem = %problem, "the event catalogue is wrong");
+    }
+    let _ = ops_state.asyncapi.set(pretty(&events));
     let (public, internal) = crate::openapi::split(document);
     let _ = ops_state.openapi.set(pretty(&public));
     let _ = ops_state.internal_openapi.set(pretty(&internal));
@@ -337,6 +360,8 @@ fn assemble_routes(
             public,
             internal,
             problems,
+            events,
+            event_problems,
         },
         parts,
         ops: ops_state,
@@ -468,10 +493,9 @@ pub async fn start_with(
             ..ctx.clone()
         }
     });
-    ctx.services
+    ctx.mesh
         .set_local(router.clone(), modules.iter().map(|m| m.name).collect());
-    ctx.services
-        .set_remote(&ctx.config, ctx.authenticator.clone());
+    ctx.mesh.set_remote(&ctx.config, ctx.authenticator.clone());
     for module in &elsewhere {
         if let Some(hook) = &module.when_remote {
             hook(&ctx);

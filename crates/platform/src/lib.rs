@@ -2,6 +2,7 @@
 //! rate limits, the HTTP edge stack and telemetry. No module lives here.
 
 pub mod app;
+pub mod asyncapi;
 pub mod bus;
 pub mod cache;
 pub mod config;

@@ -32,6 +32,8 @@ pub struct Context {
     pub bus: BusSignal,
     /// Typed clients of other modules call through this.
     pub services: crate::services::Services,
+    /// The transport behind `services`, completed once the modules are assembled.
+    pub mesh: crate::services::ServiceMesh,
     /// The listening address, known once the server is bound.
     pub bound_url: Arc<std::sync::OnceLock<String>>,
     /// The Redis connection when `cache.url` is set (shared caches, limits, readiness).
@@ -114,6 +116,10 @@ pub struct Module {
     /// Runs in processes where this module is not local: installs what the edge needs from it
     /// through its typed client (e.g. merchant memberships for every request).
     pub when_remote: Option<RemoteHook>,
+    /// The events it publishes, from its contract (the event catalogue reads them).
+    pub publishes: fn() -> Vec<kernel::EventSpec>,
+    /// The problem codes it answers with, from its contract (the error catalogue reads them).
+    pub answers: fn() -> Vec<kernel::call::CodeSpec>,
 }
 
 impl Module {
@@ -127,7 +133,19 @@ impl Module {
             migrations,
             build: Arc::new(build),
             when_remote: None,
+            publishes: Vec::new,
+            answers: Vec::new,
         }
+    }
+
+    pub fn publishes(mut self, events: fn() -> Vec<kernel::EventSpec>) -> Self {
+        self.publishes = events;
+        self
+    }
+
+    pub fn answers(mut self, codes: fn() -> Vec<kernel::call::CodeSpec>) -> Self {
+        self.answers = codes;
+        self
     }
 
     pub fn when_remote(mut self, hook: impl Fn(&Context) + Send + Sync + 'static) -> Self {

@@ -8,6 +8,8 @@
 //! same in both layouts.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -16,59 +18,19 @@ use axum::body::Body;
 use axum::body::Bytes;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use kernel::{Actor, ApiError};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use kernel::call::{Answer, Transport};
+use kernel::Actor;
 use tower::ServiceExt;
 
 use crate::config::{Config, ServicesConfig};
 use crate::http::Authenticator;
 
-/// An error answered by the called module (its problem+json), or a failure to reach it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{status} {code}: {detail}")]
-pub struct CallError {
-    pub status: u16,
-    pub code: String,
-    pub detail: String,
-    /// The whole problem document, for callers that read its extensions.
-    pub problem: serde_json::Value,
-}
+pub use kernel::call::{CallError, Services};
 
-impl CallError {
-    fn unreachable(detail: impl Into<String>) -> Self {
-        Self {
-            status: 503,
-            code: "service_unavailable".into(),
-            detail: detail.into(),
-            problem: serde_json::Value::Null,
-        }
-    }
-}
-
-impl From<CallError> for ApiError {
-    /// A dependency's error is not the caller's fault unless the caller maps it: by default it
-    /// surfaces as 502/503 without leaking the other module's wording.
-    fn from(err: CallError) -> Self {
-        tracing::warn!(status = err.status, code = %err.code, detail = %err.detail, "internal call failed");
-        if err.status == 503 {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "dependency_unavailable",
-                "A service this request depends on is unavailable",
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "dependency_failed",
-                "A service this request depends on failed",
-            )
-        }
-    }
-}
-
+/// The platform's transport behind [`Services`]: the router of this process for the modules
+/// that run here, HTTP to the others.
 #[derive(Clone, Default)]
-pub struct Services {
+pub struct ServiceMesh {
     local: Arc<OnceLock<Local>>,
     remote: Arc<OnceLock<Remote>>,
 }
@@ -78,7 +40,7 @@ struct Local {
     modules: Vec<&'static str>,
 }
 
-impl Services {
+impl ServiceMesh {
     /// Installs the router of the modules in this process (once, after assembly).
     pub fn set_local(&self, router: Router, modules: Vec<&'static str>) {
         let _ = self.local.set(Local { router, modules });
@@ -89,19 +51,13 @@ impl Services {
         let _ = self.remote.set(Remote::new(config, authenticator));
     }
 
-    /// Calls `method path` with a JSON body as the internal service of `caller`.
-    pub async fn call<B: Serialize, R: DeserializeOwned>(
+    async fn route(
         &self,
         caller: &str,
         method: Method,
         path: &str,
-        body: Option<&B>,
-    ) -> Result<R, CallError> {
-        let payload = match body {
-            Some(body) => serde_json::to_vec(body)
-                .map_err(|e| CallError::unreachable(format!("cannot encode request: {e}")))?,
-            None => Vec::new(),
-        };
+        payload: Vec<u8>,
+    ) -> Result<(StatusCode, Vec<u8>), CallError> {
         let target = target_module(path)
             .ok_or_else(|| CallError::unreachable(format!("{path} is not an internal route")))?;
         let (status, bytes) = match self.local.get() {
@@ -117,7 +73,19 @@ impl Services {
                 }
             },
         };
-        decode(status, &bytes)
+        Ok((status, bytes.to_vec()))
+    }
+}
+
+impl Transport for ServiceMesh {
+    fn send<'a>(
+        &'a self,
+        caller: &'a str,
+        method: Method,
+        path: &'a str,
+        body: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Answer> + Send + 'a>> {
+        Box::pin(self.route(caller, method, path, body))
     }
 }
 
@@ -156,29 +124,6 @@ async fn call_local(
 }
 
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-
-fn decode<R: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<R, CallError> {
-    if status.is_success() {
-        let text: &[u8] = if bytes.is_empty() { b"null" } else { bytes };
-        return serde_json::from_slice(text)
-            .map_err(|e| CallError::unreachable(format!("cannot decode response: {e}")));
-    }
-    let problem: serde_json::Value =
-        serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null);
-    let text = |key: &str| {
-        problem
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    Err(CallError {
-        status: status.as_u16(),
-        code: text("code"),
-        detail: text("detail"),
-        problem,
-    })
-}
 
 /// The HTTP transport to other processes.
 struct Remote {

@@ -124,18 +124,7 @@ pub async fn drop_pg_database(name: &str) {
 
 /// The modules every test app runs, as the binary does.
 pub fn default_modules() -> Vec<Module> {
-    vec![
-        identity::module(),
-        notifications::module(),
-        merchants::module(),
-        catalog::module(),
-        inventory::module(),
-        cart::module(),
-        orders::module(),
-        payments::module(),
-        vouchers::module(),
-        ledger::module(),
-    ]
+    registry::modules()
 }
 
 /// Sends email to `smtp` and SMS and push to `http` (both real servers on loopback).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use catalog::api::VariantQuote;
+use catalog_contract::VariantQuote;
 use kernel::{Currency, FieldError};
 use uuid::Uuid;
 
@@ -147,7 +147,7 @@ pub fn line_problems(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use catalog::api::ProductType;
+    use catalog_contract::ProductType;
     use kernel::LocalizedText;
 
     fn quote(merchant: Uuid, price: i64, sellable: bool) -> VariantQuote {

@@ -21,7 +21,7 @@ pub use service::{Cart, CartError};
 static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_cart.sql")];
 
 pub fn module() -> Module {
-    Module::new("cart", &MIGRATIONS, build)
+    Module::new("cart", &MIGRATIONS, build).answers(kernel::call::codes::<cart_contract::CartCode>)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

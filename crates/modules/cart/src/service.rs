@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use catalog::api::{CatalogClient, VariantQuote};
-use inventory::api::{InventoryClient, SkuRef};
+use catalog_contract::{CatalogClient, VariantQuote};
+use inventory_contract::{InventoryClient, SkuRef};
 use kernel::{Actor, ActorKind, ApiError, Currency, FieldError, Timestamp};
 use platform::services::CallError;
 use platform::Context;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kernel::{DomainEvent, EventEnvelope};
-use merchants::api::{
+use merchants_contract::{
     MerchantApplied, MerchantApproved, MerchantClosed, MerchantReactivated, MerchantRejected,
     MerchantStatusFact, MerchantSuspended, MerchantUpdated,
 };

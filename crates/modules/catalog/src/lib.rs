@@ -18,6 +18,8 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_catalog.sql")
 
 pub fn module() -> Module {
     Module::new("catalog", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<catalog_contract::CatalogCode>)
+        .publishes(catalog_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

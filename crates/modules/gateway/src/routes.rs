@@ -19,10 +19,11 @@ pub struct RouteTable {
 }
 
 /// Served by every process itself (and by the gateway for itself), never forwarded.
-const OWN_PATHS: [&str; 5] = [
+const OWN_PATHS: [&str; 6] = [
     "/health/",
     "/metrics",
     "/openapi.json",
+    "/asyncapi.json",
     "/docs",
     "/api/v1/admin/events/",
 ];

@@ -29,13 +29,16 @@ static MIGRATIONS: [Migration; 7] = [
 ];
 
 pub fn module() -> Module {
-    Module::new("identity", &MIGRATIONS, build).when_remote(|ctx| {
-        ctx.authenticator
-            .set_api_key_verifier(api::RemoteApiKeys::new(
-                ctx.services.clone(),
-                &ctx.invalidations,
-            ));
-    })
+    Module::new("identity", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<identity_contract::IdentityCode>)
+        .publishes(identity_contract::events)
+        .when_remote(|ctx| {
+            ctx.authenticator
+                .set_api_key_verifier(api::RemoteApiKeys::new(
+                    ctx.services.clone(),
+                    &ctx.invalidations,
+                ));
+        })
 }
 
 fn build(ctx: &Context) -> ModuleParts {

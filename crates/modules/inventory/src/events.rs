@@ -4,30 +4,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use catalog::api::{ProductCreated, ProductFact, ProductUpdated};
+use catalog_contract::{ProductCreated, ProductFact, ProductUpdated};
 use kernel::{DomainEvent, EventEnvelope};
-use merchants::api::{OutletRemoved, OutletSaved};
+use merchants_contract::{OutletRemoved, OutletSaved};
+use orders_contract::{OrderCancelled, OrderExpired, OrderFact, OrderPaid, OrderReturned};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::api::ReservationStatus;
 use crate::domain::Step;
 use crate::service::{Inventory, InventoryError};
-
-// Orders' event types, read by name: orders depends on inventory's client, so inventory cannot
-// depend on orders' crate. The payload contract is `{orderId}`.
-const ORDER_PAID: &str = "order.paid";
-const ORDER_CANCELLED: &str = "order.cancelled";
-const ORDER_EXPIRED: &str = "order.expired";
-const ORDER_RETURNED: &str = "order.returned";
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderRef {
-    order_id: Uuid,
-}
 
 pub fn subscriptions(inventory: Arc<Inventory>) -> Vec<Subscription> {
     vec![
@@ -41,7 +27,12 @@ pub fn subscriptions(inventory: Arc<Inventory>) -> Vec<Subscription> {
             handler: Arc::new(Facts(inventory.clone())),
         },
         Subscription {
-            event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_EXPIRED, ORDER_RETURNED],
+            event_types: vec![
+                OrderPaid::TYPE,
+                OrderCancelled::TYPE,
+                OrderExpired::TYPE,
+                OrderReturned::TYPE,
+            ],
             handler: Arc::new(OrderSettlement(inventory)),
         },
     ]
@@ -54,13 +45,14 @@ struct OrderSettlement(Arc<Inventory>);
 #[async_trait]
 impl EventHandler for OrderSettlement {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
-        let order: OrderRef = serde_json::from_value(event.payload.clone())?;
+        // Every order event carries the order; the reservation id is the order id.
+        let order: OrderFact = serde_json::from_value(event.payload.clone())?;
         let id = order.order_id;
         let outcome = match event.event_type.as_str() {
-            ORDER_PAID => self.0.step_in(tx, id, Step::Confirm).await,
-            ORDER_EXPIRED => self.0.step_in(tx, id, Step::Release).await,
-            ORDER_RETURNED => self.0.step_in(tx, id, Step::Return).await,
-            ORDER_CANCELLED => match self.0.step_in(tx, id, Step::Release).await {
+            OrderPaid::TYPE => self.0.step_in(tx, id, Step::Confirm).await,
+            OrderExpired::TYPE => self.0.step_in(tx, id, Step::Release).await,
+            OrderReturned::TYPE => self.0.step_in(tx, id, Step::Return).await,
+            OrderCancelled::TYPE => match self.0.step_in(tx, id, Step::Release).await {
                 Err(InventoryError::NotActive(ReservationStatus::Confirmed)) => {
                     self.0.step_in(tx, id, Step::Return).await
                 }

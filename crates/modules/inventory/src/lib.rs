@@ -22,6 +22,8 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_inventory.sql
 
 pub fn module() -> Module {
     Module::new("inventory", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<inventory_contract::InventoryCode>)
+        .publishes(inventory_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

@@ -1,93 +1,29 @@
 //! Money events of other modules, each posted as one balanced transaction in the same
 //! database transaction that records the event as consumed (so it is posted exactly once).
-//! Payloads are read by type name: those modules do not depend on ledger and ledger needs
-//! only a few fields.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kernel::EventEnvelope;
+use kernel::{DomainEvent, EventEnvelope};
+use orders_contract::{OrderDelivered, OrderReturned};
+use payments_contract::{PaymentRefunded, PaymentSucceeded};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
-use serde::Deserialize;
-use uuid::Uuid;
+use serde::de::DeserializeOwned;
+use vouchers_contract::{VoucherExpired, VoucherRedeemed};
 
 use crate::domain::{self, Account, Kind, Transfer};
 use crate::service::Ledger;
 
-const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
-const PAYMENT_REFUNDED: &str = "payment.refunded";
-const ORDER_DELIVERED: &str = "order.delivered";
-const ORDER_RETURNED: &str = "order.returned";
-const VOUCHER_REDEEMED: &str = "voucher.redeemed";
-const VOUCHER_EXPIRED: &str = "voucher.expired";
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PaymentSucceeded {
-    payment_id: Uuid,
-    amount: i64,
-    currency: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PaymentRefunded {
-    payment_id: Uuid,
-    refund_id: String,
-    amount: i64,
-    currency: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderLine {
-    product_type: String,
-    line_total: i64,
-    commission: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderFact {
-    order_id: Uuid,
-    number: String,
-    merchant_id: Uuid,
-    currency: String,
-    lines: Vec<OrderLine>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VoucherRedeemed {
-    redemption_id: Uuid,
-    merchant_id: Uuid,
-    code: String,
-    currency: String,
-    /// The part of what the customer paid that this redemption earns.
-    earned: i64,
-    commission: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VoucherExpired {
-    instance_id: Uuid,
-    code: String,
-    currency: String,
-    /// Paid value never redeemed.
-    unearned: i64,
-}
-
 pub fn subscriptions(ledger: Arc<Ledger>) -> Vec<Subscription> {
     vec![Subscription {
         event_types: vec![
-            PAYMENT_SUCCEEDED,
-            PAYMENT_REFUNDED,
-            ORDER_DELIVERED,
-            ORDER_RETURNED,
-            VOUCHER_REDEEMED,
-            VOUCHER_EXPIRED,
+            PaymentSucceeded::TYPE,
+            PaymentRefunded::TYPE,
+            OrderDelivered::TYPE,
+            OrderReturned::TYPE,
+            VoucherRedeemed::TYPE,
+            VoucherExpired::TYPE,
         ],
         handler: Arc::new(MoneyEvents(ledger)),
     }]
@@ -95,7 +31,7 @@ pub fn subscriptions(ledger: Arc<Ledger>) -> Vec<Subscription> {
 
 struct MoneyEvents(Arc<Ledger>);
 
-fn decode<T: for<'de> Deserialize<'de>>(event: &EventEnvelope) -> Result<T, serde_json::Error> {
+fn decode<T: DeserializeOwned>(event: &EventEnvelope) -> Result<T, serde_json::Error> {
     serde_json::from_value(event.payload.clone())
 }
 
@@ -104,14 +40,14 @@ impl EventHandler for MoneyEvents {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
         let ledger = &self.0;
         match event.event_type.as_str() {
-            PAYMENT_SUCCEEDED => {
+            PaymentSucceeded::TYPE => {
                 let e: PaymentSucceeded = decode(event)?;
                 ledger
                     .post(
                         tx,
                         Kind::PaymentCaptured,
                         &e.payment_id.to_string(),
-                        &e.currency,
+                        e.currency.code(),
                         &format!("payment {} captured", e.payment_id),
                         &[Transfer {
                             from: Account::GatewayReceivable,
@@ -121,14 +57,14 @@ impl EventHandler for MoneyEvents {
                     )
                     .await?;
             }
-            PAYMENT_REFUNDED => {
+            PaymentRefunded::TYPE => {
                 let e: PaymentRefunded = decode(event)?;
                 ledger
                     .post(
                         tx,
                         Kind::PaymentRefunded,
                         &format!("{}:{}", e.payment_id, e.refund_id),
-                        &e.currency,
+                        e.currency.code(),
                         &format!("payment {} refunded", e.payment_id),
                         &[Transfer {
                             from: Account::CustomerClearing,
@@ -138,9 +74,9 @@ impl EventHandler for MoneyEvents {
                     )
                     .await?;
             }
-            ORDER_DELIVERED => {
+            OrderDelivered::TYPE => {
                 // Vouchers in the order are earned when redeemed, not on delivery.
-                let e: OrderFact = decode(event)?;
+                let OrderDelivered(e) = decode(event)?;
                 let physical = e.lines.iter().filter(|l| l.product_type == "PHYSICAL");
                 let (amount, commission) =
                     physical.fold((0, 0), |(a, c), l| (a + l.line_total, c + l.commission));
@@ -150,30 +86,30 @@ impl EventHandler for MoneyEvents {
                         tx,
                         e.order_id,
                         e.merchant_id,
-                        &e.currency,
+                        e.currency.code(),
                         amount,
                         commission,
                     )
                     .await?;
             }
-            ORDER_RETURNED => {
-                let e: OrderFact = decode(event)?;
+            OrderReturned::TYPE => {
+                let OrderReturned(e) = decode(event)?;
                 ledger.on_returned(tx, e.order_id).await?;
             }
-            VOUCHER_REDEEMED => {
+            VoucherRedeemed::TYPE => {
                 let e: VoucherRedeemed = decode(event)?;
                 ledger
                     .post(
                         tx,
                         Kind::VoucherRedeemed,
                         &e.redemption_id.to_string(),
-                        &e.currency,
+                        e.currency.code(),
                         &format!("voucher {} redeemed", e.code),
                         &domain::earning(e.merchant_id, e.earned, e.commission),
                     )
                     .await?;
             }
-            VOUCHER_EXPIRED => {
+            VoucherExpired::TYPE => {
                 let e: VoucherExpired = decode(event)?;
                 if e.unearned > 0 {
                     ledger
@@ -181,7 +117,7 @@ impl EventHandler for MoneyEvents {
                             tx,
                             Kind::VoucherExpired,
                             &e.instance_id.to_string(),
-                            &e.currency,
+                            e.currency.code(),
                             &format!("voucher {} expired unredeemed", e.code),
                             &[Transfer {
                                 from: Account::CustomerClearing,

@@ -24,6 +24,8 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_ledger.sql")]
 
 pub fn module() -> Module {
     Module::new("ledger", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<ledger_contract::LedgerCode>)
+        .publishes(ledger_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

@@ -2,7 +2,7 @@
 //! exists yet; a real bank API implements the same trait.
 
 use async_trait::async_trait;
-use merchants::api::BankAccountDetails;
+use merchants_contract::BankAccountDetails;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use crate::api::*;
 use crate::domain::{self, Account, Kind, Transfer};
 use crate::providers::{self, BankSimulator, PayoutProvider, PayoutProviderError};
 use crate::store::{self, EarningRow, PayoutRow};
-use merchants::api::MerchantsClient;
+use merchants_contract::MerchantsClient;
 
 pub const SOURCE: &str = "ledger";
 pub const PAYOUT_JOB: &str = "ledger.execute_payout";

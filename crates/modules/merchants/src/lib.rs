@@ -15,15 +15,18 @@ pub use service::{MerchantError, Merchants};
 static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_merchants.sql")];
 
 pub fn module() -> Module {
-    Module::new("merchants", &MIGRATIONS, build).when_remote(|ctx| {
-        let ttl = std::time::Duration::from_secs(ctx.config.merchants.membership_cache_secs);
-        ctx.authenticator
-            .set_membership_source(api::RemoteMemberships::new(
-                ctx.services.clone(),
-                ttl,
-                &ctx.invalidations,
-            ));
-    })
+    Module::new("merchants", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<merchants_contract::MerchantsCode>)
+        .publishes(merchants_contract::events)
+        .when_remote(|ctx| {
+            let ttl = std::time::Duration::from_secs(ctx.config.merchants.membership_cache_secs);
+            ctx.authenticator
+                .set_membership_source(api::RemoteMemberships::new(
+                    ctx.services.clone(),
+                    ttl,
+                    &ctx.invalidations,
+                ));
+        })
 }
 
 fn build(ctx: &Context) -> ModuleParts {

@@ -221,7 +221,7 @@ impl MembershipSource for MembershipCache {
 pub struct Merchants {
     pub ctx: Context,
     pub memberships: Arc<MembershipCache>,
-    identity: identity::api::IdentityClient,
+    identity: identity_contract::IdentityClient,
 }
 
 impl Merchants {
@@ -241,7 +241,7 @@ impl Merchants {
             },
         );
         Arc::new(Self {
-            identity: identity::api::IdentityClient::new(ctx.services.clone(), SOURCE),
+            identity: identity_contract::IdentityClient::new(ctx.services.clone(), SOURCE),
             ctx,
             memberships,
         })

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use identity::api::{
+use identity_contract::{
     PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
     VerificationRequested,
 };
-use inventory::api::InventoryLow;
+use inventory_contract::InventoryLow;
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
-use merchants::api::{
+use merchants_contract::{
     MemberInvited, MerchantApplied, MerchantApproved, MerchantRejected, MerchantStatusFact,
     MerchantSuspended,
 };
@@ -17,7 +17,7 @@ use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 use serde_json::json;
 use uuid::Uuid;
-use vouchers::api::{VoucherExpiring, VoucherGifted};
+use vouchers_contract::{VoucherExpiring, VoucherGifted};
 
 use crate::domain::Category;
 use crate::service::{Message, Notifications, Target};

@@ -26,6 +26,7 @@ static MIGRATIONS: [Migration; 2] = [
 
 pub fn module() -> Module {
     Module::new("notifications", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<notifications_contract::NotificationsCode>)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

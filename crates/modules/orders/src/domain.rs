@@ -1,70 +1,17 @@
 //! Pure rules of orders: the status machine and who may move it, and the checkout plan
 //! (re-priced lines grouped per merchant, totals and commission in integer minor units).
 
+pub use orders_contract::{Mover, OrderStatus};
+
 use std::collections::{BTreeMap, HashMap};
 
-use cart::api::CartContentLine;
-use catalog::api::{ProductType, VariantQuote};
-use kernel::{text_enum, Currency, LocalizedText, Money};
+use cart_contract::CartContentLine;
+use catalog_contract::{ProductType, VariantQuote};
+use kernel::{Currency, LocalizedText, Money};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::CheckoutLine;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OrderStatus {
-    PendingPayment,
-    Paid,
-    Processing,
-    Shipped,
-    Delivered,
-    Completed,
-    Expired,
-    Cancelled,
-    Returned,
-    Refunded,
-}
-
-text_enum!(OrderStatus {
-    PendingPayment => "PENDING_PAYMENT",
-    Paid => "PAID",
-    Processing => "PROCESSING",
-    Shipped => "SHIPPED",
-    Delivered => "DELIVERED",
-    Completed => "COMPLETED",
-    Expired => "EXPIRED",
-    Cancelled => "CANCELLED",
-    Returned => "RETURNED",
-    Refunded => "REFUNDED",
-});
-
-/// Who moves an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Mover {
-    Customer,
-    Merchant,
-    Admin,
-    /// Payments, the expiry job, refunds.
-    System,
-}
-
-text_enum!(Mover { Customer => "customer", Merchant => "merchant", Admin => "admin", System => "system" });
-
-impl OrderStatus {
-    /// Money was taken for the order (a cancellation must refund it).
-    pub const fn is_paid(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Paid
-                | OrderStatus::Processing
-                | OrderStatus::Shipped
-                | OrderStatus::Delivered
-        )
-    }
-}
 
 /// The value of the voucher lines among `(product type, line total)`.
 pub fn voucher_value<'a>(lines: impl IntoIterator<Item = (&'a str, i64)>) -> i64 {

@@ -23,6 +23,8 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_orders.sql")]
 
 pub fn module() -> Module {
     Module::new("orders", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<orders_contract::OrdersCode>)
+        .publishes(orders_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

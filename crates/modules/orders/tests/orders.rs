@@ -316,7 +316,7 @@ async fn a_late_checkout_event_removes_only_the_lines_it_ordered(backend: Backen
             variant_id: shop.latte,
             quantity: 2,
         }],
-        cart_lines: vec![cart::api::CartContentLine {
+        cart_lines: vec![cart_contract::CartContentLine {
             variant_id: shop.latte,
             quantity: 2,
             line_id: Some(line),

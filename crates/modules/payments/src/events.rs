@@ -4,20 +4,18 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kernel::{DomainEvent, EventEnvelope, RefundRequest};
-use orders::api::RefundRequested;
+use kernel::{DomainEvent, EventEnvelope};
+use orders_contract::RefundRequested;
+use payments_contract::RequestedRefund;
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
+use vouchers_contract::VoucherRefundRequested;
 
 use crate::service::Payments;
 
-/// Vouchers' refund requests carry the same `RefundRequest` (read by type name: payments
-/// needs nothing else of vouchers).
-const VOUCHER_REFUND_REQUESTED: &str = "voucher.refund_requested";
-
 pub fn subscriptions(payments: Arc<Payments>) -> Vec<Subscription> {
     vec![Subscription {
-        event_types: vec![RefundRequested::TYPE, VOUCHER_REFUND_REQUESTED],
+        event_types: vec![RefundRequested::TYPE, VoucherRefundRequested::TYPE],
         handler: Arc::new(Refunds(payments)),
     }]
 }
@@ -27,9 +25,11 @@ struct Refunds(Arc<Payments>);
 #[async_trait]
 impl EventHandler for Refunds {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
-        if event.event_type == RefundRequested::TYPE || event.event_type == VOUCHER_REFUND_REQUESTED
+        // Both events carry one `RequestedRefund`.
+        if event.event_type == RefundRequested::TYPE
+            || event.event_type == VoucherRefundRequested::TYPE
         {
-            let request: RefundRequest = serde_json::from_value(event.payload.clone())?;
+            let request: RequestedRefund = serde_json::from_value(event.payload.clone())?;
             self.0.on_refund_requested(tx, &request).await?;
         }
         Ok(())

@@ -24,6 +24,8 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_payments.sql"
 
 pub fn module() -> Module {
     Module::new("payments", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<payments_contract::PaymentsCode>)
+        .publishes(payments_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

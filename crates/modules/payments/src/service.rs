@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use kernel::{
     Actor, ActorKind, ApiError, Currency, DomainEvent, FieldError, Permission, Timestamp,
 };
-use orders::api::{OrdersClient, PayableOrder};
+use orders_contract::{OrdersClient, OrdersCode, PayableOrder};
 use platform::bus;
 use platform::db::{is_unique_violation, Tx};
 use platform::http::text;
@@ -219,7 +219,9 @@ impl Payments {
         })?;
         let payable = match self.orders.payable(request.order_group_id).await {
             Ok(payable) => payable,
-            Err(err) if err.status == 404 => return Err(PaymentsError::GroupNotFound),
+            Err(err) if err.is(OrdersCode::OrderNotFound) => {
+                return Err(PaymentsError::GroupNotFound)
+            }
             Err(err) => return Err(err.into()),
         };
         // Another customer's group does not exist for this one.
@@ -557,7 +559,7 @@ impl Payments {
     pub async fn on_refund_requested(
         &self,
         tx: &mut Tx,
-        request: &kernel::RefundRequest,
+        request: &payments_contract::RequestedRefund,
     ) -> Result<()> {
         let Some(payment) = store::payment_in(tx, request.payment_id).await? else {
             tracing::error!(payment = %request.payment_id, "refund requested for an unknown payment");

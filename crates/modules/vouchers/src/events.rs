@@ -1,29 +1,25 @@
 //! What vouchers reacts to: paid orders issue vouchers, refunded orders void them; product
 //! moderation and merchant status decide what the public sees; outlets give locations.
-//! Orders' events are read by type name (orders may come to ask vouchers, not the reverse).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use catalog::api::{ProductDeleted, ProductStatusChanged};
+use catalog_contract::{ProductDeleted, ProductStatusChanged};
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
-use merchants::api::{
+use merchants_contract::{
     MerchantClosed, MerchantReactivated, MerchantSuspended, OutletRemoved, OutletSaved,
 };
+use orders_contract::{OrderCancelled, OrderPaid, OrderReturned};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 
 use crate::service::{OrderFact, Vouchers};
 use crate::store;
 
-const ORDER_PAID: &str = "order.paid";
-const ORDER_CANCELLED: &str = "order.cancelled";
-const ORDER_RETURNED: &str = "order.returned";
-
 pub fn subscriptions(vouchers: Arc<Vouchers>) -> Vec<Subscription> {
     vec![
         Subscription {
-            event_types: vec![ORDER_PAID, ORDER_CANCELLED, ORDER_RETURNED],
+            event_types: vec![OrderPaid::TYPE, OrderCancelled::TYPE, OrderReturned::TYPE],
             handler: Arc::new(Orders(vouchers.clone())),
         },
         Subscription {
@@ -46,12 +42,13 @@ struct Orders(Arc<Vouchers>);
 #[async_trait]
 impl EventHandler for Orders {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        // Every order event carries the order.
         let order: OrderFact = serde_json::from_value(event.payload.clone())?;
         if !order.lines.iter().any(|l| l.product_type == "VOUCHER") {
             return Ok(());
         }
         match event.event_type.as_str() {
-            ORDER_PAID => {
+            OrderPaid::TYPE => {
                 let issued = self.0.issue_for_order(tx, &order).await?;
                 tracing::debug!(order = %order.order_id, issued, "vouchers issued");
             }

@@ -27,6 +27,8 @@ static MIGRATIONS: [Migration; 2] = [
 
 pub fn module() -> Module {
     Module::new("vouchers", &MIGRATIONS, build)
+        .answers(kernel::call::codes::<vouchers_contract::VouchersCode>)
+        .publishes(vouchers_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

@@ -24,6 +24,8 @@ pub struct OpsState {
     /// Filled once every module's routes are merged: the public document and the internal one.
     pub openapi: OnceLock<String>,
     pub internal_openapi: OnceLock<String>,
+    /// The event catalogue of the modules of this process (AsyncAPI 3).
+    pub asyncapi: OnceLock<String>,
     /// The shared services this process depends on beyond its database, set at start.
     pub dependencies: OnceLock<Dependencies>,
 }
@@ -78,6 +80,7 @@ pub fn routes(
     }
     router
         .routes(routes!(openapi_json))
+        .routes(routes!(asyncapi_json))
         .routes(routes!(docs_page))
         .routes(routes!(docs_asset))
         .merge(admin)
@@ -163,6 +166,14 @@ pub async fn metrics() -> Response {
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json(State(state): Ops) -> Response {
     document_response(&state.openapi)
+}
+
+/// The event catalogue: every event type the modules of this process publish, its consumers
+/// and its payload schema (AsyncAPI 3).
+#[utoipa::path(get, path = "/asyncapi.json", tag = "operations",
+    responses((status = 200, description = "AsyncAPI 3.0 document", content_type = "application/json")))]
+async fn asyncapi_json(State(state): Ops) -> Response {
+    document_response(&state.asyncapi)
 }
 
 /// The internal routes modules call on each other (service tokens with the `internal` scope).

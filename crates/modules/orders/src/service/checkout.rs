@@ -14,13 +14,13 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
-use catalog::api::VariantQuote;
-use inventory::api::{ReserveLine, ReserveRequest, Shortage};
+use catalog_contract::VariantQuote;
+use inventory_contract::{InventoryCode, ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
 use platform::idempotency::{self, Attempt};
 use uuid::Uuid;
-use vouchers::api::{PurchaseCheck, PurchaseLine};
+use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
 use super::*;
 use crate::domain::{Plan, PlanError};
@@ -190,13 +190,13 @@ impl Orders {
             };
             match self.inventory.reserve(&request).await {
                 Ok(_) => {}
-                Err(err) if err.code == "insufficient_stock" => {
+                Err(err) if err.is(InventoryCode::InsufficientStock) => {
                     let shortages: Vec<Shortage> =
                         serde_json::from_value(err.problem["shortages"].clone())
                             .unwrap_or_default();
                     return Err(OrdersError::Insufficient(shortages));
                 }
-                Err(err) if err.code == "sku_not_found" => {
+                Err(err) if err.is(InventoryCode::SkuNotFound) => {
                     let ids = order.lines.iter().map(|l| l.variant_id).collect();
                     return Err(OrdersError::Unavailable(ids));
                 }
@@ -315,7 +315,7 @@ impl Orders {
         for order in &plan.orders {
             match self.inventory.release(order.id).await {
                 Ok(_) => {}
-                Err(err) if err.code == "reservation_not_found" => {}
+                Err(err) if err.is(InventoryCode::ReservationNotFound) => {}
                 Err(err) => return Err(err.into()),
             }
         }
@@ -365,7 +365,7 @@ impl Orders {
             .filter(|l| {
                 quotes
                     .get(&l.variant_id)
-                    .is_some_and(|q| q.product_type == catalog::api::ProductType::Voucher)
+                    .is_some_and(|q| q.product_type == catalog_contract::ProductType::Voucher)
             })
             .map(|l| PurchaseLine {
                 variant_id: l.variant_id,

@@ -1,36 +1,13 @@
 //! Orders moving through their status machine: staff fulfilment, cancellation, expiry of
 //! unpaid orders, and the reactions to payments' events (paid, refunded).
 
-use kernel::{
-    Actor, Currency, DomainEvent, MerchantPermission, Permission, RefundReason, Timestamp,
-};
+use kernel::{Actor, DomainEvent, MerchantPermission, Permission, Timestamp};
+use payments_contract::{PaymentRefunded, PaymentSucceeded, RefundReason, RequestedRefund};
 use platform::bus;
 use platform::db::Tx;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::*;
-
-/// `payment.succeeded` as orders reads it (payments depends on orders, not the reverse).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentSucceeded {
-    pub payment_id: Uuid,
-    pub order_group_id: Uuid,
-    pub currency: Currency,
-    pub amount: i64,
-    /// The orders the payment was for, with the amount each.
-    pub orders: Vec<PayableOrder>,
-}
-
-/// `payment.refunded` as orders reads it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentRefunded {
-    pub payment_id: Uuid,
-    pub order_id: Option<Uuid>,
-    pub amount: i64,
-}
 
 impl Orders {
     /// Who the actor acts as when moving the order; None: they may not move it.
@@ -412,7 +389,7 @@ async fn request_refund(
     let currency = parse_currency(currency)?;
     publish(
         tx,
-        RefundRequested(kernel::RefundRequest {
+        RefundRequested(RequestedRefund {
             request_id: kernel::new_id(),
             payment_id,
             group_id,

@@ -7,14 +7,14 @@ mod lifecycle;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cart::api::CartClient;
-use catalog::api::CatalogClient;
-use inventory::api::{InventoryClient, Shortage};
+use cart_contract::CartClient;
+use catalog_contract::CatalogClient;
+use inventory_contract::{InventoryClient, Shortage};
 use kernel::{
     Actor, ActorKind, ApiError, Currency, FieldError, LocalizedText, MerchantPermission, Page,
     PageQuery, Permission, Timestamp,
 };
-use merchants::api::MerchantsClient;
+use merchants_contract::MerchantsClient;
 use platform::services::CallError;
 use platform::Context;
 use uuid::Uuid;
@@ -22,8 +22,6 @@ use uuid::Uuid;
 use crate::api::*;
 use crate::domain::{self, Mover, OrderStatus};
 use crate::store::{self, GroupRow, LineRow, OrderRow};
-
-pub use lifecycle::{PaymentRefunded, PaymentSucceeded};
 
 pub const SOURCE: &str = "orders";
 
@@ -38,7 +36,7 @@ pub enum OrdersError {
     #[error("one order group is paid in one currency")]
     MixedCurrencies,
     #[error("voucher lines refused")]
-    VouchersRefused(Vec<vouchers::api::PurchaseRefusal>),
+    VouchersRefused(Vec<vouchers_contract::PurchaseRefusal>),
     #[error("amounts too large")]
     TooLarge,
     #[error("not enough stock")]
@@ -128,7 +126,7 @@ pub type Result<T> = std::result::Result<T, OrdersError>;
 pub struct Orders {
     pub ctx: Context,
     catalog: CatalogClient,
-    vouchers: vouchers::api::VouchersClient,
+    vouchers: vouchers_contract::VouchersClient,
     merchants: MerchantsClient,
     inventory: InventoryClient,
     cart: CartClient,
@@ -138,7 +136,7 @@ impl Orders {
     pub fn new(ctx: Context) -> Arc<Self> {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
-            vouchers: vouchers::api::VouchersClient::new(ctx.services.clone(), SOURCE),
+            vouchers: vouchers_contract::VouchersClient::new(ctx.services.clone(), SOURCE),
             merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
             inventory: InventoryClient::new(ctx.services.clone(), SOURCE),
             cart: CartClient::new(ctx.services.clone(), SOURCE),

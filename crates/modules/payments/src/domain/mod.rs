@@ -1,53 +1,14 @@
 //! Pure payment rules: the state a payment's transaction log adds up to, what a provider's
 //! report changes (forward only), and how much may still be refunded.
 
+pub use payments_contract::{PaymentStatus, TxKind};
+
 pub mod khqr;
 mod refund;
 
 pub use refund::{room, Claim, RefundScope};
 
-use kernel::{text_enum, Currency};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// One entry of a payment's append-only log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TxKind {
-    Initiated,
-    Pending,
-    Succeeded,
-    Failed,
-    /// The provider reported money that does not match the payment: held for review.
-    Flagged,
-    RefundRequested,
-    Refunded,
-    RefundFailed,
-}
-
-text_enum!(TxKind {
-    Initiated => "INITIATED",
-    Pending => "PENDING",
-    Succeeded => "SUCCEEDED",
-    Failed => "FAILED",
-    Flagged => "FLAGGED",
-    RefundRequested => "REFUND_REQUESTED",
-    Refunded => "REFUNDED",
-    RefundFailed => "REFUND_FAILED",
-});
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PaymentStatus {
-    Initiated,
-    Pending,
-    Succeeded,
-    Failed,
-    /// Money arrived that does not match: an operator decides (refund it).
-    NeedsReview,
-    PartiallyRefunded,
-    Refunded,
-}
+use kernel::Currency;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -163,7 +124,11 @@ impl State {
     }
 
     /// What a refund in `scope` may still take of a payment for `orders` (see [`room`]).
-    pub fn refundable_in(&self, scope: RefundScope, orders: &[orders::api::PayableOrder]) -> i64 {
+    pub fn refundable_in(
+        &self,
+        scope: RefundScope,
+        orders: &[orders_contract::PayableOrder],
+    ) -> i64 {
         room(self.refundable(), &self.claims, scope, orders)
     }
 

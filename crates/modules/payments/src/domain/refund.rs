@@ -3,8 +3,8 @@
 //! cancellation, a return, an admin's refund) never reaches the vouchers' part: that part goes
 //! back only when vouchers voids the unused vouchers and asks for exactly their unused value.
 
-use kernel::RefundReason;
-use orders::api::PayableOrder;
+use orders_contract::PayableOrder;
+use payments_contract::RefundReason;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ mod wallet;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use catalog::api::CatalogClient;
+use catalog_contract::CatalogClient;
 use kernel::{ApiError, Currency, FieldError, LocalizedText, Timestamp};
 use platform::services::CallError;
 use platform::Context;
@@ -253,14 +253,14 @@ async fn request_refund(
     platform::bus::publish(
         tx,
         SOURCE,
-        &VoucherRefundRequested(kernel::RefundRequest {
+        &VoucherRefundRequested(payments_contract::RequestedRefund {
             request_id,
             payment_id: purchase.payment_id,
             group_id: purchase.group_id,
             order_id: purchase.order_id,
             amount,
             currency: purchase.currency,
-            reason: kernel::RefundReason::VoucherRefunded,
+            reason: payments_contract::RefundReason::VoucherRefunded,
         }),
     )
     .await?;

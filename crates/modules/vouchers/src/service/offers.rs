@@ -29,7 +29,7 @@ impl Vouchers {
                 message: message.into(),
             })
         };
-        if quote.product_type != catalog::api::ProductType::Voucher {
+        if quote.product_type != catalog_contract::ProductType::Voucher {
             fail("variantId", "must belong to a product of type VOUCHER");
         }
         if !(1..=MAX_FACE_VALUE).contains(&input.face_value) {

@@ -5,36 +5,13 @@ use std::collections::HashMap;
 
 use kernel::{Actor, ActorKind, Page, Timestamp};
 use platform::db::Tx;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::*;
 use crate::domain::{self, TokenClaims, TOKEN_TYPE};
 use crate::store::{self, GiftRow};
 
-/// What vouchers reads of orders' `order.paid` / `order.cancelled` (by type name: orders does
-/// not depend on vouchers, and vouchers needs only these fields).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderFact {
-    pub order_id: Uuid,
-    pub group_id: Uuid,
-    pub customer_id: Uuid,
-    pub currency: kernel::Currency,
-    pub payment_id: Option<Uuid>,
-    pub lines: Vec<OrderFactLine>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderFactLine {
-    pub variant_id: Uuid,
-    pub product_type: String,
-    pub quantity: i64,
-    pub unit_price: i64,
-    pub line_total: i64,
-    pub commission: i64,
-}
+pub use orders_contract::OrderFact;
 
 /// Splits a line's commission over its units; the first units take the remainder.
 fn unit_commission(total: i64, quantity: i64, unit: i64) -> i64 {

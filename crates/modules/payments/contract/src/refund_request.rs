@@ -1,15 +1,16 @@
-//! The refund request several modules send to payments (orders for cancelled, returned or
+//! The refund several modules ask of payments (orders for cancelled, returned or
 //! late-paid orders; vouchers for unused vouchers): one payload, one meaning, whatever the
 //! event type that carries it.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::money::Currency;
+use kernel::Currency;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RefundRequest {
+pub struct RequestedRefund {
     /// Unique per request: payments refunds once per id.
     pub request_id: Uuid,
     pub payment_id: Uuid,
@@ -24,7 +25,7 @@ pub struct RefundRequest {
 /// Why money goes back. It also says which part of a payment the refund may draw on: an
 /// order's goods, its vouchers (only ever after vouchers voided them), or all of an order or
 /// payment that was never fulfilled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundReason {
     /// A paid order was cancelled: its goods.
@@ -41,7 +42,7 @@ pub enum RefundReason {
     VoucherRefunded,
 }
 
-crate::text_enum!(RefundReason {
+kernel::text_enum!(RefundReason {
     OrderCancelled => "order_cancelled",
     OrderReturned => "order_returned",
     PaidAfterExpiry => "paid_after_expiry",

@@ -1,0 +1,178 @@
+//! cart's public face: the cart, its lines and summary, and the typed client checkout reads
+//! the customer's cart through.
+
+mod errors;
+pub use errors::CartCode;
+
+use kernel::call::Method;
+use kernel::call::{CallError, Services};
+use kernel::{Currency, LocalizedText, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The header that carries a guest cart's token.
+pub const CART_TOKEN_HEADER: &str = "x-cart-token";
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddItem {
+    pub variant_id: Uuid,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateItem {
+    pub quantity: i64,
+}
+
+/// A cart line with the variant's current catalog data.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartLine {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub quantity: i64,
+    /// Price per unit now (from the catalog; the price when added if the variant is gone).
+    pub unit_price: i64,
+    /// Price per unit when the line was added or last updated.
+    pub added_price: i64,
+    pub currency: Currency,
+    pub line_total: i64,
+    pub product_id: Option<Uuid>,
+    pub merchant_id: Option<Uuid>,
+    pub sku: Option<String>,
+    pub product_name: Option<LocalizedText>,
+    /// Whether it can be bought now (listed, merchant active).
+    pub sellable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartView {
+    /// None while the caller has no cart yet.
+    pub id: Option<Uuid>,
+    pub items: Vec<CartLine>,
+    pub item_count: i64,
+    pub currency: Option<Currency>,
+    pub updated_at: Option<Timestamp>,
+    /// Untouched until then, the cart is deleted.
+    pub expires_at: Option<Timestamp>,
+    /// A new guest cart's token, also sent as `X-Cart-Token`: send it back on every cart call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cart_token: Option<String>,
+    /// A guest cart was merged into this customer's cart by this call.
+    pub merged: bool,
+}
+
+/// Shipping is quoted by the shipping module, which does not exist yet: the summary says so
+/// instead of showing a made-up amount.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingQuote {
+    /// `NOT_QUOTED` until shipping rates exist.
+    pub status: String,
+    pub amount: Option<i64>,
+}
+
+impl ShippingQuote {
+    pub fn not_quoted() -> Self {
+        Self {
+            status: "NOT_QUOTED".into(),
+            amount: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantGroup {
+    pub merchant_id: Option<Uuid>,
+    pub lines: Vec<CartLine>,
+    pub subtotal: i64,
+    pub shipping: ShippingQuote,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartSummary {
+    pub currency: Option<Currency>,
+    /// Lines grouped by merchant: each group becomes one order at checkout.
+    pub merchants: Vec<MerchantGroup>,
+    pub item_count: i64,
+    /// Sum of sellable lines at current prices.
+    pub subtotal: i64,
+    pub shipping: ShippingQuote,
+    /// Subtotal plus shipping; absent until shipping is quoted.
+    pub total: Option<i64>,
+}
+
+/// Why a line cannot be checked out as it is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineProblem {
+    pub item_id: Uuid,
+    pub variant_id: Uuid,
+    /// `price_changed`, `out_of_stock`, `insufficient_stock`, `unavailable`, `not_found`,
+    /// `currency_mismatch`.
+    pub code: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_price: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_price: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validation {
+    pub valid: bool,
+    pub problems: Vec<LineProblem>,
+}
+
+/// What checkout needs of a customer's cart.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartContents {
+    pub cart_id: Option<Uuid>,
+    pub lines: Vec<CartContentLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartContentLine {
+    pub variant_id: Uuid,
+    pub quantity: i64,
+    /// The cart line: a checkout removes exactly this line (if unchanged), never a line the
+    /// customer added again since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<Uuid>,
+}
+
+/// Typed client of cart, used by checkout.
+#[derive(Clone)]
+pub struct CartClient {
+    services: Services,
+    caller: &'static str,
+}
+
+impl CartClient {
+    pub fn new(services: Services, caller: &'static str) -> Self {
+        Self { services, caller }
+    }
+
+    /// The customer's cart lines (empty when there is no cart).
+    pub async fn contents(&self, customer_id: Uuid) -> Result<CartContents, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/cart/{customer_id}"),
+                None,
+            )
+            .await
+    }
+}

@@ -1,0 +1,8 @@
+//! The problem codes notifications answers with: callers match on these, never on strings.
+
+kernel::error_codes! {
+    /// Every `code` of a problem notifications answers with.
+    pub enum NotificationsCode {
+        NotificationNotFound => ("notification_not_found", NOT_FOUND, "No such notification."),
+    }
+}

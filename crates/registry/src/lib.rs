@@ -1,0 +1,20 @@
+//! The one list of Pasar's modules: the binary serves these, the test kit runs them. A new
+//! module is added here (and to the workspace), nowhere else.
+
+use platform::Module;
+
+/// Every module, in the order their migrations and start hooks run.
+pub fn modules() -> Vec<Module> {
+    vec![
+        identity::module(),
+        notifications::module(),
+        merchants::module(),
+        catalog::module(),
+        inventory::module(),
+        cart::module(),
+        orders::module(),
+        payments::module(),
+        vouchers::module(),
+        ledger::module(),
+    ]
+}
