@@ -137,7 +137,7 @@ report=$(mktemp)
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — checkout end to end — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     machine_line
-    echo "Command: \`bench/checkout.sh $duration $customers\` (rate limits off; each order: cart add, checkout with Idempotency-Key, payment with Idempotency-Key, signed simulator webhook, poll every 10 ms until PAID)."
+    echo "Command: \`${PASAR_BENCH_BIN:+PASAR_BENCH_BIN=$PASAR_BENCH_BIN }bench/checkout.sh $duration $customers\` (rate limits off; each order: cart add, checkout with Idempotency-Key, payment with Idempotency-Key, signed simulator webhook, poll every 10 ms until PAID)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"

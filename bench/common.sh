@@ -21,8 +21,16 @@ need_wrk() {
 
 need_psql() { command -v psql >/dev/null || fail "psql is required (apt-get install postgresql-client)"; }
 
-# Builds pasar and bench-baseline and sets $target to where they are.
+# Builds pasar and bench-baseline and sets $target to where they are. PASAR_BENCH_BIN=DIR
+# runs binaries built elsewhere instead (e.g. a build of the previous commit, to compare two
+# builds back to back on the same machine).
 build() {
+    if [ -n "${PASAR_BENCH_BIN:-}" ]; then
+        [ -x "$PASAR_BENCH_BIN/pasar" ] && [ -x "$PASAR_BENCH_BIN/bench-baseline" ] \
+            || fail "PASAR_BENCH_BIN=$PASAR_BENCH_BIN has no pasar and bench-baseline binaries"
+        target="$PASAR_BENCH_BIN"
+        return 0
+    fi
     if [ "$smoke" = 1 ]; then
         cargo build --locked -p pasar -p bench-baseline
         target="${CARGO_TARGET_DIR:-target}/debug"

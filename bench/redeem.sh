@@ -87,7 +87,7 @@ report=$(mktemp)
     echo "## $(date -u +%Y-%m-%dT%H:%MZ) — voucher redemptions — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     machine_line
-    echo "Command: \`bench/redeem.sh $duration $tills $vouchers\` (rate limits off; velocity limits of the fraud rules lifted for the load, every rule still evaluated; each redemption: printed QR token + PIN, Idempotency-Key, device location)."
+    echo "Command: \`${PASAR_BENCH_BIN:+PASAR_BENCH_BIN=$PASAR_BENCH_BIN }bench/redeem.sh $duration $tills $vouchers\` (rate limits off; velocity limits of the fraud rules lifted for the load, every rule still evaluated; each redemption: printed QR token + PIN, Idempotency-Key, device location)."
 } > "$report"
 for backend in $backends; do
     bench_backend "$backend"

@@ -84,10 +84,14 @@ fn select_modules(selection: &str, config: &Config) -> anyhow::Result<(Vec<Modul
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    Config::load(&ConfigSources {
-        data_dir: cli.data_dir.clone(),
-        config_file: cli.config.clone(),
-    })
+    let sections: Vec<_> = all_modules().iter().filter_map(|m| m.config).collect();
+    Config::load(
+        &ConfigSources {
+            data_dir: cli.data_dir.clone(),
+            config_file: cli.config.clone(),
+        },
+        &sections,
+    )
     .context("reading configuration")
 }
 
@@ -115,7 +119,11 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             }
             if demo {
                 // The demo's customers pay through the simulator's pages.
-                config.payments.simulator.enabled = true;
+                config
+                    .edit_section::<payments::config::PaymentsConfig>(|p| {
+                        p.simulator.enabled = true
+                    })
+                    .context("reading the payments section")?;
             }
             let (modules, elsewhere) = select_modules(&modules, &config)?;
             let app = platform::app::start_with(config, modules, elsewhere)

@@ -24,7 +24,7 @@ use crate::db::Db;
 use crate::http::{self, ops, Authenticator};
 use crate::jobs::{JobHandler, JobRun, JobRunner, JobSpec};
 use crate::keyring::{
-    Keyring, KeyringError, MasterKey, PURPOSE_ACCESS_TOKEN, PURPOSE_VOUCHER_CODE,
+    Keyring, KeyringError, MasterKey, PURPOSE_ACCESS_TOKEN, PURPOSE_OFFLINE_CODE,
 };
 use crate::migrate::{self, MigrateError, Migration};
 use crate::module::{Context, Module, ModuleParts};
@@ -165,20 +165,29 @@ pub async fn migrate(config: &Config, modules: &[Module]) -> Result<Databases, S
 
 /// Builds the services modules run with, on a migrated database.
 pub async fn context(config: Config, db: Db) -> Result<Context, StartError> {
+    context_with(config, db, 0).await
+}
+
+/// The services modules run with; retired keys of offline codes keep verifying for
+/// `code_key_retention_secs` (the longest any module that signs such codes asks for).
+pub async fn context_with(
+    config: Config,
+    db: Db,
+    code_key_retention_secs: i64,
+) -> Result<Context, StartError> {
     let master = MasterKey::load(config.keyring.master_key.as_deref(), &config.data_dir)?;
     let sealer = master.sealer();
     let retention = config.auth.access_token_ttl_secs + config.auth.leeway_secs as i64;
     let keyring =
         Arc::new(Keyring::load(db.clone(), master, PURPOSE_ACCESS_TOKEN, retention).await?);
-    // Printed voucher codes verify until the voucher expires: keys are kept that long.
+    // Codes printed on paper verify as long as what they stand for.
     let code_master = MasterKey::load(config.keyring.master_key.as_deref(), &config.data_dir)?;
-    let code_retention = config.vouchers.code_key_retention_days * 86_400;
     let code_keyring = Arc::new(
         Keyring::load(
             db.clone(),
             code_master,
-            PURPOSE_VOUCHER_CODE,
-            code_retention,
+            PURPOSE_OFFLINE_CODE,
+            code_key_retention_secs,
         )
         .await?,
     );
@@ -460,8 +469,20 @@ pub async fn start_with(
 ) -> Result<RunningApp, StartError> {
     telemetry::install_metrics();
     let started = std::time::Instant::now();
+    // A module's section that does not read as its type stops the start, before anything.
+    for module in modules.iter().chain(&elsewhere) {
+        if let Some(section) = &module.config {
+            (section.check)(&config).map_err(StartError::Config)?;
+        }
+    }
+    let code_key_retention = modules
+        .iter()
+        .chain(&elsewhere)
+        .filter_map(|m| m.code_key_retention.map(|retention| retention(&config)))
+        .max()
+        .unwrap_or(0);
     let databases = migrate(&config, &modules).await?;
-    let ctx = context(config, databases.main.clone()).await?;
+    let ctx = context_with(config, databases.main.clone(), code_key_retention).await?;
     // One group per database: its modules' events and jobs are handled against it, and its
     // commits wake its own dispatcher.
     let groups: Vec<(Db, BusSignal, Vec<&'static str>)> = databases

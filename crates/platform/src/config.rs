@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub const PRODUCTION: &str = "production";
@@ -34,15 +35,10 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub log: LogConfig,
     pub tracing: TracingConfig,
-    pub notifications: NotificationsConfig,
-    pub merchants: MerchantsConfig,
-    pub catalog: CatalogConfig,
-    pub inventory: InventoryConfig,
-    pub cart: CartConfig,
-    pub orders: OrdersConfig,
-    pub payments: PaymentsConfig,
-    pub vouchers: VouchersConfig,
-    pub ledger: LedgerConfig,
+    /// Every other top-level section belongs to the module of that name, which declares its
+    /// type ([`ModuleConfig`]) and reads it with [`Config::section`].
+    #[serde(flatten)]
+    pub modules: BTreeMap<String, figment::value::Value>,
 }
 
 impl Default for Config {
@@ -63,247 +59,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
             tracing: TracingConfig::default(),
-            notifications: NotificationsConfig::default(),
-            merchants: MerchantsConfig::default(),
-            catalog: CatalogConfig::default(),
-            inventory: InventoryConfig::default(),
-            cart: CartConfig::default(),
-            orders: OrdersConfig::default(),
-            payments: PaymentsConfig::default(),
-            vouchers: VouchersConfig::default(),
-            ledger: LedgerConfig::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MerchantsConfig {
-    /// Platform commission in basis points for merchants without their own rate (1000 = 10%).
-    pub default_commission_bps: u32,
-    pub invitation_ttl_hours: i64,
-    /// How long a user's merchant memberships are cached per process; removals made in this
-    /// process take effect at once, elsewhere within this bound.
-    pub membership_cache_secs: u64,
-}
-
-impl Default for MerchantsConfig {
-    fn default() -> Self {
-        Self {
-            default_commission_bps: 1000,
-            invitation_ttl_hours: 72,
-            membership_cache_secs: 30,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CatalogConfig {
-    /// Public product reads are served from a per-process cache invalidated on every change
-    /// made here; changes made by another process are seen within this bound. 0 disables it.
-    pub read_cache_secs: u64,
-    pub read_cache_entries: usize,
-}
-
-impl Default for CatalogConfig {
-    fn default() -> Self {
-        Self {
-            read_cache_secs: 30,
-            read_cache_entries: 20_000,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct InventoryConfig {
-    /// Reservations not confirmed within this time are released by a job.
-    pub reservation_ttl_secs: i64,
-}
-
-impl Default for InventoryConfig {
-    fn default() -> Self {
-        Self {
-            reservation_ttl_secs: 900,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CartConfig {
-    /// Most units of one variant in a cart.
-    pub max_quantity_per_line: i64,
-    pub max_lines: usize,
-    /// Carts untouched this long are deleted.
-    pub ttl_days: i64,
-}
-
-impl Default for CartConfig {
-    fn default() -> Self {
-        Self {
-            max_quantity_per_line: 99,
-            max_lines: 100,
-            ttl_days: 30,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OrdersConfig {
-    /// An order not paid within this time expires and its stock is released.
-    pub payment_window_secs: i64,
-    /// A checkout saga untouched this long is presumed abandoned (its process died) and is
-    /// compensated by the recovery job.
-    pub saga_timeout_secs: i64,
-    /// Testing only: abort the process at this checkout step (`after_start`,
-    /// `after_reserve`, `after_create`) to prove crash recovery.
-    pub fail_point: Option<String>,
-}
-
-impl Default for OrdersConfig {
-    fn default() -> Self {
-        Self {
-            payment_window_secs: 900,
-            saga_timeout_secs: 60,
-            fail_point: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VouchersConfig {
-    /// Seconds one on-screen QR code stays valid (it embeds the time step).
-    pub qr_step_secs: i64,
-    /// Retired QR signing keys keep verifying this long: printed codes live as long as their
-    /// voucher, so keep it above the longest validity (730 days).
-    pub code_key_retention_days: i64,
-    /// Wrong PINs in a row after which a voucher is locked for counter redemption.
-    pub pin_attempts: i32,
-    /// An unused bought voucher can be refunded this long after purchase.
-    pub refund_window_days: i64,
-    /// `voucher.expiring` is published this long before a voucher expires.
-    pub reminder_days: i64,
-}
-
-impl Default for VouchersConfig {
-    fn default() -> Self {
-        Self {
-            qr_step_secs: 30,
-            code_key_retention_days: 760,
-            pin_attempts: 5,
-            refund_window_days: 14,
-            reminder_days: 7,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LedgerConfig {
-    /// When the payout run starts: a cron expression with seconds (default Mondays 02:00 UTC).
-    pub payout_schedule: String,
-    /// Balances below this (minor units, per currency) wait for the next run.
-    pub payout_minimum: i64,
-    /// Physical goods are credited to the merchant this long after delivery (returns window).
-    pub delivery_hold_days: i64,
-}
-
-impl Default for LedgerConfig {
-    fn default() -> Self {
-        Self {
-            payout_schedule: "0 0 2 * * Mon".into(),
-            payout_minimum: 1,
-            delivery_hold_days: 0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PaymentsConfig {
-    pub simulator: SimulatorConfig,
-    pub khqr: KhqrConfig,
-    pub midtrans: MidtransConfig,
-    pub xendit: XenditConfig,
-}
-
-/// The development gateway. Disable it in production: whoever can reach its approve page can
-/// mark payments paid.
-/// Off by default: its approve route is anonymous by design (anyone may mark a payment paid).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SimulatorConfig {
-    pub enabled: bool,
-    /// HMAC-SHA256 key of its webhooks; random per process when unset (set it when several
-    /// processes or a load generator must sign simulator webhooks).
-    pub webhook_secret: Option<String>,
-}
-
-/// KHQR (Bakong): the payee account the QR pays into, and the API that confirms payments.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KhqrConfig {
-    pub enabled: bool,
-    /// Bakong account id, e.g. `pasar@aclb`.
-    pub account_id: String,
-    pub merchant_name: String,
-    pub merchant_city: String,
-    /// Bakong Open API base URL; unset, the built-in simulator answers (development).
-    pub api_url: Option<String>,
-    pub api_token: Option<String>,
-}
-
-impl Default for KhqrConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            account_id: "pasar@devb".into(),
-            merchant_name: "Pasar".into(),
-            merchant_city: "Phnom Penh".into(),
-            api_url: None,
-            api_token: None,
-        }
-    }
-}
-
-/// Midtrans Snap: enabled by setting the server key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MidtransConfig {
-    pub server_key: Option<String>,
-    pub snap_url: String,
-    pub api_url: String,
-}
-
-impl Default for MidtransConfig {
-    fn default() -> Self {
-        Self {
-            server_key: None,
-            snap_url: "https://app.sandbox.midtrans.com".into(),
-            api_url: "https://api.sandbox.midtrans.com".into(),
-        }
-    }
-}
-
-/// Xendit invoices: enabled by setting the secret key and the callback token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct XenditConfig {
-    pub secret_key: Option<String>,
-    pub callback_token: Option<String>,
-    pub api_url: String,
-}
-
-impl Default for XenditConfig {
-    fn default() -> Self {
-        Self {
-            secret_key: None,
-            callback_token: None,
-            api_url: "https://api.xendit.co".into(),
+            modules: BTreeMap::new(),
         }
     }
 }
@@ -623,73 +379,49 @@ impl Default for TracingConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NotificationsConfig {
-    /// Delivery attempts per message before it is parked as failed.
-    pub max_attempts: i32,
-    pub email: EmailConfig,
-    pub sms: HttpChannelConfig,
-    pub push: HttpChannelConfig,
-}
+/// A module's own section of the configuration: `[<SECTION>]` in `pasar.toml`,
+/// `PASAR_<SECTION>__...` in the environment.
+pub trait ModuleConfig: Serialize + DeserializeOwned + Default + Send + Sync + 'static {
+    const SECTION: &'static str;
 
-impl Default for NotificationsConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            email: EmailConfig::default(),
-            sms: HttpChannelConfig {
-                body_template: r#"{"to": {{ to }}, "text": {{ text }}}"#.into(),
-                ..HttpChannelConfig::default()
-            },
-            push: HttpChannelConfig {
-                body_template: r#"{"message": {"token": {{ to }}, "notification": {"title": {{ title }}, "body": {{ text }}}, "data": {{ data }}}}"#.into(),
-                ..HttpChannelConfig::default()
-            },
-        }
+    /// The section's defaults under the development profile (`profile = "development"`).
+    fn development() -> Self {
+        Self::default()
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct EmailConfig {
-    /// `file` (development: `.eml` files under `<data_dir>/mail`) or `smtp`.
-    pub transport: String,
-    pub from: String,
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    /// `none` (local relay), `starttls` or `tls`.
-    pub smtp_security: String,
-    pub smtp_username: Option<String>,
-    pub smtp_password: Option<String>,
-    pub timeout_secs: u64,
+/// What the platform knows of a module's section without naming its type: how to check it,
+/// its defaults (for the docs test) and its development defaults.
+#[derive(Clone, Copy)]
+pub struct SectionSpec {
+    pub name: &'static str,
+    pub check: fn(&Config) -> Result<(), String>,
+    pub defaults: fn() -> serde_json::Value,
+    pub development: fn() -> figment::value::Value,
 }
 
-impl Default for EmailConfig {
-    fn default() -> Self {
+impl SectionSpec {
+    pub fn of<T: ModuleConfig>() -> Self {
+        fn check<T: ModuleConfig>(config: &Config) -> Result<(), String> {
+            config
+                .section::<T>()
+                .map(|_| ())
+                .map_err(|e| format!("[{}] {e}", T::SECTION))
+        }
+        fn defaults<T: ModuleConfig>() -> serde_json::Value {
+            serde_json::to_value(T::default()).unwrap_or_default()
+        }
+        fn development<T: ModuleConfig>() -> figment::value::Value {
+            figment::value::Value::serialize(T::development())
+                .unwrap_or_else(|_| figment::value::Dict::new().into())
+        }
         Self {
-            transport: "file".into(),
-            from: "Pasar <no-reply@pasar.local>".into(),
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: 25,
-            smtp_security: "none".into(),
-            smtp_username: None,
-            smtp_password: None,
-            timeout_secs: 10,
+            name: T::SECTION,
+            check: check::<T>,
+            defaults: defaults::<T>,
+            development: development::<T>,
         }
     }
-}
-
-/// An HTTP provider (SMS gateway, FCM-shaped push). Unset `url`: the channel is off.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HttpChannelConfig {
-    pub url: Option<String>,
-    /// Sent as the `Authorization` header, e.g. `Bearer <key>`.
-    pub authorization: Option<String>,
-    /// JSON body; `to`, `title`, `text` and `data` are inserted JSON-encoded.
-    pub body_template: String,
-    pub timeout_secs: Option<u64>,
 }
 
 /// Where configuration comes from, before command-line overrides.
@@ -702,7 +434,12 @@ pub struct ConfigSources {
 impl Config {
     /// Layers defaults, the TOML file and the environment. The data dir decides where the TOML
     /// file is looked for, so it is resolved first (flag, then `PASAR_DATA_DIR`, then default).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<figment::Error>> {
+    /// `sections`: the modules' sections, whose development defaults the development profile
+    /// starts from.
+    pub fn load(
+        sources: &ConfigSources,
+        sections: &[SectionSpec],
+    ) -> Result<Self, Box<figment::Error>> {
         let data_dir = sources
             .data_dir
             .clone()
@@ -722,7 +459,15 @@ impl Config {
             .extract_inner("profile")
             .map_err(Box::new)?;
         let defaults = match profile.as_str() {
-            DEVELOPMENT => Config::development(),
+            DEVELOPMENT => {
+                let mut config = Config::development();
+                for section in sections {
+                    config
+                        .modules
+                        .insert(section.name.to_owned(), (section.development)());
+                }
+                config
+            }
             _ => Config::default(),
         };
         let mut config: Config = layered(defaults).extract().map_err(Box::new)?;
@@ -738,10 +483,38 @@ impl Config {
             profile: DEVELOPMENT.into(),
             ..Config::default()
         };
-        config.payments.simulator.enabled = true;
         config.auth.mock_oidc = true;
         config.log.format = "text".into();
         config
+    }
+
+    /// A module's section: its defaults, overridden by what the layers set. Start checks every
+    /// section of the modules it runs, so a module may read its own with
+    /// [`Config::section_or_default`] once running.
+    pub fn section<T: ModuleConfig>(&self) -> Result<T, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(T::default()));
+        if let Some(value) = self.modules.get(T::SECTION) {
+            figment = figment.merge(Serialized::defaults(value));
+        }
+        figment.extract().map_err(Box::new)
+    }
+
+    /// The section, after start has checked it (defaults only where nothing was checked, e.g.
+    /// when documents are generated offline).
+    pub fn section_or_default<T: ModuleConfig>(&self) -> T {
+        self.section().unwrap_or_default()
+    }
+
+    /// Changes a module's section (tests, tools): the section as read, edited, written back.
+    pub fn edit_section<T: ModuleConfig>(
+        &mut self,
+        edit: impl FnOnce(&mut T),
+    ) -> Result<(), Box<figment::Error>> {
+        let mut section = self.section::<T>()?;
+        edit(&mut section);
+        let value = figment::value::Value::serialize(&section).map_err(Box::new)?;
+        self.modules.insert(T::SECTION.to_owned(), value);
+        Ok(())
     }
 
     pub fn database_url(&self) -> String {
@@ -770,10 +543,13 @@ mod tests {
             )?;
             jail.set_env("PASAR_RATE_LIMIT__WRITE", "11");
             jail.set_env("PASAR_DATABASE__URL", "postgres://x/y");
-            let config = Config::load(&ConfigSources {
-                data_dir: Some(PathBuf::from(".")),
-                config_file: None,
-            })
+            let config = Config::load(
+                &ConfigSources {
+                    data_dir: Some(PathBuf::from(".")),
+                    config_file: None,
+                },
+                &[],
+            )
             .map_err(|e| *e)?;
             assert_eq!(config.rate_limit.auth, 7);
             assert_eq!(config.rate_limit.write, 11);
@@ -784,30 +560,85 @@ mod tests {
         });
     }
 
+    /// A module's section as a module declares it.
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    #[serde(default)]
+    struct Shop {
+        simulator: Simulator,
+        name: String,
+    }
+
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    #[serde(default)]
+    struct Simulator {
+        enabled: bool,
+        window_secs: i64,
+    }
+
+    impl ModuleConfig for Shop {
+        const SECTION: &'static str = "shop";
+        fn development() -> Self {
+            Shop {
+                simulator: Simulator {
+                    enabled: true,
+                    window_secs: 0,
+                },
+                ..Shop::default()
+            }
+        }
+    }
+
     #[test]
     #[allow(clippy::result_large_err)]
-    fn the_simulator_is_off_unless_the_development_profile_or_a_setting_turns_it_on() {
+    fn module_sections_layer_like_the_rest_and_start_from_their_development_defaults() {
         figment::Jail::expect_with(|jail| {
             let load = || {
-                Config::load(&ConfigSources {
-                    data_dir: Some(PathBuf::from(".")),
-                    config_file: None,
-                })
+                Config::load(
+                    &ConfigSources {
+                        data_dir: Some(PathBuf::from(".")),
+                        config_file: None,
+                    },
+                    &[SectionSpec::of::<Shop>()],
+                )
                 .map_err(|e| *e)
             };
             let production = load()?;
-            assert!(!production.payments.simulator.enabled);
+            let shop: Shop = production.section().map_err(|e| *e)?;
+            assert!(!shop.simulator.enabled);
             assert!(!production.auth.mock_oidc);
+            jail.create_file("pasar.toml", "[shop]\nname = \"Toko\"\n")?;
+            jail.set_env("PASAR_SHOP__SIMULATOR__WINDOW_SECS", "90");
             jail.set_env("PASAR_PROFILE", "development");
             let development = load()?;
-            assert!(development.payments.simulator.enabled);
+            let shop: Shop = development.section().map_err(|e| *e)?;
+            assert!(shop.simulator.enabled);
+            assert_eq!(shop.simulator.window_secs, 90);
+            assert_eq!(shop.name, "Toko");
             assert!(development.auth.mock_oidc);
             assert_eq!(development.log.format, "text");
             // An explicit setting still wins over the profile's defaults.
-            jail.set_env("PASAR_PAYMENTS__SIMULATOR__ENABLED", "false");
-            assert!(!load()?.payments.simulator.enabled);
+            jail.set_env("PASAR_SHOP__SIMULATOR__ENABLED", "false");
+            let shop: Shop = load()?.section().map_err(|e| *e)?;
+            assert!(!shop.simulator.enabled);
+            // A section of the wrong shape is an error the start reports, not a default.
+            jail.set_env("PASAR_SHOP__SIMULATOR__WINDOW_SECS", "soon");
+            assert!((SectionSpec::of::<Shop>().check)(&load()?).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn edited_sections_keep_what_was_set() {
+        let mut config = Config::default();
+        config
+            .edit_section::<Shop>(|s| s.name = "Toko".into())
+            .expect("edit");
+        config
+            .edit_section::<Shop>(|s| s.simulator.enabled = true)
+            .expect("edit");
+        let shop: Shop = config.section().expect("section");
+        assert_eq!(shop.name, "Toko");
+        assert!(shop.simulator.enabled);
     }
 
     #[test]

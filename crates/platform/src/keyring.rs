@@ -22,8 +22,8 @@ use crate::db::{Db, Dialect, Tx};
 use crate::{on_db, on_tx};
 
 pub const PURPOSE_ACCESS_TOKEN: &str = "access_token";
-/// Keys signing voucher QR tokens, verified offline by counters from the JWKS.
-pub const PURPOSE_VOUCHER_CODE: &str = "voucher_code";
+/// Keys of codes verified offline and on paper (voucher QR codes; the stored name stays).
+pub const PURPOSE_OFFLINE_CODE: &str = "voucher_code";
 const MASTER_KEY_FILE: &str = "master.key";
 
 #[derive(Debug, thiserror::Error)]

@@ -120,6 +120,11 @@ pub struct Module {
     pub publishes: fn() -> Vec<kernel::EventSpec>,
     /// The problem codes it answers with, from its contract (the error catalogue reads them).
     pub answers: fn() -> Vec<kernel::call::CodeSpec>,
+    /// Its section of the configuration, when it has one.
+    pub config: Option<crate::config::SectionSpec>,
+    /// When it signs codes verified offline: how long (seconds) a retired key must keep
+    /// verifying them, read from the configuration.
+    pub code_key_retention: Option<fn(&Config) -> i64>,
 }
 
 impl Module {
@@ -135,11 +140,25 @@ impl Module {
             when_remote: None,
             publishes: Vec::new,
             answers: Vec::new,
+            config: None,
+            code_key_retention: None,
         }
     }
 
     pub fn publishes(mut self, events: fn() -> Vec<kernel::EventSpec>) -> Self {
         self.publishes = events;
+        self
+    }
+
+    /// Declares the module's configuration section; start refuses a section that does not
+    /// read as `T`.
+    pub fn configured<T: crate::config::ModuleConfig>(mut self) -> Self {
+        self.config = Some(crate::config::SectionSpec::of::<T>());
+        self
+    }
+
+    pub fn signs_offline_codes(mut self, retention_secs: fn(&Config) -> i64) -> Self {
+        self.code_key_retention = Some(retention_secs);
         self
     }
 

@@ -272,3 +272,97 @@ fn the_error_catalogue_is_the_committed_one() {
     }
     snapshot("docs/errors.md", &page);
 }
+
+/// Dotted paths of the leaves of `value` (an empty object or an array is a leaf).
+fn leaves(prefix: &str, value: &serde_json::Value, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaves(&path, child, out);
+            }
+        }
+        _ => {
+            out.insert(prefix.to_owned());
+        }
+    }
+}
+
+/// The keys the TOML example of `docs/configuration.md` shows, set or commented out.
+fn documented_keys(page: &str) -> BTreeSet<String> {
+    let block = page
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_default();
+    let mut section = String::new();
+    let mut keys = BTreeSet::new();
+    for line in block.lines() {
+        let line = line.trim().trim_start_matches('#').trim_start();
+        if let Some(header) = line.strip_prefix('[') {
+            // `[section]`, or `[[section]]` for a list of tables.
+            section = header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            keys.insert(section.clone());
+            continue;
+        }
+        let Some((key, _)) = line.split_once(" = ") else {
+            continue;
+        };
+        if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            keys.insert(if section.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{section}.{key}")
+            });
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_configuration_page_documents_every_setting_of_every_section() {
+    let mut settings = BTreeSet::new();
+    let platform = serde_json::to_value(platform::Config::default()).expect("config");
+    leaves("", &platform, &mut settings);
+    for module in registry::modules() {
+        if let Some(section) = module.config {
+            leaves(section.name, &(section.defaults)(), &mut settings);
+        }
+    }
+    // Maps keyed by what the operator names (module → URL) are shown by example.
+    settings.retain(|key| key != "remote" && key != "database.modules");
+    let page = std::fs::read_to_string(root().join("docs/configuration.md")).expect("page");
+    let documented = documented_keys(&page);
+    let undocumented: Vec<_> = settings.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "settings missing from docs/configuration.md: {undocumented:?}"
+    );
+    // A documented key exists, or is a section (a header), or lives in a list of tables the
+    // types show as one setting (`[[auth.oidc_providers]]`).
+    let exists = |key: &str| {
+        settings.contains(key)
+            || settings.iter().any(|s| s.starts_with(&format!("{key}.")))
+            || key
+                .rsplit_once('.')
+                .is_some_and(|(parent, _)| settings.contains(parent))
+    };
+    let unknown: Vec<_> = documented
+        .iter()
+        .filter(|key| !key.starts_with("remote") && !key.starts_with("database.modules"))
+        .filter(|key| !exists(key))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "docs/configuration.md shows settings that do not exist: {unknown:?}"
+    );
+}

@@ -129,7 +129,20 @@ pub fn default_modules() -> Vec<Module> {
 
 /// Sends email to `smtp` and SMS and push to `http` (both real servers on loopback).
 pub fn route_messages(config: &mut Config, smtp: &SmtpSink, http: &HttpReceiver) {
-    let channels = &mut config.notifications;
+    config
+        .edit_section(
+            |channels: &mut notifications::config::NotificationsConfig| {
+                route_channels(channels, smtp, http)
+            },
+        )
+        .expect("the notifications section of a test config");
+}
+
+fn route_channels(
+    channels: &mut notifications::config::NotificationsConfig,
+    smtp: &SmtpSink,
+    http: &HttpReceiver,
+) {
     channels.email.transport = "smtp".into();
     channels.email.smtp_host = "127.0.0.1".into();
     channels.email.smtp_port = smtp.port;
@@ -164,8 +177,12 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.bus.retry_base_ms = 50;
     config.jobs.poll_interval_ms = 50;
     config.jobs.retry_base_ms = 50;
-    config.payments.simulator.enabled = true;
-    config.payments.simulator.webhook_secret = Some(commerce::SIMULATOR_SECRET.into());
+    config
+        .edit_section(|p: &mut payments::config::PaymentsConfig| {
+            p.simulator.enabled = true;
+            p.simulator.webhook_secret = Some(commerce::SIMULATOR_SECRET.into());
+        })
+        .expect("the payments section of a test config");
     config
 }
 

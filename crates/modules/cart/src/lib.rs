@@ -2,6 +2,7 @@
 //! catalog; summary by merchant; validation before checkout; expiry after inactivity.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -21,7 +22,9 @@ pub use service::{Cart, CartError};
 static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_cart.sql")];
 
 pub fn module() -> Module {
-    Module::new("cart", &MIGRATIONS, build).answers(kernel::call::codes::<cart_contract::CartCode>)
+    Module::new("cart", &MIGRATIONS, build)
+        .configured::<config::CartConfig>()
+        .answers(kernel::call::codes::<cart_contract::CartCode>)
 }
 
 fn build(ctx: &Context) -> ModuleParts {

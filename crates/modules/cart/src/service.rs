@@ -110,6 +110,7 @@ struct Resolved {
 
 pub struct Cart {
     pub ctx: Context,
+    pub config: crate::config::CartConfig,
     catalog: CatalogClient,
     inventory: InventoryClient,
 }
@@ -119,12 +120,13 @@ impl Cart {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), "cart"),
             inventory: InventoryClient::new(ctx.services.clone(), "cart"),
+            config: ctx.config.section_or_default(),
             ctx,
         })
     }
 
     fn max_quantity(&self) -> i64 {
-        self.ctx.config.cart.max_quantity_per_line
+        self.config.max_quantity_per_line
     }
 
     /// Finds the caller's cart; a signed-in customer presenting a guest token gets the guest
@@ -270,7 +272,7 @@ impl Cart {
             item_count: items.iter().map(|l| l.quantity).sum(),
             currency: lines.first().map(|l| l.currency),
             updated_at,
-            expires_at: updated_at.map(|t| t.plus_seconds(self.ctx.config.cart.ttl_days * 86_400)),
+            expires_at: updated_at.map(|t| t.plus_seconds(self.config.ttl_days * 86_400)),
             items,
             cart_token,
             merged,
@@ -313,7 +315,7 @@ impl Cart {
             return Err(CartError::CurrencyMismatch(currency));
         }
         let is_new_line = !existing.iter().any(|i| i.variant_id == quote.variant_id);
-        let max_lines = self.ctx.config.cart.max_lines;
+        let max_lines = self.config.max_lines;
         if is_new_line && store::count_lines(&mut tx, cart_id).await? >= max_lines as i64 {
             return Err(CartError::CartFull(max_lines));
         }
@@ -495,7 +497,7 @@ impl Cart {
 
     /// Deletes carts untouched for `cart.ttl_days`.
     pub async fn expire_stale(&self) -> Result<u64> {
-        let before = Timestamp::now().plus_seconds(-self.ctx.config.cart.ttl_days * 86_400);
+        let before = Timestamp::now().plus_seconds(-self.config.ttl_days * 86_400);
         Ok(store::delete_stale(&self.ctx.db, before).await?)
     }
 }

@@ -322,7 +322,9 @@ async fn carts_are_private_and_bad_input_changes_nothing(backend: Backend) {
     // Carts untouched for the configured time are deleted (what the hourly job runs): with a
     // zero TTL every cart is stale.
     let mut config = (*app.ctx().config).clone();
-    config.cart.ttl_days = 0;
+    config
+        .edit_section(|c: &mut cart::config::CartConfig| c.ttl_days = 0)
+        .expect("cart section");
     let ctx = platform::Context {
         config: std::sync::Arc::new(config),
         ..app.ctx().clone()

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod cache;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -18,6 +19,7 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_catalog.sql")
 
 pub fn module() -> Module {
     Module::new("catalog", &MIGRATIONS, build)
+        .configured::<config::CatalogConfig>()
         .answers(kernel::call::codes::<catalog_contract::CatalogCode>)
         .publishes(catalog_contract::events)
 }

@@ -144,7 +144,7 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(ctx: Context) -> Arc<Self> {
-        let config = &ctx.config.catalog;
+        let config: crate::config::CatalogConfig = ctx.config.section_or_default();
         let cache = Arc::new(ReadCache::new(
             Duration::from_secs(config.read_cache_secs),
             config.read_cache_entries,

@@ -2,6 +2,7 @@
 //! all-or-nothing reservations that never oversell.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -22,6 +23,7 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_inventory.sql
 
 pub fn module() -> Module {
     Module::new("inventory", &MIGRATIONS, build)
+        .configured::<config::InventoryConfig>()
         .answers(kernel::call::codes::<inventory_contract::InventoryCode>)
         .publishes(inventory_contract::events)
 }

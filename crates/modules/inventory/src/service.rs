@@ -127,11 +127,15 @@ pub fn merchant_for(
 
 pub struct Inventory {
     pub ctx: Context,
+    pub config: crate::config::InventoryConfig,
 }
 
 impl Inventory {
     pub fn new(ctx: Context) -> Arc<Self> {
-        Arc::new(Self { ctx })
+        Arc::new(Self {
+            config: ctx.config.section_or_default(),
+            ctx,
+        })
     }
 
     async fn item(&self, merchant_id: Uuid, sku: &str) -> Result<ItemRow> {
@@ -330,7 +334,7 @@ impl Inventory {
         let totals = domain::aggregate(&request.lines).map_err(InventoryError::Invalid)?;
         let ttl = request
             .ttl_seconds
-            .unwrap_or(self.ctx.config.inventory.reservation_ttl_secs);
+            .unwrap_or(self.config.reservation_ttl_secs);
         if !(1..=7 * 24 * 3600).contains(&ttl) {
             return Err(invalid_one("ttlSeconds", "must be 1 second to 7 days"));
         }

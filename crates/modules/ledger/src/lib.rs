@@ -3,6 +3,7 @@
 //! weekly payout run.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -24,6 +25,7 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_ledger.sql")]
 
 pub fn module() -> Module {
     Module::new("ledger", &MIGRATIONS, build)
+        .configured::<config::LedgerConfig>()
         .answers(kernel::call::codes::<ledger_contract::LedgerCode>)
         .publishes(ledger_contract::events)
 }
@@ -36,7 +38,12 @@ fn build(ctx: &Context) -> ModuleParts {
         jobs: vec![
             JobSpec {
                 name: "ledger.payout_run",
-                schedule: Some(ctx.config.ledger.payout_schedule.clone()),
+                schedule: Some(
+                    ctx.config
+                        .section_or_default::<crate::config::LedgerConfig>()
+                        .payout_schedule
+                        .clone(),
+                ),
                 max_attempts: 3,
                 handler: Arc::new(PayoutRun(ledger.clone())),
             },

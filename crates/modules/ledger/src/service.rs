@@ -77,6 +77,7 @@ pub struct PayoutJob {
 
 pub struct Ledger {
     pub ctx: Context,
+    pub config: crate::config::LedgerConfig,
     provider: Box<dyn PayoutProvider>,
     merchants: MerchantsClient,
 }
@@ -86,6 +87,7 @@ impl Ledger {
         let provider = Box::new(BankSimulator);
         Arc::new(Self {
             merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
+            config: ctx.config.section_or_default(),
             ctx,
             provider,
         })
@@ -119,7 +121,7 @@ impl Ledger {
             return Ok(());
         }
         let now = Timestamp::now();
-        let hold = self.ctx.config.ledger.delivery_hold_days * 86_400;
+        let hold = self.config.delivery_hold_days * 86_400;
         let row = EarningRow {
             order_id,
             merchant_id,
@@ -315,7 +317,7 @@ impl Ledger {
             }
             None => domain::period_of(now.to_datetime()),
         };
-        let minimum = self.ctx.config.ledger.payout_minimum.max(1);
+        let minimum = self.config.payout_minimum.max(1);
         let mut tx = self.ctx.db.begin().await?;
         if !store::insert_run(&mut tx, &period, started_by, now).await? {
             return Err(LedgerError::RunExists(period));

@@ -140,7 +140,8 @@ async fn refunds_breakage_and_failed_payouts_keep_the_books_balanced(backend: Ba
         |c| {
             c.jobs.retry_base_ms = 20;
             // Every voucher here (valid 90 days) is inside the reminder horizon.
-            c.vouchers.reminder_days = 100;
+            c.edit_section(|v: &mut vouchers::config::VouchersConfig| v.reminder_days = 100)
+                .expect("vouchers section");
         },
         Vec::new(),
     )

@@ -2,6 +2,7 @@
 //! commission rates.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod http;
 mod service;
@@ -16,10 +17,15 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_merchants.sql
 
 pub fn module() -> Module {
     Module::new("merchants", &MIGRATIONS, build)
+        .configured::<config::MerchantsConfig>()
         .answers(kernel::call::codes::<merchants_contract::MerchantsCode>)
         .publishes(merchants_contract::events)
         .when_remote(|ctx| {
-            let ttl = std::time::Duration::from_secs(ctx.config.merchants.membership_cache_secs);
+            let ttl = std::time::Duration::from_secs(
+                ctx.config
+                    .section_or_default::<crate::config::MerchantsConfig>()
+                    .membership_cache_secs,
+            );
             ctx.authenticator
                 .set_membership_source(api::RemoteMemberships::new(
                     ctx.services.clone(),

@@ -220,16 +220,18 @@ impl MembershipSource for MembershipCache {
 
 pub struct Merchants {
     pub ctx: Context,
+    pub config: crate::config::MerchantsConfig,
     pub memberships: Arc<MembershipCache>,
     identity: identity_contract::IdentityClient,
 }
 
 impl Merchants {
     pub fn new(ctx: Context) -> Arc<Self> {
+        let config: crate::config::MerchantsConfig = ctx.config.section_or_default();
         let memberships = Arc::new(MembershipCache {
             db: ctx.db.clone(),
             invalidations: ctx.invalidations.clone(),
-            ttl: Duration::from_secs(ctx.config.merchants.membership_cache_secs),
+            ttl: Duration::from_secs(config.membership_cache_secs),
             entries: RwLock::default(),
         });
         let local = memberships.clone();
@@ -242,13 +244,14 @@ impl Merchants {
         );
         Arc::new(Self {
             identity: identity_contract::IdentityClient::new(ctx.services.clone(), SOURCE),
+            config,
             ctx,
             memberships,
         })
     }
 
     fn default_rate(&self) -> u32 {
-        self.ctx.config.merchants.default_commission_bps
+        self.config.default_commission_bps
     }
 
     async fn row(&self, id: Uuid) -> Result<MerchantRow> {
@@ -973,7 +976,7 @@ impl Merchants {
         }
         let token = platform::secrets::random_token().map_err(|_| MerchantError::Random)?;
         let now = Timestamp::now();
-        let expires_at = now.plus_seconds(self.ctx.config.merchants.invitation_ttl_hours * 3600);
+        let expires_at = now.plus_seconds(self.config.invitation_ttl_hours * 3600);
         let id = kernel::new_id();
         let mut tx = self.ctx.db.begin().await?;
         let merchant = store::merchant_in(&mut tx, merchant_id)

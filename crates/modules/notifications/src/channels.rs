@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
+use crate::config::{EmailConfig, HttpChannelConfig};
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::{AutoEscape, Environment};
-use platform::config::{EmailConfig, HttpChannelConfig};
 
 /// One message on its way to one destination.
 #[derive(Debug, Clone)]
@@ -186,8 +186,7 @@ mod tests {
 
     #[test]
     fn http_bodies_are_valid_json_whatever_the_text() {
-        let sender =
-            HttpSender::new(&platform::config::NotificationsConfig::default().push).unwrap();
+        let sender = HttpSender::new(&crate::config::NotificationsConfig::default().push).unwrap();
         let body = sender
             .render(&Outbound {
                 destination: "device-1".into(),

@@ -2,6 +2,7 @@
 
 pub mod api;
 mod channels;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -26,6 +27,7 @@ static MIGRATIONS: [Migration; 2] = [
 
 pub fn module() -> Module {
     Module::new("notifications", &MIGRATIONS, build)
+        .configured::<config::NotificationsConfig>()
         .answers(kernel::call::codes::<notifications_contract::NotificationsCode>)
 }
 
@@ -37,7 +39,11 @@ fn build(ctx: &Context) -> ModuleParts {
         jobs: vec![JobSpec {
             name: service::DELIVER_JOB,
             schedule: None,
-            max_attempts: ctx.config.notifications.max_attempts.max(1),
+            max_attempts: ctx
+                .config
+                .section_or_default::<crate::config::NotificationsConfig>()
+                .max_attempts
+                .max(1),
             handler: Arc::new(Deliver(notifications)),
         }],
         on_start: None,

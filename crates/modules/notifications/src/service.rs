@@ -99,7 +99,7 @@ pub struct Notifications {
 
 impl Notifications {
     pub fn new(ctx: Context) -> Self {
-        let config = &ctx.config.notifications;
+        let config: crate::config::NotificationsConfig = ctx.config.section_or_default();
         let email =
             EmailSender::new(&config.email, &ctx.config.data_dir).map_err(|e| e.to_string());
         let sms = HttpSender::new(&config.sms).map_err(|e| e.to_string());

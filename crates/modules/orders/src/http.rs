@@ -66,7 +66,7 @@ async fn checkout(
     let scope = format!("orders:{}", actor.user_id);
     let fingerprint = idempotency::fingerprint(&body);
     // The checkout saga may take up to its timeout before a retry presumes it dead.
-    let lease = o.ctx.config.orders.saga_timeout_secs;
+    let lease = o.config.saga_timeout_secs;
     let orders = &o;
     idempotency::guard(
         &o.ctx.db,

@@ -2,6 +2,7 @@
 //! order groups split per merchant, the order status machine, timeline and invoices.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -23,6 +24,7 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_orders.sql")]
 
 pub fn module() -> Module {
     Module::new("orders", &MIGRATIONS, build)
+        .configured::<config::OrdersConfig>()
         .answers(kernel::call::codes::<orders_contract::OrdersCode>)
         .publishes(orders_contract::events)
 }

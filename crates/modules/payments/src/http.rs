@@ -45,7 +45,7 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
         )
         // Gateways retry in bursts and every request is verified first: not rate limited.
         .merge(OpenApiRouter::new().routes(routes!(webhook)));
-    if payments.ctx.config.payments.simulator.enabled {
+    if payments.config.simulator.enabled {
         router = router.merge(
             OpenApiRouter::new()
                 .routes(routes!(simulator_page))

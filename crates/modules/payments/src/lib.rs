@@ -3,6 +3,7 @@
 //! webhooks, polling for KHQR, and refunds through the provider.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -24,13 +25,18 @@ static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_payments.sql"
 
 pub fn module() -> Module {
     Module::new("payments", &MIGRATIONS, build)
+        .configured::<config::PaymentsConfig>()
         .answers(kernel::call::codes::<payments_contract::PaymentsCode>)
         .publishes(payments_contract::events)
 }
 
 fn build(ctx: &Context) -> ModuleParts {
     let payments = Payments::new(ctx.clone());
-    let simulator_on = ctx.config.payments.simulator.enabled;
+    let simulator_on = ctx
+        .config
+        .section_or_default::<crate::config::PaymentsConfig>()
+        .simulator
+        .enabled;
     ModuleParts {
         routes: http::router(payments.clone()),
         subscriptions: events::subscriptions(payments.clone()),

@@ -180,6 +180,7 @@ pub struct RefundJob {
 
 pub struct Payments {
     pub ctx: Context,
+    pub config: crate::config::PaymentsConfig,
     orders: OrdersClient,
     pub providers: Providers,
     simulator_secret: String,
@@ -187,9 +188,8 @@ pub struct Payments {
 
 impl Payments {
     pub fn new(ctx: Context) -> Arc<Self> {
-        let simulator_secret = ctx
-            .config
-            .payments
+        let config: crate::config::PaymentsConfig = ctx.config.section_or_default();
+        let simulator_secret = config
             .simulator
             .webhook_secret
             .clone()
@@ -197,8 +197,9 @@ impl Payments {
             .unwrap_or_else(|| kernel::new_id().to_string());
         Arc::new(Self {
             orders: OrdersClient::new(ctx.services.clone(), SOURCE),
-            providers: Providers::from_config(&ctx, &simulator_secret),
+            providers: Providers::from_config(&ctx, &config, &simulator_secret),
             simulator_secret,
+            config,
             ctx,
         })
     }

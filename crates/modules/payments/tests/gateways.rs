@@ -42,12 +42,15 @@ async fn midtrans_and_xendit_webhooks_are_verified(backend: Backend) {
     let app = TestApp::spawn_with(
         backend,
         |c| {
-            c.payments.midtrans.server_key = Some(SERVER_KEY.into());
-            c.payments.midtrans.snap_url = gateways.clone();
-            c.payments.midtrans.api_url = gateways.clone();
-            c.payments.xendit.secret_key = Some("xnd_development_key".into());
-            c.payments.xendit.callback_token = Some(CALLBACK_TOKEN.into());
-            c.payments.xendit.api_url = gateways.clone();
+            c.edit_section(|p: &mut payments::config::PaymentsConfig| {
+                p.midtrans.server_key = Some(SERVER_KEY.into());
+                p.midtrans.snap_url = gateways.clone();
+                p.midtrans.api_url = gateways.clone();
+                p.xendit.secret_key = Some("xnd_development_key".into());
+                p.xendit.callback_token = Some(CALLBACK_TOKEN.into());
+                p.xendit.api_url = gateways.clone();
+            })
+            .expect("payments section")
         },
         Vec::new(),
     )

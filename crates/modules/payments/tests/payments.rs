@@ -346,7 +346,15 @@ async fn idempotency_key_fired_twenty_times_makes_one_payment(backend: Backend) 
 }
 
 async fn payment_after_expiry_is_refunded_not_lost(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.orders.payment_window_secs = 3, Vec::new()).await;
+    let app = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = 3)
+                .expect("orders section")
+        },
+        Vec::new(),
+    )
+    .await;
     let shop = shop(&app).await;
     let customer = app.customer("shopper").await;
     let (group, order, total) = ordered(&app, &shop, &customer, 1).await;

@@ -3,6 +3,7 @@
 //! scoring and an admin case queue.
 
 pub mod api;
+pub mod config;
 pub mod domain;
 mod events;
 mod http;
@@ -27,6 +28,12 @@ static MIGRATIONS: [Migration; 2] = [
 
 pub fn module() -> Module {
     Module::new("vouchers", &MIGRATIONS, build)
+        .configured::<config::VouchersConfig>()
+        // Printed codes verify until their voucher expires: retired keys are kept that long.
+        .signs_offline_codes(|config| {
+            let section: config::VouchersConfig = config.section_or_default();
+            section.code_key_retention_days * 86_400
+        })
         .answers(kernel::call::codes::<vouchers_contract::VouchersCode>)
         .publishes(vouchers_contract::events)
 }

@@ -267,7 +267,15 @@ async fn score_bands_route_to_approve_review_and_block(backend: Backend) {
 }
 
 async fn pins_lock_tokens_expire_and_other_merchants_learn_nothing(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.vouchers.qr_step_secs = 1, Vec::new()).await;
+    let app = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.edit_section(|v: &mut vouchers::config::VouchersConfig| v.qr_step_secs = 1)
+                .expect("vouchers section")
+        },
+        Vec::new(),
+    )
+    .await;
     let s = shop(&app, "Mekong Books", 3).await;
     let ids: Vec<Uuid> = s.vouchers.iter().map(|v| uuid_of(&v["id"])).collect();
 

@@ -30,7 +30,7 @@ const NOTE_MAX: usize = 500;
 impl Orders {
     /// Aborts the process at a named step when configured to (crash-recovery tests only).
     fn fail_point(&self, name: &str) {
-        if self.ctx.config.orders.fail_point.as_deref() == Some(name) {
+        if self.config.fail_point.as_deref() == Some(name) {
             tracing::error!(
                 fail_point = name,
                 "fail point reached: aborting the process"
@@ -172,7 +172,7 @@ impl Orders {
     /// One reservation per order, all or none: a failure releases the ones already taken (by
     /// the caller's compensation).
     async fn reserve_all(&self, plan: &Plan) -> Result<()> {
-        let ttl = self.ctx.config.orders.payment_window_secs + RESERVATION_MARGIN_SECS;
+        let ttl = self.config.payment_window_secs + RESERVATION_MARGIN_SECS;
         for order in &plan.orders {
             let request = ReserveRequest {
                 reservation_id: order.id,
@@ -215,7 +215,7 @@ impl Orders {
         attempt: Option<&Attempt>,
     ) -> Result<OrderGroup> {
         let now = Timestamp::now();
-        let expires_at = now.plus_seconds(self.ctx.config.orders.payment_window_secs);
+        let expires_at = now.plus_seconds(self.config.payment_window_secs);
         let mut tx = self.ctx.db.begin().await?;
         if !store::move_checkout(
             &mut tx,
@@ -335,7 +335,7 @@ impl Orders {
 
     /// Compensates sagas left open by a process that died; returns how many.
     pub async fn recover_checkouts(&self) -> Result<usize> {
-        let before = Timestamp::now().plus_seconds(-self.ctx.config.orders.saga_timeout_secs);
+        let before = Timestamp::now().plus_seconds(-self.config.saga_timeout_secs);
         let stale = store::stale_checkouts(&self.ctx.db, before, 100).await?;
         for (id, plan_json) in &stale {
             let plan: Plan = serde_json::from_str(plan_json)

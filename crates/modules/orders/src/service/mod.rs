@@ -125,6 +125,7 @@ pub type Result<T> = std::result::Result<T, OrdersError>;
 
 pub struct Orders {
     pub ctx: Context,
+    pub config: crate::config::OrdersConfig,
     catalog: CatalogClient,
     vouchers: vouchers_contract::VouchersClient,
     merchants: MerchantsClient,
@@ -140,6 +141,7 @@ impl Orders {
             merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
             inventory: InventoryClient::new(ctx.services.clone(), SOURCE),
             cart: CartClient::new(ctx.services.clone(), SOURCE),
+            config: ctx.config.section_or_default(),
             ctx,
         })
     }

@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use axum::http::HeaderMap;
 use kernel::Currency;
 use platform::Context;
+
+use crate::config::KhqrConfig;
 use qrcode::render::svg;
 use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,7 @@ use crate::domain::khqr::{self, KhqrError, KhqrRequest};
 
 pub struct Khqr {
     ctx: Context,
+    config: KhqrConfig,
     client: reqwest::Client,
 }
 
@@ -45,15 +48,16 @@ pub struct BakongTransaction {
 }
 
 impl Khqr {
-    pub fn new(ctx: Context) -> Self {
+    pub fn new(ctx: Context, config: KhqrConfig) -> Self {
         Self {
             ctx,
+            config,
             client: http_client(),
         }
     }
 
     fn api_url(&self) -> String {
-        match &self.ctx.config.payments.khqr.api_url {
+        match &self.config.api_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("{}/api/v1/payments/simulator/bakong", self.ctx.public_url()),
         }
@@ -77,7 +81,7 @@ impl Provider for Khqr {
     }
 
     async fn initiate(&self, intent: &PaymentIntent<'_>) -> Result<Initiated, ProviderError> {
-        let config = &self.ctx.config.payments.khqr;
+        let config = &self.config;
         let payload = khqr::payload(&KhqrRequest {
             account_id: &config.account_id,
             merchant_name: &config.merchant_name,
@@ -136,7 +140,7 @@ impl Provider for Khqr {
             .json(&CheckByMd5 {
                 md5: payment.provider_reference.clone(),
             });
-        if let Some(token) = &self.ctx.config.payments.khqr.api_token {
+        if let Some(token) = &self.config.api_token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await?;

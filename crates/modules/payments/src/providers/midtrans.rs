@@ -1,10 +1,10 @@
 //! Midtrans Snap: a hosted payment page; notifications signed with
 //! SHA-512(order_id + status_code + gross_amount + server key). Midtrans charges in IDR.
 
+use crate::config::MidtransConfig;
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 use kernel::Currency;
-use platform::config::MidtransConfig;
 use ring::digest;
 use serde::Deserialize;
 

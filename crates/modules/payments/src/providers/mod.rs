@@ -128,8 +128,11 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn from_config(ctx: &Context, simulator_secret: &str) -> Self {
-        let config = &ctx.config.payments;
+    pub fn from_config(
+        ctx: &Context,
+        config: &crate::config::PaymentsConfig,
+        simulator_secret: &str,
+    ) -> Self {
         let mut providers = Self::default();
         if config.simulator.enabled {
             providers.add(Arc::new(simulator::Simulator::new(
@@ -140,7 +143,7 @@ impl Providers {
         // KHQR payments are confirmed by asking Bakong; with no Bakong API configured only the
         // simulator's stand-in would answer, so without either KHQR stays off.
         if config.khqr.enabled && (config.khqr.api_url.is_some() || config.simulator.enabled) {
-            providers.add(Arc::new(khqr::Khqr::new(ctx.clone())));
+            providers.add(Arc::new(khqr::Khqr::new(ctx.clone(), config.khqr.clone())));
         }
         if let Some(key) = &config.midtrans.server_key {
             providers.add(Arc::new(midtrans::Midtrans::new(

@@ -1,10 +1,10 @@
 //! Xendit invoices: a hosted payment page; callbacks carry the `x-callback-token` configured in
 //! the Xendit dashboard.
 
+use crate::config::XenditConfig;
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 use kernel::Currency;
-use platform::config::XenditConfig;
 use serde::Deserialize;
 
 use super::*;

@@ -170,6 +170,7 @@ pub type Result<T> = std::result::Result<T, VouchersError>;
 
 pub struct Vouchers {
     pub ctx: Context,
+    pub config: crate::config::VouchersConfig,
     catalog: CatalogClient,
 }
 
@@ -177,6 +178,7 @@ impl Vouchers {
     pub fn new(ctx: Context) -> Arc<Self> {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            config: ctx.config.section_or_default(),
             ctx,
         })
     }

@@ -232,8 +232,7 @@ impl Vouchers {
                 }
                 match claims.step {
                     Some(step) => {
-                        let current =
-                            domain::time_step(now.seconds(), self.ctx.config.vouchers.qr_step_secs);
+                        let current = domain::time_step(now.seconds(), self.config.qr_step_secs);
                         if !domain::step_is_fresh(step, current) {
                             store::record_attempt(
                                 db,
@@ -284,7 +283,7 @@ impl Vouchers {
             return Err(VouchersError::Locked);
         }
         let pin = pin.map(str::trim).ok_or(VouchersError::PinRequired)?;
-        let limit = self.ctx.config.vouchers.pin_attempts.max(1);
+        let limit = self.config.pin_attempts.max(1);
         let failed = match store::check_pin(&self.ctx.db, row.id, pin, limit, now).await? {
             store::PinCheck::Right => return Ok(()),
             store::PinCheck::Locked => return Err(VouchersError::Locked),

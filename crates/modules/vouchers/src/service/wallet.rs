@@ -224,7 +224,7 @@ impl Vouchers {
         if row.expires_at <= now.millis() {
             return Err(VouchersError::Expired);
         }
-        let step_secs = self.ctx.config.vouchers.qr_step_secs.max(1);
+        let step_secs = self.config.qr_step_secs.max(1);
         let step = (!printed).then(|| domain::time_step(now.seconds(), step_secs));
         let claims = TokenClaims {
             typ: TOKEN_TYPE.into(),
@@ -466,7 +466,7 @@ impl Vouchers {
     /// payments refunds what it cost.
     pub async fn refund(&self, actor: &Actor, id: Uuid) -> Result<WalletItem> {
         let (row, offer) = self.own(actor, id).await?;
-        let window = self.ctx.config.vouchers.refund_window_days * 86_400_000;
+        let window = self.config.refund_window_days * 86_400_000;
         let now = Timestamp::now();
         let (Some(payment_id), Some(group_id)) = (row.payment_id, row.group_id) else {
             return Err(VouchersError::NotRefundable(
@@ -534,8 +534,7 @@ impl Vouchers {
 
     /// `voucher.expiring`, once per voucher, `vouchers.reminder_days` before it expires.
     pub async fn remind_due(&self) -> Result<usize> {
-        let horizon =
-            Timestamp::now().plus_seconds(self.ctx.config.vouchers.reminder_days * 86_400);
+        let horizon = Timestamp::now().plus_seconds(self.config.reminder_days * 86_400);
         let mut reminded = 0;
         for row in store::reminder_candidates(&self.ctx.db, horizon, 500).await? {
             let Some(offer) = store::offer(&self.ctx.db, row.offer_id).await? else {
