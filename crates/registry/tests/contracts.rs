@@ -366,3 +366,70 @@ fn the_configuration_page_documents_every_setting_of_every_section() {
         "docs/configuration.md shows settings that do not exist: {unknown:?}"
     );
 }
+
+/// String literals of `text` (enough of Rust's syntax for this check: plain and raw strings).
+fn literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        let raw = rest[..start].ends_with("r#") || rest[..start].ends_with('r');
+        let body = &rest[start + 1..];
+        let end = if raw {
+            body.find("\"#").or_else(|| body.find('"'))
+        } else {
+            let mut escaped = false;
+            body.char_indices()
+                .find(|&(_, c)| {
+                    let stop = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    stop
+                })
+                .map(|(i, _)| i)
+        };
+        let Some(end) = end else { break };
+        out.push(body[..end].to_owned());
+        rest = &body[end + 1..];
+    }
+    out
+}
+
+fn looks_like_sql(literal: &str) -> bool {
+    let upper_words = |a: &str, b: &str| literal.contains(a) && literal.contains(b);
+    upper_words("SELECT ", " FROM ")
+        || literal.contains("INSERT INTO ")
+        || literal.contains("DELETE FROM ")
+        || upper_words("UPDATE ", " SET ")
+        || literal.contains(" IS NULL")
+        || literal.contains(" IS NOT NULL")
+        || literal.contains(" = $1")
+        || literal.contains(" = ?")
+        || literal.contains("ORDER BY ")
+}
+
+#[test]
+fn sql_text_lives_only_in_store_files() {
+    let mut files = Vec::new();
+    sources(&root().join("crates/modules"), &|_| false, &mut files);
+    let mut outside = Vec::new();
+    for file in files {
+        let in_store = file.components().any(|c| c.as_os_str() == "store")
+            || file.file_name().is_some_and(|n| n == "store.rs");
+        if in_store {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        if text.contains("sqlx::query") {
+            outside.push(format!("{}: runs a query", file.display()));
+        }
+        for literal in literals(text) {
+            if looks_like_sql(&literal) {
+                outside.push(format!("{}: {literal}", file.display()));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "SQL belongs in the module's store.rs: {outside:#?}"
+    );
+}

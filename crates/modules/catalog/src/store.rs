@@ -1,6 +1,8 @@
 //! Every SQL statement of catalog, and nothing else.
 
-use kernel::Timestamp;
+use kernel::{Currency, Timestamp};
+
+use crate::domain::{ProductStatus, ProductType, SortOrder};
 use platform::db::{Db, Tx};
 use platform::{on_db, on_tx};
 use uuid::Uuid;
@@ -337,9 +339,36 @@ pub async fn refresh_product(tx: &mut Tx, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// Where a product list resumes: after the row with these sort values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListAfter {
+    Newest(Uuid),
+    Price(i64, Uuid),
+    Name(String, Uuid),
+}
+
+/// Which products a list shows, in which order, from where, and how many rows to read.
+#[derive(Debug, Clone)]
+pub struct ProductFilter {
+    /// Only listed products (the public catalogue); else every product not deleted.
+    pub public: bool,
+    pub status: Option<ProductStatus>,
+    pub merchant_id: Option<Uuid>,
+    /// The category or any of its descendants.
+    pub category_id: Option<Uuid>,
+    pub brand_id: Option<Uuid>,
+    pub product_type: Option<ProductType>,
+    pub currency: Option<Currency>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub sort: SortOrder,
+    pub after: Option<ListAfter>,
+    pub limit: u32,
+}
+
 /// One bound value of a dynamically built query.
 #[derive(Debug, Clone)]
-pub enum Arg {
+enum Arg {
     Id(Uuid),
     Int(i64),
     Text(String),
@@ -347,23 +376,96 @@ pub enum Arg {
 
 /// A product list query: `conditions` joined by AND over `p`, with `args` bound as $1.., in
 /// `order`, at most `limit` rows.
-pub struct ListQuery {
-    pub conditions: Vec<String>,
-    pub args: Vec<Arg>,
-    pub order: &'static str,
-    pub limit: u32,
+struct ListQuery {
+    conditions: Vec<String>,
+    args: Vec<Arg>,
+    order: &'static str,
+    limit: u32,
 }
 
 impl ListQuery {
+    fn of(filter: &ProductFilter) -> Self {
+        let mut query = ListQuery {
+            conditions: Vec::new(),
+            args: Vec::new(),
+            order: match filter.sort {
+                SortOrder::Newest => "p.id DESC",
+                SortOrder::PriceAsc => "p.min_price ASC, p.id ASC",
+                SortOrder::PriceDesc => "p.min_price DESC, p.id DESC",
+                SortOrder::Name => "p.name_sort ASC, p.id ASC",
+            },
+            limit: filter.limit,
+        };
+        query.conditions.push(
+            if filter.public {
+                "p.listed = TRUE"
+            } else {
+                "p.deleted_at IS NULL"
+            }
+            .into(),
+        );
+        if let Some(status) = filter.status {
+            query.with("p.status = ?", Arg::Text(status.as_str().into()));
+        }
+        if let Some(m) = filter.merchant_id {
+            query.with("p.merchant_id = ?", Arg::Id(m));
+        }
+        if let Some(c) = filter.category_id {
+            query.with(
+                "p.category_id IN (SELECT d.id FROM catalog_categories d WHERE d.path LIKE
+                   (SELECT c.path FROM catalog_categories c WHERE c.id = ?) || '%')",
+                Arg::Id(c),
+            );
+        }
+        if let Some(b) = filter.brand_id {
+            query.with("p.brand_id = ?", Arg::Id(b));
+        }
+        if let Some(t) = filter.product_type {
+            query.with("p.product_type = ?", Arg::Text(t.as_str().into()));
+        }
+        if let Some(c) = filter.currency {
+            query.with("p.currency = ?", Arg::Text(c.code().into()));
+        }
+        if let Some(min) = filter.min_price {
+            query.with("p.min_price >= ?", Arg::Int(min));
+        }
+        if let Some(max) = filter.max_price {
+            query.with("p.min_price <= ?", Arg::Int(max));
+        }
+        if matches!(filter.sort, SortOrder::PriceAsc | SortOrder::PriceDesc) {
+            query.conditions.push("p.min_price IS NOT NULL".into());
+        }
+        match (&filter.after, filter.sort) {
+            (None, _) => {}
+            (Some(ListAfter::Newest(id)), _) => query.with("p.id < ?", Arg::Id(*id)),
+            (Some(ListAfter::Price(price, id)), SortOrder::PriceDesc) => query.with_pair(
+                "(p.min_price < ?1 OR (p.min_price = ?1 AND p.id < ?2))",
+                Arg::Int(*price),
+                Arg::Id(*id),
+            ),
+            (Some(ListAfter::Price(price, id)), _) => query.with_pair(
+                "(p.min_price > ?1 OR (p.min_price = ?1 AND p.id > ?2))",
+                Arg::Int(*price),
+                Arg::Id(*id),
+            ),
+            (Some(ListAfter::Name(name, id)), _) => query.with_pair(
+                "(p.name_sort > ?1 OR (p.name_sort = ?1 AND p.id > ?2))",
+                Arg::Text(name.clone()),
+                Arg::Id(*id),
+            ),
+        }
+        query
+    }
+
     /// Adds a condition whose `?` is the next placeholder bound to `arg`.
-    pub fn with(&mut self, condition: &str, arg: Arg) {
+    fn with(&mut self, condition: &str, arg: Arg) {
         self.args.push(arg);
         let placeholder = format!("${}", self.args.len());
         self.conditions.push(condition.replace('?', &placeholder));
     }
 
     /// Like `with`, for conditions using two values (`?1`, `?2`).
-    pub fn with_pair(&mut self, condition: &str, first: Arg, second: Arg) {
+    fn with_pair(&mut self, condition: &str, first: Arg, second: Arg) {
         self.args.push(first);
         let a = format!("${}", self.args.len());
         self.args.push(second);
@@ -393,7 +495,8 @@ pub struct SummaryRow {
     pub created_at: i64,
 }
 
-pub async fn list_products(db: &Db, query: &ListQuery) -> Result<Vec<SummaryRow>> {
+pub async fn list_products(db: &Db, filter: &ProductFilter) -> Result<Vec<SummaryRow>> {
+    let query = ListQuery::of(filter);
     let sql = format!(
         "SELECT p.id, p.merchant_id, m.business_name AS merchant_name, p.slug, p.name, p.name_sort,
            p.category_id, p.brand_id, p.product_type, p.status, p.currency, p.min_price, p.max_price,

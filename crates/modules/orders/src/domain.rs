@@ -7,11 +7,31 @@ use std::collections::{BTreeMap, HashMap};
 
 use cart_contract::CartContentLine;
 use catalog_contract::{ProductType, VariantQuote};
-use kernel::{Currency, LocalizedText, Money};
+use kernel::{text_enum, Currency, LocalizedText, Money};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::CheckoutLine;
+
+/// Where a checkout saga is. `STARTED` (plan stored) → `RESERVED` (stock held) → `COMPLETED`
+/// (orders created); a failure or a recovery moves it to `COMPENSATING` (stock released), then
+/// `COMPENSATED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SagaState {
+    Started,
+    Reserved,
+    Completed,
+    Compensating,
+    Compensated,
+}
+
+text_enum!(SagaState {
+    Started => "STARTED",
+    Reserved => "RESERVED",
+    Completed => "COMPLETED",
+    Compensating => "COMPENSATING",
+    Compensated => "COMPENSATED",
+});
 
 /// The value of the voucher lines among `(product type, line total)`.
 pub fn voucher_value<'a>(lines: impl IntoIterator<Item = (&'a str, i64)>) -> i64 {

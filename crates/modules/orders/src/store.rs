@@ -5,7 +5,7 @@ use platform::db::{Db, Tx};
 use platform::{on_db, on_tx};
 use uuid::Uuid;
 
-use crate::domain::{Plan, PlannedLine, PlannedOrder};
+use crate::domain::{Plan, PlannedLine, PlannedOrder, SagaState};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -29,8 +29,8 @@ pub async fn insert_checkout(
 pub async fn move_checkout(
     tx: &mut Tx,
     id: Uuid,
-    from: &[&str],
-    to: &str,
+    from: &[SagaState],
+    to: SagaState,
     failure: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
@@ -41,9 +41,9 @@ pub async fn move_checkout(
         placeholders.join(", ")
     );
     let moved = on_tx!(tx, conn => {
-        let mut query = sqlx::query(&sql).bind(to).bind(failure).bind(now.millis()).bind(id);
+        let mut query = sqlx::query(&sql).bind(to.as_str()).bind(failure).bind(now.millis()).bind(id);
         for state in from {
-            query = query.bind(*state);
+            query = query.bind(state.as_str());
         }
         query.execute(conn).await.map(|r| r.rows_affected())
     })?;

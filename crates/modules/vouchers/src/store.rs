@@ -5,6 +5,8 @@ use platform::db::{Db, Tx};
 use platform::{on_db, on_tx, on_write};
 use uuid::Uuid;
 
+use crate::api::OfferSort;
+
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
 // --- offers ---
@@ -103,7 +105,8 @@ pub struct OfferFilter {
     pub valid_until_before: Option<i64>,
     /// Bounding box (min lat, max lat, min lon, max lon) around a point.
     pub bbox: Option<(f64, f64, f64, f64)>,
-    pub order_by: &'static str,
+    /// Distance sorts are done by the caller, over the rows the box gives (newest first).
+    pub sort: OfferSort,
     pub limit: i64,
     pub offset: i64,
 }
@@ -121,7 +124,14 @@ pub async fn offers(db: &Db, f: &OfferFilter) -> Result<Vec<OfferRow>> {
            AND ($10 IS NULL OR (valid_until IS NOT NULL AND valid_until <= $10))
            AND ($11 = FALSE OR (latitude BETWEEN $12 AND $13 AND longitude BETWEEN $14 AND $15))
          ORDER BY {} LIMIT $16 OFFSET $17",
-        f.order_by
+        match f.sort {
+            OfferSort::Newest | OfferSort::Distance => "created_at DESC, id DESC",
+            OfferSort::PriceAsc => "price ASC, id ASC",
+            OfferSort::PriceDesc => "price DESC, id ASC",
+            OfferSort::Expiring => {
+                "CASE WHEN valid_until IS NULL THEN 1 ELSE 0 END, valid_until ASC, id ASC"
+            }
+        }
     );
     on_db!(db, pool => sqlx::query_as(&sql)
         .bind(f.visible_only).bind(f.now).bind(f.category_id).bind(f.merchant_id).bind(&f.kind)

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
 use super::*;
-use crate::domain::{Plan, PlanError};
+use crate::domain::{Plan, PlanError, SagaState};
 
 const NOTE_MAX: usize = 500;
 
@@ -125,8 +125,8 @@ impl Orders {
             let moved = store::move_checkout(
                 &mut tx,
                 plan.group_id,
-                &["STARTED"],
-                "RESERVED",
+                &[SagaState::Started],
+                SagaState::Reserved,
                 None,
                 Timestamp::now(),
             )
@@ -220,8 +220,8 @@ impl Orders {
         if !store::move_checkout(
             &mut tx,
             plan.group_id,
-            &["RESERVED"],
-            "COMPLETED",
+            &[SagaState::Reserved],
+            SagaState::Completed,
             None,
             now,
         )
@@ -300,8 +300,12 @@ impl Orders {
             let open = store::move_checkout(
                 &mut tx,
                 plan.group_id,
-                &["STARTED", "RESERVED", "COMPENSATING"],
-                "COMPENSATING",
+                &[
+                    SagaState::Started,
+                    SagaState::Reserved,
+                    SagaState::Compensating,
+                ],
+                SagaState::Compensating,
                 Some(failure),
                 Timestamp::now(),
             )
@@ -323,8 +327,8 @@ impl Orders {
         store::move_checkout(
             &mut tx,
             plan.group_id,
-            &["COMPENSATING"],
-            "COMPENSATED",
+            &[SagaState::Compensating],
+            SagaState::Compensated,
             None,
             Timestamp::now(),
         )

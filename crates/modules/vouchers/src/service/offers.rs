@@ -298,14 +298,6 @@ impl Vouchers {
             let dlon = r / (111.0 * lat.to_radians().cos().max(0.01));
             (lat - dlat, lat + dlat, lon - dlon, lon + dlon)
         });
-        let order_by = match sort {
-            OfferSort::Newest | OfferSort::Distance => "created_at DESC, id DESC",
-            OfferSort::PriceAsc => "price ASC, id ASC",
-            OfferSort::PriceDesc => "price DESC, id ASC",
-            OfferSort::Expiring => {
-                "CASE WHEN valid_until IS NULL THEN 1 ELSE 0 END, valid_until ASC, id ASC"
-            }
-        };
         let by_distance = sort == OfferSort::Distance || q.radius_km.is_some();
         // Distance is exact only after the bounding box: read every candidate then page here.
         let (sql_limit, sql_offset) = if by_distance {
@@ -327,7 +319,7 @@ impl Vouchers {
                 .expiring_within_days
                 .map(|d| now.plus_seconds(d * 86_400).millis()),
             bbox,
-            order_by,
+            sort,
             limit: sql_limit,
             offset: sql_offset,
         };
