@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 pub use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -127,7 +128,7 @@ macro_rules! error_codes {
 }
 
 /// The answer of a transport: the called route's status and body.
-pub type Answer = Result<(StatusCode, Vec<u8>), CallError>;
+pub type Answer = Result<(StatusCode, Bytes), CallError>;
 
 /// How calls travel; implemented by the platform.
 pub trait Transport: Send + Sync + 'static {

@@ -57,7 +57,7 @@ impl ServiceMesh {
         method: Method,
         path: &str,
         payload: Vec<u8>,
-    ) -> Result<(StatusCode, Vec<u8>), CallError> {
+    ) -> Result<(StatusCode, Bytes), CallError> {
         let target = target_module(path)
             .ok_or_else(|| CallError::unreachable(format!("{path} is not an internal route")))?;
         let (status, bytes) = match self.local.get() {
@@ -73,7 +73,7 @@ impl ServiceMesh {
                 }
             },
         };
-        Ok((status, bytes.to_vec()))
+        Ok((status, bytes))
     }
 }
 

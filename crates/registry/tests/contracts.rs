@@ -433,3 +433,52 @@ fn sql_text_lives_only_in_store_files() {
         "SQL belongs in the module's store.rs: {outside:#?}"
     );
 }
+
+#[test]
+fn module_implementations_depend_on_contracts_only() {
+    let names: Vec<&str> = registry::modules().iter().map(|m| m.name).collect();
+    let mut wrong = Vec::new();
+    for name in &names {
+        let manifest = root().join("crates/modules").join(name).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("manifest");
+        let dependencies = text
+            .split("[dependencies]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap_or_default();
+        for line in dependencies.lines() {
+            let dependency = line.split(['.', ' ', '=']).next().unwrap_or_default();
+            if dependency != *name && names.contains(&dependency) {
+                wrong.push(format!(
+                    "{name} depends on the implementation of {dependency}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn no_module_matches_an_error_code_by_string() {
+    let mut files = Vec::new();
+    sources(&root().join("crates/modules"), &|_| false, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            if line.contains(".code == \"") || line.contains(".code != \"") {
+                found.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "match the caller's contract codes with CallError::is: {found:#?}"
+    );
+}

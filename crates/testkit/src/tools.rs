@@ -23,6 +23,9 @@ const REQUIREMENTS: &str = include_str!("../requirements.txt");
 const NGINX: &str = "/usr/sbin/nginx";
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 const REDIS_SERVER: &str = "redis-server";
+/// The npm package holding AsyncAPI's JSON Schemas, pinned.
+const ASYNCAPI_SPECS: &str = "@asyncapi/specs@6.11.1";
+const ASYNCAPI_SPECS_TARBALL: &str = "asyncapi-specs-6.11.1.tgz";
 
 /// Panics with the one message a test run shows when its set-up cannot be completed.
 fn unavailable(what: &str, detail: &str) -> ! {
@@ -118,6 +121,43 @@ fn prepare_python() -> PathBuf {
         std::fs::write(&stamp, REQUIREMENTS).unwrap_or_else(|e| unavailable(what, &e.to_string()));
     });
     python
+}
+
+/// The JSON Schema (draft 7) of AsyncAPI 3.0.0, from the npm package `@asyncapi/specs`,
+/// fetched with the machine's npm into `<tools>/asyncapi-specs` once.
+pub fn asyncapi_schema() -> PathBuf {
+    static SCHEMA: OnceLock<PathBuf> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let dir = tools_dir().join("asyncapi-specs");
+            let schema = dir.join("package/schemas/3.0.0-without-$id.json");
+            locked("asyncapi-specs", || {
+                if schema.exists() {
+                    return;
+                }
+                let what = format!("the AsyncAPI 3.0 JSON Schema (npm package {ASYNCAPI_SPECS})");
+                std::fs::create_dir_all(&dir)
+                    .unwrap_or_else(|e| unavailable(&what, &e.to_string()));
+                run(Command::new("npm")
+                    .args(["pack", "--silent", ASYNCAPI_SPECS])
+                    .current_dir(&dir))
+                .unwrap_or_else(|e| {
+                    unavailable(&what, &format!("npm pack from the npm registry: {e}"))
+                });
+                run(Command::new("tar")
+                    .args(["xzf", ASYNCAPI_SPECS_TARBALL])
+                    .current_dir(&dir))
+                .unwrap_or_else(|e| unavailable(&what, &e));
+                if !schema.exists() {
+                    unavailable(
+                        &what,
+                        &format!("{} is not in the package", schema.display()),
+                    );
+                }
+            });
+            schema
+        })
+        .clone()
 }
 
 /// A program installed by the tests' virtual environment (e.g. `schemathesis`).

@@ -46,6 +46,41 @@ async fn the_documents_are_complete_and_valid_openapi() {
         .is_some_and(|paths| paths.keys().all(|path| !path.starts_with("/internal"))));
 }
 
+/// The event catalogue against AsyncAPI's own JSON Schema for 3.0.0.
+#[tokio::test]
+async fn the_event_catalogue_is_valid_asyncapi() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let documents = platform::app::openapi_documents(
+        testkit::test_config(data_dir.path()),
+        &testkit::default_modules(),
+    );
+    assert!(
+        documents.event_problems.is_empty(),
+        "{:#?}",
+        documents.event_problems
+    );
+    let file = data_dir.path().join("asyncapi.json");
+    std::fs::write(&file, serde_json::to_vec(&documents.events).expect("json")).expect("write");
+    const VALIDATE: &str = "import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+document = json.load(open(sys.argv[2]))
+errors = [f'{list(e.absolute_path)}: {e.message}' for e in jsonschema.Draft7Validator(schema).iter_errors(document)]
+print('\\n'.join(errors[:20]))
+sys.exit(1 if errors else 0)";
+    let out = Command::new(tools::python())
+        .args(["-c", VALIDATE])
+        .arg(tools::asyncapi_schema())
+        .arg(&file)
+        .output()
+        .expect("the validator runs");
+    assert!(
+        out.status.success(),
+        "the event catalogue is not valid AsyncAPI 3.0: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 on_both_backends!(every_answer_matches_the_document);
 
 async fn every_answer_matches_the_document(backend: Backend) {
