@@ -299,9 +299,11 @@ pub struct Documents {
 }
 
 /// Builds each module with the context `ctx_of` gives it (its own database, when it has one).
+/// `elsewhere`: the modules of other processes, whose events the catalogue shows too.
 fn assemble_routes(
     ctx: &Context,
     modules: &[Module],
+    elsewhere: &[Module],
     ctx_of: impl Fn(&Module) -> Context,
 ) -> Assembled {
     let ops_state = Arc::new(ops::OpsState {
@@ -345,7 +347,7 @@ fn assemble_routes(
     }
     let (events, event_problems) = crate::asyncapi::document(
         &crate::asyncapi::Catalogue {
-            modules,
+            modules: modules.iter().chain(elsewhere).collect(),
             consumers: parts
                 .iter()
                 .map(|(name, built)| {
@@ -390,7 +392,7 @@ pub fn openapi_document(config: Config, modules: &[Module]) -> String {
 /// The finished documents of the given modules: public, internal, and what is wrong in them.
 pub fn openapi_documents(config: Config, modules: &[Module]) -> Documents {
     let ctx = offline_context(config);
-    assemble_routes(&ctx, modules, |_| ctx.clone()).documents
+    assemble_routes(&ctx, modules, &[], |_| ctx.clone()).documents
 }
 
 /// The OpenAPI document of the given modules as their handlers declare it (unfinished; the
@@ -506,7 +508,7 @@ pub async fn start_with(
     };
     let Assembled {
         router, parts, ops, ..
-    } = assemble_routes(&ctx, &modules, |module| {
+    } = assemble_routes(&ctx, &modules, &elsewhere, |module| {
         let (db, signal, _) = &groups[group_of(module.name)];
         Context {
             db: db.clone(),

@@ -14,7 +14,9 @@ use crate::module::Module;
 
 /// Who publishes and who consumes each event type.
 pub struct Catalogue<'a> {
-    pub modules: &'a [Module],
+    /// Every module whose events the document shows: those of this process and those other
+    /// processes run (their events reach this one).
+    pub modules: Vec<&'a Module>,
     /// Per consuming module, the event types it subscribes to.
     pub consumers: Vec<(&'static str, Vec<&'static str>)>,
 }
@@ -48,7 +50,7 @@ pub fn document(catalogue: &Catalogue<'_>, version: &str) -> (Value, Vec<String>
     let mut channels = Map::new();
     let mut operations = Map::new();
     let mut messages = Map::new();
-    for module in catalogue.modules {
+    for module in &catalogue.modules {
         for spec in (module.publishes)() {
             if let Some(other) = producer_of.insert(spec.event_type, module.name) {
                 problems.push(format!(
@@ -58,6 +60,11 @@ pub fn document(catalogue: &Catalogue<'_>, version: &str) -> (Value, Vec<String>
             }
             let payload = serde_json::to_value((spec.schema)(&mut refs)).unwrap_or_default();
             let message = spec.type_name;
+            if messages.contains_key(message) {
+                problems.push(format!(
+                    "two events are named {message}: rename one (message names are type names)"
+                ));
+            }
             messages.insert(
                 message.into(),
                 json!({

@@ -474,6 +474,10 @@ impl Config {
         if sources.data_dir.is_some() {
             config.data_dir = data_dir;
         }
+        // Every command refuses a module's section that does not read as its type.
+        for section in sections {
+            (section.check)(&config).map_err(|e| Box::new(figment::Error::from(e)))?;
+        }
         Ok(config)
     }
 
@@ -620,9 +624,10 @@ mod tests {
             jail.set_env("PASAR_SHOP__SIMULATOR__ENABLED", "false");
             let shop: Shop = load()?.section().map_err(|e| *e)?;
             assert!(!shop.simulator.enabled);
-            // A section of the wrong shape is an error the start reports, not a default.
+            // A section of the wrong shape is an error, not a default.
             jail.set_env("PASAR_SHOP__SIMULATOR__WINDOW_SECS", "soon");
-            assert!((SectionSpec::of::<Shop>().check)(&load()?).is_err());
+            let refused = load().expect_err("a malformed section is refused");
+            assert!(refused.to_string().contains("[shop]"), "{refused}");
             Ok(())
         });
     }

@@ -455,6 +455,25 @@ fn module_implementations_depend_on_contracts_only() {
             }
         }
     }
+    // A contract names kernel and other contracts only: no implementation, no platform.
+    for name in &names {
+        let manifest = root()
+            .join("crates/modules")
+            .join(name)
+            .join("contract/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("contract manifest");
+        let dependencies = text
+            .split("[dependencies]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap_or_default();
+        for line in dependencies.lines() {
+            let dependency = line.split(['.', ' ', '=']).next().unwrap_or_default();
+            if dependency == "platform" || names.contains(&dependency) {
+                wrong.push(format!("{name}'s contract depends on {dependency}"));
+            }
+        }
+    }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 

@@ -168,8 +168,8 @@ async fn openapi_json(State(state): Ops) -> Response {
     document_response(&state.openapi)
 }
 
-/// The event catalogue: every event type the modules of this process publish, its consumers
-/// and its payload schema (AsyncAPI 3).
+/// The event catalogue: every event type, the module that publishes it, its consumers among
+/// the modules of this process, and its payload schema (AsyncAPI 3).
 #[utoipa::path(get, path = "/asyncapi.json", tag = "operations",
     responses((status = 200, description = "AsyncAPI 3.0 document", content_type = "application/json")))]
 async fn asyncapi_json(State(state): Ops) -> Response {

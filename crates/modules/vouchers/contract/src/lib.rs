@@ -444,6 +444,7 @@ pub struct VoucherRedeemed {
     pub owner_id: Uuid,
     pub amount: i64,
     pub currency: Currency,
+    /// The part of what the customer paid that this redemption earns.
     pub earned: i64,
     pub commission: i64,
     pub balance_after: i64,
@@ -508,6 +509,7 @@ pub struct VoucherExpired {
     pub owner_id: Uuid,
     pub balance: i64,
     pub currency: Currency,
+    /// Paid value never redeemed.
     pub unearned: i64,
 }
 
