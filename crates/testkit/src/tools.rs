@@ -6,7 +6,8 @@
 //!   configuration with it);
 //! - the Python tools (an SMTP server, an OAuth2 client library, an OTLP decoder, a schema
 //!   fuzzer) go into a virtual environment under the target directory, from the pinned
-//!   `crates/testkit/requirements.txt`.
+//!   `crates/testkit/requirements.txt`;
+//! - AsyncAPI's JSON Schema comes from the npm registry (`@asyncapi/specs`, pinned).
 //!
 //! Each is prepared once per test process, and under a file lock across the test binaries that
 //! cargo runs. When something cannot be had, the test fails with one message saying what is
