@@ -1,4 +1,4 @@
-//! merchants's contract (DTOs, events, typed client, error codes) lives in `merchants-contract`.
+//! merchants' contract (DTOs, events, typed client, error codes) lives in `merchants-contract`.
 
 pub use merchants_contract::*;
 

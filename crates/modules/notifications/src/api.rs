@@ -1,3 +1,3 @@
-//! notifications's contract (DTOs, events, typed client, error codes) lives in `notifications-contract`.
+//! notifications' contract (DTOs, events, typed client, error codes) lives in `notifications-contract`.
 
 pub use notifications_contract::*;

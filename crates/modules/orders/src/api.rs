@@ -1,3 +1,3 @@
-//! orders's contract (DTOs, events, typed client, error codes) lives in `orders-contract`.
+//! orders' contract (DTOs, events, typed client, error codes) lives in `orders-contract`.
 
 pub use orders_contract::*;

@@ -1,3 +1,3 @@
-//! payments's contract (DTOs, events, typed client, error codes) lives in `payments-contract`.
+//! payments' contract (DTOs, events, typed client, error codes) lives in `payments-contract`.
 
 pub use payments_contract::*;

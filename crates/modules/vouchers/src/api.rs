@@ -1,3 +1,3 @@
-//! vouchers's contract (DTOs, events, typed client, error codes) lives in `vouchers-contract`.
+//! vouchers' contract (DTOs, events, typed client, error codes) lives in `vouchers-contract`.
 
 pub use vouchers_contract::*;

@@ -1,4 +1,4 @@
-//! merchants's states and kinds, as its API and events carry them.
+//! merchants' states and kinds, as its API and events carry them.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

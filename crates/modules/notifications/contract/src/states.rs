@@ -1,4 +1,4 @@
-//! notifications's states and kinds, as its API and events carry them.
+//! notifications' states and kinds, as its API and events carry them.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! orders's states and kinds, as its API and events carry them.
+//! orders' states and kinds, as its API and events carry them.
 
 use kernel::text_enum;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! payments's states and kinds, as its API and events carry them.
+//! payments' states and kinds, as its API and events carry them.
 
 use kernel::text_enum;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! vouchers's states and kinds, as its API and events carry them.
+//! vouchers' states and kinds, as its API and events carry them.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
