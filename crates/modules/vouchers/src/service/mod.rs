@@ -1,6 +1,7 @@
 //! vouchers' use cases: offers (offers.rs), wallet, issuance, gifts, refunds and expiry
 //! (wallet.rs), redemption with fraud scoring and the case queue (redemptions.rs).
 
+mod fraud;
 mod offers;
 mod redemptions;
 mod wallet;
