@@ -10,4 +10,5 @@ bench/run.sh 1
 bench/catalog.sh 1
 bench/checkout.sh 1 2
 bench/redeem.sh 1 2 20
+bench/promotions.sh 1 2
 echo "bench smoke: every benchmark ran"

@@ -3,6 +3,9 @@
 //! looping: add to cart → order → payment (simulator) → the gateway's signed webhook → poll
 //! until the order is PAID. Prints the latency of each step and completed orders per second.
 //!
+//! With `BENCH_PROMOTIONS=1`, one automatic promotion and one coupon code (given with every
+//! order) price each checkout, for the promotion benchmark's comparison.
+//!
 //! `write <addr> <database-url>`: the write yardstick, a bare axum handler committing one
 //! single-row INSERT transaction per request to the same kind of database.
 
@@ -17,7 +20,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{id, merchant_with_products, Api};
+use crate::{id, login, merchant_with_products, Api};
 
 const MERCHANTS: usize = 10;
 const PRODUCTS: usize = 10;
@@ -36,6 +39,7 @@ struct Worker {
     token: String,
     variants: Arc<Vec<String>>,
     secret: Arc<String>,
+    order_body: Arc<Value>,
 }
 
 impl Worker {
@@ -82,7 +86,7 @@ impl Worker {
             .call(
                 reqwest::Method::POST,
                 "/api/v1/orders",
-                Some(json!({})),
+                Some(self.order_body.as_ref().clone()),
                 Some(Uuid::new_v4().to_string()),
             )
             .await?;
@@ -171,18 +175,7 @@ pub async fn checkout(
         client: reqwest::Client::new(),
         base: base.trim_end_matches('/').to_owned(),
     });
-    let login: Value = api
-        .client
-        .post(format!("{}/api/v1/auth/login", api.base))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let admin = login["accessToken"]
-        .as_str()
-        .context("admin login")?
-        .to_owned();
+    let admin = login(&api, email, password).await?;
     let category = id(&api
         .post(
             "/api/v1/categories",
@@ -198,6 +191,32 @@ pub async fn checkout(
         variants.extend(shop.products.into_iter().map(|p| p.variant_id));
     }
     let variants = Arc::new(variants);
+    let order_body = if std::env::var("BENCH_PROMOTIONS").is_ok_and(|v| v == "1") {
+        let campaign = crate::promotions::campaign(&api, &admin).await?;
+        for (kind, code, effect) in [
+            (
+                "AUTOMATIC",
+                None,
+                json!({"type": "PERCENT_OFF", "percentBps": 500, "target": "ORDER"}),
+            ),
+            (
+                "CODE",
+                Some("BENCH"),
+                json!({"type": "AMOUNT_OFF", "amount": 100, "target": "ORDER"}),
+            ),
+        ] {
+            api.post(
+                "/api/v1/promotions",
+                json!({"campaignId": campaign, "name": {"en": kind}, "kind": kind, "code": code,
+                    "currency": "USD", "bearer": "PLATFORM", "rules": {"effect": effect}}),
+                &admin,
+            )
+            .await?;
+        }
+        Arc::new(json!({"couponCodes": ["BENCH"]}))
+    } else {
+        Arc::new(json!({}))
+    };
     let mut workers = Vec::new();
     for c in 0..customers {
         let registered: Value = api.client.post(format!("{}/api/v1/auth/register", api.base))
@@ -213,6 +232,7 @@ pub async fn checkout(
             token,
             variants: variants.clone(),
             secret: Arc::new(secret.to_owned()),
+            order_body: order_body.clone(),
         });
     }
     // Warm up (connections, caches) before measuring.

@@ -7,8 +7,11 @@
 //!   wrk scripts pick from;
 //! - `checkout ...` and `write ...`: the checkout benchmark and its yardstick (see `checkout.rs`).
 //! - `redeem ...`: counter redemptions and token verification (see `redeem.rs`).
+//! - `promo-cart ...` and `promo-add ...`: the promotion benchmark's set-up (see
+//!   `promotions.rs`).
 
 mod checkout;
+mod promotions;
 mod redeem;
 
 use std::sync::Arc;
@@ -32,10 +35,12 @@ async fn main() -> anyhow::Result<()> {
             checkout::checkout(base, email, password, secret, seconds.parse()?, customers.parse()?).await
         }
         ["write", addr, url] => checkout::write(addr, url).await,
+        ["promo-cart", base, email, password, state] => promotions::cart(base, email, password, state).await,
+        ["promo-add", base, state] => promotions::add(base, state).await,
         ["redeem", base, email, password, secret, seconds, workers, vouchers] => {
             redeem::redeem(base, email, password, secret, seconds.parse()?, workers.parse()?, vouchers.parse()?).await
         }
-        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers>"),
+        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file>"),
     }
 }
 
@@ -153,6 +158,22 @@ impl Api {
     pub async fn post(&self, path: &str, body: Value, token: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::POST, path, body, token).await
     }
+}
+
+/// Signs in through the API; the access token.
+pub async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<String> {
+    let body: Value = api
+        .client
+        .post(format!("{}/api/v1/auth/login", api.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(body["accessToken"]
+        .as_str()
+        .with_context(|| format!("login {email}: {body}"))?
+        .to_owned())
 }
 
 pub fn id(value: &Value) -> anyhow::Result<String> {

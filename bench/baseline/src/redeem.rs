@@ -14,26 +14,11 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{id, merchant_with_products, Api};
+use crate::{id, login, merchant_with_products, Api};
 
 const PRICE: i64 = 1_000;
 const PER_ORDER: i64 = 99;
 const OUTLET: (f64, f64) = (11.5696, 104.9211);
-
-async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<String> {
-    let body: Value = api
-        .client
-        .post(format!("{}/api/v1/auth/login", api.base))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(body["accessToken"]
-        .as_str()
-        .with_context(|| format!("login {email}: {body}"))?
-        .to_owned())
-}
 
 async fn get(api: &Api, path: &str, token: &str) -> anyhow::Result<Value> {
     api.send(reqwest::Method::GET, path, Value::Null, token)

@@ -52,6 +52,8 @@ pub enum Permission {
     AdminPayments,
     /// Decide fraud cases of voucher redemptions and set the fraud rules.
     AdminVouchers,
+    /// Run platform campaigns and promotions; see every merchant's and their analytics.
+    AdminPromotions,
 }
 
 impl Permission {
@@ -67,6 +69,7 @@ impl Permission {
             Permission::AdminOrders => "admin:orders",
             Permission::AdminPayments => "admin:payments",
             Permission::AdminVouchers => "admin:vouchers",
+            Permission::AdminPromotions => "admin:promotions",
         }
     }
 

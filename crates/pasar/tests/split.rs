@@ -150,7 +150,7 @@ struct Split {
 }
 
 const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger";
-const SHOP: &str = "orders,cart,inventory";
+const SHOP: &str = "orders,cart,inventory,promotions";
 const PAY: &str = "payments";
 
 /// core, two shop instances, pay, and the gateway.

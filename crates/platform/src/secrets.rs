@@ -16,6 +16,13 @@ pub fn random_token() -> Result<String, ring::error::Unspecified> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// `n` random bytes from the system's secure generator.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, ring::error::Unspecified> {
+    let mut bytes = vec![0u8; n];
+    SystemRandom::new().fill(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// SHA-256 of a token, base64url: what is stored and looked up.
 pub fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(

@@ -12,6 +12,7 @@ pub fn modules() -> Vec<Module> {
         catalog::module(),
         inventory::module(),
         cart::module(),
+        promotions::module(),
         orders::module(),
         payments::module(),
         vouchers::module(),

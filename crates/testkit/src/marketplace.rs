@@ -132,6 +132,20 @@ impl TestApp {
         sku: &str,
         price: i64,
     ) -> (Uuid, Uuid) {
+        self.draft_product_in(merchant, category, name, sku, price, "USD")
+            .await
+    }
+
+    /// [`Self::draft_product`] priced in `currency`.
+    pub async fn draft_product_in(
+        &self,
+        merchant: &MerchantFixture,
+        category: Uuid,
+        name: &str,
+        sku: &str,
+        price: i64,
+        currency: &str,
+    ) -> (Uuid, Uuid) {
         let resp = self
             .post(
                 "/api/v1/products",
@@ -141,7 +155,7 @@ impl TestApp {
                     "categoryId": category,
                     "type": "PHYSICAL",
                     "weightGrams": 250,
-                    "variants": [{"sku": sku, "price": price, "currency": "USD"}]
+                    "variants": [{"sku": sku, "price": price, "currency": currency}]
                 }),
                 Some(&merchant.owner.access_token),
             )

@@ -7,7 +7,8 @@ use catalog_contract::VariantQuote;
 use kernel::{Currency, FieldError};
 use uuid::Uuid;
 
-use crate::api::{CartLine, CartSummary, LineProblem, MerchantGroup, ShippingQuote};
+use crate::api::{CartCoupon, CartLine, CartSummary, LineProblem, MerchantGroup, ShippingQuote};
+use promotions_contract::{CouponReason, Quote};
 
 /// A stored line, before it is joined with the catalog.
 #[derive(Debug, Clone)]
@@ -17,6 +18,16 @@ pub struct StoredLine {
     pub quantity: i64,
     pub added_price: i64,
     pub currency: Currency,
+}
+
+/// A coupon code as promotions writes them: 3 to 32 upper-case letters, digits, inner dashes.
+pub fn valid_coupon(code: &str) -> bool {
+    (3..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
+        && !code.ends_with('-')
 }
 
 pub fn check_quantity(quantity: i64, max: i64) -> Result<(), FieldError> {
@@ -40,6 +51,7 @@ pub fn priced_line(line: &StoredLine, quote: Option<&VariantQuote>) -> CartLine 
         added_price: line.added_price,
         currency: line.currency,
         line_total: unit_price.saturating_mul(line.quantity),
+        discount: 0,
         product_id: quote.map(|q| q.product_id),
         merchant_id: quote.map(|q| q.merchant_id),
         sku: quote.map(|q| q.sku.clone()),
@@ -49,11 +61,22 @@ pub fn priced_line(line: &StoredLine, quote: Option<&VariantQuote>) -> CartLine 
 }
 
 /// Lines grouped by merchant (in order of first appearance), with subtotals of the sellable
-/// lines. Shipping stays unquoted: there is no shipping module yet.
-pub fn summarize(currency: Option<Currency>, lines: Vec<CartLine>) -> CartSummary {
+/// lines and the discounts of promotions' `quote` (priced from the sellable lines, by
+/// variant). Shipping stays unquoted: there is no shipping module yet.
+pub fn summarize(
+    currency: Option<Currency>,
+    lines: Vec<CartLine>,
+    quote: Option<&Quote>,
+    codes: &[String],
+) -> CartSummary {
     let mut order: Vec<Option<Uuid>> = Vec::new();
     let mut groups: BTreeMap<Option<Uuid>, Vec<CartLine>> = BTreeMap::new();
-    for line in lines {
+    for mut line in lines {
+        if line.sellable {
+            line.discount = quote
+                .and_then(|q| q.lines.iter().find(|d| d.variant_id == line.variant_id))
+                .map_or(0, |d| d.discount);
+        }
         if !groups.contains_key(&line.merchant_id) {
             order.push(line.merchant_id);
         }
@@ -73,19 +96,55 @@ pub fn summarize(currency: Option<Currency>, lines: Vec<CartLine>) -> CartSummar
         subtotal += group_subtotal;
         merchants.push(MerchantGroup {
             merchant_id,
+            discount: lines.iter().map(|l| l.discount).sum(),
             lines,
             subtotal: group_subtotal,
             shipping: ShippingQuote::not_quoted(),
         });
     }
+    let discount: i64 = merchants.iter().map(|m| m.discount).sum();
     CartSummary {
         currency,
         merchants,
         item_count,
         subtotal,
+        discount,
+        items_total: subtotal - discount,
+        promotions: quote.map(|q| q.applied.clone()).unwrap_or_default(),
+        coupons: coupons(quote, codes),
         shipping: ShippingQuote::not_quoted(),
         total: None,
     }
+}
+
+/// Each code entered: applied with its amount, or why not.
+fn coupons(quote: Option<&Quote>, codes: &[String]) -> Vec<CartCoupon> {
+    codes
+        .iter()
+        .map(|code| {
+            let applied = quote.and_then(|q| {
+                q.applied
+                    .iter()
+                    .find(|a| a.code.as_deref() == Some(code.as_str()))
+            });
+            let rejected = quote.and_then(|q| q.rejected_codes.iter().find(|r| &r.code == code));
+            CartCoupon {
+                code: code.clone(),
+                applied: applied.is_some(),
+                amount: applied.map_or(0, |a| a.amount),
+                reason: match (applied, rejected) {
+                    (Some(_), _) => None,
+                    (None, Some(r)) => Some(r.reason),
+                    (None, None) => Some(CouponReason::NotApplicable),
+                },
+                detail: match (applied, rejected) {
+                    (Some(_), _) => None,
+                    (None, Some(r)) => Some(r.detail.clone()),
+                    (None, None) => Some("Nothing in the cart it applies to".into()),
+                },
+            }
+        })
+        .collect()
 }
 
 /// What stops a line from being checked out as it is. `available` is the most one location
@@ -165,6 +224,7 @@ mod tests {
             price,
             currency: Currency::Usd,
             category_path: Vec::new(),
+            brand_id: None,
             sellable,
         }
     }
@@ -194,7 +254,7 @@ mod tests {
             priced_line(&line(1, 500), Some(&quote(b, 500, true))),
             priced_line(&line(3, 10), Some(&quote(a, 10, false))),
         ];
-        let summary = summarize(Some(Currency::Usd), lines);
+        let summary = summarize(Some(Currency::Usd), lines, None, &[]);
         assert_eq!(summary.merchants.len(), 2);
         assert_eq!(summary.merchants[0].merchant_id, Some(a));
         // Current price counts; the unsellable line does not.

@@ -43,7 +43,7 @@ impl EventHandler for Checkouts {
                 checkout.cart_lines
             };
             self.0
-                .checked_out(tx, checkout.customer_id, &ordered)
+                .checked_out(tx, checkout.customer_id, &ordered, &checkout.coupon_codes)
                 .await?;
         }
         Ok(())

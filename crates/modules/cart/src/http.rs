@@ -29,7 +29,9 @@ pub fn router(cart: Arc<Cart>) -> OpenApiRouter {
                 .routes(routes!(update_item, remove_item))
                 .routes(routes!(merge))
                 .routes(routes!(validate))
-                .routes(routes!(summary)),
+                .routes(routes!(summary))
+                .routes(routes!(add_coupon))
+                .routes(routes!(remove_coupon)),
             ClassPolicy::ByMethod,
         )
         .merge(
@@ -147,12 +149,41 @@ async fn validate(State(c): St, caller: Caller) -> Result<Json<Validation>, ApiE
     Ok(Json(c.validate(&caller).await?))
 }
 
-/// Lines grouped by merchant with subtotals; shipping is shown as not yet quoted.
+/// Lines grouped by merchant with subtotals and the discounts of promotions (automatic ones
+/// and the codes entered, with the reason a code does not apply); shipping is shown as not
+/// yet quoted.
 #[utoipa::path(get, path = "/api/v1/cart/summary", tag = "cart",
     params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
     responses((status = 200, body = CartSummary), (status = 404, body = Problem)))]
 async fn summary(State(c): St, caller: Caller) -> Result<Json<CartSummary>, ApiError> {
     Ok(Json(c.summary(&caller).await?))
+}
+
+/// Enter a coupon code. The answer is the summary: whether the code applies, what it takes
+/// off, or why not.
+#[utoipa::path(post, path = "/api/v1/cart/coupons", tag = "cart", request_body = AddCoupon,
+    params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
+    responses((status = 200, body = CartSummary), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn add_coupon(
+    State(c): St,
+    caller: Caller,
+    ApiJson(body): ApiJson<AddCoupon>,
+) -> Result<Json<CartSummary>, ApiError> {
+    Ok(Json(c.add_coupon(&caller, body).await?))
+}
+
+/// Remove a coupon code; the answer is the summary without it.
+#[utoipa::path(delete, path = "/api/v1/cart/coupons/{code}", tag = "cart",
+    params(("code" = String, Path, description = "coupon code"),
+        ("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
+    responses((status = 200, body = CartSummary), (status = 404, body = Problem)))]
+async fn remove_coupon(
+    State(c): St,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<CartSummary>, ApiError> {
+    Ok(Json(c.remove_coupon(&caller, &code).await?))
 }
 
 /// A customer's cart lines (internal, for checkout).

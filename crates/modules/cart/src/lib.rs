@@ -19,7 +19,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Cart, CartError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_cart.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_cart.sql"),
+    platform::migration!(2, "0002_coupons.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("cart", &MIGRATIONS, build)

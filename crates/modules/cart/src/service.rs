@@ -9,6 +9,7 @@ use inventory_contract::{InventoryClient, SkuRef};
 use kernel::{Actor, ActorKind, ApiError, Currency, FieldError, Timestamp};
 use platform::services::CallError;
 use platform::Context;
+use promotions_contract::{PromotionsClient, QuoteLine, QuoteRequest};
 use uuid::Uuid;
 
 use crate::api::*;
@@ -33,6 +34,12 @@ pub enum CartError {
     UnknownToken,
     #[error("not a customer")]
     NotACustomer,
+    #[error("invalid coupon code")]
+    InvalidCoupon,
+    #[error("too many coupons")]
+    TooManyCoupons,
+    #[error("coupon not in cart")]
+    CouponNotInCart,
     #[error(transparent)]
     Call(#[from] CallError),
     #[error("database: {0}")]
@@ -75,6 +82,13 @@ impl From<CartError> for ApiError {
             CartError::NotACustomer => {
                 ApiError::forbidden("Only people have carts").with_code("not_a_customer")
             }
+            CartError::InvalidCoupon => CartCode::InvalidCoupon
+                .problem("A coupon code is 3 to 32 letters, digits or inner dashes"),
+            CartError::TooManyCoupons => CartCode::TooManyCoupons
+                .problem(format!("A cart holds at most {MAX_COUPONS} coupon codes")),
+            CartError::CouponNotInCart => {
+                CartCode::CouponNotInCart.problem("The cart has no such coupon code")
+            }
             CartError::Call(err) => err.into(),
             CartError::Database(_) | CartError::Random => {
                 tracing::error!(error = %err, "cart failure");
@@ -86,6 +100,9 @@ impl From<CartError> for ApiError {
 
 type Result<T> = std::result::Result<T, CartError>;
 
+/// Codes one cart may carry (promotions prices at most this many).
+const MAX_COUPONS: usize = 5;
+
 /// Who is asking: a signed-in customer, and/or the holder of a guest cart token.
 pub struct Caller {
     pub actor: Option<Actor>,
@@ -93,7 +110,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn customer(&self) -> Result<Option<Uuid>> {
+    pub(crate) fn customer(&self) -> Result<Option<Uuid>> {
         match &self.actor {
             Some(actor) if actor.kind == ActorKind::User => Ok(Some(actor.user_id)),
             Some(_) => Err(CartError::NotACustomer),
@@ -113,6 +130,7 @@ pub struct Cart {
     pub config: crate::config::CartConfig,
     catalog: CatalogClient,
     inventory: InventoryClient,
+    promotions: PromotionsClient,
 }
 
 impl Cart {
@@ -120,6 +138,7 @@ impl Cart {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), "cart"),
             inventory: InventoryClient::new(ctx.services.clone(), "cart"),
+            promotions: PromotionsClient::new(ctx.services.clone(), "cart"),
             config: ctx.config.section_or_default(),
             ctx,
         })
@@ -194,6 +213,13 @@ impl Cart {
                     store::set_quantity(&mut tx, cart_id, line.id, max, item.unit_price, now)
                         .await?;
                 }
+            }
+        }
+        let mut codes = store::coupons_in(&mut tx, cart_id).await?;
+        for code in store::coupons_in(&mut tx, guest_id).await? {
+            if codes.len() < MAX_COUPONS && !codes.contains(&code) {
+                store::add_coupon(&mut tx, cart_id, &code, now).await?;
+                codes.push(code);
             }
         }
         store::delete_cart(&mut tx, guest_id).await?;
@@ -407,9 +433,98 @@ impl Cart {
         self.render(resolved.cart_id, resolved.merged, None).await
     }
 
+    /// The cart by merchant, with the discounts promotions give it now (automatic ones and
+    /// the codes entered) and why a code does not apply.
     pub async fn summary(&self, caller: &Caller) -> Result<CartSummary> {
-        let view = self.view(caller).await?;
-        Ok(domain::summarize(view.currency, view.items))
+        let resolved = self.resolve(caller).await?;
+        let lines = self.stored_lines(resolved.cart_id).await?;
+        let quotes = self
+            .quotes(lines.iter().map(|l| l.variant_id).collect())
+            .await?;
+        let items: Vec<CartLine> = lines
+            .iter()
+            .map(|l| domain::priced_line(l, quotes.get(&l.variant_id)))
+            .collect();
+        let codes = match resolved.cart_id {
+            Some(id) => store::coupons(&self.ctx.db, id).await?,
+            None => Vec::new(),
+        };
+        let currency = lines.first().map(|l| l.currency);
+        let priced: Vec<QuoteLine> = items
+            .iter()
+            .filter(|l| l.sellable)
+            .filter_map(|l| {
+                let q = quotes.get(&l.variant_id)?;
+                Some(QuoteLine {
+                    variant_id: l.variant_id,
+                    product_id: q.product_id,
+                    merchant_id: q.merchant_id,
+                    category_path: q.category_path.clone(),
+                    brand_id: q.brand_id,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                })
+            })
+            .collect();
+        let quote = match currency {
+            Some(currency) if !priced.is_empty() => Some(
+                self.promotions
+                    .quote(&QuoteRequest {
+                        customer_id: caller.customer()?,
+                        currency,
+                        lines: priced,
+                        codes: codes.clone(),
+                        shipping: Vec::new(),
+                    })
+                    .await?,
+            ),
+            _ => None,
+        };
+        Ok(domain::summarize(currency, items, quote.as_ref(), &codes))
+    }
+
+    /// Enters a coupon code on the caller's cart (a customer without a cart gets one) and
+    /// answers with the summary, which says whether it applies.
+    pub async fn add_coupon(&self, caller: &Caller, request: AddCoupon) -> Result<CartSummary> {
+        let code = request.code.trim().to_uppercase();
+        if !domain::valid_coupon(&code) {
+            return Err(CartError::InvalidCoupon);
+        }
+        let resolved = self.resolve(caller).await?;
+        let now = Timestamp::now();
+        let mut tx = self.ctx.db.begin().await?;
+        let cart_id = match (resolved.cart_id, caller.customer()?) {
+            (Some(id), _) => id,
+            (None, Some(customer_id)) => {
+                store::ensure_customer_cart(&mut tx, customer_id, now).await?
+            }
+            (None, None) => return Err(CartError::UnknownToken),
+        };
+        let codes = store::coupons_in(&mut tx, cart_id).await?;
+        if !codes.contains(&code) {
+            if codes.len() >= MAX_COUPONS {
+                return Err(CartError::TooManyCoupons);
+            }
+            store::add_coupon(&mut tx, cart_id, &code, now).await?;
+        }
+        store::touch(&mut tx, cart_id, now).await?;
+        tx.commit().await?;
+        self.summary(caller).await
+    }
+
+    pub async fn remove_coupon(&self, caller: &Caller, code: &str) -> Result<CartSummary> {
+        let code = code.trim().to_uppercase();
+        let (cart_id, _) = self.existing_cart(caller).await.map_err(|e| match e {
+            CartError::ItemNotFound => CartError::CouponNotInCart,
+            other => other,
+        })?;
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::remove_coupon(&mut tx, cart_id, &code).await? {
+            return Err(CartError::CouponNotInCart);
+        }
+        store::touch(&mut tx, cart_id, Timestamp::now()).await?;
+        tx.commit().await?;
+        self.summary(caller).await
     }
 
     /// Per-line problems a checkout would hit now: gone, unlisted, repriced, short of stock.
@@ -467,9 +582,14 @@ impl Cart {
                 .collect(),
             None => Vec::new(),
         };
+        let coupon_codes = match &cart {
+            Some(cart) => store::coupons(&self.ctx.db, cart.id).await?,
+            None => Vec::new(),
+        };
         Ok(CartContents {
             cart_id: cart.map(|c| c.id),
             lines,
+            coupon_codes,
         })
     }
 
@@ -480,10 +600,14 @@ impl Cart {
         tx: &mut platform::Tx,
         customer_id: Uuid,
         lines: &[CartContentLine],
+        coupon_codes: &[String],
     ) -> Result<()> {
         let Some(cart_id) = store::customer_cart_in(tx, customer_id).await? else {
             return Ok(());
         };
+        for code in coupon_codes {
+            store::remove_coupon(tx, cart_id, code).await?;
+        }
         for line in lines {
             match line.line_id {
                 Some(id) => store::remove_ordered_line(tx, cart_id, id, line.quantity).await?,

@@ -150,6 +150,8 @@ pub async fn clear(tx: &mut Tx, cart_id: Uuid) -> Result<()> {
 
 pub async fn delete_cart(tx: &mut Tx, cart_id: Uuid) -> Result<()> {
     clear(tx, cart_id).await?;
+    on_tx!(tx, conn => sqlx::query("DELETE FROM cart_coupons WHERE cart_id = $1")
+        .bind(cart_id).execute(conn).await.map(|r| r.rows_affected()))?;
     on_tx!(tx, conn => sqlx::query("DELETE FROM cart_carts WHERE id = $1")
         .bind(cart_id).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -188,7 +190,39 @@ pub async fn delete_stale(db: &Db, before: Timestamp) -> Result<u64> {
     on_write!(db, conn => async {
         sqlx::query("DELETE FROM cart_items WHERE cart_id IN (SELECT id FROM cart_carts WHERE updated_at < $1)")
             .bind(before.millis()).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM cart_coupons WHERE cart_id IN (SELECT id FROM cart_carts WHERE updated_at < $1)")
+            .bind(before.millis()).execute(&mut *conn).await?;
         sqlx::query("DELETE FROM cart_carts WHERE updated_at < $1")
             .bind(before.millis()).execute(&mut *conn).await.map(|r| r.rows_affected())
     }.await)
+}
+
+// ---- coupons ----
+
+pub async fn coupons(db: &Db, cart_id: Uuid) -> Result<Vec<String>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT code FROM cart_coupons WHERE cart_id = $1 ORDER BY added_at, code"
+    ).bind(cart_id).fetch_all(pool).await)
+}
+
+pub async fn coupons_in(tx: &mut Tx, cart_id: Uuid) -> Result<Vec<String>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT code FROM cart_coupons WHERE cart_id = $1 ORDER BY added_at, code"
+    ).bind(cart_id).fetch_all(conn).await)
+}
+
+/// Adds a code (again: nothing changes).
+pub async fn add_coupon(tx: &mut Tx, cart_id: Uuid, code: &str, now: Timestamp) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO cart_coupons (cart_id, code, added_at) VALUES ($1, $2, $3)
+         ON CONFLICT (cart_id, code) DO NOTHING"
+    ).bind(cart_id).bind(code).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn remove_coupon(tx: &mut Tx, cart_id: Uuid, code: &str) -> Result<bool> {
+    let removed = on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM cart_coupons WHERE cart_id = $1 AND code = $2"
+    ).bind(cart_id).bind(code).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(removed == 1)
 }

@@ -40,6 +40,7 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(internal_variants))
+                .routes(routes!(internal_references))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(catalog)
@@ -317,4 +318,17 @@ async fn internal_variants(
 ) -> Result<Json<Vec<VariantQuote>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(c.quotes(&body.variant_ids).await?))
+}
+
+/// Which categories, brands and products exist, and whose the products are (internal, for
+/// promotions' rules).
+#[utoipa::path(post, path = "/internal/v1/catalog/references", tag = "internal", request_body = ReferenceLookup,
+    responses((status = 200, body = References), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn internal_references(
+    State(c): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<ReferenceLookup>,
+) -> Result<Json<References>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(c.references(&body).await?))
 }

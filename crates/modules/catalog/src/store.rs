@@ -587,6 +587,7 @@ pub struct QuoteRow {
     pub product_type: String,
     pub listed: bool,
     pub path: String,
+    pub brand_id: Option<Uuid>,
 }
 
 pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
@@ -595,7 +596,7 @@ pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
     for id in ids {
         let row: Option<QuoteRow> = on_db!(db, pool => sqlx::query_as(
             "SELECT v.id, v.product_id, v.merchant_id, v.sku, v.price, v.currency, p.name,
-               p.product_type, p.listed, c.path
+               p.product_type, p.listed, c.path, p.brand_id
              FROM catalog_variants v JOIN catalog_products p ON p.id = v.product_id
              JOIN catalog_categories c ON c.id = p.category_id
              WHERE v.id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL"
@@ -603,4 +604,24 @@ pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
         rows.extend(row);
     }
     Ok(rows)
+}
+
+pub async fn category_exists(db: &Db, id: Uuid) -> Result<bool> {
+    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM catalog_categories WHERE id = $1"
+    ).bind(id).fetch_optional(pool).await)?;
+    Ok(found.is_some())
+}
+
+pub async fn brand_known(db: &Db, id: Uuid) -> Result<bool> {
+    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM catalog_brands WHERE id = $1"
+    ).bind(id).fetch_optional(pool).await)?;
+    Ok(found.is_some())
+}
+
+pub async fn product_merchant(db: &Db, id: Uuid) -> Result<Option<Uuid>> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT merchant_id FROM catalog_products WHERE id = $1 AND deleted_at IS NULL"
+    ).bind(id).fetch_optional(pool).await)
 }

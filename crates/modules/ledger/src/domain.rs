@@ -20,6 +20,9 @@ pub enum Account {
     PlatformRevenue,
     /// Value of vouchers that expired unredeemed.
     Breakage,
+    /// What platform-funded promotions cost the platform (a debit balance): paid to
+    /// merchants as their goods and vouchers are earned, so the merchant is kept whole.
+    PromotionExpense,
 }
 
 impl Account {
@@ -31,6 +34,7 @@ impl Account {
             Account::PayoutsInTransit(id) => format!("payouts_in_transit:{id}"),
             Account::PlatformRevenue => "platform_revenue".into(),
             Account::Breakage => "breakage".into(),
+            Account::PromotionExpense => "promotion_expense".into(),
         }
     }
 }
@@ -69,12 +73,21 @@ pub struct Transfer {
     pub amount: i64,
 }
 
-/// The transfers of earned value: the merchant's share and the platform's commission.
-/// Zero amounts are left out (the database refuses them).
-pub fn earning(merchant_id: Uuid, earned: i64, commission: i64) -> Vec<Transfer> {
+/// The transfers of earned value: the merchant's share and the platform's commission of what
+/// the customer paid (`earned`), and the platform-funded discount (`funded`), which the
+/// platform pays the merchant from its promotion expense. Zero amounts are left out (the
+/// database refuses them).
+pub fn earning(merchant_id: Uuid, earned: i64, commission: i64, funded: i64) -> Vec<Transfer> {
     let commission = commission.clamp(0, earned.max(0));
     let share = earned - commission;
     let mut transfers = Vec::new();
+    if funded > 0 {
+        transfers.push(Transfer {
+            from: Account::PromotionExpense,
+            to: Account::MerchantPayable(merchant_id),
+            amount: funded,
+        });
+    }
     if share > 0 {
         transfers.push(Transfer {
             from: Account::CustomerClearing,
@@ -93,8 +106,8 @@ pub fn earning(merchant_id: Uuid, earned: i64, commission: i64) -> Vec<Transfer>
 }
 
 /// The reverse of [`earning`]: a returned order takes the value back.
-pub fn reversal(merchant_id: Uuid, earned: i64, commission: i64) -> Vec<Transfer> {
-    earning(merchant_id, earned, commission)
+pub fn reversal(merchant_id: Uuid, earned: i64, commission: i64, funded: i64) -> Vec<Transfer> {
+    earning(merchant_id, earned, commission, funded)
         .into_iter()
         .map(|t| Transfer {
             from: t.to,
@@ -129,23 +142,46 @@ mod tests {
     #[test]
     fn earning_splits_into_share_and_commission_and_skips_zeros() {
         let m = Uuid::nil();
-        let t = earning(m, 10_000, 1_000);
+        let t = earning(m, 10_000, 1_000, 0);
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].amount + t[1].amount, 10_000);
         assert_eq!(t[1].to, Account::PlatformRevenue);
-        assert_eq!(earning(m, 500, 0).len(), 1);
+        assert_eq!(earning(m, 500, 0, 0).len(), 1);
         // Commission never exceeds what was earned.
         assert_eq!(
-            earning(m, 500, 900),
+            earning(m, 500, 900, 0),
             vec![Transfer {
                 from: Account::CustomerClearing,
                 to: Account::PlatformRevenue,
                 amount: 500
             }]
         );
-        let back = reversal(m, 10_000, 1_000);
+        let back = reversal(m, 10_000, 1_000, 0);
         assert_eq!(back[0].from, Account::MerchantPayable(m));
         assert_eq!(back[0].to, Account::CustomerClearing);
+    }
+
+    #[test]
+    fn a_platform_funded_discount_keeps_the_merchant_whole() {
+        // 10,000 listed, 2,000 off funded by the platform: the customer paid 8,000; commission
+        // (10 % of 10,000) is 1,000. The merchant gets 9,000, as without the discount.
+        let m = Uuid::nil();
+        let t = earning(m, 8_000, 1_000, 2_000);
+        let to_merchant: i64 = t
+            .iter()
+            .filter(|t| t.to == Account::MerchantPayable(m))
+            .map(|t| t.amount)
+            .sum();
+        assert_eq!(to_merchant, 9_000);
+        let from_clearing: i64 = t
+            .iter()
+            .filter(|t| t.from == Account::CustomerClearing)
+            .map(|t| t.amount)
+            .sum();
+        assert_eq!(from_clearing, 8_000, "what the customer paid, no more");
+        assert!(t
+            .iter()
+            .any(|t| t.from == Account::PromotionExpense && t.amount == 2_000));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use vouchers_contract::{VoucherExpired, VoucherRedeemed};
 
 use crate::domain::{self, Account, Kind, Transfer};
 use crate::service::Ledger;
+use crate::store::EarningRow;
 
 pub fn subscriptions(ledger: Arc<Ledger>) -> Vec<Subscription> {
     vec![Subscription {
@@ -75,22 +76,28 @@ impl EventHandler for MoneyEvents {
                     .await?;
             }
             OrderDelivered::TYPE => {
-                // Vouchers in the order are earned when redeemed, not on delivery.
+                // Vouchers in the order are earned when redeemed, not on delivery. What the
+                // customer paid is earned; the platform-funded discount is paid on top.
                 let OrderDelivered(e) = decode(event)?;
                 let physical = e.lines.iter().filter(|l| l.product_type == "PHYSICAL");
-                let (amount, commission) =
-                    physical.fold((0, 0), |(a, c), l| (a + l.line_total, c + l.commission));
-                tracing::debug!(order = %e.number, amount, "delivery earned");
-                ledger
-                    .on_delivered(
-                        tx,
-                        e.order_id,
-                        e.merchant_id,
-                        e.currency.code(),
-                        amount,
-                        commission,
+                let (amount, commission, funded) = physical.fold((0, 0, 0), |(a, c, f), l| {
+                    (
+                        a + l.line_total - l.discount,
+                        c + l.commission,
+                        f + l.platform_discount,
                     )
-                    .await?;
+                });
+                tracing::debug!(order = %e.number, amount, "delivery earned");
+                let row = EarningRow {
+                    order_id: e.order_id,
+                    merchant_id: e.merchant_id,
+                    currency: e.currency.code().to_owned(),
+                    amount,
+                    commission,
+                    credit_at: 0,
+                    promotion_funded: funded,
+                };
+                ledger.on_delivered(tx, row).await?;
             }
             OrderReturned::TYPE => {
                 let OrderReturned(e) = decode(event)?;
@@ -105,7 +112,7 @@ impl EventHandler for MoneyEvents {
                         &e.redemption_id.to_string(),
                         e.currency.code(),
                         &format!("voucher {} redeemed", e.code),
-                        &domain::earning(e.merchant_id, e.earned, e.commission),
+                        &domain::earning(e.merchant_id, e.earned, e.commission, e.promotion_funded),
                     )
                     .await?;
             }

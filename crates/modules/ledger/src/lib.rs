@@ -21,7 +21,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Ledger, LedgerError, PayoutJob};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_ledger.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_ledger.sql"),
+    platform::migration!(2, "0002_promotion_funded.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("ledger", &MIGRATIONS, build)

@@ -107,28 +107,17 @@ impl Ledger {
         post(tx, kind, reference, currency, memo, transfers).await
     }
 
-    /// Goods delivered: the merchant's earning, credited now or when the hold ends.
-    pub async fn on_delivered(
-        &self,
-        tx: &mut Tx,
-        order_id: Uuid,
-        merchant_id: Uuid,
-        currency: &str,
-        amount: i64,
-        commission: i64,
-    ) -> Result<()> {
-        if amount <= 0 {
+    /// Goods delivered: the merchant's earning (`earning.credit_at` is set here), credited
+    /// now or when the hold ends.
+    pub async fn on_delivered(&self, tx: &mut Tx, earning: EarningRow) -> Result<()> {
+        if earning.amount <= 0 && earning.promotion_funded <= 0 {
             return Ok(());
         }
         let now = Timestamp::now();
         let hold = self.config.delivery_hold_days * 86_400;
         let row = EarningRow {
-            order_id,
-            merchant_id,
-            currency: currency.to_owned(),
-            amount,
-            commission,
             credit_at: now.plus_seconds(hold).millis(),
+            ..earning
         };
         if store::insert_earning(tx, &row, now).await? && hold <= 0 {
             credit_earning(tx, &row, now).await?;
@@ -152,7 +141,12 @@ impl Ledger {
                 &order_id.to_string(),
                 &row.currency,
                 &format!("order {order_id} returned"),
-                &domain::reversal(row.merchant_id, row.amount, row.commission),
+                &domain::reversal(
+                    row.merchant_id,
+                    row.amount,
+                    row.commission,
+                    row.promotion_funded,
+                ),
             )
             .await?;
         }
@@ -549,7 +543,12 @@ async fn post_earning(tx: &mut Tx, row: &EarningRow) -> Result<()> {
         &row.order_id.to_string(),
         &row.currency,
         &format!("order {} delivered", row.order_id),
-        &domain::earning(row.merchant_id, row.amount, row.commission),
+        &domain::earning(
+            row.merchant_id,
+            row.amount,
+            row.commission,
+            row.promotion_funded,
+        ),
     )
     .await?;
     Ok(())

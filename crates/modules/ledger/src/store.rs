@@ -133,18 +133,22 @@ pub struct EarningRow {
     pub amount: i64,
     pub commission: i64,
     pub credit_at: i64,
+    /// The platform-funded discount of the goods, paid to the merchant with the earning.
+    pub promotion_funded: i64,
 }
 
 const EARNING_SELECT: &str =
-    "SELECT order_id, merchant_id, currency, amount, commission, credit_at FROM ledger_earnings";
+    "SELECT order_id, merchant_id, currency, amount, commission, credit_at,
+    promotion_funded FROM ledger_earnings";
 
 /// Records a delivery's earning as HELD; false if the order already has one.
 pub async fn insert_earning(tx: &mut Tx, row: &EarningRow, now: Timestamp) -> Result<bool> {
     let inserted = on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO ledger_earnings (order_id, merchant_id, currency, amount, commission, status, credit_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'HELD', $6, $7) ON CONFLICT (order_id) DO NOTHING"
+        "INSERT INTO ledger_earnings (order_id, merchant_id, currency, amount, commission, status, credit_at, updated_at,
+           promotion_funded)
+         VALUES ($1, $2, $3, $4, $5, 'HELD', $6, $7, $8) ON CONFLICT (order_id) DO NOTHING"
     ).bind(row.order_id).bind(row.merchant_id).bind(&row.currency).bind(row.amount).bind(row.commission)
-     .bind(row.credit_at).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
+     .bind(row.credit_at).bind(now.millis()).bind(row.promotion_funded).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(inserted == 1)
 }
 

@@ -1,13 +1,14 @@
 //! Pure rules of orders: the status machine and who may move it, and the checkout plan
 //! (re-priced lines grouped per merchant, totals and commission in integer minor units).
 
-pub use orders_contract::{Mover, OrderStatus};
+pub use orders_contract::{Mover, OrderDiscount, OrderStatus};
 
 use std::collections::{BTreeMap, HashMap};
 
 use cart_contract::CartContentLine;
 use catalog_contract::{ProductType, VariantQuote};
 use kernel::{text_enum, Currency, LocalizedText, Money};
+use promotions_contract::{AppliedPromotion, Quote, ReservedPromotion};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -89,6 +90,12 @@ pub struct PlannedLine {
     pub line_total: i64,
     pub commission_bps: i64,
     pub commission: i64,
+    /// Taken off by promotions; the customer pays `line_total - discount`.
+    #[serde(default)]
+    pub discount: i64,
+    /// The platform-funded part of `discount`.
+    #[serde(default)]
+    pub platform_discount: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +109,11 @@ pub struct PlannedOrder {
     pub commission: i64,
     pub digital_only: bool,
     pub lines: Vec<PlannedLine>,
+    #[serde(default)]
+    pub discount: i64,
+    /// The promotions that took something off this order, and how much each.
+    #[serde(default)]
+    pub promotions: Vec<OrderDiscount>,
 }
 
 /// The priced checkout, persisted with the saga so a crashed checkout can be compensated.
@@ -122,6 +134,14 @@ pub struct Plan {
     /// The cart lines read, with their ids, when `from_cart`.
     #[serde(default)]
     pub cart_lines: Vec<CartContentLine>,
+    #[serde(default)]
+    pub discount: i64,
+    /// What the saga reserves of promotions' limits and budgets (and releases on failure).
+    #[serde(default)]
+    pub promotions: Vec<ReservedPromotion>,
+    /// The cart's coupon codes this checkout used (cart drops them).
+    #[serde(default)]
+    pub coupon_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +251,8 @@ pub fn plan(
                 line_total,
                 commission_bps,
                 commission,
+                discount: 0,
+                platform_discount: 0,
             });
     }
     let currency = currency.ok_or(PlanError::Empty)?;
@@ -252,6 +274,8 @@ pub fn plan(
             commission,
             digital_only,
             lines,
+            discount: 0,
+            promotions: Vec::new(),
         });
     }
     let subtotal = checked_sum(orders.iter().map(|o| o.subtotal))?;
@@ -267,7 +291,86 @@ pub fn plan(
         from_cart: false,
         requested: lines.to_vec(),
         cart_lines: Vec::new(),
+        discount: 0,
+        promotions: Vec::new(),
+        coupon_codes: Vec::new(),
     })
+}
+
+/// The lines of a plan in one sequence (order by order), as they are priced by promotions.
+pub fn plan_lines(plan: &Plan) -> impl Iterator<Item = (&PlannedOrder, &PlannedLine)> {
+    plan.orders
+        .iter()
+        .flat_map(|o| o.lines.iter().map(move |l| (o, l)))
+}
+
+/// Puts promotions' quote (priced on [`plan_lines`], in that sequence) on the plan: each
+/// line's discount and its platform-funded part, the orders' and the group's totals, and the
+/// reservation the saga makes.
+///
+/// Commission is charged on what the merchant sells for after its own discount (the line
+/// total less the merchant-funded part): a platform-funded discount keeps the merchant whole
+/// and is the platform's cost. It never exceeds what the customer pays for the line, so a deep
+/// platform discount also forgoes commission.
+pub fn apply_quote(plan: &mut Plan, quote: &Quote) -> Result<(), PlanError> {
+    let mut index = 0;
+    let mut order_of_line = Vec::new();
+    for order in plan.orders.iter_mut() {
+        for line in order.lines.iter_mut() {
+            let Some(d) = quote.lines.get(index) else {
+                return Err(PlanError::TooLarge);
+            };
+            index += 1;
+            order_of_line.push(order.id);
+            let discount = d.discount.clamp(0, line.line_total);
+            let platform = d.platform_funded.clamp(0, discount);
+            let merchant_sells_for = line.line_total - (discount - platform);
+            let commission = Money::new(merchant_sells_for, plan.currency)
+                .apply_basis_points(line.commission_bps)
+                .ok_or(PlanError::TooLarge)?
+                .amount_minor;
+            line.discount = discount;
+            line.platform_discount = platform;
+            line.commission = commission.min(line.line_total - discount);
+        }
+        order.discount = checked_sum(order.lines.iter().map(|l| l.discount))?;
+        order.commission = checked_sum(order.lines.iter().map(|l| l.commission))?;
+        order.total = order.subtotal - order.discount;
+        order.promotions = promotions_of(&quote.applied, quote, order);
+    }
+    plan.discount = checked_sum(plan.orders.iter().map(|o| o.discount))?;
+    plan.total = plan.subtotal - plan.discount;
+    let order_of_merchant: HashMap<Uuid, Uuid> =
+        plan.orders.iter().map(|o| (o.merchant_id, o.id)).collect();
+    plan.promotions = quote.shares_by_order(&order_of_line, &order_of_merchant);
+    Ok(())
+}
+
+/// What each applied promotion took off one order's lines.
+fn promotions_of(
+    applied: &[AppliedPromotion],
+    quote: &Quote,
+    order: &PlannedOrder,
+) -> Vec<OrderDiscount> {
+    applied
+        .iter()
+        .filter_map(|a| {
+            let amount: i64 = quote
+                .lines
+                .iter()
+                .filter(|d| order.lines.iter().any(|l| l.variant_id == d.variant_id))
+                .flat_map(|d| d.allocations.iter())
+                .filter(|x| x.promotion_id == a.promotion_id)
+                .map(|x| x.amount)
+                .sum();
+            (amount > 0).then(|| OrderDiscount {
+                promotion_id: a.promotion_id,
+                name: a.name.clone(),
+                code: a.code.clone(),
+                amount,
+            })
+        })
+        .collect()
 }
 
 fn checked_sum(mut values: impl Iterator<Item = i64>) -> Result<i64, PlanError> {
@@ -293,6 +396,7 @@ mod tests {
             price,
             currency,
             category_path: Vec::new(),
+            brand_id: None,
             sellable: true,
         }
     }

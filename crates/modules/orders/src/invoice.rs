@@ -82,7 +82,7 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}.n{{text-alig
 {rows}</tbody></table>
 <table>
 <tr><td>Subtotal</td><td class="n">{subtotal}</td></tr>
-<tr><td>Shipping</td><td class="n">not quoted</td></tr>
+{discounts}<tr><td>Shipping</td><td class="n">not quoted</td></tr>
 <tr><td><strong>Total</strong></td><td class="n"><strong>{total}</strong></td></tr>
 <tr><td>Refunded</td><td class="n">{refunded}</td></tr>
 </table>
@@ -96,6 +96,19 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}.n{{text-alig
         merchant = order.merchant_id,
         customer = order.customer_id,
         subtotal = money(order.subtotal),
+        discounts = order
+            .discounts
+            .iter()
+            .map(|d| format!(
+                "<tr><td>{}{}</td><td class=\"n\">-{}</td></tr>\n",
+                escape(&d.name.en),
+                d.code
+                    .as_deref()
+                    .map(|c| format!(" ({})", escape(c)))
+                    .unwrap_or_default(),
+                money(d.amount)
+            ))
+            .collect::<String>(),
         total = money(order.total),
         refunded = money(order.refunded),
     )
@@ -239,6 +252,7 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
     y -= 15.0;
     for (label, value, font) in [
         ("Subtotal", money(order.subtotal), regular),
+        ("Discount", format!("-{}", money(order.discount)), regular),
         ("Shipping", "not quoted".to_owned(), regular),
         ("Total", money(order.total), bold),
         ("Refunded", money(order.refunded), regular),

@@ -20,7 +20,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Orders, OrdersError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_orders.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_orders.sql"),
+    platform::migration!(2, "0002_discounts.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("orders", &MIGRATIONS, build)

@@ -72,10 +72,11 @@ pub async fn insert_group(
     now: Timestamp,
 ) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO orders_groups (id, number, customer_id, currency, subtotal, total, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO orders_groups (id, number, customer_id, currency, subtotal, total, expires_at, created_at,
+           discount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ).bind(plan.group_id).bind(&plan.number).bind(plan.customer_id).bind(plan.currency.code())
-     .bind(plan.subtotal).bind(plan.total).bind(expires_at.millis()).bind(now.millis())
+     .bind(plan.subtotal).bind(plan.total).bind(expires_at.millis()).bind(now.millis()).bind(plan.discount)
      .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -87,13 +88,15 @@ pub async fn insert_order(
     expires_at: Timestamp,
     now: Timestamp,
 ) -> Result<()> {
+    let discounts = serde_json::to_string(&order.promotions).unwrap_or_else(|_| "[]".into());
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_orders (id, group_id, number, merchant_id, customer_id, status, currency, subtotal,
-           total, commission, digital_only, note, expires_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'PENDING_PAYMENT', $6, $7, $8, $9, $10, $11, $12, $13, $13)"
+           total, commission, digital_only, note, expires_at, created_at, updated_at, discount, discounts)
+         VALUES ($1, $2, $3, $4, $5, 'PENDING_PAYMENT', $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)"
     ).bind(order.id).bind(plan.group_id).bind(&order.number).bind(order.merchant_id).bind(plan.customer_id)
      .bind(plan.currency.code()).bind(order.subtotal).bind(order.total).bind(order.commission)
      .bind(order.digital_only).bind(&plan.note).bind(expires_at.millis()).bind(now.millis())
+     .bind(order.discount).bind(discounts)
      .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -107,11 +110,12 @@ pub async fn insert_line(
     let name = serde_json::to_string(&line.product_name).unwrap_or_default();
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_lines (id, order_id, position, variant_id, product_id, sku, product_name, product_type,
-           quantity, unit_price, line_total, commission_bps, commission)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+           quantity, unit_price, line_total, commission_bps, commission, discount, platform_discount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ).bind(line.id).bind(order_id).bind(position as i64).bind(line.variant_id).bind(line.product_id)
      .bind(&line.sku).bind(name).bind(&line.product_type).bind(line.quantity).bind(line.unit_price)
-     .bind(line.line_total).bind(line.commission_bps).bind(line.commission)
+     .bind(line.line_total).bind(line.commission_bps).bind(line.commission).bind(line.discount)
+     .bind(line.platform_discount)
      .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -127,11 +131,13 @@ pub struct GroupRow {
     pub payment_id: Option<Uuid>,
     pub expires_at: i64,
     pub created_at: i64,
+    pub discount: i64,
 }
 
 pub async fn group(db: &Db, id: Uuid) -> Result<Option<GroupRow>> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT id, number, customer_id, currency, subtotal, total, payment_id, expires_at, created_at
+        "SELECT id, number, customer_id, currency, subtotal, total, payment_id, expires_at, created_at,
+           discount
          FROM orders_groups WHERE id = $1"
     ).bind(id).fetch_optional(pool).await)
 }
@@ -164,11 +170,14 @@ pub struct OrderRow {
     pub expires_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub discount: i64,
+    /// The promotions behind `discount`, as JSON.
+    pub discounts: String,
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.group_id, o.number, o.merchant_id, o.customer_id, o.status, o.currency,
     o.subtotal, o.total, o.commission, o.refunded, o.digital_only, o.tracking_number, o.note, g.payment_id,
-    o.expires_at, o.created_at, o.updated_at
+    o.expires_at, o.created_at, o.updated_at, o.discount, o.discounts
     FROM orders_orders o JOIN orders_groups g ON g.id = o.group_id";
 
 pub async fn order(db: &Db, id: Uuid) -> Result<Option<OrderRow>> {
@@ -261,11 +270,14 @@ pub struct LineRow {
     pub line_total: i64,
     pub commission_bps: i64,
     pub commission: i64,
+    pub discount: i64,
+    pub platform_discount: i64,
 }
 
 const LINE_SELECT: &str =
     "SELECT id, order_id, variant_id, product_id, sku, product_name, product_type,
-    quantity, unit_price, line_total, commission_bps, commission FROM orders_lines";
+    quantity, unit_price, line_total, commission_bps, commission, discount, platform_discount
+    FROM orders_lines";
 
 pub async fn lines_of(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
     if order_ids.is_empty() {

@@ -321,6 +321,7 @@ async fn a_late_checkout_event_removes_only_the_lines_it_ordered(backend: Backen
             quantity: 2,
             line_id: Some(line),
         }],
+        coupon_codes: Vec::new(),
     };
     publish_applied(&app, "cart", late(ordered_line)).await;
     let lines = cart_lines(&app, &customer).await;

@@ -119,6 +119,21 @@ pub fn earning_of(
     }
 }
 
+/// The platform-funded value a redemption of `amount` delivers, out of `funded` for the whole
+/// face value: the share of the face value redeemed after it, less the share before. The
+/// shares telescope, so a voucher redeemed to zero has delivered exactly `funded`.
+pub fn funded_share(funded: i64, face_value: i64, balance: i64, amount: i64) -> i64 {
+    if funded <= 0 || face_value <= 0 {
+        return 0;
+    }
+    let upto = |redeemed: i64| {
+        (i128::from(funded) * i128::from(redeemed.clamp(0, face_value)) / i128::from(face_value))
+            as i64
+    };
+    let before = face_value - balance;
+    upto(before + amount) - upto(before)
+}
+
 /// The claims of a voucher QR token (a compact JWS, ES256, `kid` in the JWKS).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenClaims {
@@ -288,6 +303,22 @@ pub fn score(rules: &RuleSet, s: &Signals) -> (i32, Vec<RuleHit>, Band) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn funded_shares_add_up_to_the_funded_value() {
+        // 1,000 funded over a face value of 3,000 redeemed in parts of 1,000, 999, 1,001.
+        let mut balance = 3_000;
+        let mut total = 0;
+        for amount in [1_000, 999, 1_001] {
+            total += funded_share(1_000, 3_000, balance, amount);
+            balance -= amount;
+        }
+        assert_eq!(total, 1_000);
+        assert_eq!(funded_share(1_000, 3_000, 3_000, 1_000), 333);
+        assert_eq!(funded_share(0, 3_000, 3_000, 1_000), 0);
+        assert_eq!(funded_share(500, 0, 0, 0), 0);
+    }
+
     use super::*;
 
     fn calm() -> Signals {

@@ -21,9 +21,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Vouchers, VouchersError};
 
-static MIGRATIONS: [Migration; 2] = [
+static MIGRATIONS: [Migration; 3] = [
     platform::migration!(1, "0001_vouchers.sql"),
     platform::migration!(2, "0002_voided_orders.sql"),
+    platform::migration!(3, "0003_promotion_funded.sql"),
 ];
 
 pub fn module() -> Module {

@@ -7,6 +7,8 @@ pub use errors::CartCode;
 use kernel::call::Method;
 use kernel::call::{CallError, Services};
 use kernel::{Currency, LocalizedText, Timestamp};
+/// The summary shows promotions as promotions' quote gives them.
+pub use promotions_contract::{AppliedPromotion, CouponReason};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,6 +21,27 @@ pub const CART_TOKEN_HEADER: &str = "x-cart-token";
 pub struct AddItem {
     pub variant_id: Uuid,
     pub quantity: i64,
+}
+
+/// A coupon code to apply to the cart.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddCoupon {
+    pub code: String,
+}
+
+/// A code entered on the cart: what it takes off now, or why it does not apply.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartCoupon {
+    pub code: String,
+    pub applied: bool,
+    /// What it takes off now (0 when not applied).
+    pub amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CouponReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -40,6 +63,9 @@ pub struct CartLine {
     pub added_price: i64,
     pub currency: Currency,
     pub line_total: i64,
+    /// Taken off by promotions (in the summary; 0 elsewhere).
+    #[serde(default)]
+    pub discount: i64,
     pub product_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
     pub sku: Option<String>,
@@ -91,6 +117,8 @@ pub struct MerchantGroup {
     pub merchant_id: Option<Uuid>,
     pub lines: Vec<CartLine>,
     pub subtotal: i64,
+    /// Taken off this merchant's lines by promotions.
+    pub discount: i64,
     pub shipping: ShippingQuote,
 }
 
@@ -103,8 +131,16 @@ pub struct CartSummary {
     pub item_count: i64,
     /// Sum of sellable lines at current prices.
     pub subtotal: i64,
+    /// Taken off by the promotions applied (automatic ones and codes entered).
+    pub discount: i64,
+    /// Subtotal minus discount: what the items cost before shipping.
+    pub items_total: i64,
+    /// The promotions applied, with what each takes off.
+    pub promotions: Vec<AppliedPromotion>,
+    /// The codes entered, applied or with the reason they do not apply.
+    pub coupons: Vec<CartCoupon>,
     pub shipping: ShippingQuote,
-    /// Subtotal plus shipping; absent until shipping is quoted.
+    /// Items total plus shipping; absent until shipping is quoted.
     pub total: Option<i64>,
 }
 
@@ -139,6 +175,9 @@ pub struct Validation {
 pub struct CartContents {
     pub cart_id: Option<Uuid>,
     pub lines: Vec<CartContentLine>,
+    /// Coupon codes entered on the cart.
+    #[serde(default)]
+    pub coupon_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -311,8 +311,41 @@ pub struct VariantQuote {
     pub currency: Currency,
     /// Ids from the category of the product up to its root (leaf first), for commission.
     pub category_path: Vec<Uuid>,
+    /// The product's brand, for promotions that target brands.
+    #[serde(default)]
+    pub brand_id: Option<Uuid>,
     /// Whether the public may buy it now (product ACTIVE, merchant ACTIVE, not deleted).
     pub sellable: bool,
+}
+
+/// Which of these ids catalog knows, and whose the products are (promotions checks the items
+/// its rules name on write).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceLookup {
+    #[serde(default)]
+    pub category_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub brand_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub product_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct References {
+    pub unknown_category_ids: Vec<Uuid>,
+    pub unknown_brand_ids: Vec<Uuid>,
+    pub unknown_product_ids: Vec<Uuid>,
+    /// The merchant of each known product.
+    pub product_merchants: Vec<ProductMerchant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductMerchant {
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
 }
 
 /// Typed client of catalog for other modules.
@@ -335,6 +368,18 @@ impl CatalogClient {
                 Method::POST,
                 "/internal/v1/catalog/variants",
                 Some(&VariantLookup { variant_ids }),
+            )
+            .await
+    }
+
+    /// Which categories, brands and products exist (deleted ones do not).
+    pub async fn references(&self, lookup: &ReferenceLookup) -> Result<References, CallError> {
+        self.services
+            .call(
+                self.caller,
+                Method::POST,
+                "/internal/v1/catalog/references",
+                Some(lookup),
             )
             .await
     }

@@ -224,6 +224,35 @@ impl Catalog {
         }
     }
 
+    pub async fn references(&self, lookup: &ReferenceLookup) -> Result<References> {
+        let asked = lookup.category_ids.len() + lookup.brand_ids.len() + lookup.product_ids.len();
+        if asked > 1_000 {
+            return Err(invalid_one("categoryIds", "at most 1000 ids per lookup"));
+        }
+        let db = &self.ctx.db;
+        let mut out = References::default();
+        for id in &lookup.category_ids {
+            if !store::category_exists(db, *id).await? {
+                out.unknown_category_ids.push(*id);
+            }
+        }
+        for id in &lookup.brand_ids {
+            if !store::brand_known(db, *id).await? {
+                out.unknown_brand_ids.push(*id);
+            }
+        }
+        for id in &lookup.product_ids {
+            match store::product_merchant(db, *id).await? {
+                Some(merchant_id) => out.product_merchants.push(ProductMerchant {
+                    product_id: *id,
+                    merchant_id,
+                }),
+                None => out.unknown_product_ids.push(*id),
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn quotes(&self, ids: &[Uuid]) -> Result<Vec<VariantQuote>> {
         if ids.len() > 200 {
             return Err(invalid_one("variantIds", "at most 200 per lookup"));
@@ -244,6 +273,7 @@ impl Catalog {
                     price: q.price,
                     currency: parse(&q.currency, Currency::parse)?,
                     category_path,
+                    brand_id: q.brand_id,
                     sellable: q.listed,
                 })
             })

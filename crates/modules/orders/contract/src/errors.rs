@@ -4,6 +4,7 @@ kernel::error_codes! {
     /// Every `code` of a problem orders answers with.
     pub enum OrdersCode {
         CheckoutAbandoned => ("checkout_abandoned", CONFLICT, "The checkout took too long and was undone; try again."),
+        CouponNotApplicable => ("coupon_not_applicable", UNPROCESSABLE_ENTITY, "A coupon code given at checkout does not apply; `coupons` says why for each; nothing was ordered."),
         EmptyOrder => ("empty_order", UNPROCESSABLE_ENTITY, "There is nothing to order."),
         IllegalTransition => ("illegal_transition", CONFLICT, "The order cannot move to that status from its current one, or not by this caller."),
         InsufficientStock => ("insufficient_stock", CONFLICT, "Not enough stock for every line; nothing was ordered."),
@@ -11,6 +12,7 @@ kernel::error_codes! {
         MixedCurrencies => ("mixed_currencies", CONFLICT, "Items priced in different currencies cannot be ordered together."),
         NotACustomer => ("not_a_customer", FORBIDDEN, "Only a signed-in person can check out."),
         OrderNotFound => ("order_not_found", NOT_FOUND, "No such order."),
+        PromotionUnavailable => ("promotion_unavailable", CONFLICT, "A discount the checkout was priced with reached its limit or budget meanwhile; look at the cart again; nothing was ordered."),
         TooLarge => ("too_large", UNPROCESSABLE_ENTITY, "The amounts are too large."),
         VoucherNotPurchasable => ("voucher_not_purchasable", CONFLICT, "Some vouchers cannot be bought: no offer on sale, or your limit is reached; nothing was ordered."),
     }

@@ -33,6 +33,9 @@ pub struct CheckoutRequest {
     /// A note to the merchants (at most 500 characters).
     #[serde(default)]
     pub note: Option<String>,
+    /// Coupon codes to apply; absent: the codes entered on the cart (when ordering the cart).
+    #[serde(default)]
+    pub coupon_codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -50,7 +53,24 @@ pub struct OrderLine {
     pub line_total: i64,
     /// The platform's commission rate on this line, in basis points.
     pub commission_bps: i64,
+    /// Charged on the line's price after the merchant's own discounts, never more than what
+    /// the customer pays for it.
     pub commission: i64,
+    /// Taken off by promotions: the customer pays `lineTotal - discount`.
+    pub discount: i64,
+    /// The part of `discount` the platform funds (the rest is the merchant's).
+    pub platform_discount: i64,
+}
+
+/// One promotion's part of an order's discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDiscount {
+    pub promotion_id: Uuid,
+    pub name: LocalizedText,
+    /// The coupon code entered, for a code promotion.
+    pub code: Option<String>,
+    pub amount: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -64,9 +84,13 @@ pub struct Order {
     pub status: OrderStatus,
     pub currency: Currency,
     pub subtotal: i64,
+    /// Taken off by promotions (see `discounts`).
+    pub discount: i64,
+    pub discounts: Vec<OrderDiscount>,
     /// Not quoted: there is no shipping module yet, so it is 0 and `shippingQuoted` is false.
     pub shipping: i64,
     pub shipping_quoted: bool,
+    /// Subtotal minus discount plus shipping: what the customer pays.
     pub total: i64,
     /// The platform's commission; the merchant earns `total - commission`.
     pub commission: i64,
@@ -94,6 +118,7 @@ pub struct OrderGroup {
     pub customer_id: Uuid,
     pub currency: Currency,
     pub subtotal: i64,
+    pub discount: i64,
     pub total: i64,
     /// What is left to pay: the total of its orders still awaiting payment.
     pub amount_due: i64,
@@ -205,6 +230,12 @@ pub struct OrderFactLine {
     pub quantity: i64,
     pub unit_price: i64,
     pub line_total: i64,
+    /// Taken off the line by promotions (so the customer paid `lineTotal - discount`).
+    #[serde(default)]
+    pub discount: i64,
+    /// The platform-funded part of `discount`; the rest is the merchant's.
+    #[serde(default)]
+    pub platform_discount: i64,
     pub commission: i64,
 }
 
@@ -222,6 +253,9 @@ pub struct OrderFact {
     pub currency: Currency,
     pub total: i64,
     pub commission: i64,
+    /// Refunded so far.
+    #[serde(default)]
+    pub refunded: i64,
     pub digital_only: bool,
     pub payment_id: Option<Uuid>,
     pub tracking_number: Option<String>,
@@ -267,6 +301,9 @@ pub struct CheckoutCompleted {
     /// The cart lines ordered, with their ids, when `from_cart`: cart removes exactly those.
     #[serde(default)]
     pub cart_lines: Vec<cart_contract::CartContentLine>,
+    /// The cart's coupon codes the checkout used: cart drops them.
+    #[serde(default)]
+    pub coupon_codes: Vec<String>,
 }
 
 impl DomainEvent for CheckoutCompleted {

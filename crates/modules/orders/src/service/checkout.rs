@@ -19,6 +19,7 @@ use inventory_contract::{InventoryCode, ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
 use platform::idempotency::{self, Attempt};
+use promotions_contract::{PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions};
 use uuid::Uuid;
 use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
@@ -57,10 +58,17 @@ impl Orders {
         if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
             return Err(invalid("note", "must be at most 500 characters"));
         }
+        if let Some(codes) = &request.coupon_codes {
+            if codes.len() > MAX_COUPONS {
+                return Err(invalid("couponCodes", "at most 5 coupon codes"));
+            }
+        }
+        let mut cart_codes = Vec::new();
         let (requested, cart_lines) = match request.lines {
             Some(lines) => (lines, None),
             None => {
                 let contents = self.cart.contents(actor.user_id).await?;
+                cart_codes = contents.coupon_codes.clone();
                 let lines = contents
                     .lines
                     .iter()
@@ -99,6 +107,10 @@ impl Orders {
         plan.note = note;
         plan.from_cart = cart_lines.is_some();
         plan.cart_lines = cart_lines.unwrap_or_default();
+        let strict = request.coupon_codes.is_some();
+        let codes = request.coupon_codes.unwrap_or(cart_codes);
+        self.price_promotions(&mut plan, &quotes, codes, strict)
+            .await?;
 
         let plan_json =
             serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;
@@ -117,6 +129,10 @@ impl Orders {
         attempt: Option<&Attempt>,
     ) -> Result<OrderGroup> {
         if let Err(err) = self.reserve_all(plan).await {
+            self.compensate(plan, &err.to_string()).await?;
+            return Err(err);
+        }
+        if let Err(err) = self.reserve_promotions(plan).await {
             self.compensate(plan, &err.to_string()).await?;
             return Err(err);
         }
@@ -269,6 +285,7 @@ impl Orders {
             payment_id: None,
             expires_at: expires_at.millis(),
             created_at: now.millis(),
+            discount: plan.discount,
         };
         bus::publish(
             &mut tx,
@@ -279,6 +296,7 @@ impl Orders {
                 from_cart: plan.from_cart,
                 lines: plan.requested.clone(),
                 cart_lines: plan.cart_lines.clone(),
+                coupon_codes: plan.coupon_codes.clone(),
             },
         )
         .await?;
@@ -323,6 +341,10 @@ impl Orders {
                 Err(err) => return Err(err.into()),
             }
         }
+        if !plan.promotions.is_empty() {
+            // Idempotent, and harmless when nothing was reserved yet.
+            self.promotions.release(plan.group_id).await?;
+        }
         let mut tx = self.ctx.db.begin().await?;
         store::move_checkout(
             &mut tx,
@@ -355,7 +377,77 @@ impl Orders {
 /// Reservations outlive the payment window, so the order's expiry releases them first.
 const RESERVATION_MARGIN_SECS: i64 = 600;
 
+/// Coupon codes one checkout may carry.
+const MAX_COUPONS: usize = 5;
+
 impl Orders {
+    /// Prices the plan with promotions' quote: the one calculation the cart summary shows.
+    /// Codes given with the checkout must all apply (`coupon_not_applicable` says why not);
+    /// codes on the cart that do not apply are left out, as the summary showed.
+    async fn price_promotions(
+        &self,
+        plan: &mut Plan,
+        quotes: &HashMap<Uuid, VariantQuote>,
+        codes: Vec<String>,
+        strict: bool,
+    ) -> Result<()> {
+        let lines: Vec<QuoteLine> = domain::plan_lines(plan)
+            .map(|(order, line)| {
+                let quote = quotes.get(&line.variant_id);
+                QuoteLine {
+                    variant_id: line.variant_id,
+                    product_id: line.product_id,
+                    merchant_id: order.merchant_id,
+                    category_path: quote.map(|q| q.category_path.clone()).unwrap_or_default(),
+                    brand_id: quote.and_then(|q| q.brand_id),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                }
+            })
+            .collect();
+        let quote = self
+            .promotions
+            .quote(&QuoteRequest {
+                customer_id: Some(plan.customer_id),
+                currency: plan.currency,
+                lines,
+                codes,
+                shipping: Vec::new(),
+            })
+            .await?;
+        if strict && !quote.rejected_codes.is_empty() {
+            return Err(OrdersError::CouponNotApplicable(quote.rejected_codes));
+        }
+        plan.coupon_codes = quote
+            .applied
+            .iter()
+            .filter_map(|a| a.code.clone())
+            .collect();
+        domain::apply_quote(plan, &quote).map_err(plan_error)
+    }
+
+    /// Takes the limits and budgets of the plan's promotions, all or none.
+    async fn reserve_promotions(&self, plan: &Plan) -> Result<()> {
+        if plan.promotions.is_empty() {
+            return Ok(());
+        }
+        let request = ReservePromotions {
+            group_id: plan.group_id,
+            customer_id: plan.customer_id,
+            currency: plan.currency,
+            promotions: plan.promotions.clone(),
+        };
+        match self.promotions.reserve(&request).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.is(PromotionsCode::PromotionUnavailable) => {
+                let ids: Vec<Uuid> =
+                    serde_json::from_value(err.problem["promotionIds"].clone()).unwrap_or_default();
+                Err(OrdersError::PromotionUnavailable(ids))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// Voucher lines need an offer on sale and room under the customer's cap; asked before
     /// any stock is taken.
     async fn check_vouchers(
@@ -427,6 +519,8 @@ fn planned_row(
         total: order.total,
         commission: order.commission,
         refunded: 0,
+        discount: order.discount,
+        discounts: serde_json::to_string(&order.promotions).unwrap_or_else(|_| "[]".into()),
         digital_only: order.digital_only,
         tracking_number: None,
         note: plan.note.clone(),
@@ -454,6 +548,8 @@ fn planned_lines(order: &domain::PlannedOrder) -> Vec<LineRow> {
             line_total: l.line_total,
             commission_bps: l.commission_bps,
             commission: l.commission,
+            discount: l.discount,
+            platform_discount: l.platform_discount,
         })
         .collect()
 }

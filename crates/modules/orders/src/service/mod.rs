@@ -53,6 +53,10 @@ pub enum OrdersError {
     Abandoned,
     #[error("only customers check out")]
     NotACustomer,
+    #[error("coupons do not apply")]
+    CouponNotApplicable(Vec<promotions_contract::CodeRejection>),
+    #[error("promotions ran out: {0:?}")]
+    PromotionUnavailable(Vec<Uuid>),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     #[error(transparent)]
@@ -111,6 +115,14 @@ impl From<OrdersError> for ApiError {
                 ApiError::forbidden("Only a signed-in person can check out")
                     .with_code("not_a_customer")
             }
+            OrdersError::CouponNotApplicable(rejections) => OrdersCode::CouponNotApplicable
+                .problem("A coupon code does not apply; nothing was ordered")
+                .with_extension("coupons", serde_json::json!(rejections)),
+            OrdersError::PromotionUnavailable(ids) => OrdersCode::PromotionUnavailable
+                .problem(
+                    "A discount reached its limit or budget meanwhile; look at the cart again",
+                )
+                .with_extension("promotionIds", serde_json::json!(ids)),
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
             OrdersError::Call(err) => err.into(),
             OrdersError::Database(_) | OrdersError::Bus(_) | OrdersError::Corrupt(_) => {
@@ -131,6 +143,7 @@ pub struct Orders {
     merchants: MerchantsClient,
     inventory: InventoryClient,
     cart: CartClient,
+    promotions: promotions_contract::PromotionsClient,
 }
 
 impl Orders {
@@ -141,6 +154,7 @@ impl Orders {
             merchants: MerchantsClient::new(ctx.services.clone(), SOURCE),
             inventory: InventoryClient::new(ctx.services.clone(), SOURCE),
             cart: CartClient::new(ctx.services.clone(), SOURCE),
+            promotions: promotions_contract::PromotionsClient::new(ctx.services.clone(), SOURCE),
             config: ctx.config.section_or_default(),
             ctx,
         })
@@ -304,12 +318,13 @@ impl Orders {
     }
 }
 
-/// What the vouchers among `lines` cost: vouchers refunds that part itself, by voiding them.
+/// What the customer paid for the vouchers among `lines` (after discounts): vouchers refunds
+/// that part itself, by voiding them.
 pub(crate) fn voucher_value<'a>(lines: impl IntoIterator<Item = &'a LineRow>) -> i64 {
     domain::voucher_value(
         lines
             .into_iter()
-            .map(|l| (l.product_type.as_str(), l.line_total)),
+            .map(|l| (l.product_type.as_str(), l.line_total - l.discount)),
     )
 }
 
@@ -350,6 +365,8 @@ fn line_view(line: &LineRow) -> OrderLine {
         line_total: line.line_total,
         commission_bps: line.commission_bps,
         commission: line.commission,
+        discount: line.discount,
+        platform_discount: line.platform_discount,
     }
 }
 
@@ -364,6 +381,9 @@ pub(crate) fn order_view(row: &OrderRow, lines: &[LineRow], viewer: Mover) -> Re
         status,
         currency: parse_currency(&row.currency)?,
         subtotal: row.subtotal,
+        discount: row.discount,
+        discounts: serde_json::from_str(&row.discounts)
+            .map_err(|e| OrdersError::Corrupt(format!("discounts of {}: {e}", row.id)))?,
         shipping: 0,
         shipping_quoted: false,
         total: row.total,
@@ -401,6 +421,7 @@ fn group_view(
         customer_id: group.customer_id,
         currency: parse_currency(&group.currency)?,
         subtotal: group.subtotal,
+        discount: group.discount,
         total: group.total,
         amount_due: orders
             .iter()
@@ -433,6 +454,7 @@ pub(crate) fn fact(
         currency: parse_currency(&row.currency)?,
         total: row.total,
         commission: row.commission,
+        refunded: row.refunded,
         digital_only: row.digital_only,
         payment_id: row.payment_id,
         tracking_number: row.tracking_number.clone(),
@@ -447,6 +469,8 @@ pub(crate) fn fact(
                 quantity: l.quantity,
                 unit_price: l.unit_price,
                 line_total: l.line_total,
+                discount: l.discount,
+                platform_discount: l.platform_discount,
                 commission: l.commission,
             })
             .collect(),

@@ -447,6 +447,10 @@ pub struct VoucherRedeemed {
     /// The part of what the customer paid that this redemption earns.
     pub earned: i64,
     pub commission: i64,
+    /// The platform-funded discount this redemption delivers: the platform pays it to the
+    /// merchant on top of `earned`.
+    #[serde(default)]
+    pub promotion_funded: i64,
     pub balance_after: i64,
 }
 

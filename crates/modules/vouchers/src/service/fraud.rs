@@ -106,15 +106,23 @@ impl Vouchers {
                 tx.rollback().await?;
                 return Err(self.why_not_taken(instance.id, redemption.amount).await);
             }
+            let funded = domain::funded_share(
+                instance.platform_funded,
+                instance.face_value,
+                instance.balance,
+                redemption.amount,
+            );
             store::set_redemption_earning(
                 &mut tx,
                 redemption.id,
                 earning.earned,
                 earning.commission,
+                funded,
             )
             .await?;
             redemption.earned = earning.earned;
             redemption.commission = earning.commission;
+            redemption.promotion_funded = funded;
             instance.balance - redemption.amount
         } else {
             instance.balance

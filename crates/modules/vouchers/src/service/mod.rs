@@ -348,6 +348,7 @@ fn new_instance(
         expires_at,
         failed_pins: 0,
         locked: false,
+        platform_funded: 0,
         created_at: now.millis(),
     })
 }

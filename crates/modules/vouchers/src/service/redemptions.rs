@@ -128,6 +128,12 @@ impl Vouchers {
             amount,
             earned: earning.earned,
             commission: earning.commission,
+            promotion_funded: domain::funded_share(
+                row.platform_funded,
+                row.face_value,
+                row.balance,
+                amount,
+            ),
             status: match band {
                 Band::Approve => RedemptionStatus::Approved,
                 Band::Review => RedemptionStatus::PendingReview,
@@ -437,6 +443,7 @@ pub(super) async fn publish_redeemed(
             currency: currency(&instance.currency)?,
             earned: redemption.earned,
             commission: redemption.commission,
+            promotion_funded: redemption.promotion_funded,
             balance_after,
         },
     )

@@ -13,7 +13,8 @@ use crate::store::{self, GiftRow};
 
 pub use orders_contract::OrderFact;
 
-/// Splits a line's commission over its units; the first units take the remainder.
+/// Splits a line's amount (commission, what was paid, a funded discount) over its units; the
+/// first units take the remainder.
 fn unit_commission(total: i64, quantity: i64, unit: i64) -> i64 {
     let base = total / quantity;
     base + i64::from(unit < total % quantity)
@@ -31,7 +32,7 @@ impl Vouchers {
                 .lines
                 .iter()
                 .filter(|l| l.product_type == "VOUCHER")
-                .map(|l| l.line_total)
+                .map(|l| l.line_total - l.discount)
                 .sum();
             request_order_refund(tx, order, paid).await?;
             return Ok(0);
@@ -50,15 +51,17 @@ impl Vouchers {
             );
             let mut count = 0;
             for unit in 0..line.quantity {
+                // What the customer paid for the unit, after promotions' discounts.
                 let mut row = new_instance(
                     &offer,
                     order.customer_id,
                     "PURCHASE",
-                    line.unit_price,
+                    unit_commission(line.line_total - line.discount, line.quantity, unit),
                     unit_commission(line.commission, line.quantity, unit),
                     expires_at,
                     now,
                 )?;
+                row.platform_funded = unit_commission(line.platform_discount, line.quantity, unit);
                 row.issue_key = Some(format!("{}:{}:{unit}", order.order_id, line.variant_id));
                 row.order_id = Some(order.order_id);
                 row.group_id = Some(order.group_id);
@@ -388,6 +391,7 @@ impl Vouchers {
         row.balance = old.balance;
         row.earned = old.earned;
         row.commission_earned = old.commission_earned;
+        row.platform_funded = old.platform_funded;
         row.status = if old.balance == old.face_value {
             "ACTIVE"
         } else {

@@ -23,21 +23,24 @@ pub struct RedemptionRow {
     pub rule_version: i64,
     pub created_at: i64,
     pub decided_at: Option<i64>,
+    /// The platform-funded part of the instance's value this redemption delivers.
+    pub promotion_funded: i64,
 }
 
 const REDEMPTION_COLUMNS: &str = "id, instance_id, merchant_id, outlet_id, owner_id, cashier_id, device_id,
-    latitude, longitude, method, amount, earned, commission, status, score, hits, rule_version, created_at, decided_at";
+    latitude, longitude, method, amount, earned, commission, status, score, hits, rule_version, created_at, decided_at,
+    promotion_funded";
 
 pub async fn insert_redemption(tx: &mut Tx, r: &RedemptionRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO vouchers_redemptions ({REDEMPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     );
     on_tx!(tx, conn => sqlx::query(&sql)
         .bind(r.id).bind(r.instance_id).bind(r.merchant_id).bind(r.outlet_id).bind(r.owner_id)
         .bind(r.cashier_id).bind(&r.device_id).bind(r.latitude).bind(r.longitude).bind(&r.method)
         .bind(r.amount).bind(r.earned).bind(r.commission).bind(&r.status).bind(r.score).bind(&r.hits)
-        .bind(r.rule_version).bind(r.created_at).bind(r.decided_at)
+        .bind(r.rule_version).bind(r.created_at).bind(r.decided_at).bind(r.promotion_funded)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -97,10 +100,11 @@ pub async fn set_redemption_earning(
     id: Uuid,
     earned: i64,
     commission: i64,
+    promotion_funded: i64,
 ) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
-        "UPDATE vouchers_redemptions SET earned = $2, commission = $3 WHERE id = $1"
-    ).bind(id).bind(earned).bind(commission).execute(conn).await.map(|r| r.rows_affected()))?;
+        "UPDATE vouchers_redemptions SET earned = $2, commission = $3, promotion_funded = $4 WHERE id = $1"
+    ).bind(id).bind(earned).bind(commission).bind(promotion_funded).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -31,18 +31,22 @@ pub struct InstanceRow {
     pub failed_pins: i32,
     pub locked: bool,
     pub created_at: i64,
+    /// The platform-funded discount of the unit: paid to the merchant as the value is
+    /// redeemed, on top of what the customer paid (`paid_amount`).
+    pub platform_funded: i64,
 }
 
 const INSTANCE_COLUMNS: &str = "id, offer_id, merchant_id, owner_id, kind, code, pin, status, version,
     face_value, balance, currency, paid_amount, commission, earned, commission_earned, source, issue_key,
-    order_id, group_id, payment_id, gifted_from, received_at, expires_at, failed_pins, locked, created_at";
+    order_id, group_id, payment_id, gifted_from, received_at, expires_at, failed_pins, locked, created_at,
+    platform_funded";
 
 /// Inserts an instance; false when its issue key was already used (a redelivered payment).
 pub async fn insert_instance(tx: &mut Tx, i: &InstanceRow) -> Result<bool> {
     let sql = format!(
         "INSERT INTO vouchers_instances ({INSTANCE_COLUMNS}, reminded, updated_at) VALUES ($1, $2, $3, $4,
          $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-         $26, $27, FALSE, $27) ON CONFLICT (issue_key) DO NOTHING"
+         $26, $27, $28, FALSE, $27) ON CONFLICT (issue_key) DO NOTHING"
     );
     let inserted = on_tx!(tx, conn => sqlx::query(&sql)
         .bind(i.id).bind(i.offer_id).bind(i.merchant_id).bind(i.owner_id).bind(&i.kind).bind(&i.code)
@@ -50,6 +54,7 @@ pub async fn insert_instance(tx: &mut Tx, i: &InstanceRow) -> Result<bool> {
         .bind(i.paid_amount).bind(i.commission).bind(i.earned).bind(i.commission_earned).bind(&i.source)
         .bind(&i.issue_key).bind(i.order_id).bind(i.group_id).bind(i.payment_id).bind(i.gifted_from)
         .bind(i.received_at).bind(i.expires_at).bind(i.failed_pins).bind(i.locked).bind(i.created_at)
+        .bind(i.platform_funded)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(inserted == 1)
 }
