@@ -2,7 +2,7 @@
 //! JetStream and Redis, behind `pasar serve --modules gateway`.
 //!
 //! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger), two
-//! instances of `shop` (orders, cart, inventory), `pay` (payments), and the gateway. Tests drive
+//! instances of `shop` (orders, cart, inventory, promotions), `pay` (payments), and the gateway. Tests drive
 //! them over HTTP through the gateway; fixtures that need the database directly (admin
 //! bootstrap, email verification) run in a control app attached to the same database.
 
@@ -651,6 +651,85 @@ async fn checkout_through_the_gateway_survives_a_killed_instance_and_a_nats_rest
 
 /// The machine's NATS server; each test has its own namespace of streams.
 const SHARED_NATS: &str = "nats://127.0.0.1:4222";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_coupon_limit_holds_across_two_shop_instances() {
+    let mut split = Split::start(SHARED_NATS, &[]).await;
+    let (_merchant, variant) = split.shop_with_stock("LAMP-1", 3_000, 100).await;
+    let admin = split.admin().await;
+    let app = &split.app;
+    let campaign = app
+        .post(
+            "/api/v1/campaigns",
+            json!({"title": {"en": "Split sale"}, "startsAt": "2026-01-01T00:00:00Z"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{:?}", campaign.body);
+    let campaign = uuid_of(&campaign.body["id"]);
+    let running = app
+        .post(
+            &format!("/api/v1/campaigns/{campaign}/status"),
+            json!({"status": "SCHEDULED"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(running.body["status"], "ACTIVE", "{:?}", running.body);
+    let promotion = app
+        .post(
+            "/api/v1/promotions",
+            json!({"campaignId": campaign, "name": {"en": "Five"}, "kind": "CODE", "code": "FIVE",
+                "currency": "USD", "bearer": "PLATFORM", "usageLimit": 5,
+                "rules": {"effect": {"type": "AMOUNT_OFF", "amount": 500, "target": "ORDER"}}}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(promotion.status, 201, "{:?}", promotion.body);
+    let path = format!("/api/v1/promotions/{}", uuid_of(&promotion.body["id"]));
+    let mut customers = Vec::new();
+    for index in 0..6 {
+        customers.push(app.customer(&format!("coupon{index}")).await);
+    }
+    // Thirty checkouts at once through the gateway, taken in turn by shop-1 and shop-2.
+    let body = json!({"lines": [{"variantId": variant, "quantity": 1}], "couponCodes": ["FIVE"]});
+    let answers = futures_util::future::join_all((0..30).map(|n| {
+        let customer = &customers[n % customers.len()];
+        let body = body.clone();
+        async move { (customer, app.checkout(customer, body, None).await) }
+    }))
+    .await;
+    let won: Vec<_> = answers.iter().filter(|(_, r)| r.status == 201).collect();
+    assert_eq!(won.len(), 5, "exactly the limit across both instances");
+    for (_, lost) in answers.iter().filter(|(_, r)| r.status != 201) {
+        assert!(
+            ["coupon_not_applicable", "promotion_unavailable"].contains(&lost.code()),
+            "{:?}",
+            lost.body
+        );
+    }
+    // Paid, the uses count; one order cancelled before payment gives its use back, whichever
+    // instance hears of it.
+    for (customer, order) in &won[..4] {
+        pay(app, customer, uuid_of(&order.body["id"])).await;
+    }
+    let (customer, unpaid) = won[4];
+    let order = uuid_of(&unpaid.body["orders"][0]["id"]);
+    let cancelled = app
+        .post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({"reason": "changed my mind"}),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    testkit::eventually(Duration::from_secs(30), "uses settle", || async {
+        let redeemed = app.list_events("coupon.redeemed").await.len();
+        let uses = app.get(&path, Some(&admin.access_token)).await.body["uses"].as_i64();
+        (redeemed == 4 && uses == Some(4)).then_some(())
+    })
+    .await;
+    split.stop().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_returns() {

@@ -15,6 +15,8 @@ on_both_backends!(
     a_coupon_limited_to_10_uses_is_used_by_exactly_10_of_100_concurrent_checkouts,
     a_spend_budget_is_never_overspent_under_concurrency,
     cancellation_releases_a_use_and_a_full_refund_gives_it_back,
+    an_expired_checkout_releases_its_use_and_budget,
+    riel_and_rupiah_carts_agree_with_their_orders,
     the_ledger_pays_each_bearer_as_documented_and_balances,
 );
 
@@ -1171,5 +1173,136 @@ async fn the_ledger_pays_each_bearer_as_documented_and_balances(backend: Backend
     }
     // Platform-funded: the merchant is whole (2,250 = 2,500 − 250 commission).
     assert_eq!(expected_payable, 2_250 + 1_800 + 2_070);
+    app.stop().await;
+}
+
+async fn an_expired_checkout_releases_its_use_and_budget(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = 2)
+                .expect("orders section")
+        },
+        Vec::new(),
+    )
+    .await;
+    let shop = shop(&app, 20).await;
+    let admin = shop.admin.access_token.clone();
+    let campaign = running_campaign(
+        &app,
+        &admin,
+        None,
+        Some(json!({"kind": "SPEND", "limit": 10000, "currency": "USD"})),
+    )
+    .await;
+    let mut body = promotion_body(
+        campaign,
+        "CODE",
+        Some("LATER"),
+        json!({
+        "effect": {"type": "AMOUNT_OFF", "amount": 700, "target": "ORDER"}}),
+        "PLATFORM",
+    );
+    body["usageLimit"] = json!(1);
+    let promo = promotion(&app, &admin, body).await;
+    let path = format!("/api/v1/promotions/{}", promo["id"].as_str().unwrap());
+    let customer = app.customer("slow").await;
+    let group = checkout_with(&app, &customer, shop.scarf, &["LATER"]).await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    let stored = app
+        .get(&format!("/api/v1/campaigns/{campaign}"), Some(&admin))
+        .await;
+    assert_eq!(
+        (stored.body["spent"].as_i64(), stored.body["uses"].as_i64()),
+        (Some(700), Some(1))
+    );
+    // Unpaid past the window: the order expires, the use and the budget come back.
+    app.order_reaches(
+        &customer,
+        uuid_of(&group.body["orders"][0]["id"]),
+        "EXPIRED",
+    )
+    .await;
+    eventually(Duration::from_secs(10), "use released", || async {
+        let uses = app.get(&path, Some(&admin)).await.body["uses"].as_i64();
+        let campaign = app
+            .get(&format!("/api/v1/campaigns/{campaign}"), Some(&admin))
+            .await
+            .body;
+        (uses == Some(0) && campaign["spent"] == 0 && campaign["uses"] == 0).then_some(())
+    })
+    .await;
+    let again = checkout_with(&app, &customer, shop.scarf, &["LATER"]).await;
+    assert_eq!(again.status, 201, "usable again: {:?}", again.body);
+    app.stop().await;
+}
+
+/// Currencies without a minor unit: the same rules, the same integers, summary and order equal.
+async fn riel_and_rupiah_carts_agree_with_their_orders(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let warung = app.merchant("Warung").await;
+    let category = app.category(&admin, "snacks", None).await;
+    for (currency, first, second) in [("KHR", 4_100, 9_900), ("IDR", 15_500, 7_250)] {
+        let sku = |n: u8| format!("{currency}-{n}");
+        let (p1, v1) = app
+            .draft_product_in(&warung, category, &sku(1), &sku(1), first, currency)
+            .await;
+        let (p2, v2) = app
+            .draft_product_in(&warung, category, &sku(2), &sku(2), second, currency)
+            .await;
+        for (product, sku) in [(p1, sku(1)), (p2, sku(2))] {
+            app.activate_product(&warung, &admin, product).await;
+            app.set_stock(&warung, &sku, 50).await;
+        }
+        let campaign = running_campaign(&app, &admin.access_token, None, None).await;
+        let mut body = promotion_body(
+            campaign,
+            "AUTOMATIC",
+            None,
+            json!({
+            "effect": {"type": "PERCENT_OFF", "percentBps": 333, "target": "ORDER"}}),
+            "PLATFORM",
+        );
+        body["currency"] = json!(currency);
+        promotion(&app, &admin.access_token, body).await;
+        let customer = app.customer(&format!("buyer-{currency}")).await;
+        app.add_to_cart(&customer, v1, 3).await;
+        app.add_to_cart(&customer, v2, 1).await;
+        let summary = app
+            .get("/api/v1/cart/summary", Some(&customer.access_token))
+            .await;
+        let subtotal = 3 * first + second;
+        let expected = subtotal * 333 / 10_000;
+        assert_eq!(
+            summary.body["discount"], expected,
+            "{currency}: {:?}",
+            summary.body
+        );
+        let group = app.checkout(&customer, json!({}), None).await;
+        assert_eq!(group.status, 201, "{:?}", group.body);
+        assert_eq!(group.body["discount"], expected);
+        assert_eq!(group.body["total"], subtotal - expected);
+        let summary_lines: Vec<i64> = summary.body["merchants"][0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["discount"].as_i64().unwrap())
+            .collect();
+        let order_lines: Vec<i64> = [v1, v2]
+            .iter()
+            .map(|v| {
+                group.body["orders"][0]["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| uuid_of(&l["variantId"]) == *v)
+                    .and_then(|l| l["discount"].as_i64())
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(summary_lines, order_lines, "{currency}");
+        end_campaign(&app, &admin.access_token, campaign).await;
+    }
     app.stop().await;
 }
