@@ -1061,6 +1061,17 @@ async fn cancellation_releases_a_use_and_a_full_refund_gives_it_back(backend: Ba
     let mine = &figures.body["promotions"][0];
     assert_eq!(mine["uses"], 0, "{mine}");
     assert_eq!(mine["uniqueCustomers"], 1);
+    assert_eq!(
+        mine["revenue"], 0,
+        "the refunded order's revenue is taken back"
+    );
+    let theirs = &figures.body["campaigns"][0];
+    assert_eq!(
+        (theirs["uses"].as_i64(), theirs["revenue"].as_i64()),
+        (Some(0), Some(0)),
+        "{theirs}"
+    );
+    assert_eq!(theirs["discountPlatform"], 0);
     let denied = app
         .get(
             "/api/v1/admin/analytics/promotions",
@@ -1173,6 +1184,45 @@ async fn the_ledger_pays_each_bearer_as_documented_and_balances(backend: Backend
     }
     // Platform-funded: the merchant is whole (2,250 = 2,500 − 250 commission).
     assert_eq!(expected_payable, 2_250 + 1_800 + 2_070);
+
+    // The figures, from the events: the platform's campaign had two paid checkouts (platform
+    // and shared), the merchant's one; each checkout paid 2,000.
+    let figures = app
+        .get("/api/v1/admin/analytics/promotions", Some(&admin))
+        .await;
+    let campaign = |id: Uuid| {
+        figures.body["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| uuid_of(&c["campaignId"]) == id)
+            .cloned()
+            .unwrap()
+    };
+    let platform = campaign(platform_campaign);
+    assert_eq!(platform["uses"], 2, "{platform}");
+    assert_eq!(platform["uniqueCustomers"], 2);
+    assert_eq!(platform["discountPlatform"], 800);
+    assert_eq!(platform["discountMerchant"], 200);
+    assert_eq!(platform["revenue"], 4_000);
+    assert_eq!(platform["roi"], 4.0);
+    let own = app
+        .get(
+            &format!("/api/v1/merchants/{}/analytics/promotions", shop.batik.id),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(own.status, 200, "{:?}", own.body);
+    assert_eq!(own.body["campaigns"].as_array().map(Vec::len), Some(1));
+    assert_eq!(own.body["campaigns"][0]["discountMerchant"], 500);
+    assert_eq!(own.body["promotions"][0]["uses"], 1);
+    let other = app
+        .get(
+            &format!("/api/v1/merchants/{}/analytics/promotions", shop.batik.id),
+            Some(&shop.kopi.owner.access_token),
+        )
+        .await;
+    assert_eq!(other.status, 403);
     app.stop().await;
 }
 

@@ -429,9 +429,27 @@ pub struct PromotionStats {
     pub roi: Option<f64>,
 }
 
+/// A campaign's figures in one currency: each paid checkout, order and customer counted once
+/// however many of its promotions they used.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignStats {
+    pub campaign_id: Uuid,
+    pub merchant_id: Option<Uuid>,
+    pub title: LocalizedText,
+    pub currency: Currency,
+    pub uses: i64,
+    pub unique_customers: i64,
+    pub discount_platform: i64,
+    pub discount_merchant: i64,
+    pub revenue: i64,
+    pub roi: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PromotionAnalytics {
+    pub campaigns: Vec<CampaignStats>,
     pub promotions: Vec<PromotionStats>,
 }
 

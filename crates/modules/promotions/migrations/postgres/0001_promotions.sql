@@ -118,3 +118,24 @@ CREATE TABLE promotions_stat_customers (
     customer_id UUID NOT NULL,
     PRIMARY KEY (promotion_id, customer_id)
 );
+
+-- Per campaign and currency, the same figures, each paid checkout, order and customer counted
+-- once (the marks remember which were).
+CREATE TABLE promotions_campaign_stats (
+    campaign_id UUID NOT NULL,
+    currency TEXT NOT NULL,
+    merchant_id UUID,
+    uses BIGINT NOT NULL,
+    unique_customers BIGINT NOT NULL,
+    discount_platform BIGINT NOT NULL,
+    discount_merchant BIGINT NOT NULL,
+    revenue BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, currency)
+);
+
+CREATE TABLE promotions_campaign_marks (
+    campaign_id UUID NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('GROUP', 'ORDER', 'CUSTOMER')),
+    ref_id UUID NOT NULL,
+    PRIMARY KEY (campaign_id, kind, ref_id)
+);

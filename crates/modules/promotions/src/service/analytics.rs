@@ -48,6 +48,25 @@ impl Promotions {
                 roi: (discount > 0).then(|| row.revenue as f64 / discount as f64),
             });
         }
-        Ok(PromotionAnalytics { promotions })
+        let mut campaigns = Vec::new();
+        for row in store::campaign_stats(&self.ctx.db, merchant_id).await? {
+            let discount = row.discount_platform + row.discount_merchant;
+            campaigns.push(CampaignStats {
+                campaign_id: row.campaign_id,
+                merchant_id: row.merchant_id,
+                title: from_json(&row.title)?,
+                currency: currency(&row.currency)?,
+                uses: row.uses,
+                unique_customers: row.unique_customers,
+                discount_platform: row.discount_platform,
+                discount_merchant: row.discount_merchant,
+                revenue: row.revenue,
+                roi: (discount > 0).then(|| row.revenue as f64 / discount as f64),
+            });
+        }
+        Ok(PromotionAnalytics {
+            campaigns,
+            promotions,
+        })
     }
 }

@@ -229,6 +229,8 @@ impl Promotions {
                 order.total,
             )
             .await?;
+            self.count_for_campaign(tx, usage, merchant, order, amount, platform)
+                .await?;
             if !redeemed {
                 continue;
             }
@@ -299,6 +301,24 @@ impl Promotions {
                     -order.total,
                 )
                 .await?;
+                let revenue =
+                    if store::unmark(tx, usage.campaign_id, "ORDER", order.order_id).await? {
+                        -order.total
+                    } else {
+                        0
+                    };
+                store::add_campaign_stats(
+                    tx,
+                    usage.campaign_id,
+                    &usage.currency,
+                    merchant,
+                    0,
+                    0,
+                    -platform,
+                    -(amount - platform),
+                    revenue,
+                )
+                .await?;
             }
         }
         self.settle(tx, order.group_id, refunded, UsageState::Returned)
@@ -349,11 +369,59 @@ impl Promotions {
                         0,
                     )
                     .await?;
+                    if store::unmark(tx, usage.campaign_id, "GROUP", group_id).await? {
+                        store::add_campaign_stats(
+                            tx,
+                            usage.campaign_id,
+                            &usage.currency,
+                            merchant,
+                            -1,
+                            0,
+                            0,
+                            0,
+                            0,
+                        )
+                        .await?;
+                    }
                 }
             } else {
                 self.end_usage(tx, usage, UsageState::Released).await?;
             }
         }
+        Ok(())
+    }
+
+    /// A paid order's share of one promotion in its campaign's figures: the discount, and the
+    /// checkout, the order (its revenue) and the customer the first time each is seen.
+    async fn count_for_campaign(
+        &self,
+        tx: &mut Tx,
+        usage: &UsageRow,
+        merchant: Option<Uuid>,
+        order: &OrderFact,
+        amount: i64,
+        platform: i64,
+    ) -> Result<()> {
+        let campaign = usage.campaign_id;
+        let uses = i64::from(store::mark(tx, campaign, "GROUP", usage.group_id).await?);
+        let customers = i64::from(store::mark(tx, campaign, "CUSTOMER", usage.customer_id).await?);
+        let revenue = if store::mark(tx, campaign, "ORDER", order.order_id).await? {
+            order.total
+        } else {
+            0
+        };
+        store::add_campaign_stats(
+            tx,
+            campaign,
+            &usage.currency,
+            merchant,
+            uses,
+            customers,
+            platform,
+            amount - platform,
+            revenue,
+        )
+        .await?;
         Ok(())
     }
 
