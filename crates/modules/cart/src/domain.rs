@@ -7,7 +7,9 @@ use catalog_contract::VariantQuote;
 use kernel::{Currency, FieldError};
 use uuid::Uuid;
 
-use crate::api::{CartCoupon, CartLine, CartSummary, LineProblem, MerchantGroup, ShippingQuote};
+use crate::api::{
+    CartCoupon, CartLine, CartPromotion, CartSummary, LineProblem, MerchantGroup, ShippingQuote,
+};
 use promotions_contract::{CouponReason, Quote};
 
 /// A stored line, before it is joined with the catalog.
@@ -110,7 +112,19 @@ pub fn summarize(
         subtotal,
         discount,
         items_total: subtotal - discount,
-        promotions: quote.map(|q| q.applied.clone()).unwrap_or_default(),
+        promotions: quote
+            .map(|q| {
+                q.applied
+                    .iter()
+                    .map(|a| CartPromotion {
+                        promotion_id: a.promotion_id,
+                        name: a.name.clone(),
+                        code: a.code.clone(),
+                        amount: a.amount,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         coupons: coupons(quote, codes),
         shipping: ShippingQuote::not_quoted(),
         total: None,

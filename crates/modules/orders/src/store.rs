@@ -195,6 +195,11 @@ pub async fn orders_of_group(db: &Db, group_id: Uuid) -> Result<Vec<OrderRow>> {
     on_db!(db, pool => sqlx::query_as(&sql).bind(group_id).fetch_all(pool).await)
 }
 
+pub async fn orders_of_group_in(tx: &mut Tx, group_id: Uuid) -> Result<Vec<OrderRow>> {
+    let sql = format!("{ORDER_SELECT} WHERE o.group_id = $1 ORDER BY o.number");
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(group_id).fetch_all(conn).await)
+}
+
 /// Filters of an order list; `cursor` is the last row's `(created_at, id)`.
 pub struct OrderFilter {
     pub customer_id: Option<Uuid>,

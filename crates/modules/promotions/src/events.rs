@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kernel::{DomainEvent, EventEnvelope};
-use orders_contract::{OrderCancelled, OrderExpired, OrderPaid, OrderRefunded, OrderStatus};
+use orders_contract::{
+    OrderCancelled, OrderExpired, OrderPaid, OrderRefunded, OrderReturned, OrderStatus,
+};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 
@@ -17,6 +19,7 @@ pub fn subscriptions(promotions: Arc<Promotions>) -> Vec<Subscription> {
             OrderPaid::TYPE,
             OrderExpired::TYPE,
             OrderCancelled::TYPE,
+            OrderReturned::TYPE,
             OrderRefunded::TYPE,
         ],
         handler: Arc::new(OrderEvents(promotions)),
@@ -35,10 +38,15 @@ impl EventHandler for OrderEvents {
             promotions.on_order_closed_unpaid(tx, &expired?.0).await?;
         } else if let Some(cancelled) = event.decode::<OrderCancelled>() {
             let order = cancelled?.0;
-            // A paid order cancelled is refunded: `order.refunded` settles it.
+            // A paid order cancelled is refunded, and `order.refunded` settles it; one with
+            // nothing to refund (discounted to nothing) is settled now.
             if order.previous_status == Some(OrderStatus::PendingPayment) {
                 promotions.on_order_closed_unpaid(tx, &order).await?;
+            } else {
+                promotions.on_order_refunded(tx, &order).await?;
             }
+        } else if let Some(returned) = event.decode::<OrderReturned>() {
+            promotions.on_order_refunded(tx, &returned?.0).await?;
         } else if let Some(refunded) = event.decode::<OrderRefunded>() {
             promotions.on_order_refunded(tx, &refunded?.0).await?;
         }

@@ -44,13 +44,16 @@ pub async fn insert_campaign(tx: &mut Tx, row: &CampaignRow) -> Result<()> {
     Ok(())
 }
 
-/// Edits what a manager may edit; the counters and status stay.
+/// Edits what a manager may edit; the counters and status stay. False when the campaign
+/// ended or the new budget is below what was already used (checked in the statement, so a
+/// checkout at the same moment cannot slip under it).
 pub async fn update_campaign(tx: &mut Tx, row: &CampaignRow) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "UPDATE promotions_campaigns SET title = $1, description = $2, starts_at = $3,
             ends_at = $4, budget_kind = $5, budget_limit = $6, budget_currency = $7,
             updated_at = $8
-         WHERE id = $9 AND status <> 'ENDED'"
+         WHERE id = $9 AND status <> 'ENDED'
+           AND ($5 IS NULL OR ($5 = 'SPEND' AND spent <= $6) OR ($5 = 'USES' AND uses <= $6))"
     ).bind(&row.title).bind(&row.description).bind(row.starts_at).bind(row.ends_at)
         .bind(&row.budget_kind).bind(row.budget_limit).bind(&row.budget_currency)
         .bind(row.updated_at).bind(row.id)
@@ -215,6 +218,13 @@ pub async fn promotion_in(tx: &mut Tx, id: Uuid) -> Result<Option<PromotionRow>>
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
 }
 
+/// The currencies of a campaign's promotions.
+pub async fn currencies_of_campaign(tx: &mut Tx, campaign_id: Uuid) -> Result<Vec<String>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT DISTINCT currency FROM promotions_promotions WHERE campaign_id = $1 AND deleted_at IS NULL"
+    ).bind(campaign_id).fetch_all(conn).await)
+}
+
 pub async fn promotions(
     db: &Db,
     campaign_id: Option<Uuid>,
@@ -343,10 +353,11 @@ pub async fn public_code_in(tx: &mut Tx, promotion_id: Uuid) -> Result<Option<St
     ).bind(promotion_id).fetch_optional(conn).await)
 }
 
-/// Removes an unused public code (a changed one); a used one stays so its history reads.
+/// Removes a promotion's public code (it changed): the old code stops working at once. Its
+/// uses keep their code text.
 pub async fn drop_public_code(tx: &mut Tx, promotion_id: Uuid) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
-        "DELETE FROM promotions_codes WHERE promotion_id = $1 AND NOT generated AND uses = 0"
+        "DELETE FROM promotions_codes WHERE promotion_id = $1 AND NOT generated"
     ).bind(promotion_id).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -492,14 +503,23 @@ pub async fn move_usage(
     Ok(done == 1)
 }
 
-/// An order's shares, each moved from one of `from` to `to`; returns the moved ones
-/// (promotion, amount, platform part).
+/// One order's share of a promotion, moved by [`move_order_shares`].
+#[derive(Debug, Clone)]
+pub struct MovedShare {
+    pub promotion_id: Uuid,
+    pub amount: i64,
+    pub platform_funded: i64,
+    /// The state it was in.
+    pub from: String,
+}
+
+/// An order's shares, each moved from one of `from` to `to`; returns the moved ones.
 pub async fn move_order_shares(
     tx: &mut Tx,
     order_id: Uuid,
     from: &[&str],
     to: &str,
-) -> Result<Vec<(Uuid, i64, i64)>> {
+) -> Result<Vec<MovedShare>> {
     let rows: Vec<(Uuid, i64, i64, String)> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT promotion_id, amount, platform_funded, state FROM promotions_usage_orders
          WHERE order_id = $1"
@@ -514,17 +534,95 @@ pub async fn move_order_shares(
              WHERE order_id = $2 AND promotion_id = $3 AND state = $4"
         ).bind(to).bind(order_id).bind(promotion_id).bind(&state).execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 1 {
-            moved.push((promotion_id, amount, platform));
+            moved.push(MovedShare {
+                promotion_id,
+                amount,
+                platform_funded: platform,
+                from: state,
+            });
         }
     }
     Ok(moved)
 }
 
-pub async fn close_open_shares_of_group(tx: &mut Tx, group_id: Uuid) -> Result<()> {
+/// Closes a checkout's open shares; returns what each promotion's closed shares held.
+pub async fn close_open_shares_of_group(tx: &mut Tx, group_id: Uuid) -> Result<Vec<(Uuid, i64)>> {
+    let open: Vec<(Uuid, i64)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT promotion_id, amount FROM promotions_usage_orders WHERE group_id = $1 AND state = 'OPEN'"
+    ).bind(group_id).fetch_all(&mut *conn).await)?;
     on_tx!(tx, conn => sqlx::query(
         "UPDATE promotions_usage_orders SET state = 'CLOSED' WHERE group_id = $1 AND state = 'OPEN'"
     ).bind(group_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(open)
+}
+
+/// What a reservation found of its checkout.
+pub enum CheckoutClaim {
+    /// First: reserve.
+    Claimed,
+    /// Reserved before: nothing more to do.
+    Reserved,
+    /// Released (compensated) before: take nothing.
+    Released,
+}
+
+/// The checkout's own row, taken first by reservation and release alike: whichever comes
+/// second sees what the first did.
+pub async fn claim_checkout(tx: &mut Tx, group_id: Uuid, now: i64) -> Result<CheckoutClaim> {
+    let inserted = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO promotions_checkouts (group_id, state, updated_at) VALUES ($1, 'RESERVED', $2)
+         ON CONFLICT (group_id) DO NOTHING"
+    ).bind(group_id).bind(now).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
+    if inserted == 1 {
+        return Ok(CheckoutClaim::Claimed);
+    }
+    let state: String = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT state FROM promotions_checkouts WHERE group_id = $1"
+    ).bind(group_id).fetch_one(conn).await)?;
+    Ok(if state == "RELEASED" {
+        CheckoutClaim::Released
+    } else {
+        CheckoutClaim::Reserved
+    })
+}
+
+pub async fn release_checkout(tx: &mut Tx, group_id: Uuid, now: i64) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO promotions_checkouts (group_id, state, updated_at) VALUES ($1, 'RELEASED', $2)
+         ON CONFLICT (group_id) DO UPDATE SET state = 'RELEASED', updated_at = $2"
+    ).bind(group_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Ends a live usage (RESERVED or REDEEMED) as `to`; the state it was in, if it moved.
+pub async fn end_usage(
+    tx: &mut Tx,
+    group_id: Uuid,
+    promotion_id: Uuid,
+    to: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let state: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT state FROM promotions_usages WHERE group_id = $1 AND promotion_id = $2"
+    ).bind(group_id).bind(promotion_id).fetch_optional(&mut *conn).await)?;
+    let Some(state) = state.filter(|s| s == "RESERVED" || s == "REDEEMED") else {
+        return Ok(None);
+    };
+    Ok(move_usage(tx, group_id, promotion_id, &state, to, now)
+        .await?
+        .then_some(state))
+}
+
+/// A checkout's usages of a campaign still RESERVED or REDEEMED.
+pub async fn live_usages_of_campaign(
+    tx: &mut Tx,
+    group_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<i64> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM promotions_usages
+         WHERE group_id = $1 AND campaign_id = $2 AND state IN ('RESERVED', 'REDEEMED')"
+    ).bind(group_id).bind(campaign_id).fetch_one(conn).await)
 }
 
 /// How many of a usage's order shares are in each state.

@@ -14,6 +14,8 @@ on_both_backends!(
     the_cart_summary_and_the_order_agree_to_the_minor_unit,
     a_coupon_limited_to_10_uses_is_used_by_exactly_10_of_100_concurrent_checkouts,
     a_spend_budget_is_never_overspent_under_concurrency,
+    a_uses_budget_counts_checkouts_and_a_released_checkout_takes_nothing,
+    a_checkout_priced_as_a_whole_is_cancelled_as_a_whole,
     cancellation_releases_a_use_and_a_full_refund_gives_it_back,
     an_expired_checkout_releases_its_use_and_budget,
     riel_and_rupiah_carts_agree_with_their_orders,
@@ -1053,14 +1055,62 @@ async fn cancellation_releases_a_use_and_a_full_refund_gives_it_back(backend: Ba
     let released = app.list_events("coupon.released").await;
     assert_eq!(released.last().unwrap()["state"], "RETURNED");
 
-    // The figures follow: one use paid and taken back.
+    // Delivered, returned and refunded: the use comes back too.
+    let third = app.customer("third").await;
+    let group = checkout_with(&app, &third, shop.scarf, &["ONCE"]).await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    pay(&app, &third, &group.body).await;
+    let order_id = uuid_of(&group.body["orders"][0]["id"]);
+    let owner = shop.batik.owner.access_token.clone();
+    for to in ["PROCESSING", "SHIPPED", "DELIVERED", "RETURNED"] {
+        let moved = app
+            .patch(
+                &format!("/api/v1/orders/{order_id}/status"),
+                json!({"status": to}),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{to}: {:?}", moved.body);
+    }
+    app.order_reaches(&third, order_id, "REFUNDED").await;
+    eventually(
+        Duration::from_secs(10),
+        "use returned after the return",
+        || async { (uses().await == 0).then_some(()) },
+    )
+    .await;
+    app.trial_balance(&shop.admin).await;
+
+    // Discounted to nothing: refused before anything is taken (payments collects a positive
+    // amount).
+    let mut free = promotion_body(
+        campaign,
+        "CODE",
+        Some("FREE"),
+        json!({
+        "effect": {"type": "PERCENT_OFF", "percentBps": 10000, "target": "ORDER"}}),
+        "PLATFORM",
+    );
+    free["usageLimit"] = json!(5);
+    promotion(&app, &admin, free).await;
+    let before = app.stock_of(&shop.batik, "SCARF").await;
+    let nothing = checkout_with(&app, &first, shop.scarf, &["FREE"]).await;
+    assert_eq!(
+        (nothing.status, nothing.code()),
+        (422, "nothing_to_pay"),
+        "{:?}",
+        nothing.body
+    );
+    assert_eq!(app.stock_of(&shop.batik, "SCARF").await, before);
+
+    // The figures follow: two uses paid and taken back.
     let figures = app
         .get("/api/v1/admin/analytics/promotions", Some(&admin))
         .await;
     assert_eq!(figures.status, 200);
     let mine = &figures.body["promotions"][0];
     assert_eq!(mine["uses"], 0, "{mine}");
-    assert_eq!(mine["uniqueCustomers"], 1);
+    assert_eq!(mine["uniqueCustomers"], 2);
     assert_eq!(
         mine["revenue"], 0,
         "the refunded order's revenue is taken back"
@@ -1354,5 +1404,143 @@ async fn riel_and_rupiah_carts_agree_with_their_orders(backend: Backend) {
         assert_eq!(summary_lines, order_lines, "{currency}");
         end_campaign(&app, &admin.access_token, campaign).await;
     }
+    app.stop().await;
+}
+
+async fn a_uses_budget_counts_checkouts_and_a_released_checkout_takes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 50).await;
+    let admin = shop.admin.access_token.clone();
+    // Two uses of budget, two automatic promotions: each checkout is one use of the campaign.
+    let campaign = running_campaign(
+        &app,
+        &admin,
+        None,
+        Some(json!({"kind": "USES", "limit": 2})),
+    )
+    .await;
+    for amount in [100, 200] {
+        promotion(
+            &app,
+            &admin,
+            promotion_body(
+                campaign,
+                "AUTOMATIC",
+                None,
+                json!({
+            "effect": {"type": "AMOUNT_OFF", "amount": amount, "target": "ORDER"}}),
+                "PLATFORM",
+            ),
+        )
+        .await;
+    }
+    let customer = app.customer("counted").await;
+    for _ in 0..2 {
+        let group = checkout_with(&app, &customer, shop.scarf, &[]).await;
+        assert_eq!(group.body["discount"], 300, "{:?}", group.body);
+    }
+    let stored = app
+        .get(&format!("/api/v1/campaigns/{campaign}"), Some(&admin))
+        .await;
+    assert_eq!(stored.body["uses"], 2);
+    let third = checkout_with(&app, &customer, shop.scarf, &[]).await;
+    assert_eq!(third.status, 201);
+    assert_eq!(third.body["discount"], 0, "the budget is used up");
+
+    // A reservation that arrives after its checkout was released takes nothing.
+    let campaign = running_campaign(&app, &admin, None, None).await;
+    let promo = promotion(
+        &app,
+        &admin,
+        promotion_body(
+            campaign,
+            "AUTOMATIC",
+            None,
+            json!({
+        "effect": {"type": "AMOUNT_OFF", "amount": 100, "target": "ORDER"}}),
+            "PLATFORM",
+        ),
+    )
+    .await;
+    let client = promotions_contract::PromotionsClient::new(app.ctx().services.clone(), "test");
+    let group_id = Uuid::now_v7();
+    client.release(group_id).await.expect("release");
+    let late = client
+        .reserve(&promotions_contract::ReservePromotions {
+            group_id,
+            customer_id: customer.user_id,
+            currency: kernel::Currency::Usd,
+            promotions: vec![promotions_contract::ReservedPromotion {
+                promotion_id: uuid_of(&promo["id"]),
+                code: None,
+                amount: 100,
+                orders: vec![],
+            }],
+        })
+        .await;
+    assert!(
+        late.as_ref()
+            .is_err_and(|e| e.is(promotions_contract::PromotionsCode::PromotionUnavailable)),
+        "{late:?}"
+    );
+    let stored = app
+        .get(
+            &format!("/api/v1/promotions/{}", promo["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(stored.body["uses"], 0);
+    app.stop().await;
+}
+
+async fn a_checkout_priced_as_a_whole_is_cancelled_as_a_whole(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 20).await;
+    let admin = shop.admin.access_token.clone();
+    // 5.00 off from a subtotal of 30.00: Kopi's latte alone would not reach it.
+    let campaign = running_campaign(&app, &admin, None, None).await;
+    promotion(
+        &app,
+        &admin,
+        promotion_body(
+            campaign,
+            "AUTOMATIC",
+            None,
+            json!({
+        "conditions": {"minSubtotal": 3000},
+        "effect": {"type": "AMOUNT_OFF", "amount": 500, "target": "ORDER"}}),
+            "PLATFORM",
+        ),
+    )
+    .await;
+    let customer = app.customer("whole").await;
+    let group = app
+        .checkout(
+            &customer,
+            json!({"lines": [
+            {"variantId": shop.latte, "quantity": 1}, {"variantId": shop.scarf, "quantity": 1}]}),
+            None,
+        )
+        .await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    assert_eq!(group.body["discount"], 500);
+    let orders: Vec<Uuid> = group.body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| uuid_of(&o["id"]))
+        .collect();
+    let cancelled = app
+        .post(
+            &format!("/api/v1/orders/{}/cancel", orders[0]),
+            json!({}),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    // The other order would keep a discount it no longer earns: it goes too.
+    app.order_reaches(&customer, orders[1], "CANCELLED").await;
+    app.stock_reaches(&shop.batik, "SCARF", (20, 0)).await;
+    app.stock_reaches(&shop.kopi, "LATTE", (20, 0)).await;
     app.stop().await;
 }

@@ -7,8 +7,8 @@ pub use errors::CartCode;
 use kernel::call::Method;
 use kernel::call::{CallError, Services};
 use kernel::{Currency, LocalizedText, Timestamp};
-/// The summary shows promotions as promotions' quote gives them.
-pub use promotions_contract::{AppliedPromotion, CouponReason};
+/// Why a code does not apply, as promotions says it.
+pub use promotions_contract::CouponReason;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -28,6 +28,18 @@ pub struct AddItem {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddCoupon {
     pub code: String,
+}
+
+/// A promotion applied to the cart, as the customer sees it (who funds it and its rules stay
+/// with the merchant and the platform).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartPromotion {
+    pub promotion_id: Uuid,
+    pub name: LocalizedText,
+    /// The code entered, for a code promotion.
+    pub code: Option<String>,
+    pub amount: i64,
 }
 
 /// A code entered on the cart: what it takes off now, or why it does not apply.
@@ -136,7 +148,7 @@ pub struct CartSummary {
     /// Subtotal minus discount: what the items cost before shipping.
     pub items_total: i64,
     /// The promotions applied, with what each takes off.
-    pub promotions: Vec<AppliedPromotion>,
+    pub promotions: Vec<CartPromotion>,
     /// The codes entered, applied or with the reason they do not apply.
     pub coupons: Vec<CartCoupon>,
     pub shipping: ShippingQuote,

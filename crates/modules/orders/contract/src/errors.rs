@@ -10,6 +10,7 @@ kernel::error_codes! {
         InsufficientStock => ("insufficient_stock", CONFLICT, "Not enough stock for every line; nothing was ordered."),
         ItemsUnavailable => ("items_unavailable", CONFLICT, "Some items are not for sale; nothing was ordered."),
         MixedCurrencies => ("mixed_currencies", CONFLICT, "Items priced in different currencies cannot be ordered together."),
+        NothingToPay => ("nothing_to_pay", UNPROCESSABLE_ENTITY, "The discounts take the whole amount: a checkout with nothing to pay is not supported yet; nothing was ordered."),
         NotACustomer => ("not_a_customer", FORBIDDEN, "Only a signed-in person can check out."),
         OrderNotFound => ("order_not_found", NOT_FOUND, "No such order."),
         PromotionUnavailable => ("promotion_unavailable", CONFLICT, "A discount the checkout was priced with reached its limit or budget meanwhile; look at the cart again; nothing was ordered."),

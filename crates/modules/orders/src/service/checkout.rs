@@ -111,6 +111,10 @@ impl Orders {
         let codes = request.coupon_codes.unwrap_or(cart_codes);
         self.price_promotions(&mut plan, &quotes, codes, strict)
             .await?;
+        if plan.total == 0 {
+            // Payments collects a positive amount; a free checkout would only expire.
+            return Err(OrdersError::NothingToPay);
+        }
 
         let plan_json =
             serde_json::to_string(&plan).map_err(|e| OrdersError::Corrupt(e.to_string()))?;

@@ -102,6 +102,10 @@ impl Orders {
         let moved = self
             .apply_move(&mut tx, &row, from, to, mover, actor_id, note, tracking)
             .await?;
+        if moved && from == OrderStatus::PendingPayment && to == OrderStatus::Cancelled {
+            self.cancel_discounted_checkout(&mut tx, &row, mover, actor_id)
+                .await?;
+        }
         if !moved {
             drop(tx);
             // Someone else moved it first: answer from where it is now.
@@ -121,6 +125,43 @@ impl Orders {
             .ok_or(OrdersError::NotFound)?;
         let lines = store::lines_of(&self.ctx.db, &[row.id]).await?;
         order_view(&current, &lines, mover)
+    }
+
+    /// An unpaid checkout priced with promotions was priced as a whole (a minimum spend, the
+    /// cheapest unit free): cancelling one of its orders cancels the others still unpaid, so
+    /// no order keeps a discount it no longer earns.
+    async fn cancel_discounted_checkout(
+        &self,
+        tx: &mut Tx,
+        cancelled: &OrderRow,
+        mover: Mover,
+        actor_id: Option<Uuid>,
+    ) -> Result<()> {
+        let siblings = store::orders_of_group_in(tx, cancelled.group_id).await?;
+        if siblings.iter().all(|o| o.discount == 0) {
+            return Ok(());
+        }
+        let note = format!(
+            "cancelled with {}: the checkout was priced as a whole",
+            cancelled.number
+        );
+        for sibling in siblings
+            .iter()
+            .filter(|o| o.id != cancelled.id && o.status == OrderStatus::PendingPayment.as_str())
+        {
+            self.apply_move(
+                tx,
+                sibling,
+                OrderStatus::PendingPayment,
+                OrderStatus::Cancelled,
+                mover,
+                actor_id,
+                Some(&note),
+                None,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// One move in `tx`: conditional update, timeline, the event, and a refund request when
@@ -335,6 +376,9 @@ impl Orders {
         }
         let status = parse_status(&row.status)?;
         let note = format!("refunded {} {}", refund.amount, row.currency);
+        // Its events carry what has been refunded now, this refund included.
+        let mut row = row;
+        row.refunded += refund.amount;
         if status == OrderStatus::Returned {
             self.apply_move(
                 tx,
@@ -360,11 +404,9 @@ impl Orders {
             )
             .await?;
             let lines = store::lines_in(tx, order_id).await?;
-            let mut refunded = row.clone();
-            refunded.refunded += refund.amount;
             publish(
                 tx,
-                OrderRefunded(fact(&refunded, &lines, status, Some(status), Some(&note))?),
+                OrderRefunded(fact(&row, &lines, status, Some(status), Some(&note))?),
             )
             .await?;
         }

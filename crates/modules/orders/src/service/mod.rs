@@ -57,6 +57,8 @@ pub enum OrdersError {
     CouponNotApplicable(Vec<promotions_contract::CodeRejection>),
     #[error("promotions ran out: {0:?}")]
     PromotionUnavailable(Vec<Uuid>),
+    #[error("nothing to pay")]
+    NothingToPay,
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     #[error(transparent)]
@@ -123,6 +125,9 @@ impl From<OrdersError> for ApiError {
                     "A discount reached its limit or budget meanwhile; look at the cart again",
                 )
                 .with_extension("promotionIds", serde_json::json!(ids)),
+            OrdersError::NothingToPay => OrdersCode::NothingToPay.problem(
+                "The discounts take the whole amount: a checkout with nothing to pay is not supported yet",
+            ),
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
             OrdersError::Call(err) => err.into(),
             OrdersError::Database(_) | OrdersError::Bus(_) | OrdersError::Corrupt(_) => {

@@ -121,6 +121,10 @@ pub enum CouponReason {
     NotCombinable,
     /// Only for a customer's first paid order.
     FirstOrderOnly,
+    /// Offered to other customers only (a customer group).
+    NotEligible,
+    /// Not at this day or hour.
+    OutsideHours,
     /// Sign in to use a code.
     SignInRequired,
 }
@@ -137,5 +141,7 @@ text_enum!(CouponReason {
     NotApplicable => "not_applicable",
     NotCombinable => "not_combinable",
     FirstOrderOnly => "first_order_only",
+    NotEligible => "not_eligible",
+    OutsideHours => "outside_hours",
     SignInRequired => "sign_in_required",
 });

@@ -65,6 +65,14 @@ CREATE TABLE promotions_customer_uses (
     PRIMARY KEY (promotion_id, customer_id)
 );
 
+-- A checkout's claim: reservation and release both take this row first, so a release that
+-- comes before a slow reservation makes it take nothing.
+CREATE TABLE promotions_checkouts (
+    group_id UUID PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('RESERVED', 'RELEASED')),
+    updated_at BIGINT NOT NULL
+);
+
 -- One checkout's use of one promotion, and its share per order.
 CREATE TABLE promotions_usages (
     group_id UUID NOT NULL,

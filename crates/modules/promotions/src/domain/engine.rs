@@ -282,7 +282,7 @@ fn eligibility(
         };
         if !conditions.customer_ids.is_empty() && !conditions.customer_ids.contains(&customer) {
             return Err((
-                CouponReason::NotApplicable,
+                CouponReason::NotEligible,
                 "Not offered to this account".into(),
             ));
         }
@@ -295,10 +295,7 @@ fn eligibility(
     }
     if let Some(window) = &conditions.time_window {
         if !in_window(window, shopper.now, shopper.utc_offset_minutes) {
-            return Err((
-                CouponReason::NotApplicable,
-                "Not at this day or hour".into(),
-            ));
+            return Err((CouponReason::OutsideHours, "Not at this day or hour".into()));
         }
     }
     let scope: Vec<&QuoteLine> = lines.iter().filter(|l| in_scope(c, l)).collect();

@@ -273,7 +273,7 @@ fn conditions_each_refuse_with_their_reason() {
 
     let mut c = coded.clone();
     c.rules.conditions.customer_ids = vec![id(8)];
-    assert_eq!(reason(&c, shopper()), Some(CouponReason::NotApplicable));
+    assert_eq!(reason(&c, shopper()), Some(CouponReason::NotEligible));
 
     let mut c = coded.clone();
     c.currency = Currency::Khr;

@@ -87,27 +87,40 @@ impl Promotions {
         if input.merchant_id != row.merchant_id {
             return Err(invalid("merchantId", "a campaign's merchant cannot change"));
         }
-        let mut errors = domain::check_campaign(&input);
-        if let Some(budget) = &input.budget {
-            let used = match budget.kind {
-                BudgetKind::Spend => row.spent,
-                BudgetKind::Uses => row.uses,
-            };
-            if budget.limit < used {
-                errors.push(kernel::FieldError {
-                    field: "budget.limit".into(),
-                    message: format!("must not be below what was already used ({used})"),
-                });
-            }
-        }
+        let errors = domain::check_campaign(&input);
         if !errors.is_empty() {
             return Err(PromotionsError::Invalid(errors));
         }
         apply_input(&mut row, &input)?;
         row.updated_at = now().millis();
         let mut tx = self.ctx.db.begin().await?;
+        if let Some(currency) = input.budget.as_ref().and_then(|b| b.currency) {
+            let others: Vec<String> = store::currencies_of_campaign(&mut tx, id)
+                .await?
+                .into_iter()
+                .filter(|c| c != currency.code())
+                .collect();
+            if !others.is_empty() {
+                return Err(invalid(
+                    "budget.currency",
+                    "must be the currency of the campaign's promotions",
+                ));
+            }
+        }
         if !store::update_campaign(&mut tx, &row).await? {
-            return Err(PromotionsError::CampaignEnded);
+            let current = store::campaign_in(&mut tx, id)
+                .await?
+                .ok_or(PromotionsError::CampaignNotFound)?;
+            if current.status == CampaignStatus::Ended.as_str() {
+                return Err(PromotionsError::CampaignEnded);
+            }
+            return Err(invalid(
+                "budget.limit",
+                &format!(
+                    "must not be below what was already used ({} spent, {} uses)",
+                    current.spent, current.uses
+                ),
+            ));
         }
         let fresh = store::campaign_in(&mut tx, id)
             .await?

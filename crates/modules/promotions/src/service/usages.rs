@@ -2,6 +2,12 @@
 //! campaign's budget, all or nothing, in one transaction) before its orders exist; counted
 //! when an order is paid; given back when its orders close unpaid or are refunded in full
 //! (a partial refund keeps it used).
+//!
+//! Locks are always taken in one order, so two transactions never wait on each other: the
+//! checkout's own row, then promotions (with their code and customer rows) by id, then
+//! campaigns by id. Taking and giving back both follow it.
+
+use std::collections::BTreeMap;
 
 use orders_contract::OrderFact;
 use platform::bus;
@@ -9,37 +15,65 @@ use platform::db::Tx;
 use uuid::Uuid;
 
 use super::*;
-use crate::store::{self, UsageRow};
+use crate::store::{self, CheckoutClaim, UsageRow};
+
+/// What ended usages give back, applied in the lock order once every move is made.
+#[derive(Default)]
+struct GiveBack {
+    /// Per promotion: (code, customer) of each use.
+    uses: BTreeMap<Uuid, Vec<(Option<String>, Uuid)>>,
+    /// Per campaign: (spend, uses).
+    campaigns: BTreeMap<Uuid, (i64, i64)>,
+}
+
+impl GiveBack {
+    fn spend(&mut self, campaign: Uuid, amount: i64) {
+        self.campaigns.entry(campaign).or_default().0 += amount;
+    }
+
+    async fn apply(self, tx: &mut Tx) -> Result<()> {
+        for (promotion, uses) in &self.uses {
+            for (code, customer) in uses {
+                store::give_back_uses(tx, *promotion, code.as_deref(), *customer).await?;
+            }
+        }
+        for (campaign, (amount, uses)) in &self.campaigns {
+            if *amount != 0 || *uses != 0 {
+                store::give_back_budget(tx, *campaign, *amount, *uses).await?;
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Promotions {
     /// Takes every limit and budget the checkout was priced with, or nothing
-    /// (`Unavailable` names what ran out). Retried with the same group, it changes nothing.
+    /// (`Unavailable` names what ran out). Retried with the same group, it changes nothing;
+    /// after the group was released (the checkout was compensated), it takes nothing.
     pub async fn reserve(&self, request: &ReservePromotions) -> Result<PromotionReservation> {
         let now = now().millis();
+        let answer = PromotionReservation {
+            group_id: request.group_id,
+            reserved: request.promotions.len(),
+        };
         let mut tx = self.ctx.db.begin().await?;
-        if !store::usages_of_group(&mut tx, request.group_id)
-            .await?
-            .is_empty()
-        {
-            return Ok(PromotionReservation {
-                group_id: request.group_id,
-                reserved: request.promotions.len(),
-            });
+        match store::claim_checkout(&mut tx, request.group_id, now).await? {
+            CheckoutClaim::Claimed => {}
+            CheckoutClaim::Reserved => return Ok(answer),
+            CheckoutClaim::Released => return Err(PromotionsError::Unavailable(Vec::new())),
         }
-        // One order of locks for every checkout, so two cannot wait on each other.
         let mut wanted: Vec<&ReservedPromotion> = request.promotions.iter().collect();
         wanted.sort_by_key(|p| p.promotion_id);
         let mut failed = Vec::new();
-        let mut campaigns = Vec::new();
+        let mut taken = Vec::new();
+        let mut campaigns: BTreeMap<Uuid, (i64, Vec<Uuid>)> = BTreeMap::new();
         for reserved in wanted {
             let Some(promotion) = store::promotion_in(&mut tx, reserved.promotion_id).await? else {
                 failed.push(reserved.promotion_id);
                 continue;
             };
-            let code = reserved.code.as_deref();
-            let platform_funded: i64 = reserved.orders.iter().map(|o| o.platform_funded).sum();
             let took = store::take_promotion_use(&mut tx, promotion.id).await?
-                && match code {
+                && match reserved.code.as_deref() {
                     Some(code) => store::take_code_use(&mut tx, code, promotion.id).await?,
                     None => true,
                 }
@@ -49,23 +83,38 @@ impl Promotions {
                     request.customer_id,
                     promotion.per_customer_limit,
                 )
-                .await?
-                && store::take_budget(&mut tx, promotion.campaign_id, reserved.amount).await?;
+                .await?;
             if !took {
                 failed.push(promotion.id);
                 continue;
             }
+            let campaign = campaigns.entry(promotion.campaign_id).or_default();
+            campaign.0 += reserved.amount;
+            campaign.1.push(promotion.id);
+            taken.push((promotion.campaign_id, reserved));
+        }
+        // A checkout is one use of each campaign's budget, whatever number of its promotions.
+        for (campaign_id, (amount, promotions)) in &campaigns {
+            if !store::take_budget(&mut tx, *campaign_id, *amount).await? {
+                failed.extend(promotions);
+            }
+        }
+        if !failed.is_empty() {
+            // Dropped unfinished: every take above is rolled back.
+            return Err(PromotionsError::Unavailable(failed));
+        }
+        for (campaign_id, reserved) in taken {
             store::insert_usage(
                 &mut tx,
                 &UsageRow {
                     group_id: request.group_id,
-                    promotion_id: promotion.id,
-                    campaign_id: promotion.campaign_id,
+                    promotion_id: reserved.promotion_id,
+                    campaign_id,
                     code: reserved.code.clone(),
                     customer_id: request.customer_id,
                     currency: request.currency.code().into(),
                     amount: reserved.amount,
-                    platform_funded,
+                    platform_funded: reserved.orders.iter().map(|o| o.platform_funded).sum(),
                     state: UsageState::Reserved.as_str().into(),
                     created_at: now,
                     updated_at: now,
@@ -76,31 +125,21 @@ impl Promotions {
                 store::insert_usage_order(
                     &mut tx,
                     share.order_id,
-                    promotion.id,
+                    reserved.promotion_id,
                     request.group_id,
                     share.amount,
                     share.platform_funded,
                 )
                 .await?;
             }
-            if !campaigns.contains(&promotion.campaign_id) {
-                campaigns.push(promotion.campaign_id);
-            }
         }
-        if !failed.is_empty() {
-            // Dropped unfinished: every take above is rolled back.
-            return Err(PromotionsError::Unavailable(failed));
-        }
-        for campaign_id in campaigns {
-            if store::budget_exhausted(&mut tx, campaign_id).await? {
-                self.announce_exhausted(&mut tx, campaign_id).await?;
+        for campaign_id in campaigns.keys() {
+            if store::budget_exhausted(&mut tx, *campaign_id).await? {
+                self.announce_exhausted(&mut tx, *campaign_id).await?;
             }
         }
         self.ctx.commit(tx).await?;
-        Ok(PromotionReservation {
-            group_id: request.group_id,
-            reserved: request.promotions.len(),
-        })
+        Ok(answer)
     }
 
     async fn announce_exhausted(&self, tx: &mut Tx, campaign_id: Uuid) -> Result<()> {
@@ -127,20 +166,32 @@ impl Promotions {
         Ok(())
     }
 
-    /// Gives back what a checkout that never created its orders reserved. Idempotent.
+    /// Gives back what a checkout that never created its orders reserved, and remembers the
+    /// checkout as released, so a reservation still on its way takes nothing. Idempotent.
     pub async fn release(&self, group_id: Uuid) -> Result<PromotionReservation> {
         let mut tx = self.ctx.db.begin().await?;
+        store::release_checkout(&mut tx, group_id, now().millis()).await?;
+        let closed = store::close_open_shares_of_group(&mut tx, group_id).await?;
+        let usages = store::usages_of_group(&mut tx, group_id).await?;
+        let mut give_back = GiveBack::default();
+        for (promotion_id, amount) in closed {
+            if let Some(usage) = usages.iter().find(|u| u.promotion_id == promotion_id) {
+                give_back.spend(usage.campaign_id, amount);
+            }
+        }
         let mut released = 0;
-        store::close_open_shares_of_group(&mut tx, group_id).await?;
-        for usage in store::usages_of_group(&mut tx, group_id).await? {
+        for usage in &usages {
             if self
-                .end_usage(&mut tx, &usage, UsageState::Released)
+                .end_usage(&mut tx, usage, UsageState::Released, &mut give_back)
                 .await?
+                .is_some()
             {
-                store::give_back_budget(&mut tx, usage.campaign_id, usage.amount, 0).await?;
                 released += 1;
             }
         }
+        self.campaign_uses_back(&mut tx, group_id, &usages, &mut give_back)
+            .await?;
+        give_back.apply(&mut tx).await?;
         self.ctx.commit(tx).await?;
         Ok(PromotionReservation {
             group_id,
@@ -148,34 +199,32 @@ impl Promotions {
         })
     }
 
-    /// Moves a usage from its live state to `to` (RELEASED from RESERVED, RETURNED from
-    /// REDEEMED) and gives back its use of the promotion, code, customer and campaign.
-    async fn end_usage(&self, tx: &mut Tx, usage: &UsageRow, to: UsageState) -> Result<bool> {
-        let from = match to {
-            UsageState::Released => UsageState::Reserved,
-            _ => UsageState::Redeemed,
-        };
-        let now = now().millis();
-        if !store::move_usage(
+    /// Ends a live usage as `to`: its use of the promotion, code and customer is queued to
+    /// come back, and a code's release is announced. The state it was in, if it moved.
+    async fn end_usage(
+        &self,
+        tx: &mut Tx,
+        usage: &UsageRow,
+        to: UsageState,
+        give_back: &mut GiveBack,
+    ) -> Result<Option<UsageState>> {
+        let Some(from) = store::end_usage(
             tx,
             usage.group_id,
             usage.promotion_id,
-            from.as_str(),
             to.as_str(),
-            now,
+            now().millis(),
         )
         .await?
-        {
-            return Ok(false);
-        }
-        store::give_back_uses(
-            tx,
-            usage.promotion_id,
-            usage.code.as_deref(),
-            usage.customer_id,
-        )
-        .await?;
-        store::give_back_budget(tx, usage.campaign_id, 0, 1).await?;
+        else {
+            return Ok(None);
+        };
+        let from = parsed(&from, UsageState::parse)?;
+        give_back
+            .uses
+            .entry(usage.promotion_id)
+            .or_default()
+            .push((usage.code.clone(), usage.customer_id));
         if let Some(code) = &usage.code {
             bus::publish(
                 tx,
@@ -190,28 +239,53 @@ impl Promotions {
             )
             .await?;
         }
-        Ok(true)
+        Ok(Some(from))
+    }
+
+    /// A campaign's use by a checkout comes back once none of the checkout's usages of it is
+    /// live.
+    async fn campaign_uses_back(
+        &self,
+        tx: &mut Tx,
+        group_id: Uuid,
+        usages: &[UsageRow],
+        give_back: &mut GiveBack,
+    ) -> Result<()> {
+        let ended: Vec<Uuid> = usages
+            .iter()
+            .filter(|u| give_back.uses.contains_key(&u.promotion_id))
+            .map(|u| u.campaign_id)
+            .collect();
+        for campaign_id in ended {
+            let entry = give_back.campaigns.entry(campaign_id).or_default();
+            if entry.1 == 0 && store::live_usages_of_campaign(tx, group_id, campaign_id).await? == 0
+            {
+                entry.1 = 1;
+            }
+        }
+        Ok(())
     }
 
     /// An order was paid: its shares count, and the checkout's usages are redeemed with the
     /// first paid order of the group.
     pub async fn on_order_paid(&self, tx: &mut Tx, order: &OrderFact) -> Result<()> {
         store::count_paid_order(tx, order.customer_id).await?;
-        let paid = store::move_order_shares(tx, order.order_id, &["OPEN"], "PAID").await?;
+        let mut paid = store::move_order_shares(tx, order.order_id, &["OPEN"], "PAID").await?;
         if paid.is_empty() {
             return Ok(());
         }
+        paid.sort_by_key(|s| s.promotion_id);
         let usages = store::usages_of_group(tx, order.group_id).await?;
         let now = now().millis();
-        for (promotion_id, amount, platform) in paid {
-            let Some(usage) = usages.iter().find(|u| u.promotion_id == promotion_id) else {
+        for share in paid {
+            let Some(usage) = usages.iter().find(|u| u.promotion_id == share.promotion_id) else {
                 continue;
             };
-            let merchant = self.merchant_of(tx, promotion_id).await?;
+            let merchant = self.merchant_of(tx, share.promotion_id).await?;
             let redeemed = store::move_usage(
                 tx,
                 usage.group_id,
-                promotion_id,
+                share.promotion_id,
                 UsageState::Reserved.as_str(),
                 UsageState::Redeemed.as_str(),
                 now,
@@ -219,27 +293,27 @@ impl Promotions {
             .await?;
             store::add_stats(
                 tx,
-                promotion_id,
+                share.promotion_id,
                 usage.campaign_id,
                 merchant,
                 &usage.currency,
                 i64::from(redeemed),
-                platform,
-                amount - platform,
+                share.platform_funded,
+                share.amount - share.platform_funded,
                 order.total,
             )
             .await?;
-            self.count_for_campaign(tx, usage, merchant, order, amount, platform)
+            self.count_for_campaign(tx, usage, merchant, order, &share)
                 .await?;
             if !redeemed {
                 continue;
             }
-            store::count_customer(tx, promotion_id, usage.customer_id).await?;
+            store::count_customer(tx, share.promotion_id, usage.customer_id).await?;
             bus::publish(
                 tx,
                 SOURCE,
                 &PromotionApplied {
-                    promotion_id,
+                    promotion_id: share.promotion_id,
                     campaign_id: usage.campaign_id,
                     merchant_id: merchant,
                     group_id: usage.group_id,
@@ -257,7 +331,7 @@ impl Promotions {
                     SOURCE,
                     &CouponRedeemed {
                         code: code.clone(),
-                        promotion_id,
+                        promotion_id: share.promotion_id,
                         group_id: usage.group_id,
                         customer_id: usage.customer_id,
                         amount: usage.amount,
@@ -274,121 +348,130 @@ impl Promotions {
     /// a usage none of whose orders can still be paid is released.
     pub async fn on_order_closed_unpaid(&self, tx: &mut Tx, order: &OrderFact) -> Result<()> {
         let closed = store::move_order_shares(tx, order.order_id, &["OPEN"], "CLOSED").await?;
-        self.settle(tx, order.group_id, closed, UsageState::Released)
-            .await
+        self.settle(tx, order.group_id, closed).await
     }
 
-    /// A refund went through: an order refunded in full gives its shares back, and a usage
-    /// whose paid orders are all refunded is returned (a partial refund keeps it used).
+    /// Nothing is left to refund of a paid order (refunded in full, or there was nothing to
+    /// pay): its shares come back, and a usage whose paid orders are all refunded is returned
+    /// (a partial refund keeps it used). Shares still open (the payment's event not handled
+    /// yet) end here too, so a late `order.paid` counts nothing.
     pub async fn on_order_refunded(&self, tx: &mut Tx, order: &OrderFact) -> Result<()> {
         if order.refunded < order.total {
             return Ok(());
         }
-        let refunded = store::move_order_shares(tx, order.order_id, &["PAID"], "REFUNDED").await?;
-        for (promotion_id, amount, platform) in &refunded {
-            let usages = store::usages_of_group(tx, order.group_id).await?;
-            if let Some(usage) = usages.iter().find(|u| u.promotion_id == *promotion_id) {
-                let merchant = self.merchant_of(tx, *promotion_id).await?;
-                store::add_stats(
-                    tx,
-                    *promotion_id,
-                    usage.campaign_id,
-                    merchant,
-                    &usage.currency,
-                    0,
-                    -platform,
-                    -(amount - platform),
-                    -order.total,
-                )
-                .await?;
-                let revenue =
-                    if store::unmark(tx, usage.campaign_id, "ORDER", order.order_id).await? {
-                        -order.total
-                    } else {
-                        0
-                    };
-                store::add_campaign_stats(
-                    tx,
-                    usage.campaign_id,
-                    &usage.currency,
-                    merchant,
-                    0,
-                    0,
-                    -platform,
-                    -(amount - platform),
-                    revenue,
-                )
-                .await?;
-            }
+        let refunded =
+            store::move_order_shares(tx, order.order_id, &["OPEN", "PAID"], "REFUNDED").await?;
+        let usages = store::usages_of_group(tx, order.group_id).await?;
+        for share in refunded.iter().filter(|s| s.from == "PAID") {
+            let Some(usage) = usages.iter().find(|u| u.promotion_id == share.promotion_id) else {
+                continue;
+            };
+            let merchant = self.merchant_of(tx, share.promotion_id).await?;
+            store::add_stats(
+                tx,
+                share.promotion_id,
+                usage.campaign_id,
+                merchant,
+                &usage.currency,
+                0,
+                -share.platform_funded,
+                -(share.amount - share.platform_funded),
+                -order.total,
+            )
+            .await?;
+            let revenue = if store::unmark(tx, usage.campaign_id, "ORDER", order.order_id).await? {
+                -order.total
+            } else {
+                0
+            };
+            store::add_campaign_stats(
+                tx,
+                usage.campaign_id,
+                &usage.currency,
+                merchant,
+                0,
+                0,
+                -share.platform_funded,
+                -(share.amount - share.platform_funded),
+                revenue,
+            )
+            .await?;
         }
-        self.settle(tx, order.group_id, refunded, UsageState::Returned)
-            .await
+        self.settle(tx, order.group_id, refunded).await
     }
 
     /// After shares of an order closed (unpaid) or were refunded: the budget they held comes
-    /// back, and each usage with no share left that is open or paid ends as `to`.
+    /// back, and each usage with no share left open or paid ends (released when it was never
+    /// paid, returned when it was refunded).
     async fn settle(
         &self,
         tx: &mut Tx,
         group_id: Uuid,
-        moved: Vec<(Uuid, i64, i64)>,
-        to: UsageState,
+        moved: Vec<store::MovedShare>,
     ) -> Result<()> {
         if moved.is_empty() {
             return Ok(());
         }
         let usages = store::usages_of_group(tx, group_id).await?;
-        for (promotion_id, amount, _) in moved {
+        let mut give_back = GiveBack::default();
+        let mut promotions: Vec<Uuid> = Vec::new();
+        for share in &moved {
+            if let Some(usage) = usages.iter().find(|u| u.promotion_id == share.promotion_id) {
+                give_back.spend(usage.campaign_id, share.amount);
+                if !promotions.contains(&share.promotion_id) {
+                    promotions.push(share.promotion_id);
+                }
+            }
+        }
+        promotions.sort();
+        for promotion_id in promotions {
             let Some(usage) = usages.iter().find(|u| u.promotion_id == promotion_id) else {
                 continue;
             };
-            store::give_back_budget(tx, usage.campaign_id, amount, 0).await?;
             let states = store::share_states(tx, group_id, promotion_id).await?;
-            let live = states.iter().any(|s| s == "OPEN" || s == "PAID");
-            if live {
+            if states.iter().any(|s| s == "OPEN" || s == "PAID") {
                 continue;
             }
-            // Unpaid to the end: released; paid and then all refunded: returned.
-            let ends_as = if states.iter().any(|s| s == "REFUNDED") {
+            let to = if states.iter().any(|s| s == "REFUNDED") {
                 UsageState::Returned
             } else {
-                to
+                UsageState::Released
             };
-            if ends_as == UsageState::Returned {
+            let was = self.end_usage(tx, usage, to, &mut give_back).await?;
+            if was == Some(UsageState::Redeemed) {
+                // It was counted when paid: the figures take the use back.
                 let merchant = self.merchant_of(tx, promotion_id).await?;
-                if self.end_usage(tx, usage, UsageState::Returned).await? {
-                    store::add_stats(
+                store::add_stats(
+                    tx,
+                    promotion_id,
+                    usage.campaign_id,
+                    merchant,
+                    &usage.currency,
+                    -1,
+                    0,
+                    0,
+                    0,
+                )
+                .await?;
+                if store::unmark(tx, usage.campaign_id, "GROUP", group_id).await? {
+                    store::add_campaign_stats(
                         tx,
-                        promotion_id,
                         usage.campaign_id,
-                        merchant,
                         &usage.currency,
+                        merchant,
                         -1,
+                        0,
                         0,
                         0,
                         0,
                     )
                     .await?;
-                    if store::unmark(tx, usage.campaign_id, "GROUP", group_id).await? {
-                        store::add_campaign_stats(
-                            tx,
-                            usage.campaign_id,
-                            &usage.currency,
-                            merchant,
-                            -1,
-                            0,
-                            0,
-                            0,
-                            0,
-                        )
-                        .await?;
-                    }
                 }
-            } else {
-                self.end_usage(tx, usage, UsageState::Released).await?;
             }
         }
-        Ok(())
+        self.campaign_uses_back(tx, group_id, &usages, &mut give_back)
+            .await?;
+        give_back.apply(tx).await
     }
 
     /// A paid order's share of one promotion in its campaign's figures: the discount, and the
@@ -399,8 +482,7 @@ impl Promotions {
         usage: &UsageRow,
         merchant: Option<Uuid>,
         order: &OrderFact,
-        amount: i64,
-        platform: i64,
+        share: &store::MovedShare,
     ) -> Result<()> {
         let campaign = usage.campaign_id;
         let uses = i64::from(store::mark(tx, campaign, "GROUP", usage.group_id).await?);
@@ -417,8 +499,8 @@ impl Promotions {
             merchant,
             uses,
             customers,
-            platform,
-            amount - platform,
+            share.platform_funded,
+            share.amount - share.platform_funded,
             revenue,
         )
         .await?;
