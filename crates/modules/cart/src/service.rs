@@ -475,6 +475,7 @@ impl Cart {
                         lines: priced,
                         codes: codes.clone(),
                         shipping: Vec::new(),
+                        with_allocations: false,
                     })
                     .await?,
             ),

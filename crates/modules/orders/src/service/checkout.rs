@@ -417,6 +417,7 @@ impl Orders {
                 lines,
                 codes,
                 shipping: Vec::new(),
+                with_allocations: true,
             })
             .await?;
         if strict && !quote.rejected_codes.is_empty() {

@@ -206,6 +206,10 @@ pub struct QuoteRequest {
     /// Shipping quoted per merchant, when it is.
     #[serde(default)]
     pub shipping: Vec<MerchantShipping>,
+    /// Include each line's allocations per promotion (checkout needs them to reserve; a
+    /// summary does not).
+    #[serde(default)]
+    pub with_allocations: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -234,6 +238,7 @@ pub struct LineDiscount {
     /// Never more than `lineTotal`.
     pub discount: i64,
     pub platform_funded: i64,
+    /// Per promotion, when asked for (`withAllocations`).
     pub allocations: Vec<LineAllocation>,
 }
 

@@ -8,6 +8,7 @@ mod promotions;
 mod quotes;
 mod usages;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use catalog_contract::CatalogClient;
@@ -108,12 +109,15 @@ pub struct Promotions {
     pub ctx: Context,
     pub config: crate::config::PromotionsConfig,
     catalog: CatalogClient,
+    /// Parsed names and rules by promotion, with the version they were parsed at.
+    definitions: std::sync::RwLock<HashMap<Uuid, (i64, Arc<quotes::Definition>)>>,
 }
 
 impl Promotions {
     pub fn new(ctx: Context) -> Arc<Self> {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            definitions: Default::default(),
             config: ctx.config.section_or_default(),
             ctx,
         })

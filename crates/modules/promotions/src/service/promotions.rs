@@ -94,7 +94,8 @@ impl Promotions {
             merchant_id: existing.merchant_id,
             uses: existing.uses,
             created_at: existing.created_at,
-            updated_at: now().millis(),
+            // Always a new version: parsed rules are cached by it.
+            updated_at: now().millis().max(existing.updated_at + 1),
             ..definition(&input)?
         };
         let mut tx = self.ctx.db.begin().await?;

@@ -3,6 +3,7 @@
 //! summary, coupon validation and checkout all ask here, so they agree to the minor unit.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use kernel::{Actor, ActorKind};
 use uuid::Uuid;
@@ -24,14 +25,14 @@ impl Promotions {
         for row in
             store::live_automatic(&self.ctx.db, request.currency.code(), now.millis()).await?
         {
-            candidates.push(candidate(&row, now.millis())?);
+            candidates.push(self.candidate(&row, now.millis())?);
         }
         let mut selected: HashSet<Uuid> = HashSet::new();
         for code in &codes {
             let Some(row) = store::by_code(&self.ctx.db, code).await? else {
                 continue;
             };
-            let mut c = candidate(&row, now.millis())?;
+            let mut c = self.candidate(&row, now.millis())?;
             if c.kind != PromotionKind::Code {
                 continue;
             }
@@ -77,14 +78,20 @@ impl Promotions {
             now,
             utc_offset_minutes: self.config.utc_offset_minutes,
         };
-        Ok(engine::quote(
+        let mut quote = engine::quote(
             request.currency,
             &request.lines,
             &request.shipping,
             &candidates,
             &codes,
             &shopper,
-        ))
+        );
+        if !request.with_allocations {
+            for line in &mut quote.lines {
+                line.allocations.clear();
+            }
+        }
+        Ok(quote)
     }
 
     /// `POST /api/v1/coupons/validate`: whether a code applies, to given lines or on its own.
@@ -124,6 +131,7 @@ impl Promotions {
                 lines: lines.clone(),
                 codes: vec![code.clone()],
                 shipping: Vec::new(),
+                with_allocations: false,
             })
             .await?;
         if let Some(rejection) = quote.rejected_codes.iter().find(|r| r.code == code) {
@@ -214,8 +222,47 @@ pub fn normalized_codes(codes: &[String]) -> Vec<String> {
     out
 }
 
-/// A stored promotion as the engine sees it, with what blocks it now.
-fn candidate(row: &LiveRow, now: i64) -> Result<Candidate> {
+impl Promotions {
+    /// A promotion's name and rules, parsed once per version (`updated_at`): a summary with
+    /// fifty live promotions parses none of them again.
+    fn definition(&self, row: &store::PromotionRow) -> Result<Arc<Definition>> {
+        if let Ok(cache) = self.definitions.read() {
+            if let Some((version, definition)) = cache.get(&row.id) {
+                if *version == row.updated_at {
+                    return Ok(definition.clone());
+                }
+            }
+        }
+        let definition = Arc::new(Definition {
+            name: from_json(&row.name)?,
+            rules: from_json(&row.rules)?,
+        });
+        if let Ok(mut cache) = self.definitions.write() {
+            if cache.len() >= DEFINITIONS_CACHED {
+                cache.clear();
+            }
+            cache.insert(row.id, (row.updated_at, definition.clone()));
+        }
+        Ok(definition)
+    }
+
+    /// A stored promotion as the engine sees it, with what blocks it now.
+    fn candidate(&self, row: &LiveRow, now: i64) -> Result<Candidate> {
+        let definition = self.definition(&row.promotion)?;
+        candidate(row, now, &definition)
+    }
+}
+
+/// Parsed definitions kept at most (the cache starts over beyond).
+const DEFINITIONS_CACHED: usize = 10_000;
+
+/// What of a promotion does not change until it is edited.
+pub struct Definition {
+    pub name: kernel::LocalizedText,
+    pub rules: Rules,
+}
+
+fn candidate(row: &LiveRow, now: i64, definition: &Definition) -> Result<Candidate> {
     let p = &row.promotion;
     let status = parsed(&row.campaign_status, CampaignStatus::parse)?;
     let mut blocked = match status {
@@ -257,13 +304,13 @@ fn candidate(row: &LiveRow, now: i64) -> Result<Candidate> {
         id: p.id,
         campaign_id: p.campaign_id,
         merchant_id: p.merchant_id,
-        name: from_json(&p.name)?,
+        name: definition.name.clone(),
         kind: parsed(&p.kind, PromotionKind::parse)?,
         code: row.code.clone(),
         currency: currency(&p.currency)?,
         priority: p.priority,
         exclusive: p.exclusive,
-        rules: from_json(&p.rules)?,
+        rules: definition.rules.clone(),
         bearer: parsed(&p.bearer, CostBearer::parse)?,
         merchant_share_bps: p.merchant_share_bps,
         created_at: p.created_at,
