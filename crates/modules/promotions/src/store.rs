@@ -213,6 +213,14 @@ pub async fn promotion(db: &Db, id: Uuid) -> Result<Option<PromotionRow>> {
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
+/// A promotion not deleted, in the caller's transaction.
+pub async fn live_promotion_in(tx: &mut Tx, id: Uuid) -> Result<Option<PromotionRow>> {
+    let sql = format!(
+        "SELECT {PROMOTION_COLUMNS} FROM promotions_promotions p WHERE p.id = $1 AND p.deleted_at IS NULL"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
+}
+
 pub async fn promotion_in(tx: &mut Tx, id: Uuid) -> Result<Option<PromotionRow>> {
     let sql = format!("SELECT {PROMOTION_COLUMNS} FROM promotions_promotions p WHERE p.id = $1");
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
@@ -412,26 +420,65 @@ pub async fn take_customer_use(
     Ok(done == 1)
 }
 
-/// Gives back one use of a promotion, its code and its customer.
-pub async fn give_back_uses(
-    tx: &mut Tx,
-    promotion_id: Uuid,
-    code: Option<&str>,
-    customer_id: Uuid,
-) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE promotions_promotions SET uses = uses - 1 WHERE id = $1 AND uses > 0"
-    ).bind(promotion_id).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
-    if let Some(code) = code {
+/// Gives back the counted uses of a usage: of its promotion, its code, its customer.
+pub async fn give_back_uses(tx: &mut Tx, usage: &UsageRow) -> Result<()> {
+    if usage.took_promotion {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE promotions_promotions SET uses = uses - 1 WHERE id = $1 AND uses > 0"
+        ).bind(usage.promotion_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    if let (true, Some(code)) = (usage.took_code, usage.code.as_deref()) {
         on_tx!(tx, conn => sqlx::query(
             "UPDATE promotions_codes SET uses = uses - 1 WHERE code = $1 AND uses > 0"
         ).bind(code).execute(conn).await.map(|r| r.rows_affected()))?;
     }
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE promotions_customer_uses SET uses = uses - 1
-         WHERE promotion_id = $1 AND customer_id = $2 AND uses > 0"
-    ).bind(promotion_id).bind(customer_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    if usage.took_customer {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE promotions_customer_uses SET uses = uses - 1
+             WHERE promotion_id = $1 AND customer_id = $2 AND uses > 0"
+        ).bind(usage.promotion_id).bind(usage.customer_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
     Ok(())
+}
+
+/// The per-code limit of a code of a promotion: `None` when the code is gone, `Some(None)`
+/// when unlimited (the promotion's own limit, if any, counts).
+pub async fn code_limit(
+    tx: &mut Tx,
+    code: &str,
+    promotion_id: Uuid,
+) -> Result<Option<Option<i64>>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT usage_limit FROM promotions_codes WHERE code = $1 AND promotion_id = $2"
+    ).bind(code).bind(promotion_id).fetch_optional(conn).await)
+}
+
+/// A campaign's status and whether it has a budget (read without a lock).
+pub async fn campaign_state(tx: &mut Tx, campaign_id: Uuid) -> Result<Option<(String, bool)>> {
+    let row: Option<(String, Option<String>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT status, budget_kind FROM promotions_campaigns WHERE id = $1"
+    ).bind(campaign_id).fetch_optional(conn).await)?;
+    Ok(row.map(|(status, budget)| (status, budget.is_some())))
+}
+
+/// What live checkouts hold of a promotion (uses), counted from the usages.
+pub async fn live_uses_of_promotion(db: &Db, promotion_id: Uuid) -> Result<i64> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM promotions_usages
+         WHERE promotion_id = $1 AND state IN ('RESERVED', 'REDEEMED')"
+    ).bind(promotion_id).fetch_one(pool).await)
+}
+
+/// What live checkouts hold of a campaign (spend, uses), counted from their open and paid
+/// shares.
+pub async fn live_figures_of_campaign(db: &Db, campaign_id: Uuid) -> Result<(i64, i64)> {
+    let row: (Option<i64>, i64) = on_db!(db, pool => sqlx::query_as(
+        "SELECT CAST(SUM(o.amount) AS BIGINT), COUNT(DISTINCT o.group_id)
+         FROM promotions_usage_orders o
+         JOIN promotions_usages u ON u.group_id = o.group_id AND u.promotion_id = o.promotion_id
+         WHERE u.campaign_id = $1 AND o.state IN ('OPEN', 'PAID')"
+    ).bind(campaign_id).fetch_one(pool).await)?;
+    Ok((row.0.unwrap_or(0), row.1))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -445,6 +492,10 @@ pub struct UsageRow {
     pub amount: i64,
     pub platform_funded: i64,
     pub state: String,
+    pub took_promotion: bool,
+    pub took_code: bool,
+    pub took_customer: bool,
+    pub took_campaign: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -453,12 +504,14 @@ pub struct UsageRow {
 pub async fn insert_usage(tx: &mut Tx, row: &UsageRow) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "INSERT INTO promotions_usages (group_id, promotion_id, campaign_id, code, customer_id,
-            currency, amount, platform_funded, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            currency, amount, platform_funded, state, took_promotion, took_code, took_customer,
+            took_campaign, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (group_id, promotion_id) DO NOTHING"
     ).bind(row.group_id).bind(row.promotion_id).bind(row.campaign_id).bind(&row.code)
         .bind(row.customer_id).bind(&row.currency).bind(row.amount).bind(row.platform_funded)
-        .bind(&row.state).bind(row.created_at).bind(row.updated_at)
+        .bind(&row.state).bind(row.took_promotion).bind(row.took_code).bind(row.took_customer)
+        .bind(row.took_campaign).bind(row.created_at).bind(row.updated_at)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
@@ -481,7 +534,8 @@ pub async fn insert_usage_order(
 }
 
 const USAGE_COLUMNS: &str = "group_id, promotion_id, campaign_id, code, customer_id, currency, \
-    amount, platform_funded, state, created_at, updated_at";
+    amount, platform_funded, state, took_promotion, took_code, took_customer, took_campaign, \
+    created_at, updated_at";
 
 pub async fn usages_of_group(tx: &mut Tx, group_id: Uuid) -> Result<Vec<UsageRow>> {
     let sql = format!("SELECT {USAGE_COLUMNS} FROM promotions_usages WHERE group_id = $1");

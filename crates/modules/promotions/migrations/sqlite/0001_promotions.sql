@@ -84,11 +84,18 @@ CREATE TABLE promotions_usages (
     amount BIGINT NOT NULL CHECK (amount >= 0),
     platform_funded BIGINT NOT NULL CHECK (platform_funded >= 0),
     state TEXT NOT NULL CHECK (state IN ('RESERVED', 'REDEEMED', 'RELEASED', 'RETURNED')),
+    -- Which counters the reservation took (only limited ones are counted, so unlimited
+    -- promotions put no hot row in every checkout): exactly those are given back.
+    took_promotion BOOLEAN NOT NULL,
+    took_code BOOLEAN NOT NULL,
+    took_customer BOOLEAN NOT NULL,
+    took_campaign BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (group_id, promotion_id)
 );
-CREATE INDEX promotions_usages_state ON promotions_usages (state, created_at);
+CREATE INDEX promotions_usages_promotion ON promotions_usages (promotion_id, state);
+CREATE INDEX promotions_usages_campaign ON promotions_usages (campaign_id, state);
 
 CREATE TABLE promotions_usage_orders (
     order_id BLOB NOT NULL,

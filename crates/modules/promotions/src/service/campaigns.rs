@@ -58,21 +58,36 @@ impl Promotions {
     }
 
     pub async fn campaign(&self, actor: &Actor, id: Uuid) -> Result<Campaign> {
-        campaign_view(&self.managed_campaign(actor, id).await?)
+        self.with_figures(&self.managed_campaign(actor, id).await?)
+            .await
     }
 
     pub async fn campaigns(&self, actor: &Actor, query: &CampaignQuery) -> Result<Vec<Campaign>> {
         let (merchant, platform_only) = listing_scope(actor, query.merchant_id)?;
-        store::campaigns(
+        let rows = store::campaigns(
             &self.ctx.db,
             merchant,
             platform_only,
             query.status.map(CampaignStatus::as_str),
         )
-        .await?
-        .iter()
-        .map(campaign_view)
-        .collect()
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.with_figures(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// The campaign as its managers see it: a budgeted campaign's counters are its budget's;
+    /// one without a budget counts no hot row per checkout, so its figures come from the
+    /// usages.
+    async fn with_figures(&self, row: &CampaignRow) -> Result<Campaign> {
+        let mut campaign = campaign_view(row)?;
+        if campaign.budget.is_none() {
+            (campaign.spent, campaign.uses) =
+                store::live_figures_of_campaign(&self.ctx.db, row.id).await?;
+        }
+        Ok(campaign)
     }
 
     /// Edits a campaign that has not ended. Its merchant cannot change, and a budget cannot
@@ -126,7 +141,7 @@ impl Promotions {
             .await?
             .ok_or(PromotionsError::CampaignNotFound)?;
         tx.commit().await?;
-        campaign_view(&fresh)
+        self.with_figures(&fresh).await
     }
 
     pub async fn move_campaign(
@@ -171,7 +186,7 @@ impl Promotions {
             .await?
             .ok_or(PromotionsError::CampaignNotFound)?;
         tx.commit().await?;
-        campaign_view(&fresh)
+        self.with_figures(&fresh).await
     }
 
     /// Starts scheduled campaigns whose time came and ends those whose end passed; returns

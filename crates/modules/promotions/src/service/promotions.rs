@@ -345,7 +345,11 @@ impl Promotions {
             merchant_share_bps: row.merchant_share_bps,
             usage_limit: row.usage_limit,
             per_customer_limit: row.per_customer_limit,
-            uses: row.uses,
+            // Counted on the promotion only when limited; otherwise from its live usages.
+            uses: match row.usage_limit {
+                Some(_) => row.uses,
+                None => store::live_uses_of_promotion(&self.ctx.db, row.id).await?,
+            },
             generated_codes: store::generated_count(&self.ctx.db, row.id).await?,
             created_at: Timestamp::from_millis(row.created_at),
             updated_at: Timestamp::from_millis(row.updated_at),

@@ -3,9 +3,12 @@
 //! when an order is paid; given back when its orders close unpaid or are refunded in full
 //! (a partial refund keeps it used).
 //!
-//! Locks are always taken in one order, so two transactions never wait on each other: the
-//! checkout's own row, then promotions (with their code and customer rows) by id, then
-//! campaigns by id. Taking and giving back both follow it.
+//! Only limited counters are taken (a promotion's uses with a usage limit, a code's with its
+//! own limit, a customer's with a per-customer limit, a campaign's with a budget), so an
+//! unlimited promotion puts no row every checkout must lock; each usage records which it took,
+//! and exactly those come back. Locks are always taken in one order, so two transactions never
+//! wait on each other: the checkout's own row, then promotions (with their code and customer
+//! rows) by id, then campaigns by id. Taking and giving back both follow it.
 
 use std::collections::BTreeMap;
 
@@ -20,21 +23,23 @@ use crate::store::{self, CheckoutClaim, UsageRow};
 /// What ended usages give back, applied in the lock order once every move is made.
 #[derive(Default)]
 struct GiveBack {
-    /// Per promotion: (code, customer) of each use.
-    uses: BTreeMap<Uuid, Vec<(Option<String>, Uuid)>>,
-    /// Per campaign: (spend, uses).
+    /// Per promotion: the usages that ended.
+    uses: BTreeMap<Uuid, Vec<UsageRow>>,
+    /// Per campaign whose counters were taken: (spend, uses).
     campaigns: BTreeMap<Uuid, (i64, i64)>,
 }
 
 impl GiveBack {
-    fn spend(&mut self, campaign: Uuid, amount: i64) {
-        self.campaigns.entry(campaign).or_default().0 += amount;
+    fn spend(&mut self, usage: &UsageRow, amount: i64) {
+        if usage.took_campaign {
+            self.campaigns.entry(usage.campaign_id).or_default().0 += amount;
+        }
     }
 
     async fn apply(self, tx: &mut Tx) -> Result<()> {
-        for (promotion, uses) in &self.uses {
-            for (code, customer) in uses {
-                store::give_back_uses(tx, *promotion, code.as_deref(), *customer).await?;
+        for usages in self.uses.values() {
+            for usage in usages {
+                store::give_back_uses(tx, usage).await?;
             }
         }
         for (campaign, (amount, uses)) in &self.campaigns {
@@ -68,22 +73,38 @@ impl Promotions {
         let mut taken = Vec::new();
         let mut campaigns: BTreeMap<Uuid, (i64, Vec<Uuid>)> = BTreeMap::new();
         for reserved in wanted {
-            let Some(promotion) = store::promotion_in(&mut tx, reserved.promotion_id).await? else {
+            let Some(promotion) = store::live_promotion_in(&mut tx, reserved.promotion_id).await?
+            else {
                 failed.push(reserved.promotion_id);
                 continue;
             };
-            let took = store::take_promotion_use(&mut tx, promotion.id).await?
-                && match reserved.code.as_deref() {
-                    Some(code) => store::take_code_use(&mut tx, code, promotion.id).await?,
-                    None => true,
-                }
-                && store::take_customer_use(
-                    &mut tx,
-                    promotion.id,
-                    request.customer_id,
-                    promotion.per_customer_limit,
-                )
-                .await?;
+            let took_promotion = promotion.usage_limit.is_some();
+            let took_customer = promotion.per_customer_limit.is_some();
+            let took_code = match reserved.code.as_deref() {
+                Some(code) => match store::code_limit(&mut tx, code, promotion.id).await? {
+                    None => {
+                        failed.push(promotion.id);
+                        continue;
+                    }
+                    Some(limit) => limit.is_some(),
+                },
+                None => false,
+            };
+            let took = (!took_promotion
+                || store::take_promotion_use(&mut tx, promotion.id).await?)
+                && (!took_code
+                    || match reserved.code.as_deref() {
+                        Some(code) => store::take_code_use(&mut tx, code, promotion.id).await?,
+                        None => true,
+                    })
+                && (!took_customer
+                    || store::take_customer_use(
+                        &mut tx,
+                        promotion.id,
+                        request.customer_id,
+                        promotion.per_customer_limit,
+                    )
+                    .await?);
             if !took {
                 failed.push(promotion.id);
                 continue;
@@ -91,11 +112,27 @@ impl Promotions {
             let campaign = campaigns.entry(promotion.campaign_id).or_default();
             campaign.0 += reserved.amount;
             campaign.1.push(promotion.id);
-            taken.push((promotion.campaign_id, reserved));
+            taken.push((
+                promotion.campaign_id,
+                reserved,
+                took_promotion,
+                took_code,
+                took_customer,
+            ));
         }
-        // A checkout is one use of each campaign's budget, whatever number of its promotions.
+        // A checkout is one use of each budgeted campaign, whatever number of its promotions.
+        let mut budgeted = Vec::new();
         for (campaign_id, (amount, promotions)) in &campaigns {
-            if !store::take_budget(&mut tx, *campaign_id, *amount).await? {
+            let took = match store::campaign_state(&mut tx, *campaign_id).await? {
+                Some((status, _)) if status != CampaignStatus::Active.as_str() => false,
+                Some((_, true)) => {
+                    budgeted.push(*campaign_id);
+                    store::take_budget(&mut tx, *campaign_id, *amount).await?
+                }
+                Some((_, false)) => true,
+                None => false,
+            };
+            if !took {
                 failed.extend(promotions);
             }
         }
@@ -103,7 +140,7 @@ impl Promotions {
             // Dropped unfinished: every take above is rolled back.
             return Err(PromotionsError::Unavailable(failed));
         }
-        for (campaign_id, reserved) in taken {
+        for (campaign_id, reserved, took_promotion, took_code, took_customer) in taken {
             store::insert_usage(
                 &mut tx,
                 &UsageRow {
@@ -116,6 +153,10 @@ impl Promotions {
                     amount: reserved.amount,
                     platform_funded: reserved.orders.iter().map(|o| o.platform_funded).sum(),
                     state: UsageState::Reserved.as_str().into(),
+                    took_promotion,
+                    took_code,
+                    took_customer,
+                    took_campaign: budgeted.contains(&campaign_id),
                     created_at: now,
                     updated_at: now,
                 },
@@ -133,9 +174,9 @@ impl Promotions {
                 .await?;
             }
         }
-        for campaign_id in campaigns.keys() {
-            if store::budget_exhausted(&mut tx, *campaign_id).await? {
-                self.announce_exhausted(&mut tx, *campaign_id).await?;
+        for campaign_id in budgeted {
+            if store::budget_exhausted(&mut tx, campaign_id).await? {
+                self.announce_exhausted(&mut tx, campaign_id).await?;
             }
         }
         self.ctx.commit(tx).await?;
@@ -176,7 +217,7 @@ impl Promotions {
         let mut give_back = GiveBack::default();
         for (promotion_id, amount) in closed {
             if let Some(usage) = usages.iter().find(|u| u.promotion_id == promotion_id) {
-                give_back.spend(usage.campaign_id, amount);
+                give_back.spend(usage, amount);
             }
         }
         let mut released = 0;
@@ -224,7 +265,7 @@ impl Promotions {
             .uses
             .entry(usage.promotion_id)
             .or_default()
-            .push((usage.code.clone(), usage.customer_id));
+            .push(usage.clone());
         if let Some(code) = &usage.code {
             bus::publish(
                 tx,
@@ -253,7 +294,7 @@ impl Promotions {
     ) -> Result<()> {
         let ended: Vec<Uuid> = usages
             .iter()
-            .filter(|u| give_back.uses.contains_key(&u.promotion_id))
+            .filter(|u| u.took_campaign && give_back.uses.contains_key(&u.promotion_id))
             .map(|u| u.campaign_id)
             .collect();
         for campaign_id in ended {
@@ -417,7 +458,7 @@ impl Promotions {
         let mut promotions: Vec<Uuid> = Vec::new();
         for share in &moved {
             if let Some(usage) = usages.iter().find(|u| u.promotion_id == share.promotion_id) {
-                give_back.spend(usage.campaign_id, share.amount);
+                give_back.spend(usage, share.amount);
                 if !promotions.contains(&share.promotion_id) {
                     promotions.push(share.promotion_id);
                 }
