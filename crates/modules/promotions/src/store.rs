@@ -574,27 +574,22 @@ pub async fn move_order_shares(
     from: &[&str],
     to: &str,
 ) -> Result<Vec<MovedShare>> {
-    let rows: Vec<(Uuid, i64, i64, String)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT promotion_id, amount, platform_funded, state FROM promotions_usage_orders
-         WHERE order_id = $1"
-    ).bind(order_id).fetch_all(&mut *conn).await)?;
+    // One statement per state moved from: the order's event is handled with few round trips.
     let mut moved = Vec::new();
-    for (promotion_id, amount, platform, state) in rows {
-        if !from.contains(&state.as_str()) {
-            continue;
-        }
-        let done = on_tx!(tx, conn => sqlx::query(
-            "UPDATE promotions_usage_orders SET state = $1
-             WHERE order_id = $2 AND promotion_id = $3 AND state = $4"
-        ).bind(to).bind(order_id).bind(promotion_id).bind(&state).execute(conn).await.map(|r| r.rows_affected()))?;
-        if done == 1 {
-            moved.push(MovedShare {
-                promotion_id,
-                amount,
-                platform_funded: platform,
-                from: state,
-            });
-        }
+    for state in from {
+        let rows: Vec<(Uuid, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
+            "UPDATE promotions_usage_orders SET state = $1 WHERE order_id = $2 AND state = $3
+             RETURNING promotion_id, amount, platform_funded"
+        ).bind(to).bind(order_id).bind(*state).fetch_all(conn).await)?;
+        moved.extend(
+            rows.into_iter()
+                .map(|(promotion_id, amount, platform_funded)| MovedShare {
+                    promotion_id,
+                    amount,
+                    platform_funded,
+                    from: (*state).to_owned(),
+                }),
+        );
     }
     Ok(moved)
 }
@@ -773,13 +768,20 @@ pub async fn add_campaign_stats(
     Ok(())
 }
 
-/// Marks a checkout, order or customer as counted for a campaign; false when it was.
-pub async fn mark(tx: &mut Tx, campaign_id: Uuid, kind: &str, ref_id: Uuid) -> Result<bool> {
-    let done = on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO promotions_campaign_marks (campaign_id, kind, ref_id) VALUES ($1, $2, $3)
-         ON CONFLICT (campaign_id, kind, ref_id) DO NOTHING"
-    ).bind(campaign_id).bind(kind).bind(ref_id).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(done == 1)
+/// Marks a checkout, order and customer as counted for a campaign, in one statement; which
+/// of them were new (`GROUP`, `ORDER`, `CUSTOMER`).
+pub async fn mark_all(
+    tx: &mut Tx,
+    campaign_id: Uuid,
+    group_id: Uuid,
+    order_id: Uuid,
+    customer_id: Uuid,
+) -> Result<Vec<String>> {
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO promotions_campaign_marks (campaign_id, kind, ref_id)
+         VALUES ($1, 'GROUP', $2), ($1, 'ORDER', $3), ($1, 'CUSTOMER', $4)
+         ON CONFLICT (campaign_id, kind, ref_id) DO NOTHING RETURNING kind"
+    ).bind(campaign_id).bind(group_id).bind(order_id).bind(customer_id).fetch_all(conn).await)
 }
 
 /// Takes a mark back (a refund); false when there was none.

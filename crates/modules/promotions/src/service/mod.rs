@@ -111,6 +111,8 @@ pub struct Promotions {
     catalog: CatalogClient,
     /// Parsed names and rules by promotion, with the version they were parsed at.
     definitions: std::sync::RwLock<HashMap<Uuid, (i64, Arc<quotes::Definition>)>>,
+    /// The merchant of each promotion seen (it never changes).
+    merchants_of: std::sync::RwLock<HashMap<Uuid, Option<Uuid>>>,
 }
 
 impl Promotions {
@@ -118,6 +120,7 @@ impl Promotions {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
             definitions: Default::default(),
+            merchants_of: Default::default(),
             config: ctx.config.section_or_default(),
             ctx,
         })

@@ -526,13 +526,17 @@ impl Promotions {
         share: &store::MovedShare,
     ) -> Result<()> {
         let campaign = usage.campaign_id;
-        let uses = i64::from(store::mark(tx, campaign, "GROUP", usage.group_id).await?);
-        let customers = i64::from(store::mark(tx, campaign, "CUSTOMER", usage.customer_id).await?);
-        let revenue = if store::mark(tx, campaign, "ORDER", order.order_id).await? {
-            order.total
-        } else {
-            0
-        };
+        let new = store::mark_all(
+            tx,
+            campaign,
+            usage.group_id,
+            order.order_id,
+            usage.customer_id,
+        )
+        .await?;
+        let seen = |kind: &str| i64::from(new.iter().any(|k| k == kind));
+        let (uses, customers) = (seen("GROUP"), seen("CUSTOMER"));
+        let revenue = seen("ORDER") * order.total;
         store::add_campaign_stats(
             tx,
             campaign,
@@ -549,8 +553,24 @@ impl Promotions {
     }
 
     async fn merchant_of(&self, tx: &mut Tx, promotion_id: Uuid) -> Result<Option<Uuid>> {
-        Ok(store::promotion_in(tx, promotion_id)
+        // Promotions' merchants never change: asked once per process.
+        if let Some(known) = self
+            .merchants_of
+            .read()
+            .ok()
+            .and_then(|m| m.get(&promotion_id).copied())
+        {
+            return Ok(known);
+        }
+        let merchant = store::promotion_in(tx, promotion_id)
             .await?
-            .and_then(|p| p.merchant_id))
+            .and_then(|p| p.merchant_id);
+        if let Ok(mut cache) = self.merchants_of.write() {
+            if cache.len() >= 100_000 {
+                cache.clear();
+            }
+            cache.insert(promotion_id, merchant);
+        }
+        Ok(merchant)
     }
 }
