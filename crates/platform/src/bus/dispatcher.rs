@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use kernel::{EventEnvelope, Timestamp};
 use serde::Serialize;
 use sqlx::types::Json;
@@ -134,8 +135,12 @@ impl Dispatcher {
         loop {
             let (relayed, relay_busy) = self.relay().await;
             let mut delivered = relayed;
-            for consumer in &self.consumers {
-                match self.pump(consumer).await {
+            // Consumers are independent (each its own position and tables): pumped side by
+            // side, one module's slow handler does not delay another's, e.g. an order shown
+            // PAID while promotions still records the same payment.
+            let pumped = join_all(self.consumers.iter().map(|c| self.pump(c))).await;
+            for (consumer, result) in self.consumers.iter().zip(pumped) {
+                match result {
                     Ok(count) => delivered += count,
                     Err(err) => {
                         tracing::warn!(consumer = %consumer.name, error = %err, "event delivery failed; will retry")
