@@ -107,14 +107,14 @@ start_split() {
     for module in identity merchants catalog notifications vouchers ledger; do
         export "PASAR_REMOTE__${module^^}=http://$core"
     done
-    for module in orders cart inventory promotions; do
+    for module in orders cart inventory promotions flashsales; do
         export "PASAR_REMOTE__${module^^}=http://$shop1,http://$shop2"
     done
     export PASAR_REMOTE__PAYMENTS="http://$pay"
     split_pids=()
     local spec label addr modules
     for spec in "core|$core|identity,merchants,catalog,notifications,vouchers,ledger" \
-        "shop1|$shop1|orders,cart,inventory,promotions" "shop2|$shop2|orders,cart,inventory,promotions" \
+        "shop1|$shop1|orders,cart,inventory,promotions,flashsales" "shop2|$shop2|orders,cart,inventory,promotions,flashsales" \
         "pay|$pay|payments" "gateway|$pasar_addr|gateway"; do
         IFS='|' read -r label addr modules <<<"$spec"
         "$target/pasar" --data-dir "$work/$label" serve --addr "$addr" --modules "$modules" &
@@ -126,7 +126,7 @@ start_split() {
 stop_split_env() {
     unset PASAR_BUS__URL PASAR_BUS__NAMESPACE PASAR_CACHE__URL PASAR_CACHE__PREFIX
     unset PASAR_HTTP__PUBLIC_URL PASAR_HTTP__TRUST_FORWARDED_FOR
-    for module in identity merchants catalog notifications vouchers ledger orders cart inventory promotions payments; do
+    for module in identity merchants catalog notifications vouchers ledger orders cart inventory promotions flashsales payments; do
         unset "PASAR_REMOTE__${module^^}"
     done
 }

@@ -2,7 +2,7 @@
 //! JetStream and Redis, behind `pasar serve --modules gateway`.
 //!
 //! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger), two
-//! instances of `shop` (orders, cart, inventory, promotions), `pay` (payments), and the gateway. Tests drive
+//! instances of `shop` (orders, cart, inventory, promotions, flashsales), `pay` (payments), and the gateway. Tests drive
 //! them over HTTP through the gateway; fixtures that need the database directly (admin
 //! bootstrap, email verification) run in a control app attached to the same database.
 
@@ -150,7 +150,7 @@ struct Split {
 }
 
 const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger";
-const SHOP: &str = "orders,cart,inventory,promotions";
+const SHOP: &str = "orders,cart,inventory,promotions,flashsales";
 const PAY: &str = "payments";
 
 /// core, two shop instances, pay, and the gateway.

@@ -13,6 +13,7 @@ pub fn modules() -> Vec<Module> {
         inventory::module(),
         cart::module(),
         promotions::module(),
+        flashsales::module(),
         orders::module(),
         payments::module(),
         vouchers::module(),

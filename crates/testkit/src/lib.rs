@@ -454,6 +454,24 @@ impl TestApp {
         Session::from_tokens(session.user_id, session.email, &resp)
     }
 
+    /// A signed-in customer without an account row, for crowds of buyers (thousands of
+    /// registrations would be the test): its token is issued as sign-in would, email verified.
+    pub fn crowd_customer(&self) -> Session {
+        let user_id = Uuid::new_v4();
+        let (access_token, _) = self
+            .ctx()
+            .authenticator
+            .issue(user_id, &[kernel::Role::Customer], Uuid::new_v4(), true)
+            .expect("issue a token");
+        Session {
+            user_id,
+            email: format!("crowd.{}@example.com", user_id.simple()),
+            password: PASSWORD.to_owned(),
+            access_token,
+            refresh_token: String::new(),
+        }
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Resp {
         self.post(
             "/api/v1/auth/login",

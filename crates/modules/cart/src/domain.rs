@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::{
     CartCoupon, CartLine, CartPromotion, CartSummary, LineProblem, MerchantGroup, ShippingQuote,
 };
-use promotions_contract::{CouponReason, Quote};
+use promotions_contract::{CouponReason, DiscountSource, Quote};
 
 /// A stored line, before it is joined with the catalog.
 #[derive(Debug, Clone)]
@@ -114,14 +114,22 @@ pub fn summarize(
         items_total: subtotal - discount,
         promotions: quote
             .map(|q| {
-                q.applied
+                q.sales
                     .iter()
-                    .map(|a| CartPromotion {
+                    .map(|s| CartPromotion {
+                        source: DiscountSource::FlashSale,
+                        promotion_id: s.flash_sale_id,
+                        name: s.title.clone(),
+                        code: None,
+                        amount: s.amount,
+                    })
+                    .chain(q.applied.iter().map(|a| CartPromotion {
+                        source: DiscountSource::Promotion,
                         promotion_id: a.promotion_id,
                         name: a.name.clone(),
                         code: a.code.clone(),
                         amount: a.amount,
-                    })
+                    }))
                     .collect()
             })
             .unwrap_or_default(),

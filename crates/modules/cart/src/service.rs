@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use catalog_contract::{CatalogClient, VariantQuote};
+use flashsales_contract::{FlashSalesClient, LivePrice};
 use inventory_contract::{InventoryClient, SkuRef};
 use kernel::{Actor, ActorKind, ApiError, Currency, FieldError, Timestamp};
 use platform::services::CallError;
 use platform::Context;
-use promotions_contract::{PromotionsClient, QuoteLine, QuoteRequest};
+use promotions_contract::{LineSale, PromotionsClient, QuoteLine, QuoteRequest};
 use uuid::Uuid;
 
 use crate::api::*;
@@ -131,6 +132,7 @@ pub struct Cart {
     catalog: CatalogClient,
     inventory: InventoryClient,
     promotions: PromotionsClient,
+    flashsales: FlashSalesClient,
 }
 
 impl Cart {
@@ -139,6 +141,7 @@ impl Cart {
             catalog: CatalogClient::new(ctx.services.clone(), "cart"),
             inventory: InventoryClient::new(ctx.services.clone(), "cart"),
             promotions: PromotionsClient::new(ctx.services.clone(), "cart"),
+            flashsales: FlashSalesClient::new(ctx.services.clone(), "cart"),
             config: ctx.config.section_or_default(),
             ctx,
         })
@@ -450,6 +453,19 @@ impl Cart {
             None => Vec::new(),
         };
         let currency = lines.first().map(|l| l.currency);
+        let sale_prices: HashMap<Uuid, LivePrice> = self
+            .flashsales
+            .live_prices(
+                items
+                    .iter()
+                    .filter(|l| l.sellable)
+                    .map(|l| l.variant_id)
+                    .collect(),
+            )
+            .await?
+            .into_iter()
+            .map(|p| (p.variant_id, p))
+            .collect();
         let priced: Vec<QuoteLine> = items
             .iter()
             .filter(|l| l.sellable)
@@ -463,6 +479,12 @@ impl Cart {
                     brand_id: q.brand_id,
                     quantity: l.quantity,
                     unit_price: l.unit_price,
+                    sale: sale_prices.get(&l.variant_id).map(|p| LineSale {
+                        flash_sale_id: p.flash_sale_id,
+                        title: p.title.clone(),
+                        unit_price: p.sale_price,
+                        platform_funded: p.platform_funded,
+                    }),
                 })
             })
             .collect();

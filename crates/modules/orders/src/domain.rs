@@ -1,7 +1,7 @@
 //! Pure rules of orders: the status machine and who may move it, and the checkout plan
 //! (re-priced lines grouped per merchant, totals and commission in integer minor units).
 
-pub use orders_contract::{Mover, OrderDiscount, OrderStatus};
+pub use orders_contract::{DiscountSource, Mover, OrderDiscount, OrderStatus};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -142,6 +142,9 @@ pub struct Plan {
     /// The cart's coupon codes this checkout used (cart drops them).
     #[serde(default)]
     pub coupon_codes: Vec<String>,
+    /// Flash-sale units were taken for this checkout (released on failure).
+    #[serde(default)]
+    pub flash_sale: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,6 +297,7 @@ pub fn plan(
         discount: 0,
         promotions: Vec::new(),
         coupon_codes: Vec::new(),
+        flash_sale: false,
     })
 }
 
@@ -355,22 +359,38 @@ fn promotions_of(
     applied
         .iter()
         .filter_map(|a| {
-            let amount: i64 = quote
-                .lines
-                .iter()
-                .filter(|d| order.lines.iter().any(|l| l.variant_id == d.variant_id))
-                .flat_map(|d| d.allocations.iter())
-                .filter(|x| x.promotion_id == a.promotion_id)
-                .map(|x| x.amount)
-                .sum();
+            let amount = allocated(quote, order, a.promotion_id);
             (amount > 0).then(|| OrderDiscount {
+                source: DiscountSource::Promotion,
                 promotion_id: a.promotion_id,
                 name: a.name.clone(),
                 code: a.code.clone(),
                 amount,
             })
         })
+        .chain(quote.sales.iter().filter_map(|s| {
+            let amount = allocated(quote, order, s.flash_sale_id);
+            (amount > 0).then(|| OrderDiscount {
+                source: DiscountSource::FlashSale,
+                promotion_id: s.flash_sale_id,
+                name: s.title.clone(),
+                code: None,
+                amount,
+            })
+        }))
         .collect()
+}
+
+/// What one promotion or sale took off the order's lines.
+fn allocated(quote: &Quote, order: &PlannedOrder, id: Uuid) -> i64 {
+    quote
+        .lines
+        .iter()
+        .filter(|d| order.lines.iter().any(|l| l.variant_id == d.variant_id))
+        .flat_map(|d| d.allocations.iter())
+        .filter(|x| x.promotion_id == id)
+        .map(|x| x.amount)
+        .sum()
 }
 
 fn checked_sum(mut values: impl Iterator<Item = i64>) -> Result<i64, PlanError> {

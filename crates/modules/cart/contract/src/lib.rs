@@ -35,6 +35,9 @@ pub struct AddCoupon {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CartPromotion {
+    #[serde(default)]
+    pub source: promotions_contract::DiscountSource,
+    /// The promotion, or the flash sale.
     pub promotion_id: Uuid,
     pub name: LocalizedText,
     /// The code entered, for a code promotion.

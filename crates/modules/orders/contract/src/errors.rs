@@ -5,6 +5,8 @@ kernel::error_codes! {
     pub enum OrdersCode {
         CheckoutAbandoned => ("checkout_abandoned", CONFLICT, "The checkout took too long and was undone; try again."),
         CouponNotApplicable => ("coupon_not_applicable", UNPROCESSABLE_ENTITY, "A coupon code given at checkout does not apply; `coupons` says why for each; nothing was ordered."),
+        FlashSaleBusy => ("flash_sale_busy", TOO_MANY_REQUESTS, "Too many buyers are checking out a flash sale at once; retry after the Retry-After seconds; nothing was ordered."),
+        FlashSaleLimit => ("flash_sale_limit", CONFLICT, "You already hold or bought as many units of a flash-sale item as it allows; nothing was ordered."),
         EmptyOrder => ("empty_order", UNPROCESSABLE_ENTITY, "There is nothing to order."),
         IllegalTransition => ("illegal_transition", CONFLICT, "The order cannot move to that status from its current one, or not by this caller."),
         InsufficientStock => ("insufficient_stock", CONFLICT, "Not enough stock for every line; nothing was ordered."),
@@ -14,6 +16,7 @@ kernel::error_codes! {
         NotACustomer => ("not_a_customer", FORBIDDEN, "Only a signed-in person can check out."),
         OrderNotFound => ("order_not_found", NOT_FOUND, "No such order."),
         PromotionUnavailable => ("promotion_unavailable", CONFLICT, "A discount the checkout was priced with reached its limit or budget meanwhile; look at the cart again; nothing was ordered."),
+        SoldOut => ("sold_out", CONFLICT, "A flash-sale item is sold out (units come back when unpaid orders expire); nothing was ordered."),
         TooLarge => ("too_large", UNPROCESSABLE_ENTITY, "The amounts are too large."),
         VoucherNotPurchasable => ("voucher_not_purchasable", CONFLICT, "Some vouchers cannot be bought: no offer on sale, or your limit is reached; nothing was ordered."),
     }

@@ -62,10 +62,14 @@ pub struct OrderLine {
     pub platform_discount: i64,
 }
 
-/// One promotion's part of an order's discount.
+pub use promotions_contract::DiscountSource;
+
+/// One promotion's (or flash sale's) part of an order's discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderDiscount {
+    #[serde(default)]
+    pub source: DiscountSource,
     pub promotion_id: Uuid,
     pub name: LocalizedText,
     /// The coupon code entered, for a code promotion.
@@ -84,7 +88,7 @@ pub struct Order {
     pub status: OrderStatus,
     pub currency: Currency,
     pub subtotal: i64,
-    /// Taken off by promotions (see `discounts`).
+    /// Taken off by promotions and flash-sale prices (see `discounts`).
     pub discount: i64,
     pub discounts: Vec<OrderDiscount>,
     /// Not quoted: there is no shipping module yet, so it is 0 and `shippingQuoted` is false.

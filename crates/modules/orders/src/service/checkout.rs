@@ -15,11 +15,13 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use catalog_contract::VariantQuote;
+use flashsales_contract::{FlashSalesCode, LivePrice, TakeLine, TakeRequest};
 use inventory_contract::{InventoryCode, ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
 use platform::bus;
 use platform::idempotency::{self, Attempt};
-use promotions_contract::{PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions};
+use platform::services::CallError;
+use promotions_contract::{LineSale, PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions};
 use uuid::Uuid;
 use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
@@ -27,6 +29,18 @@ use super::*;
 use crate::domain::{Plan, PlanError, SagaState};
 
 const NOTE_MAX: usize = 500;
+
+/// What a checkout starts from, its flash-sale units already taken.
+struct Start {
+    group_id: Uuid,
+    lines: Vec<CheckoutLine>,
+    note: Option<String>,
+    cart_lines: Option<Vec<cart_contract::CartContentLine>>,
+    /// Given with the checkout (strict), or absent: the cart's.
+    codes: Option<Vec<String>>,
+    cart_codes: Vec<String>,
+    sale_prices: HashMap<Uuid, LivePrice>,
+}
 
 impl Orders {
     /// Aborts the process at a named step when configured to (crash-recovery tests only).
@@ -81,35 +95,69 @@ impl Orders {
             }
         };
         let lines = domain::normalize_lines(&requested).map_err(plan_error)?;
+        let group_id = kernel::new_id();
+        // First, before any other work: a sold-out flash-sale item is answered at once.
+        let sale_prices = self
+            .take_sale_units(group_id, actor.user_id, &lines)
+            .await?;
+        let start = Start {
+            group_id,
+            lines,
+            note,
+            cart_lines,
+            codes: request.coupon_codes,
+            cart_codes,
+            sale_prices,
+        };
+        let taken = !start.sale_prices.is_empty();
+        let plan = match self.start(actor, start).await {
+            Ok(plan) => plan,
+            Err(err) => {
+                if taken {
+                    self.release_sale_units(group_id).await;
+                }
+                return Err(err);
+            }
+        };
+        self.fail_point("after_start");
+        self.run_saga(&plan, actor, attempt).await
+    }
+
+    /// Prices the checkout and records its saga (STARTED): from here on, its recovery undoes
+    /// whatever it took.
+    async fn start(&self, actor: &Actor, start: Start) -> Result<Plan> {
         let quotes: HashMap<Uuid, VariantQuote> = self
             .catalog
-            .variants(lines.iter().map(|l| l.variant_id).collect())
+            .variants(start.lines.iter().map(|l| l.variant_id).collect())
             .await?
             .into_iter()
             .map(|q| (q.variant_id, q))
             .collect();
-        self.check_vouchers(actor.user_id, &lines, &quotes).await?;
+        self.check_vouchers(actor.user_id, &start.lines, &quotes)
+            .await?;
         let rates = self.commission_rates(&quotes).await?;
-        let group_id = kernel::new_id();
         let now = Timestamp::now();
-        let number =
-            domain::group_number(group_id, &now.to_datetime().format("%Y%m%d").to_string());
+        let number = domain::group_number(
+            start.group_id,
+            &now.to_datetime().format("%Y%m%d").to_string(),
+        );
         let mut plan = domain::plan(
-            group_id,
+            start.group_id,
             number,
             actor.user_id,
-            &lines,
+            &start.lines,
             &quotes,
             |q| rates.get(&rate_key(q)).copied().unwrap_or(0),
             kernel::new_id,
         )
         .map_err(plan_error)?;
-        plan.note = note;
-        plan.from_cart = cart_lines.is_some();
-        plan.cart_lines = cart_lines.unwrap_or_default();
-        let strict = request.coupon_codes.is_some();
-        let codes = request.coupon_codes.unwrap_or(cart_codes);
-        self.price_promotions(&mut plan, &quotes, codes, strict)
+        plan.note = start.note;
+        plan.from_cart = start.cart_lines.is_some();
+        plan.cart_lines = start.cart_lines.unwrap_or_default();
+        plan.flash_sale = !start.sale_prices.is_empty();
+        let strict = start.codes.is_some();
+        let codes = start.codes.unwrap_or(start.cart_codes);
+        self.price_promotions(&mut plan, &quotes, codes, strict, &start.sale_prices)
             .await?;
         if plan.total == 0 {
             // Payments collects a positive amount; a free checkout would only expire.
@@ -121,8 +169,56 @@ impl Orders {
         let mut tx = self.ctx.db.begin().await?;
         store::insert_checkout(&mut tx, &plan, &plan_json, now).await?;
         tx.commit().await?;
-        self.fail_point("after_start");
-        self.run_saga(&plan, actor, attempt).await
+        Ok(plan)
+    }
+
+    /// The flash-sale prices of the lines, their units taken (all or none).
+    async fn take_sale_units(
+        &self,
+        group_id: Uuid,
+        customer_id: Uuid,
+        lines: &[CheckoutLine],
+    ) -> Result<HashMap<Uuid, LivePrice>> {
+        let request = TakeRequest {
+            group_id,
+            customer_id,
+            lines: lines
+                .iter()
+                .map(|l| TakeLine {
+                    variant_id: l.variant_id,
+                    quantity: l.quantity,
+                })
+                .collect(),
+        };
+        let variant_ids = |err: &CallError| -> Vec<Uuid> {
+            serde_json::from_value(err.problem["variantIds"].clone()).unwrap_or_default()
+        };
+        match self.flashsales.take(&request).await {
+            Ok(taken) => Ok(taken
+                .prices
+                .into_iter()
+                .map(|p| (p.variant_id, p))
+                .collect()),
+            Err(err) if err.is(FlashSalesCode::SoldOut) => {
+                Err(OrdersError::SoldOut(variant_ids(&err)))
+            }
+            Err(err) if err.is(FlashSalesCode::FlashSaleLimit) => {
+                Err(OrdersError::FlashSaleLimit(variant_ids(&err)))
+            }
+            Err(err) if err.is(FlashSalesCode::FlashSaleBusy) => Err(OrdersError::FlashSaleBusy),
+            Err(err) if err.is(FlashSalesCode::FlashSaleEnded) => {
+                Err(OrdersError::Unavailable(Vec::new()))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Gives back the flash-sale units of a checkout that did not start; a failure is left to
+    /// flash sales' sweep of unconfirmed holds.
+    async fn release_sale_units(&self, group_id: Uuid) {
+        if let Err(err) = self.flashsales.release(group_id).await {
+            tracing::warn!(%group_id, error = %err.detail, "flash-sale units not given back yet; the sweep will");
+        }
     }
 
     /// Reserve, then create; compensating on failure.
@@ -349,6 +445,9 @@ impl Orders {
             // Idempotent, and harmless when nothing was reserved yet.
             self.promotions.release(plan.group_id).await?;
         }
+        if plan.flash_sale {
+            self.flashsales.release(plan.group_id).await?;
+        }
         let mut tx = self.ctx.db.begin().await?;
         store::move_checkout(
             &mut tx,
@@ -394,6 +493,7 @@ impl Orders {
         quotes: &HashMap<Uuid, VariantQuote>,
         codes: Vec<String>,
         strict: bool,
+        sale_prices: &HashMap<Uuid, LivePrice>,
     ) -> Result<()> {
         let lines: Vec<QuoteLine> = domain::plan_lines(plan)
             .map(|(order, line)| {
@@ -406,6 +506,12 @@ impl Orders {
                     brand_id: quote.and_then(|q| q.brand_id),
                     quantity: line.quantity,
                     unit_price: line.unit_price,
+                    sale: sale_prices.get(&line.variant_id).map(|p| LineSale {
+                        flash_sale_id: p.flash_sale_id,
+                        title: p.title.clone(),
+                        unit_price: p.sale_price,
+                        platform_funded: p.platform_funded,
+                    }),
                 }
             })
             .collect();

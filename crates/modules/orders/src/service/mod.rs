@@ -59,6 +59,12 @@ pub enum OrdersError {
     PromotionUnavailable(Vec<Uuid>),
     #[error("nothing to pay")]
     NothingToPay,
+    #[error("flash sale sold out: {0:?}")]
+    SoldOut(Vec<Uuid>),
+    #[error("flash sale limit: {0:?}")]
+    FlashSaleLimit(Vec<Uuid>),
+    #[error("flash sale busy")]
+    FlashSaleBusy,
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     #[error(transparent)]
@@ -128,6 +134,15 @@ impl From<OrdersError> for ApiError {
             OrdersError::NothingToPay => OrdersCode::NothingToPay.problem(
                 "The discounts take the whole amount: a checkout with nothing to pay is not supported yet",
             ),
+            OrdersError::SoldOut(ids) => OrdersCode::SoldOut
+                .problem("A flash-sale item is sold out; nothing was ordered")
+                .with_extension("variantIds", serde_json::json!(ids)),
+            OrdersError::FlashSaleLimit(ids) => OrdersCode::FlashSaleLimit
+                .problem("You already hold or bought as many units as the flash sale allows; nothing was ordered")
+                .with_extension("variantIds", serde_json::json!(ids)),
+            OrdersError::FlashSaleBusy => OrdersCode::FlashSaleBusy
+                .problem("Too many buyers at this moment; try again in a second")
+                .with_retry_after(1),
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
             OrdersError::Call(err) => err.into(),
             OrdersError::Database(_) | OrdersError::Bus(_) | OrdersError::Corrupt(_) => {
@@ -149,6 +164,7 @@ pub struct Orders {
     inventory: InventoryClient,
     cart: CartClient,
     promotions: promotions_contract::PromotionsClient,
+    flashsales: flashsales_contract::FlashSalesClient,
 }
 
 impl Orders {
@@ -160,6 +176,7 @@ impl Orders {
             inventory: InventoryClient::new(ctx.services.clone(), SOURCE),
             cart: CartClient::new(ctx.services.clone(), SOURCE),
             promotions: promotions_contract::PromotionsClient::new(ctx.services.clone(), SOURCE),
+            flashsales: flashsales_contract::FlashSalesClient::new(ctx.services.clone(), SOURCE),
             config: ctx.config.section_or_default(),
             ctx,
         })

@@ -190,7 +190,33 @@ pub struct QuoteLine {
     #[serde(default)]
     pub brand_id: Option<Uuid>,
     pub quantity: i64,
+    /// The list price.
     pub unit_price: i64,
+    /// A sale price the line is sold at (a flash sale): promotions apply to it, and the cut
+    /// from the list price is the line's first discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<LineSale>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineSale {
+    pub flash_sale_id: Uuid,
+    pub title: LocalizedText,
+    /// Below the line's list price.
+    pub unit_price: i64,
+    /// The platform funds the cut (the merchant is paid the list price).
+    pub platform_funded: bool,
+}
+
+/// What a sale took off the lines of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedSale {
+    pub flash_sale_id: Uuid,
+    pub title: LocalizedText,
+    pub amount: i64,
+    pub platform_funded: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -223,6 +249,7 @@ pub struct MerchantShipping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineAllocation {
+    /// The promotion, or the flash sale of a sale price's cut.
     pub promotion_id: Uuid,
     pub amount: i64,
     /// The platform-funded part of `amount`.
@@ -286,6 +313,9 @@ pub struct Quote {
     pub lines: Vec<LineDiscount>,
     pub shipping: Vec<ShippingDiscount>,
     pub rejected_codes: Vec<CodeRejection>,
+    /// Sale prices of lines (flash sales), counted in `discount` and the lines' discounts.
+    #[serde(default)]
+    pub sales: Vec<AppliedSale>,
 }
 
 impl Quote {

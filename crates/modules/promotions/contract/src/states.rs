@@ -145,3 +145,13 @@ text_enum!(CouponReason {
     OutsideHours => "outside_hours",
     SignInRequired => "sign_in_required",
 });
+
+/// Where a discount of a cart or an order comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DiscountSource {
+    #[default]
+    Promotion,
+    /// A flash sale's price: the `promotionId` beside it is the flash sale's id.
+    FlashSale,
+}

@@ -81,14 +81,68 @@ pub fn quote(
 ) -> Quote {
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by_key(|i| (lines[*i].variant_id, *i));
-    let canonical: Vec<QuoteLine> = order.iter().map(|i| lines[*i].clone()).collect();
+    let canonical: Vec<QuoteLine> = order.iter().map(|i| at_sale_price(&lines[*i])).collect();
     let mut priced = quote_in_order(currency, &canonical, shipping, candidates, codes, shopper);
     let mut by_request: Vec<Option<LineDiscount>> = vec![None; lines.len()];
     for (line, at) in priced.lines.drain(..).zip(&order) {
         by_request[*at] = Some(line);
     }
     priced.lines = by_request.into_iter().flatten().collect();
+    add_sale_cuts(&mut priced, lines);
     priced
+}
+
+/// The line as promotions see it: at its sale price, when it has one below its list price.
+fn at_sale_price(line: &QuoteLine) -> QuoteLine {
+    match &line.sale {
+        Some(sale) if (0..line.unit_price).contains(&sale.unit_price) => QuoteLine {
+            unit_price: sale.unit_price,
+            ..line.clone()
+        },
+        _ => line.clone(),
+    }
+}
+
+/// Each sale's cut from the list price, as its line's first discount: line totals and the
+/// subtotal go back to list prices, and the cut joins the discounts.
+fn add_sale_cuts(quote: &mut Quote, lines: &[QuoteLine]) {
+    for (line, priced) in lines.iter().zip(quote.lines.iter_mut()) {
+        let Some(sale) = &line.sale else { continue };
+        let cut = (line.unit_price - at_sale_price(line).unit_price) * line.quantity;
+        if cut <= 0 {
+            continue;
+        }
+        let platform = if sale.platform_funded { cut } else { 0 };
+        priced.line_total += cut;
+        priced.discount += cut;
+        priced.allocations.insert(
+            0,
+            LineAllocation {
+                promotion_id: sale.flash_sale_id,
+                amount: cut,
+                platform_funded: platform,
+            },
+        );
+        priced.platform_funded += platform;
+        quote.subtotal += cut;
+        quote.discount += cut;
+        match quote
+            .sales
+            .iter_mut()
+            .find(|s| s.flash_sale_id == sale.flash_sale_id)
+        {
+            Some(applied) => {
+                applied.amount += cut;
+                applied.platform_funded += platform;
+            }
+            None => quote.sales.push(AppliedSale {
+                flash_sale_id: sale.flash_sale_id,
+                title: sale.title.clone(),
+                amount: cut,
+                platform_funded: platform,
+            }),
+        }
+    }
 }
 
 fn quote_in_order(
@@ -221,6 +275,7 @@ fn quote_in_order(
         lines: line_discounts,
         shipping: shipping_discounts,
         rejected_codes: rejected,
+        sales: Vec::new(),
     }
 }
 

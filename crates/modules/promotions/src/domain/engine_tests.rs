@@ -29,6 +29,7 @@ fn line(variant: u128, merchant: u128, price: i64, quantity: i64) -> QuoteLine {
         brand_id: variant.is_multiple_of(2).then(|| id(900)),
         quantity,
         unit_price: price,
+        sale: None,
     }
 }
 
@@ -94,7 +95,11 @@ fn sound(q: &Quote) {
     let by_lines: i64 = q.lines.iter().map(|l| l.discount).sum::<i64>()
         + q.shipping.iter().map(|s| s.amount).sum::<i64>();
     assert_eq!(by_lines, q.discount);
-    assert_eq!(q.applied.iter().map(|a| a.amount).sum::<i64>(), q.discount);
+    assert_eq!(
+        q.applied.iter().map(|a| a.amount).sum::<i64>()
+            + q.sales.iter().map(|s| s.amount).sum::<i64>(),
+        q.discount
+    );
     for l in &q.lines {
         assert!(l.discount >= 0 && l.discount <= l.line_total, "{l:?}");
         assert_eq!(
@@ -531,4 +536,38 @@ fn the_order_of_the_lines_changes_nothing() {
     // Answers keep the request's order.
     assert_eq!(forward.lines[0].variant_id, id(5));
     assert_eq!(reversed.lines[0].variant_id, id(4));
+}
+
+#[test]
+fn a_sale_price_is_the_first_discount_and_promotions_apply_after_it() {
+    let mut on_sale = line(1, KOPI, 1_000, 2);
+    on_sale.sale = Some(LineSale {
+        flash_sale_id: id(77),
+        title: LocalizedText {
+            en: "Midnight".into(),
+            km: None,
+            id: None,
+        },
+        unit_price: 800,
+        platform_funded: true,
+    });
+    let lines = [on_sale, line(2, KOPI, 500, 1)];
+    // 10 % of what is paid after the sale: 2 × 800 + 500 = 2,100 → 210, spread 160 / 50.
+    let q = run(&lines, &[promo(1, percent(1_000, Target::Order))]);
+    sound(&q);
+    assert_eq!(q.subtotal, 2_500);
+    assert_eq!(q.lines[0].line_total, 2_000);
+    assert_eq!(discounts(&q), vec![400 + 160, 50]);
+    assert_eq!(q.lines[0].platform_funded, 400 + 160);
+    assert_eq!(q.discount, 610);
+    assert_eq!(q.sales.len(), 1);
+    assert_eq!((q.sales[0].amount, q.sales[0].platform_funded), (400, 400));
+    // A "sale price" at or above the list price is no sale.
+    let mut not_a_sale = line(3, KOPI, 1_000, 1);
+    not_a_sale.sale = lines[0].sale.clone().map(|s| LineSale {
+        unit_price: 1_000,
+        ..s
+    });
+    let q = run(&[not_a_sale], &[]);
+    assert_eq!((q.discount, q.sales.len()), (0, 0));
 }

@@ -193,6 +193,7 @@ impl Promotions {
                 brand_id: q.brand_id,
                 quantity: line.quantity,
                 unit_price: q.price,
+                sale: None,
             });
         }
         Ok((currency, out))

@@ -1,0 +1,3 @@
+//! flash sales' contract (DTOs, typed client, error codes) lives in `flashsales-contract`.
+
+pub use flashsales_contract::*;
