@@ -96,3 +96,37 @@ machine_line() {
 publish() {
     if [ "$smoke" = 1 ]; then cat "$1"; else tee -a bench/results.md < "$1"; fi
 }
+
+# The split layout (core, two shop instances, pay, gateway) on the bench database, with NATS
+# and Redis; the gateway listens on $pasar_addr. Needs $target and the caller's pids array.
+start_split() {
+    local work=$1 core=127.0.0.1:18095 shop1=127.0.0.1:18096 shop2=127.0.0.1:18097 pay=127.0.0.1:18098
+    export PASAR_BUS__URL=nats://127.0.0.1:4222 PASAR_BUS__NAMESPACE="bench$$"
+    export PASAR_CACHE__URL=redis://127.0.0.1:6379 PASAR_CACHE__PREFIX="bench$$"
+    export PASAR_HTTP__PUBLIC_URL="http://$pasar_addr" PASAR_HTTP__TRUST_FORWARDED_FOR=true
+    for module in identity merchants catalog notifications vouchers ledger; do
+        export "PASAR_REMOTE__${module^^}=http://$core"
+    done
+    for module in orders cart inventory promotions flashsales; do
+        export "PASAR_REMOTE__${module^^}=http://$shop1,http://$shop2"
+    done
+    export PASAR_REMOTE__PAYMENTS="http://$pay"
+    split_pids=()
+    local spec label addr modules
+    for spec in "core|$core|identity,merchants,catalog,notifications,vouchers,ledger" \
+        "shop1|$shop1|orders,cart,inventory,promotions,flashsales" "shop2|$shop2|orders,cart,inventory,promotions,flashsales" \
+        "pay|$pay|payments" "gateway|$pasar_addr|gateway"; do
+        IFS='|' read -r label addr modules <<<"$spec"
+        "$target/pasar" --data-dir "$work/$label" serve --addr "$addr" --modules "$modules" &
+        split_pids+=("$!"); pids+=("$!")
+        wait_ready "http://$addr/health/ready"
+    done
+}
+
+stop_split_env() {
+    unset PASAR_BUS__URL PASAR_BUS__NAMESPACE PASAR_CACHE__URL PASAR_CACHE__PREFIX
+    unset PASAR_HTTP__PUBLIC_URL PASAR_HTTP__TRUST_FORWARDED_FOR
+    for module in identity merchants catalog notifications vouchers ledger orders cart inventory promotions flashsales payments; do
+        unset "PASAR_REMOTE__${module^^}"
+    done
+}

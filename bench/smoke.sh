@@ -11,4 +11,5 @@ bench/catalog.sh 1
 bench/checkout.sh 1 2
 bench/redeem.sh 1 2 20
 bench/promotions.sh 1 2
+bench/flashsale.sh 200 10 "sqlite postgres split" 5
 echo "bench smoke: every benchmark ran"

@@ -9,8 +9,10 @@
 //! - `redeem ...`: counter redemptions and token verification (see `redeem.rs`).
 //! - `promo-cart ...` and `promo-add ...`: the promotion benchmark's set-up (see
 //!   `promotions.rs`).
+//! - `flashsale ...`: a crowd at a flash sale and at plain stock (see `flashsale.rs`).
 
 mod checkout;
+mod flashsale;
 mod promotions;
 mod redeem;
 
@@ -37,10 +39,13 @@ async fn main() -> anyhow::Result<()> {
         ["write", addr, url] => checkout::write(addr, url).await,
         ["promo-cart", base, email, password, state] => promotions::cart(base, email, password, state).await,
         ["promo-add", base, state] => promotions::add(base, state).await,
+        ["flashsale", base, email, password, buyers, units, accounts] => {
+            flashsale::flashsale(base, email, password, buyers.parse()?, units.parse()?, accounts.parse()?).await
+        }
         ["redeem", base, email, password, secret, seconds, workers, vouchers] => {
             redeem::redeem(base, email, password, secret, seconds.parse()?, workers.parse()?, vouchers.parse()?).await
         }
-        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file>"),
+        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
     }
 }
 

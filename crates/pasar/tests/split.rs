@@ -732,6 +732,73 @@ async fn a_coupon_limit_holds_across_two_shop_instances() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flash_sale_allotment_holds_across_two_shop_instances() {
+    let mut split = Split::start(SHARED_NATS, &[]).await;
+    let (merchant, variant) = split.shop_with_stock("FAN-1", 4_000, 1_000).await;
+    let app = &split.app;
+    let sale = app
+        .post(
+            "/api/v1/flash-sales",
+            json!({"title": {"en": "Split flash"}, "merchantId": merchant.id,
+                "startsAt": kernel::Timestamp::now().plus_seconds(-1).to_rfc3339(),
+                "endsAt": kernel::Timestamp::now().plus_seconds(3_600).to_rfc3339(),
+                "items": [{"variantId": variant, "salePrice": 1_000, "allotment": 20, "perCustomerLimit": 1}]}),
+            Some(&merchant.owner.access_token),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{:?}", sale.body);
+    let availability = format!(
+        "/api/v1/flash-sales/{}/availability",
+        uuid_of(&sale.body["id"])
+    );
+    let body = json!({"lines": [{"variantId": variant, "quantity": 1}]});
+    // A crowd through the gateway, taken in turn by shop-1 and shop-2.
+    let crowd: Vec<Session> = (0..300).map(|_| app.crowd_customer()).collect();
+    let answers =
+        futures_util::future::join_all(crowd.iter().map(|c| app.checkout(c, body.clone(), None)))
+            .await;
+    let won: Vec<(usize, Uuid)> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status == 201)
+        .map(|(i, r)| (i, uuid_of(&r.body["orders"][0]["id"])))
+        .collect();
+    assert_eq!(won.len(), 20, "exactly the allotment across both instances");
+    for lost in answers.iter().filter(|r| r.status != 201) {
+        assert!(
+            ["sold_out", "flash_sale_busy"].contains(&lost.code()),
+            "{:?}",
+            lost.body
+        );
+    }
+    // Five cancelled unpaid, whichever instance hears of it: exactly five more are sold.
+    for (i, order) in &won[..5] {
+        let cancelled = app
+            .post(
+                &format!("/api/v1/orders/{order}/cancel"),
+                json!({}),
+                Some(&crowd[*i].access_token),
+            )
+            .await;
+        assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    }
+    testkit::eventually(Duration::from_secs(30), "units back", || async {
+        (app.get(&availability, None).await.body["items"][0]["remaining"] == 5).then_some(())
+    })
+    .await;
+    let late: Vec<Session> = (0..50).map(|_| app.crowd_customer()).collect();
+    let answers =
+        futures_util::future::join_all(late.iter().map(|c| app.checkout(c, body.clone(), None)))
+            .await;
+    assert_eq!(answers.iter().filter(|r| r.status == 201).count(), 5);
+    assert_eq!(
+        app.get(&availability, None).await.body["items"][0]["remaining"],
+        0
+    );
+    split.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_produced_while_their_consumer_is_down_are_applied_once_when_it_returns() {
     let mut split = Split::start(SHARED_NATS, &[]).await;
     let (_merchant, variant) = split.shop_with_stock("MUG-1", 2_500, 10).await;
