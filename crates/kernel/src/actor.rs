@@ -54,6 +54,8 @@ pub enum Permission {
     AdminVouchers,
     /// Run platform campaigns and promotions; see every merchant's and their analytics.
     AdminPromotions,
+    /// See any customer's rewards account and adjust their points.
+    AdminRewards,
 }
 
 impl Permission {
@@ -70,6 +72,7 @@ impl Permission {
             Permission::AdminPayments => "admin:payments",
             Permission::AdminVouchers => "admin:vouchers",
             Permission::AdminPromotions => "admin:promotions",
+            Permission::AdminRewards => "admin:rewards",
         }
     }
 

@@ -23,7 +23,7 @@ pub use error::{ApiError, FieldError};
 pub use event::{DomainEvent, EventEnvelope, EventSpec};
 pub use i18n::LocalizedText;
 pub use id::new_id;
-pub use money::{Currency, Money};
+pub use money::{spread, Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
 pub use sealed::Sealed;
 pub use time::Timestamp;

@@ -72,6 +72,36 @@ impl Money {
     }
 }
 
+/// Splits `amount` over `weights` in proportion (largest remainder; ties to the earlier
+/// index). The parts sum to `amount` when it is at most the weights' total, and no part is
+/// above its weight.
+pub fn spread(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let total: i64 = weights.iter().map(|w| (*w).max(0)).sum();
+    if total <= 0 || amount <= 0 {
+        return vec![0; weights.len()];
+    }
+    let amount = amount.min(total);
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let exact = i128::from(amount) * i128::from((*w).max(0));
+        parts.push((exact / i128::from(total)) as i64);
+        remainders.push((exact % i128::from(total), i));
+    }
+    let mut short = amount - parts.iter().sum::<i64>();
+    remainders.sort_by_key(|(r, i)| (std::cmp::Reverse(*r), *i));
+    for (_, i) in remainders {
+        if short == 0 {
+            break;
+        }
+        if parts[i] < weights[i] {
+            parts[i] += 1;
+            short -= 1;
+        }
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The split layout with the real binary: modules in separate processes on PostgreSQL, NATS
 //! JetStream and Redis, behind `pasar serve --modules gateway`.
 //!
-//! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger), two
+//! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger, loyalty), two
 //! instances of `shop` (orders, cart, inventory, promotions, flashsales), `pay` (payments), and the gateway. Tests drive
 //! them over HTTP through the gateway; fixtures that need the database directly (admin
 //! bootstrap, email verification) run in a control app attached to the same database.
@@ -149,7 +149,7 @@ struct Split {
     admin: Option<Session>,
 }
 
-const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger";
+const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty";
 const SHOP: &str = "orders,cart,inventory,promotions,flashsales";
 const PAY: &str = "payments";
 

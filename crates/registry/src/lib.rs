@@ -14,6 +14,7 @@ pub fn modules() -> Vec<Module> {
         cart::module(),
         promotions::module(),
         flashsales::module(),
+        loyalty::module(),
         orders::module(),
         payments::module(),
         vouchers::module(),

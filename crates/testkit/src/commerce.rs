@@ -134,6 +134,40 @@ impl TestApp {
         .await
     }
 
+    /// Pays a checkout's answer (`group`) in full through the simulator and waits until each
+    /// of its orders is PAID.
+    pub async fn pay_in_full(&self, customer: &Session, group: &Value) {
+        let payment = self
+            .pay(customer, crate::uuid_of(&group["id"]), "simulator", None)
+            .await;
+        assert_eq!(payment.status, 201, "{:?}", payment.body);
+        let payment_id = crate::uuid_of(&payment.body["id"]);
+        let amount = payment.body["amount"].as_i64().expect("amount");
+        assert_eq!(
+            amount,
+            group["total"].as_i64().expect("total"),
+            "the discounted total is paid"
+        );
+        let currency = payment.body["currency"]
+            .as_str()
+            .unwrap_or("USD")
+            .to_owned();
+        let hook = self
+            .simulator_webhook(
+                &format!("evt-{payment_id}"),
+                payment_id,
+                "SUCCEEDED",
+                amount,
+                &currency,
+            )
+            .await;
+        assert_eq!(hook.status, 200, "{:?}", hook.body);
+        for order in group["orders"].as_array().expect("orders") {
+            self.order_reaches(customer, crate::uuid_of(&order["id"]), "PAID")
+                .await;
+        }
+    }
+
     /// Waits until the order is in `status`; returns it.
     pub async fn order_reaches(&self, session: &Session, order: Uuid, status: &str) -> Value {
         let path = format!("/api/v1/orders/{order}");

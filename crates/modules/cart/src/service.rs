@@ -497,6 +497,7 @@ impl Cart {
                         lines: priced,
                         codes: codes.clone(),
                         shipping: Vec::new(),
+                        points: None,
                         with_allocations: false,
                     })
                     .await?,

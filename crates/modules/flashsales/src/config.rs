@@ -28,7 +28,7 @@ impl Default for FlashSalesConfig {
             index_ttl_ms: 500,
             sold_out_hint_ms: 1_000,
             take_concurrency: 8,
-            take_queue: 4_096,
+            take_queue: 20_000,
             stale_hold_secs: 600,
         }
     }

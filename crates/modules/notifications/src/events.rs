@@ -9,6 +9,7 @@ use identity_contract::{
 };
 use inventory_contract::InventoryLow;
 use kernel::{DomainEvent, EventEnvelope, Timestamp};
+use loyalty_contract::{PointsExpiring, TierChanged};
 use merchants_contract::{
     MemberInvited, MerchantApplied, MerchantApproved, MerchantRejected, MerchantStatusFact,
     MerchantSuspended,
@@ -52,7 +53,11 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         },
         Subscription {
             event_types: vec![VoucherGifted::TYPE, VoucherExpiring::TYPE],
-            handler: Arc::new(VoucherEvents(notifications)),
+            handler: Arc::new(VoucherEvents(notifications.clone())),
+        },
+        Subscription {
+            event_types: vec![TierChanged::TYPE, PointsExpiring::TYPE],
+            handler: Arc::new(RewardsEvents(notifications)),
         },
     ]
 }
@@ -280,6 +285,41 @@ impl EventHandler for VoucherEvents {
                         "expires_at": e.expires_at.to_rfc3339(),
                     }),
                     targets: everywhere(tx, e.owner_id).await?,
+                }
+            }
+            _ => return Ok(()),
+        };
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}
+
+struct RewardsEvents(Arc<Notifications>);
+
+#[async_trait]
+impl EventHandler for RewardsEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let message = match event.event_type.as_str() {
+            TierChanged::TYPE => {
+                let e: TierChanged = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.customer_id),
+                    category: Category::Account,
+                    template: "tier_changed",
+                    context: json!({ "tier": e.to_name.en, "points": e.qualifying_points }),
+                    targets: everywhere(tx, e.customer_id).await?,
+                }
+            }
+            PointsExpiring::TYPE => {
+                let e: PointsExpiring = decode(event)?;
+                Message {
+                    event_id: event.id,
+                    user_id: Some(e.customer_id),
+                    category: Category::Account,
+                    template: "points_expiring",
+                    context: json!({ "points": e.points, "expires_at": e.expires_at.to_rfc3339() }),
+                    targets: everywhere(tx, e.customer_id).await?,
                 }
             }
             _ => return Ok(()),

@@ -72,6 +72,18 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
      "ប័ណ្ណ {{ title }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }} ដោយនៅសល់ {{ balance }} {{ currency }}។ សូមប្រើវាមុនពេលនោះ។"),
     ("voucher_expiring", "id", "Voucher Anda segera berakhir: {{ title }}",
      "Voucher {{ title }} Anda berakhir pada {{ expires_at }} dengan sisa {{ balance }} {{ currency }}. Gunakan sebelum itu."),
+    ("tier_changed", "en", "Your rewards tier is now {{ tier }}",
+     "With {{ points }} qualifying points over the last 12 months, your rewards tier is now {{ tier }}."),
+    ("tier_changed", "km", "កម្រិតរង្វាន់របស់អ្នកឥឡូវគឺ {{ tier }}",
+     "ដោយមានពិន្ទុ {{ points }} ក្នុងរយៈពេល ១២ ខែចុងក្រោយ កម្រិតរង្វាន់របស់អ្នកឥឡូវគឺ {{ tier }}។"),
+    ("tier_changed", "id", "Tingkat hadiah Anda sekarang {{ tier }}",
+     "Dengan {{ points }} poin dalam 12 bulan terakhir, tingkat hadiah Anda sekarang {{ tier }}."),
+    ("points_expiring", "en", "{{ points }} of your points expire soon",
+     "{{ points }} of your rewards points expire on {{ expires_at }}. Redeem them at checkout before then."),
+    ("points_expiring", "km", "ពិន្ទុ {{ points }} របស់អ្នកជិតផុតកំណត់",
+     "ពិន្ទុរង្វាន់ {{ points }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }}។ សូមប្រើវានៅពេលទូទាត់មុនពេលនោះ។"),
+    ("points_expiring", "id", "{{ points }} poin Anda segera berakhir",
+     "{{ points }} poin hadiah Anda berakhir pada {{ expires_at }}. Tukarkan saat checkout sebelum itu."),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +174,8 @@ mod tests {
         let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t",
             "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
             "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5,
-            "title": "Coffee card", "message": "Happy birthday", "balance": 2500, "currency": "USD"});
+            "title": "Coffee card", "message": "Happy birthday", "balance": 2500, "currency": "USD",
+            "tier": "Gold", "points": 250});
         for (name, locale, _, _) in TEMPLATES {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

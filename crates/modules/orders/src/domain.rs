@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use cart_contract::CartContentLine;
 use catalog_contract::{ProductType, VariantQuote};
 use kernel::{text_enum, Currency, LocalizedText, Money};
-use promotions_contract::{AppliedPromotion, Quote, ReservedPromotion};
+use loyalty_contract::OrderPoints;
+use promotions_contract::{AppliedPromotion, Quote, ReservedPromotion, POINTS_SOURCE_ID};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -145,6 +146,9 @@ pub struct Plan {
     /// Flash-sale units were taken for this checkout (released on failure).
     #[serde(default)]
     pub flash_sale: bool,
+    /// Loyalty points the saga redeems, per order (given back on failure).
+    #[serde(default)]
+    pub points: Vec<OrderPoints>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,6 +302,7 @@ pub fn plan(
         promotions: Vec::new(),
         coupon_codes: Vec::new(),
         flash_sale: false,
+        points: Vec::new(),
     })
 }
 
@@ -347,6 +352,11 @@ pub fn apply_quote(plan: &mut Plan, quote: &Quote) -> Result<(), PlanError> {
     let order_of_merchant: HashMap<Uuid, Uuid> =
         plan.orders.iter().map(|o| (o.merchant_id, o.id)).collect();
     plan.promotions = quote.shares_by_order(&order_of_line, &order_of_merchant);
+    plan.points = quote
+        .points_by_order(&order_of_line)
+        .into_iter()
+        .map(|(order_id, points)| OrderPoints { order_id, points })
+        .collect();
     Ok(())
 }
 
@@ -368,6 +378,20 @@ fn promotions_of(
                 amount,
             })
         })
+        .chain(quote.points.iter().filter_map(|_| {
+            let amount = allocated(quote, order, POINTS_SOURCE_ID);
+            (amount > 0).then(|| OrderDiscount {
+                source: DiscountSource::Points,
+                promotion_id: POINTS_SOURCE_ID,
+                name: LocalizedText {
+                    en: "Loyalty points".into(),
+                    km: Some("ពិន្ទុស្មោះត្រង់".into()),
+                    id: Some("Poin loyalitas".into()),
+                },
+                code: None,
+                amount,
+            })
+        }))
         .chain(quote.sales.iter().filter_map(|s| {
             let amount = allocated(quote, order, s.flash_sale_id);
             (amount > 0).then(|| OrderDiscount {

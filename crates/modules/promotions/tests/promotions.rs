@@ -138,33 +138,6 @@ async fn promotion(app: &TestApp, token: &str, body: Value) -> Value {
     created.body
 }
 
-async fn pay(app: &TestApp, customer: &Session, group: &Value) {
-    let group_id = uuid_of(&group["id"]);
-    let payment = app.pay(customer, group_id, "simulator", None).await;
-    assert_eq!(payment.status, 201, "{:?}", payment.body);
-    let payment_id = uuid_of(&payment.body["id"]);
-    let amount = payment.body["amount"].as_i64().expect("amount");
-    assert_eq!(
-        amount,
-        group["total"].as_i64().expect("total"),
-        "the discounted total is paid"
-    );
-    let hook = app
-        .simulator_webhook(
-            &format!("evt-{payment_id}"),
-            payment_id,
-            "SUCCEEDED",
-            amount,
-            "USD",
-        )
-        .await;
-    assert_eq!(hook.status, 200, "{:?}", hook.body);
-    for order in group["orders"].as_array().expect("orders") {
-        app.order_reaches(customer, uuid_of(&order["id"]), "PAID")
-            .await;
-    }
-}
-
 fn field_of(resp: &testkit::Resp) -> Vec<String> {
     resp.body["errors"]
         .as_array()
@@ -749,7 +722,7 @@ async fn the_cart_summary_and_the_order_agree_to_the_minor_unit(backend: Backend
                 assert!(line["commission"].as_i64().unwrap() <= paid, "{line}");
             }
         }
-        pay(&app, &customer, &group.body).await;
+        app.pay_in_full(&customer, &group.body).await;
         end_campaign(&app, &admin, campaign).await;
     }
 
@@ -886,7 +859,7 @@ async fn a_coupon_limited_to_10_uses_is_used_by_exactly_10_of_100_concurrent_che
             .iter()
             .find(|c| c.user_id == buyer)
             .expect("buyer");
-        pay(&app, customer, &order.body).await;
+        app.pay_in_full(customer, &order.body).await;
     }
     let events = eventually(Duration::from_secs(10), "coupons redeemed", || async {
         let events = app.list_events("coupon.redeemed").await;
@@ -1023,7 +996,7 @@ async fn cancellation_releases_a_use_and_a_full_refund_gives_it_back(backend: Ba
     let group = checkout_with(&app, &second, shop.scarf, &["ONCE"]).await;
     assert_eq!(group.status, 201, "{:?}", group.body);
     assert_eq!(group.body["total"], 2_250);
-    pay(&app, &second, &group.body).await;
+    app.pay_in_full(&second, &group.body).await;
     assert_eq!(uses().await, 1);
     let order_id = uuid_of(&group.body["orders"][0]["id"]);
     let cancelled = app
@@ -1059,7 +1032,7 @@ async fn cancellation_releases_a_use_and_a_full_refund_gives_it_back(backend: Ba
     let third = app.customer("third").await;
     let group = checkout_with(&app, &third, shop.scarf, &["ONCE"]).await;
     assert_eq!(group.status, 201, "{:?}", group.body);
-    pay(&app, &third, &group.body).await;
+    app.pay_in_full(&third, &group.body).await;
     let order_id = uuid_of(&group.body["orders"][0]["id"]);
     let owner = shop.batik.owner.access_token.clone();
     for to in ["PROCESSING", "SHIPPED", "DELIVERED", "RETURNED"] {
@@ -1194,7 +1167,7 @@ async fn the_ledger_pays_each_bearer_as_documented_and_balances(backend: Backend
         // Commission on what the merchant sells for after its own discount.
         let commission = (2_500 - merchant_part) / 10;
         assert_eq!(line["commission"], commission, "{code}");
-        pay(&app, &customer, &group.body).await;
+        app.pay_in_full(&customer, &group.body).await;
         let order_id = uuid_of(&group.body["orders"][0]["id"]);
         for to in ["PROCESSING", "SHIPPED", "DELIVERED"] {
             let moved = app

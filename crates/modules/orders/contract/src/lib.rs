@@ -36,6 +36,10 @@ pub struct CheckoutRequest {
     /// Coupon codes to apply; absent: the codes entered on the cart (when ordering the cart).
     #[serde(default)]
     pub coupon_codes: Option<Vec<String>>,
+    /// Loyalty points to redeem: at most these, within loyalty's minimum and its share of
+    /// what is left to pay after promotions.
+    #[serde(default)]
+    pub redeem_points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

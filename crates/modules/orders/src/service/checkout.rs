@@ -18,10 +18,13 @@ use catalog_contract::VariantQuote;
 use flashsales_contract::{FlashSalesCode, LivePrice, TakeLine, TakeRequest};
 use inventory_contract::{InventoryCode, ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
+use loyalty_contract::{LoyaltyCode, RedeemRequest, TermsRequest};
 use platform::bus;
 use platform::idempotency::{self, Attempt};
 use platform::services::CallError;
-use promotions_contract::{LineSale, PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions};
+use promotions_contract::{
+    LineSale, PointsToRedeem, PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions,
+};
 use uuid::Uuid;
 use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
@@ -38,6 +41,7 @@ struct Start {
     cart_lines: Option<Vec<cart_contract::CartContentLine>>,
     /// Given with the checkout (strict), or absent: the cart's.
     codes: Option<Vec<String>>,
+    redeem_points: Option<i64>,
     cart_codes: Vec<String>,
     sale_prices: HashMap<Uuid, LivePrice>,
 }
@@ -106,6 +110,7 @@ impl Orders {
             note,
             cart_lines,
             codes: request.coupon_codes,
+            redeem_points: request.redeem_points,
             cart_codes,
             sale_prices,
         };
@@ -157,8 +162,16 @@ impl Orders {
         plan.flash_sale = !start.sale_prices.is_empty();
         let strict = start.codes.is_some();
         let codes = start.codes.unwrap_or(start.cart_codes);
-        self.price_promotions(&mut plan, &quotes, codes, strict, &start.sale_prices)
-            .await?;
+        let points = self.points_to_redeem(&plan, start.redeem_points).await?;
+        self.price_promotions(
+            &mut plan,
+            &quotes,
+            codes,
+            strict,
+            &start.sale_prices,
+            points,
+        )
+        .await?;
         if plan.total == 0 {
             // Payments collects a positive amount; a free checkout would only expire.
             return Err(OrdersError::NothingToPay);
@@ -213,6 +226,67 @@ impl Orders {
         }
     }
 
+    /// The points the customer asked to redeem, with loyalty's terms; checked against the
+    /// balance and the minimum before any pricing.
+    async fn points_to_redeem(
+        &self,
+        plan: &Plan,
+        asked: Option<i64>,
+    ) -> Result<Option<PointsToRedeem>> {
+        let Some(points) = asked else {
+            return Ok(None);
+        };
+        if points <= 0 {
+            return Err(invalid("redeemPoints", "must be positive"));
+        }
+        let terms = self
+            .loyalty
+            .terms(&TermsRequest {
+                customer_id: plan.customer_id,
+                currency: plan.currency,
+            })
+            .await?;
+        if terms.minor_per_point <= 0 {
+            return Err(invalid(
+                "redeemPoints",
+                "points are not redeemed in this currency",
+            ));
+        }
+        if points < terms.min_points {
+            return Err(OrdersError::PointsBelowMinimum(terms.min_points));
+        }
+        if points > terms.balance {
+            return Err(OrdersError::InsufficientPoints);
+        }
+        Ok(Some(PointsToRedeem {
+            points,
+            minor_per_point: terms.minor_per_point,
+            max_order_bps: terms.max_order_bps,
+        }))
+    }
+
+    /// Takes the points the checkout was priced with, all or none.
+    async fn redeem_points(&self, plan: &Plan) -> Result<()> {
+        if plan.points.is_empty() {
+            return Ok(());
+        }
+        let request = RedeemRequest {
+            group_id: plan.group_id,
+            customer_id: plan.customer_id,
+            orders: plan.points.clone(),
+        };
+        match self.loyalty.redeem(&request).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.is(LoyaltyCode::InsufficientPoints) => {
+                Err(OrdersError::InsufficientPoints)
+            }
+            Err(err) if err.is(LoyaltyCode::PointsBelowMinimum) => Err(
+                OrdersError::PointsBelowMinimum(err.problem["minPoints"].as_i64().unwrap_or(0)),
+            ),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// Gives back the flash-sale units of a checkout that did not start; a failure is left to
     /// flash sales' sweep of unconfirmed holds.
     async fn release_sale_units(&self, group_id: Uuid) {
@@ -233,6 +307,10 @@ impl Orders {
             return Err(err);
         }
         if let Err(err) = self.reserve_promotions(plan).await {
+            self.compensate(plan, &err.to_string()).await?;
+            return Err(err);
+        }
+        if let Err(err) = self.redeem_points(plan).await {
             self.compensate(plan, &err.to_string()).await?;
             return Err(err);
         }
@@ -448,6 +526,9 @@ impl Orders {
         if plan.flash_sale {
             self.flashsales.release(plan.group_id).await?;
         }
+        if !plan.points.is_empty() {
+            self.loyalty.give_back(plan.group_id).await?;
+        }
         let mut tx = self.ctx.db.begin().await?;
         store::move_checkout(
             &mut tx,
@@ -494,6 +575,7 @@ impl Orders {
         codes: Vec<String>,
         strict: bool,
         sale_prices: &HashMap<Uuid, LivePrice>,
+        points: Option<PointsToRedeem>,
     ) -> Result<()> {
         let lines: Vec<QuoteLine> = domain::plan_lines(plan)
             .map(|(order, line)| {
@@ -523,6 +605,7 @@ impl Orders {
                 lines,
                 codes,
                 shipping: Vec::new(),
+                points,
                 with_allocations: true,
             })
             .await?;

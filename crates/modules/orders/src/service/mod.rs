@@ -65,6 +65,10 @@ pub enum OrdersError {
     FlashSaleLimit(Vec<Uuid>),
     #[error("flash sale busy")]
     FlashSaleBusy,
+    #[error("not enough points")]
+    InsufficientPoints,
+    #[error("below the minimum redemption of {0} points")]
+    PointsBelowMinimum(i64),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     #[error(transparent)]
@@ -143,6 +147,11 @@ impl From<OrdersError> for ApiError {
             OrdersError::FlashSaleBusy => OrdersCode::FlashSaleBusy
                 .problem("Too many buyers at this moment; try again in a second")
                 .with_retry_after(1),
+            OrdersError::InsufficientPoints => OrdersCode::InsufficientPoints
+                .problem("You have fewer points than asked to redeem; nothing was ordered"),
+            OrdersError::PointsBelowMinimum(min) => OrdersCode::PointsBelowMinimum
+                .problem(format!("At least {min} points are redeemed at once; nothing was ordered"))
+                .with_extension("minPoints", serde_json::json!(min)),
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
             OrdersError::Call(err) => err.into(),
             OrdersError::Database(_) | OrdersError::Bus(_) | OrdersError::Corrupt(_) => {
@@ -165,6 +174,7 @@ pub struct Orders {
     cart: CartClient,
     promotions: promotions_contract::PromotionsClient,
     flashsales: flashsales_contract::FlashSalesClient,
+    loyalty: loyalty_contract::LoyaltyClient,
 }
 
 impl Orders {
@@ -177,6 +187,7 @@ impl Orders {
             cart: CartClient::new(ctx.services.clone(), SOURCE),
             promotions: promotions_contract::PromotionsClient::new(ctx.services.clone(), SOURCE),
             flashsales: flashsales_contract::FlashSalesClient::new(ctx.services.clone(), SOURCE),
+            loyalty: loyalty_contract::LoyaltyClient::new(ctx.services.clone(), SOURCE),
             config: ctx.config.section_or_default(),
             ctx,
         })

@@ -232,6 +232,9 @@ pub struct QuoteRequest {
     /// Shipping quoted per merchant, when it is.
     #[serde(default)]
     pub shipping: Vec<MerchantShipping>,
+    /// Loyalty points the customer redeems (checkout), with loyalty's terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<PointsToRedeem>,
     /// Include each line's allocations per promotion (checkout needs them to reserve; a
     /// summary does not).
     #[serde(default)]
@@ -316,9 +319,64 @@ pub struct Quote {
     /// Sale prices of lines (flash sales), counted in `discount` and the lines' discounts.
     #[serde(default)]
     pub sales: Vec<AppliedSale>,
+    /// Loyalty points taken off, counted in `discount` and the lines' discounts (their
+    /// allocations name [`POINTS_SOURCE_ID`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<AppliedPoints>,
+}
+
+/// The allocation id of loyalty points in a line's allocations.
+pub const POINTS_SOURCE_ID: Uuid = Uuid::nil();
+
+/// Points to redeem at checkout and what loyalty says they are worth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PointsToRedeem {
+    /// At most this many.
+    pub points: i64,
+    /// Minor units one point takes off.
+    pub minor_per_point: i64,
+    /// Points take at most this share of what is left to pay after promotions, in basis points.
+    pub max_order_bps: i64,
+}
+
+/// The points a quote redeems (never more than asked, in whole points) and what they took off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPoints {
+    pub points: i64,
+    pub amount: i64,
 }
 
 impl Quote {
+    /// The redeemed points per order (`order_of_line` gives each line's order), in proportion
+    /// to what they took off each order; they sum to the points redeemed.
+    pub fn points_by_order(&self, order_of_line: &[Uuid]) -> Vec<(Uuid, i64)> {
+        let Some(points) = &self.points else {
+            return Vec::new();
+        };
+        let mut orders: Vec<(Uuid, i64)> = Vec::new();
+        for (line, order) in self.lines.iter().zip(order_of_line) {
+            let amount: i64 = line
+                .allocations
+                .iter()
+                .filter(|a| a.promotion_id == POINTS_SOURCE_ID)
+                .map(|a| a.amount)
+                .sum();
+            match orders.iter_mut().find(|(o, _)| o == order) {
+                Some((_, a)) => *a += amount,
+                None => orders.push((*order, amount)),
+            }
+        }
+        let amounts: Vec<i64> = orders.iter().map(|(_, a)| *a).collect();
+        orders
+            .iter()
+            .zip(kernel::spread(points.points, &amounts))
+            .filter(|(_, p)| *p > 0)
+            .map(|((o, _), p)| (*o, p))
+            .collect()
+    }
+
     /// The reservation checkout makes for this quote: what each order got from each applied
     /// promotion. `order_of_line` gives the order of each line (by index),
     /// `order_of_merchant` the order of each merchant (for shipping).

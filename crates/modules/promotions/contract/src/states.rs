@@ -154,4 +154,6 @@ pub enum DiscountSource {
     Promotion,
     /// A flash sale's price: the `promotionId` beside it is the flash sale's id.
     FlashSale,
+    /// Loyalty points redeemed: the `promotionId` beside it is the nil id.
+    Points,
 }

@@ -14,6 +14,7 @@ use kernel::{Currency, LocalizedText, Timestamp};
 use uuid::Uuid;
 
 use crate::api::*;
+pub use kernel::spread;
 
 /// A promotion that may apply, with what the service knows of its state.
 #[derive(Debug, Clone)]
@@ -276,6 +277,7 @@ fn quote_in_order(
         shipping: shipping_discounts,
         rejected_codes: rejected,
         sales: Vec::new(),
+        points: None,
     }
 }
 
@@ -601,32 +603,41 @@ fn limit(give: &mut Give, cap: i64) {
     }
 }
 
-/// Splits `amount` over `weights` in proportion (largest remainder; ties to the earlier
-/// index). The parts sum to `amount` when it is at most the weights' total, and no part is
-/// above its weight.
-pub fn spread(amount: i64, weights: &[i64]) -> Vec<i64> {
-    let total: i64 = weights.iter().map(|w| (*w).max(0)).sum();
-    if total <= 0 || amount <= 0 {
-        return vec![0; weights.len()];
+/// Checkout's points, after promotions and sales: at most `maxOrderBps` of what is left to
+/// pay, in whole points, spread over the lines in proportion to what is left of each. The
+/// platform funds them.
+pub fn redeem_points(quote: &mut Quote, points: &PointsToRedeem) {
+    if points.points <= 0 || points.minor_per_point <= 0 {
+        return;
     }
-    let amount = amount.min(total);
-    let mut parts = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
-    for (i, w) in weights.iter().enumerate() {
-        let exact = i128::from(amount) * i128::from((*w).max(0));
-        parts.push((exact / i128::from(total)) as i64);
-        remainders.push((exact % i128::from(total), i));
+    let payable: Vec<i64> = quote
+        .lines
+        .iter()
+        .map(|l| (l.line_total - l.discount).max(0))
+        .collect();
+    let left: i64 = payable.iter().sum();
+    let cap =
+        (i128::from(left) * i128::from(points.max_order_bps.clamp(0, 10_000)) / 10_000) as i64;
+    let used = points.points.min(cap / points.minor_per_point);
+    if used <= 0 {
+        return;
     }
-    let mut short = amount - parts.iter().sum::<i64>();
-    remainders.sort_by_key(|(r, i)| (Reverse(*r), *i));
-    for (_, i) in remainders {
-        if short == 0 {
-            break;
+    let amount = used * points.minor_per_point;
+    for (line, part) in quote.lines.iter_mut().zip(spread(amount, &payable)) {
+        if part == 0 {
+            continue;
         }
-        if parts[i] < weights[i] {
-            parts[i] += 1;
-            short -= 1;
-        }
+        line.discount += part;
+        line.platform_funded += part;
+        line.allocations.push(LineAllocation {
+            promotion_id: POINTS_SOURCE_ID,
+            amount: part,
+            platform_funded: part,
+        });
     }
-    parts
+    quote.discount += amount;
+    quote.points = Some(AppliedPoints {
+        points: used,
+        amount,
+    });
 }

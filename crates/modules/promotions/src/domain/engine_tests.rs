@@ -4,7 +4,7 @@
 use kernel::{Currency, LocalizedText, Timestamp};
 use uuid::Uuid;
 
-use super::engine::{quote, spread, Candidate, Shopper};
+use super::engine::{quote, redeem_points, spread, Candidate, Shopper};
 use crate::api::*;
 
 fn id(n: u128) -> Uuid {
@@ -97,7 +97,8 @@ fn sound(q: &Quote) {
     assert_eq!(by_lines, q.discount);
     assert_eq!(
         q.applied.iter().map(|a| a.amount).sum::<i64>()
-            + q.sales.iter().map(|s| s.amount).sum::<i64>(),
+            + q.sales.iter().map(|s| s.amount).sum::<i64>()
+            + q.points.as_ref().map_or(0, |p| p.amount),
         q.discount
     );
     for l in &q.lines {
@@ -570,4 +571,53 @@ fn a_sale_price_is_the_first_discount_and_promotions_apply_after_it() {
     });
     let q = run(&[not_a_sale], &[]);
     assert_eq!((q.discount, q.sales.len()), (0, 0));
+}
+
+#[test]
+fn points_take_whole_points_within_their_share_after_promotions() {
+    let lines = [line(1, KOPI, 1_000, 1), line(2, BATIK, 333, 3)];
+    // 10 % off first: 100 + 99 off, 1,800 left to pay.
+    let mut q = run(&lines, &[promo(1, percent(1_000, Target::Order))]);
+    let terms = |points| PointsToRedeem {
+        points,
+        minor_per_point: 40,
+        max_order_bps: 5_000,
+    };
+    // At most half of 1,800 = 900, in whole points of 40: 22 points, 880 off.
+    redeem_points(&mut q, &terms(1_000));
+    sound(&q);
+    assert_eq!(
+        q.points,
+        Some(AppliedPoints {
+            points: 22,
+            amount: 880
+        })
+    );
+    assert_eq!(q.discount, 199 + 880);
+    let platform: i64 = q.lines.iter().map(|l| l.platform_funded).sum();
+    assert_eq!(
+        platform, q.discount,
+        "the platform funds the points (and this promotion)"
+    );
+    // Fewer points than the cap: all of them.
+    let mut q = run(&lines, &[]);
+    redeem_points(&mut q, &terms(5));
+    sound(&q);
+    assert_eq!(
+        q.points,
+        Some(AppliedPoints {
+            points: 5,
+            amount: 200
+        })
+    );
+    // Nothing left to pay, or no value: nothing taken.
+    let mut q = run(&lines, &[]);
+    redeem_points(
+        &mut q,
+        &PointsToRedeem {
+            minor_per_point: 0,
+            ..terms(5)
+        },
+    );
+    assert_eq!((q.points.clone(), q.discount), (None, 0));
 }

@@ -86,6 +86,9 @@ impl Promotions {
             &codes,
             &shopper,
         );
+        if let Some(points) = &request.points {
+            engine::redeem_points(&mut quote, points);
+        }
         if !request.with_allocations {
             for line in &mut quote.lines {
                 line.allocations.clear();
@@ -131,6 +134,7 @@ impl Promotions {
                 lines: lines.clone(),
                 codes: vec![code.clone()],
                 shipping: Vec::new(),
+                points: None,
                 with_allocations: false,
             })
             .await?;
