@@ -33,6 +33,8 @@ pub fn router(loyalty: Arc<Loyalty>) -> OpenApiRouter {
         )
         .merge(
             OpenApiRouter::new()
+                .routes(routes!(internal_tiers))
+                .routes(routes!(customer_tier))
                 .routes(routes!(redemption_terms))
                 .routes(routes!(redeem_points))
                 .routes(routes!(give_back_points))
@@ -106,6 +108,27 @@ async fn adjust_rewards(
         StatusCode::CREATED,
         Json(l.adjust(&actor, user_id, body).await?),
     ))
+}
+
+/// The tiers, lowest first (internal, for promotions' tier conditions).
+#[utoipa::path(get, path = "/internal/v1/loyalty/tiers", tag = "internal",
+    responses((status = 200, body = Vec<Tier>), (status = 403, body = Problem)))]
+async fn internal_tiers(State(l): St, actor: Actor) -> Result<Json<Vec<Tier>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(l.tiers()))
+}
+
+/// A customer's tier now (internal, for promotions' tier conditions).
+#[utoipa::path(get, path = "/internal/v1/loyalty/customers/{customerId}/tier", tag = "internal",
+    params(("customerId" = Uuid, Path, description = "the customer")),
+    responses((status = 200, body = CustomerTier), (status = 403, body = Problem)))]
+async fn customer_tier(
+    State(l): St,
+    actor: Actor,
+    Path(customer_id): Path<Uuid>,
+) -> Result<Json<CustomerTier>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(l.tier_of(customer_id).await?))
 }
 
 /// What a customer's points are worth in a currency (internal, for checkout).

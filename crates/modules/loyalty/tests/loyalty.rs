@@ -339,6 +339,57 @@ async fn tiers_move_up_and_down_with_qualifying_points(backend: Backend) {
     assert_eq!(tiers.body.as_array().unwrap().len(), 5);
     let customer = app.customer("climber").await;
     balance_reaches(&app, &customer, 100).await;
+    // A promotion for Silver members and up: a tier that does not exist is refused.
+    let admin = shop.admin.access_token.clone();
+    let campaign = app
+        .post(
+            "/api/v1/campaigns",
+            json!({"title": {"en": "Members"}, "startsAt": "2026-01-01T00:00:00Z"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{:?}", campaign.body);
+    let campaign = uuid_of(&campaign.body["id"]);
+    let scheduled = app
+        .post(
+            &format!("/api/v1/campaigns/{campaign}/status"),
+            json!({"status": "SCHEDULED"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
+    let members = |tiers: Value| {
+        json!({"campaignId": campaign, "name": {"en": "Members' 10 %"}, "kind": "AUTOMATIC",
+            "currency": "USD", "bearer": "PLATFORM",
+            "rules": {"conditions": {"tiers": tiers},
+                "effect": {"type": "PERCENT_OFF", "percentBps": 1000, "target": "ORDER"}}})
+    };
+    let unknown = app
+        .post(
+            "/api/v1/promotions",
+            members(json!(["GOLDEN"])),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{:?}", unknown.body);
+    assert_eq!(unknown.body["errors"][0]["field"], "rules.conditions.tiers");
+    let created = app
+        .post(
+            "/api/v1/promotions",
+            members(json!(["SILVER", "GOLD", "PLATINUM", "DIAMOND"])),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(app.add_to_cart(&customer, shop.mug, 1).await.status, 200);
+    let summary = app
+        .get("/api/v1/cart/summary", Some(&customer.access_token))
+        .await;
+    assert_eq!(
+        summary.body["discount"], 0,
+        "a Bronze member: {:?}",
+        summary.body
+    );
     // $500 paid and credited at once: 500 qualifying points reach Silver.
     let group = buy(&app, &customer, shop.lamp, 5, None).await;
     assert_eq!(group.status, 201, "{:?}", group.body);
@@ -350,6 +401,14 @@ async fn tiers_move_up_and_down_with_qualifying_points(backend: Backend) {
     .await;
     assert_eq!(silver["balance"], 100 + 50 + 500);
     assert_eq!(silver["nextTier"]["code"], "GOLD");
+    let summary = app
+        .get("/api/v1/cart/summary", Some(&customer.access_token))
+        .await;
+    assert_eq!(
+        summary.body["discount"], 40,
+        "a Silver member: {:?}",
+        summary.body
+    );
     // Returned and refunded: the points are taken back, and the tier with them.
     let order = uuid_of(&group.body["orders"][0]["id"]);
     move_order(

@@ -141,6 +141,13 @@ pub struct AdminRewardsAccount {
     pub entries: Vec<RewardsEntry>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerTier {
+    pub customer_id: Uuid,
+    pub tier: String,
+}
+
 // ---- checkout ----
 
 /// What a customer's points are worth in a currency, for checkout's pricing.
@@ -190,7 +197,7 @@ pub struct PointsRedemption {
 
 // ---- typed client ----
 
-/// Typed client of loyalty, used by orders.
+/// Typed client of loyalty, used by orders (points) and promotions (tiers).
 #[derive(Clone)]
 pub struct LoyaltyClient {
     services: Services,
@@ -200,6 +207,25 @@ pub struct LoyaltyClient {
 impl LoyaltyClient {
     pub fn new(services: Services, caller: &'static str) -> Self {
         Self { services, caller }
+    }
+
+    /// The tiers, lowest first.
+    pub async fn tiers(&self) -> Result<Vec<Tier>, CallError> {
+        self.services
+            .call::<(), _>(self.caller, Method::GET, "/internal/v1/loyalty/tiers", None)
+            .await
+    }
+
+    /// The customer's tier now (the lowest for a customer without an account).
+    pub async fn tier_of(&self, customer_id: Uuid) -> Result<CustomerTier, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/loyalty/customers/{customer_id}/tier"),
+                None,
+            )
+            .await
     }
 
     pub async fn terms(&self, request: &TermsRequest) -> Result<RedemptionTerms, CallError> {

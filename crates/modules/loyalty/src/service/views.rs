@@ -68,6 +68,14 @@ impl Loyalty {
             .collect()
     }
 
+    pub async fn tier_of(&self, customer_id: Uuid) -> Result<CustomerTier> {
+        let tier = match store::account(&self.ctx.db, customer_id).await? {
+            Some(account) => self.tier(&account.tier)?.code.clone(),
+            None => self.lowest_tier()?.code.clone(),
+        };
+        Ok(CustomerTier { customer_id, tier })
+    }
+
     pub fn tiers(&self) -> Vec<Tier> {
         let mut tiers = self.config.tiers.clone();
         tiers.sort_by_key(|t| t.min_points);

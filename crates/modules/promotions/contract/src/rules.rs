@@ -69,6 +69,9 @@ pub struct Conditions {
     /// Only for these customers (a customer group).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_ids: Vec<Uuid>,
+    /// Only for customers in one of these loyalty tiers (their codes, e.g. `GOLD`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<String>,
 }
 
 /// What part of the cart an amount or percentage comes off.

@@ -43,10 +43,12 @@ pub struct Candidate {
 }
 
 /// Who is buying and when.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Shopper {
     pub customer_id: Option<Uuid>,
     pub has_paid_order: bool,
+    /// The customer's loyalty tier, when a candidate asks for one.
+    pub tier: Option<String>,
     pub now: Timestamp,
     /// The marketplace's offset from UTC, for time windows.
     pub utc_offset_minutes: i32,
@@ -333,6 +335,7 @@ fn eligibility(
     if c.kind == PromotionKind::Code
         || conditions.first_order
         || !conditions.customer_ids.is_empty()
+        || !conditions.tiers.is_empty()
     {
         let Some(customer) = shopper.customer_id else {
             return Err((CouponReason::SignInRequired, "Sign in to use it".into()));
@@ -341,6 +344,17 @@ fn eligibility(
             return Err((
                 CouponReason::NotEligible,
                 "Not offered to this account".into(),
+            ));
+        }
+        if !conditions.tiers.is_empty()
+            && !shopper
+                .tier
+                .as_ref()
+                .is_some_and(|t| conditions.tiers.contains(t))
+        {
+            return Err((
+                CouponReason::NotEligible,
+                format!("For {} members", conditions.tiers.join(", ")),
             ));
         }
         if conditions.first_order && shopper.has_paid_order {

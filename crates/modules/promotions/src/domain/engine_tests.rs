@@ -76,6 +76,7 @@ fn shopper() -> Shopper {
     Shopper {
         customer_id: Some(id(7)),
         has_paid_order: false,
+        tier: None,
         // 2026-12-02 10:00 UTC, a Wednesday.
         now: Timestamp::from_millis(1_796_205_600_000),
         utc_offset_minutes: 0,
@@ -280,6 +281,20 @@ fn conditions_each_refuse_with_their_reason() {
     let mut c = coded.clone();
     c.rules.conditions.customer_ids = vec![id(8)];
     assert_eq!(reason(&c, shopper()), Some(CouponReason::NotEligible));
+
+    let mut c = coded.clone();
+    c.rules.conditions.tiers = vec!["GOLD".into(), "DIAMOND".into()];
+    assert_eq!(reason(&c, shopper()), Some(CouponReason::NotEligible));
+    let silver = Shopper {
+        tier: Some("SILVER".into()),
+        ..shopper()
+    };
+    assert_eq!(reason(&c, silver), Some(CouponReason::NotEligible));
+    let gold = Shopper {
+        tier: Some("GOLD".into()),
+        ..shopper()
+    };
+    assert_eq!(reason(&c, gold), None);
 
     let mut c = coded.clone();
     c.currency = Currency::Khr;

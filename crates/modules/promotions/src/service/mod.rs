@@ -109,6 +109,7 @@ pub struct Promotions {
     pub ctx: Context,
     pub config: crate::config::PromotionsConfig,
     catalog: CatalogClient,
+    loyalty: loyalty_contract::LoyaltyClient,
     /// Parsed names and rules by promotion, with the version they were parsed at.
     definitions: std::sync::RwLock<HashMap<Uuid, (i64, Arc<quotes::Definition>)>>,
     /// The merchant of each promotion seen (it never changes).
@@ -119,6 +120,7 @@ impl Promotions {
     pub fn new(ctx: Context) -> Arc<Self> {
         Arc::new(Self {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            loyalty: loyalty_contract::LoyaltyClient::new(ctx.services.clone(), SOURCE),
             definitions: Default::default(),
             merchants_of: Default::default(),
             config: ctx.config.section_or_default(),

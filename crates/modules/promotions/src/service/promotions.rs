@@ -253,6 +253,23 @@ impl Promotions {
             self.check_references(name, filter, campaign.merchant_id, &mut errors)
                 .await?;
         }
+        let tiers = &input.rules.conditions.tiers;
+        if !tiers.is_empty() {
+            let known: Vec<String> = self
+                .loyalty
+                .tiers()
+                .await?
+                .into_iter()
+                .map(|t| t.code)
+                .collect();
+            let unknown: Vec<&String> = tiers.iter().filter(|t| !known.contains(t)).collect();
+            if !unknown.is_empty() || tiers.len() > known.len() {
+                errors.push(field(
+                    "rules.conditions.tiers",
+                    &format!("must name tiers among {}", known.join(", ")),
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -72,9 +72,17 @@ impl Promotions {
             Some(id) if wants_history => store::has_paid_order(&self.ctx.db, id).await?,
             _ => false,
         };
+        let wants_tier = candidates
+            .iter()
+            .any(|c| !c.rules.conditions.tiers.is_empty());
+        let tier = match customer {
+            Some(id) if wants_tier => self.tier_of(id).await,
+            _ => None,
+        };
         let shopper = Shopper {
             customer_id: customer,
             has_paid_order,
+            tier,
             now,
             utc_offset_minutes: self.config.utc_offset_minutes,
         };
@@ -95,6 +103,18 @@ impl Promotions {
             }
         }
         Ok(quote)
+    }
+
+    /// The customer's loyalty tier; none when loyalty cannot say (its tier promotions then
+    /// do not apply: a customer may pay more, never less, while it is down).
+    async fn tier_of(&self, customer_id: Uuid) -> Option<String> {
+        match self.loyalty.tier_of(customer_id).await {
+            Ok(tier) => Some(tier.tier),
+            Err(err) => {
+                tracing::warn!(%customer_id, error = %err.detail, "loyalty tier unknown; tier promotions skipped");
+                None
+            }
+        }
     }
 
     /// `POST /api/v1/coupons/validate`: whether a code applies, to given lines or on its own.
