@@ -483,6 +483,7 @@ impl Cart {
                         flash_sale_id: p.flash_sale_id,
                         title: p.title.clone(),
                         unit_price: p.sale_price,
+                        list_price: p.list_price,
                         platform_funded: p.platform_funded,
                     }),
                 })

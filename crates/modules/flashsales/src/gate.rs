@@ -144,6 +144,7 @@ mod tests {
             variant_id: Uuid::from_u128(variant),
             title: "{}".into(),
             sale_price: 1,
+            list_price: 2,
             per_customer_limit: 1,
             platform_funded: false,
             starts_at,

@@ -53,6 +53,7 @@ pub struct LiveItemRow {
     pub variant_id: Uuid,
     pub title: String,
     pub sale_price: i64,
+    pub list_price: i64,
     pub per_customer_limit: i64,
     pub platform_funded: bool,
     pub starts_at: i64,
@@ -189,7 +190,7 @@ pub async fn overlapping(
 /// Items of every sale that has not ended: the gate's index.
 pub async fn live_items(db: &Db, now: i64) -> Result<Vec<LiveItemRow>> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT i.id AS item_id, s.id AS sale_id, i.variant_id, s.title, i.sale_price,
+        "SELECT i.id AS item_id, s.id AS sale_id, i.variant_id, s.title, i.sale_price, i.list_price,
                 i.per_customer_limit, s.platform_funded, s.starts_at, s.ends_at
          FROM flashsales_items i JOIN flashsales_sales s ON s.id = i.sale_id
          WHERE s.ends_at > $1 AND NOT s.ended_early"
@@ -258,7 +259,7 @@ pub async fn item_state(db: &Db, item_id: Uuid, now: i64) -> Result<Option<(i64,
 /// A checkout's holds with their prices (what an earlier take of the same checkout answered).
 pub async fn holds_of(db: &Db, group_id: Uuid) -> Result<Vec<LiveItemRow>> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT i.id AS item_id, s.id AS sale_id, i.variant_id, s.title, i.sale_price,
+        "SELECT i.id AS item_id, s.id AS sale_id, i.variant_id, s.title, i.sale_price, i.list_price,
                 i.per_customer_limit, s.platform_funded, s.starts_at, s.ends_at
          FROM flashsales_holds h
          JOIN flashsales_items i ON i.id = h.item_id

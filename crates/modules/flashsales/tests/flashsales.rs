@@ -206,6 +206,33 @@ async fn managers_set_up_sales_and_bad_input_stores_nothing(backend: Backend) {
         )
         .await;
     assert_eq!(by_admin.status, 201, "{:?}", by_admin.body);
+    // A sale the platform funds is the platform's to change, even on a merchant's variants.
+    let mut funded = sale_body(
+        Some(shop.batik.id),
+        json!([item(shop.scarf, 2_100, 5, 1)]),
+        7_200,
+    );
+    funded["platformFunded"] = json!(true);
+    let funded = app
+        .post(
+            "/api/v1/flash-sales",
+            funded,
+            Some(&shop.admin.access_token),
+        )
+        .await;
+    assert_eq!(funded.status, 201, "{:?}", funded.body);
+    let repriced_by_merchant = app
+        .put(
+            &format!("/api/v1/flash-sales/{}", uuid_of(&funded.body["id"])),
+            json!({"items": [item(shop.scarf, 1, 1_000, 1_000)]}),
+            Some(&shop.batik.owner.access_token),
+        )
+        .await;
+    assert_eq!(
+        repriced_by_merchant.status, 403,
+        "{:?}",
+        repriced_by_merchant.body
+    );
 
     // One variant, one sale at a time.
     let overlap = app.post("/api/v1/flash-sales", body, Some(&owner)).await;
@@ -219,7 +246,7 @@ async fn managers_set_up_sales_and_bad_input_stores_nothing(backend: Backend) {
     // The public sees live and upcoming sales; another merchant cannot change this one.
     let public = app.get("/api/v1/flash-sales", None).await;
     assert_eq!(public.status, 200);
-    assert_eq!(public.body.as_array().unwrap().len(), 2);
+    assert_eq!(public.body.as_array().unwrap().len(), 3);
     let path = format!("/api/v1/flash-sales/{id}");
     let meddled = app
         .put(

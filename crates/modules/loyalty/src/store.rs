@@ -27,6 +27,7 @@ pub struct EntryRow {
 
 /// A new entry, before it is written.
 pub struct NewEntry<'a> {
+    pub id: Uuid,
     pub customer_id: Uuid,
     pub kind: &'a str,
     pub points: i64,
@@ -59,7 +60,9 @@ pub async fn account_in(tx: &mut Tx, customer_id: Uuid) -> Result<Option<Account
 }
 
 /// Writes the entry and moves the balance; false when a covered debit finds too few points,
-/// or a once-only credit was already made (nothing written then).
+/// or a once-only credit was already made (nothing written then). A credit onto a negative
+/// balance (a reversal of points already spent) keeps only what lifts it above zero as
+/// spendable, so the credits left always add up to the balance when it is positive.
 pub async fn write_entry(
     tx: &mut Tx,
     entry: &NewEntry<'_>,
@@ -71,30 +74,39 @@ pub async fn write_entry(
             qualifying, reference, reason, actor_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING"
-    ).bind(kernel::new_id()).bind(entry.customer_id).bind(entry.kind).bind(entry.points)
+    ).bind(entry.id).bind(entry.customer_id).bind(entry.kind).bind(entry.points)
         .bind(entry.points.max(0)).bind(entry.expires_at).bind(entry.qualifying)
         .bind(entry.reference).bind(entry.reason).bind(entry.actor_id).bind(now)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     if inserted == 0 {
         return Ok(false);
     }
-    let moved = on_tx!(tx, conn => sqlx::query(
+    let balance: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
         "UPDATE loyalty_accounts SET balance = balance + $1, updated_at = $2
-         WHERE customer_id = $3 AND (NOT $4 OR balance + $1 >= 0)"
+         WHERE customer_id = $3 AND (NOT $4 OR balance + $1 >= 0)
+         RETURNING balance"
     ).bind(entry.points).bind(now).bind(entry.customer_id).bind(covered)
-        .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(moved == 1)
+        .fetch_optional(conn).await)?;
+    let Some(balance) = balance else {
+        return Ok(false);
+    };
+    if entry.points > 0 && balance < entry.points {
+        on_tx!(tx, conn => sqlx::query("UPDATE loyalty_entries SET remaining = $1 WHERE id = $2")
+            .bind(balance.max(0)).bind(entry.id).execute(conn).await.map(|_| ()))?;
+    }
+    Ok(true)
 }
 
-/// Spends `points` of the customer's credits, those expiring first first; returns what was
-/// found (less than `points` only when the balance had gone below zero).
-pub async fn consume_lots(tx: &mut Tx, customer_id: Uuid, points: i64) -> Result<i64> {
-    let lots: Vec<(Uuid, i64)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT id, remaining FROM loyalty_entries
+/// Spends `points` of the customer's credits, those expiring first first; returns the
+/// earliest expiry among the credits it spent.
+pub async fn consume_lots(tx: &mut Tx, customer_id: Uuid, points: i64) -> Result<Option<i64>> {
+    let lots: Vec<(Uuid, i64, Option<i64>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, remaining, expires_at FROM loyalty_entries
          WHERE customer_id = $1 AND remaining > 0 ORDER BY expires_at, created_at, id"
     ).bind(customer_id).fetch_all(conn).await)?;
     let mut left = points;
-    for (id, remaining) in lots {
+    let mut earliest = None;
+    for (id, remaining, expires_at) in lots {
         if left == 0 {
             break;
         }
@@ -102,8 +114,60 @@ pub async fn consume_lots(tx: &mut Tx, customer_id: Uuid, points: i64) -> Result
         on_tx!(tx, conn => sqlx::query("UPDATE loyalty_entries SET remaining = remaining - $1 WHERE id = $2")
             .bind(take).bind(id).execute(conn).await.map(|_| ()))?;
         left -= take;
+        earliest = earliest.or(expires_at);
     }
-    Ok(points - left)
+    Ok(earliest)
+}
+
+/// Claims a checkout for a redemption: Some(true) when new, Some(false) when it redeemed
+/// already, None when it was undone first.
+pub async fn claim_checkout(tx: &mut Tx, group_id: Uuid, now: i64) -> Result<Option<bool>> {
+    let inserted = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO loyalty_checkouts (group_id, state, updated_at) VALUES ($1, 'TAKEN', $2)
+         ON CONFLICT (group_id) DO NOTHING"
+    ).bind(group_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    if inserted == 1 {
+        return Ok(Some(true));
+    }
+    let state: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT state FROM loyalty_checkouts WHERE group_id = $1"
+    ).bind(group_id).fetch_optional(conn).await)?;
+    Ok(match state.as_deref() {
+        Some("TAKEN") => Some(false),
+        _ => None,
+    })
+}
+
+pub async fn set_checkout_expiry(
+    tx: &mut Tx,
+    group_id: Uuid,
+    expires_at: Option<i64>,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query("UPDATE loyalty_checkouts SET expires_at = $1 WHERE group_id = $2")
+        .bind(expires_at).bind(group_id).execute(conn).await.map(|_| ()))
+}
+
+/// Marks a checkout undone (a redemption after this takes nothing); the earliest expiry of
+/// what it spent, if it redeemed.
+pub async fn release_checkout(tx: &mut Tx, group_id: Uuid, now: i64) -> Result<Option<i64>> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO loyalty_checkouts (group_id, state, updated_at) VALUES ($1, 'RELEASED', $2)
+         ON CONFLICT (group_id) DO UPDATE SET state = 'RELEASED', updated_at = $2"
+    ).bind(group_id).bind(now).execute(conn).await.map(|_| ()))?;
+    checkout_expiry(tx, group_id).await
+}
+
+pub async fn checkout_expiry(tx: &mut Tx, group_id: Uuid) -> Result<Option<i64>> {
+    let expiry: Option<Option<i64>> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT expires_at FROM loyalty_checkouts WHERE group_id = $1"
+    ).bind(group_id).fetch_optional(conn).await)?;
+    Ok(expiry.flatten())
+}
+
+pub async fn entry(db: &Db, id: Uuid) -> Result<Option<EntryRow>> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, kind, points, reference, reason, expires_at, created_at FROM loyalty_entries WHERE id = $1"
+    ).bind(id).fetch_optional(pool).await)
 }
 
 pub async fn entries(
@@ -165,12 +229,14 @@ pub async fn next_expiry(db: &Db, customer_id: Uuid) -> Result<Option<(i64, i64)
     ).bind(customer_id).fetch_optional(pool).await)
 }
 
+pub const EXPIRY_BATCH: usize = 500;
+
 /// Credits past their expiry with points left: (entry, customer, remaining).
 pub async fn expired_lots(db: &Db, now: i64) -> Result<Vec<(Uuid, Uuid, i64)>> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT id, customer_id, remaining FROM loyalty_entries
-         WHERE remaining > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT 500"
-    ).bind(now).fetch_all(pool).await)
+         WHERE remaining > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2"
+    ).bind(now).bind(EXPIRY_BATCH as i64).fetch_all(pool).await)
 }
 
 /// Takes what is left of an expired credit; false when it was spent meanwhile.

@@ -274,6 +274,38 @@ async fn points_redeem_at_checkout_come_back_on_cancel_and_never_overdraw(backen
     }
     assert_eq!(account(&app, &customer).await["balance"], 0);
     entries(&app, &customer).await;
+
+    // A redemption arriving after its checkout was undone takes nothing.
+    let adjusted = app
+        .post(
+            &format!(
+                "/api/v1/admin/rewards/accounts/{}/adjustments",
+                customer.user_id
+            ),
+            json!({"points": 300, "reason": "late redemption check"}),
+            Some(&shop.admin.access_token),
+        )
+        .await;
+    assert_eq!(adjusted.status, 201, "{:?}", adjusted.body);
+    let loyalty = loyalty::Loyalty::new(app.ctx().clone());
+    let group = Uuid::now_v7();
+    loyalty.give_back(group).await.unwrap();
+    let late = loyalty
+        .redeem(&loyalty_contract::RedeemRequest {
+            group_id: group,
+            customer_id: customer.user_id,
+            orders: vec![loyalty_contract::OrderPoints {
+                order_id: Uuid::now_v7(),
+                points: 200,
+            }],
+        })
+        .await;
+    assert!(
+        matches!(late, Err(loyalty::LoyaltyError::InsufficientPoints)),
+        "{late:?}"
+    );
+    assert_eq!(account(&app, &customer).await["balance"], 300);
+    entries(&app, &customer).await;
     app.stop().await;
 }
 
@@ -409,6 +441,11 @@ async fn tiers_move_up_and_down_with_qualifying_points(backend: Backend) {
         "a Silver member: {:?}",
         summary.body
     );
+    // Every point spent on another lamp (10 % members' discount, then 6.50 of points).
+    let spent = buy(&app, &customer, shop.lamp, 1, Some(650)).await;
+    assert_eq!(spent.status, 201, "{:?}", spent.body);
+    assert_eq!(spent.body["total"], 10_000 - 1_000 - 650);
+    assert_eq!(account(&app, &customer).await["balance"], 0);
     // Returned and refunded: the points are taken back, and the tier with them.
     let order = uuid_of(&group.body["orders"][0]["id"]);
     move_order(
@@ -424,8 +461,24 @@ async fn tiers_move_up_and_down_with_qualifying_points(backend: Backend) {
         (account["tier"]["code"] == "BRONZE").then_some(account)
     })
     .await;
-    assert_eq!(bronze["balance"], 150);
+    // The refunded order's points were spent: the balance goes below zero, and a later credit
+    // first fills that hole (only what lifts the balance above zero can be spent or expire).
+    assert_eq!(bronze["balance"], -500);
     assert_eq!(bronze["qualifyingPoints"], 0);
+    let credit = app
+        .post(
+            &format!(
+                "/api/v1/admin/rewards/accounts/{}/adjustments",
+                customer.user_id
+            ),
+            json!({"points": 600, "reason": "goodwill"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(credit.status, 201, "{:?}", credit.body);
+    let after = account(&app, &customer).await;
+    assert_eq!(after["balance"], 100);
+    assert_eq!(after["nextExpiry"]["points"], 100);
     assert!(kinds(&entries(&app, &customer).await).contains(&("REVERSAL".into(), -500)));
     let changes = app.list_events("loyalty.tier_changed").await;
     let moves: Vec<(&str, &str)> = changes

@@ -154,6 +154,9 @@ pub struct LivePrice {
     pub item_id: Uuid,
     pub title: LocalizedText,
     pub sale_price: i64,
+    /// The variant's price when the sale was set up: the platform funds at most the cut from
+    /// it, whatever the price is later.
+    pub list_price: i64,
     pub platform_funded: bool,
     pub per_customer_limit: i64,
 }

@@ -162,7 +162,7 @@ impl FlashSales {
             Some((_, true)) => Ok(FlashSalesError::SoldOut(vec![item.variant_id])),
             _ => {
                 self.gate.invalidate();
-                Ok(FlashSalesError::Ended)
+                Ok(FlashSalesError::EndedFor(vec![item.variant_id]))
             }
         }
     }
@@ -266,6 +266,7 @@ fn live_price(item: &LiveItemRow) -> Result<LivePrice> {
         item_id: item.item_id,
         title: text_of(&item.title)?,
         sale_price: item.sale_price,
+        list_price: item.list_price,
         platform_funded: item.platform_funded,
         per_customer_limit: item.per_customer_limit,
     })

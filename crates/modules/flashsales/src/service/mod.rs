@@ -29,6 +29,8 @@ pub enum FlashSalesError {
     Started,
     #[error("the sale has ended")]
     Ended,
+    #[error("the sale of {0:?} has ended")]
+    EndedFor(Vec<Uuid>),
     #[error("variants in another sale: {0:?}")]
     Overlap(Vec<Uuid>),
     #[error("sold out: {0:?}")]
@@ -56,6 +58,9 @@ impl From<FlashSalesError> for ApiError {
             FlashSalesError::Started => C::FlashSaleStarted
                 .problem("The sale has started: only its end can be brought forward"),
             FlashSalesError::Ended => C::FlashSaleEnded.problem("The sale has ended"),
+            FlashSalesError::EndedFor(ids) => C::FlashSaleEnded
+                .problem("The flash sale of some items has ended: nothing was taken")
+                .with_extension("variantIds", serde_json::json!(ids)),
             FlashSalesError::Overlap(ids) => C::FlashSaleOverlap
                 .problem("Some variants are in another flash sale at an overlapping time")
                 .with_extension("variantIds", serde_json::json!(ids)),

@@ -59,7 +59,9 @@ impl FlashSales {
         if sale.starts_at <= now.millis() {
             return self.shorten_running(actor, sale, update, now).await;
         }
-        if update.platform_funded == Some(true) {
+        // A sale the platform funds (or would) is the platform's to change: a merchant
+        // repricing it would spend the platform's money.
+        if sale.platform_funded || update.platform_funded == Some(true) {
             self.check_manager(actor, sale.merchant_id, true)?;
         }
         let current = self.items(&[sale.id]).await?;

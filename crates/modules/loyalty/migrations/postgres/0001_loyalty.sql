@@ -60,6 +60,16 @@ CREATE TABLE loyalty_redemptions (
     PRIMARY KEY (group_id, order_id)
 );
 
+-- One row per checkout that redeemed or was undone, taken first by both: a redemption arriving
+-- after the checkout was undone finds RELEASED and takes nothing. expires_at: the earliest
+-- expiry of the credits the redemption spent, which points given back keep.
+CREATE TABLE loyalty_checkouts (
+    group_id UUID PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('TAKEN', 'RELEASED')),
+    expires_at BIGINT,
+    updated_at BIGINT NOT NULL
+);
+
 CREATE TABLE loyalty_counters (
     customer_id UUID NOT NULL,
     kind TEXT NOT NULL,

@@ -26,6 +26,7 @@ impl Loyalty {
                 reference: Some(&reference),
                 reason: None,
                 actor_id: None,
+                expires_at: None,
             },
             false,
         )
@@ -50,8 +51,11 @@ impl Loyalty {
             reversed: 0,
             state: "PENDING".into(),
         };
-        let fresh = earning.points > 0 && store::insert_earning(tx, &earning, now).await?;
-        if fresh && self.config.credit_on == "paid" {
+        // Once per order, whatever redelivers the event.
+        if !store::insert_earning(tx, &earning, now).await? {
+            return Ok(());
+        }
+        if earning.points > 0 && self.config.credit_on == "paid" {
             self.credit_earning(tx, order.order_id).await?;
         }
         self.count_toward(tx, order.customer_id, AchievementKind::OrdersPaid)
@@ -83,6 +87,7 @@ impl Loyalty {
                 reference: Some(&reference),
                 reason: None,
                 actor_id: None,
+                expires_at: None,
             },
             false,
         )
@@ -122,6 +127,7 @@ impl Loyalty {
                         reference: Some(&reference),
                         reason: Some("refund"),
                         actor_id: None,
+                        expires_at: None,
                     },
                     false,
                 )
@@ -168,6 +174,7 @@ impl Loyalty {
                     reference: Some(&rule.code),
                     reason: None,
                     actor_id: None,
+                    expires_at: None,
                 },
                 false,
             )

@@ -8,14 +8,28 @@ use super::*;
 use crate::store::{self, NewEntry};
 
 impl Loyalty {
-    /// Takes what is left of expired credits; how many credits expired.
+    /// Takes what is left of expired credits, batch after batch; how many credits expired.
     pub async fn expire_points(&self) -> Result<usize> {
+        let mut expired = 0;
+        loop {
+            let (found, done) = self.expire_batch().await?;
+            expired += done;
+            if found < store::EXPIRY_BATCH || done == 0 {
+                return Ok(expired);
+            }
+        }
+    }
+
+    /// One batch: how many expired credits were found, and how many expired.
+    async fn expire_batch(&self) -> Result<(usize, usize)> {
         let now = Timestamp::now().millis();
         let mut expired = 0;
-        for (id, customer_id, remaining) in store::expired_lots(&self.ctx.db, now).await? {
+        let lots = store::expired_lots(&self.ctx.db, now).await?;
+        for (id, customer_id, remaining) in lots.iter().copied() {
             let mut tx = self.ctx.db.begin().await?;
             let reference = id.to_string();
             let entry = NewEntry {
+                id: kernel::new_id(),
                 customer_id,
                 kind: EntryKind::Expiry.as_str(),
                 points: -remaining,
@@ -36,7 +50,7 @@ impl Loyalty {
             tx.commit().await?;
             expired += 1;
         }
-        Ok(expired)
+        Ok((lots.len(), expired))
     }
 
     /// Tells customers whose points expire within the reminder window, once per credit.

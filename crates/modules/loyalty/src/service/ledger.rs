@@ -22,45 +22,67 @@ pub struct Movement<'a> {
     pub reference: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub actor_id: Option<Uuid>,
+    /// For a credit: when it expires, instead of `points_valid_days` from now.
+    pub expires_at: Option<i64>,
+}
+
+/// A movement written.
+pub struct Recorded {
+    pub entry_id: Uuid,
+    /// For a debit: the earliest expiry among the credits it spent.
+    pub earliest_spent: Option<i64>,
 }
 
 impl Loyalty {
-    /// Records a movement. A credit expires after `points_valid_days`; a debit spends the
-    /// credits expiring first and, when `covered`, never takes the balance below zero.
-    /// Ok(false): nothing recorded (a once-only credit already made, or a covered debit the
-    /// balance cannot pay: the caller rolls back).
+    /// Records a movement. A credit expires after `points_valid_days` (or when the movement
+    /// says); a debit spends the credits expiring first and, when `covered`, never takes the
+    /// balance below zero. None: nothing recorded (a once-only credit already made, or a
+    /// covered debit the balance cannot pay: the caller rolls back).
     pub(super) async fn record(
         &self,
         tx: &mut Tx,
         movement: Movement<'_>,
         covered: bool,
-    ) -> Result<bool> {
+    ) -> Result<Option<Recorded>> {
+        let entry_id = kernel::new_id();
         if movement.points == 0 {
-            return Ok(true);
+            return Ok(Some(Recorded {
+                entry_id,
+                earliest_spent: None,
+            }));
         }
         let now = Timestamp::now().millis();
         store::ensure_account(tx, movement.customer_id, &self.lowest_tier()?.code, now).await?;
         let credit = movement.points > 0;
+        let expires_at = movement
+            .expires_at
+            .unwrap_or(now + self.config.points_valid_days * DAY_MS);
         let entry = NewEntry {
+            id: entry_id,
             customer_id: movement.customer_id,
             kind: movement.kind.as_str(),
             points: movement.points,
-            expires_at: credit.then(|| now + self.config.points_valid_days * DAY_MS),
+            expires_at: credit.then_some(expires_at),
             qualifying: movement.qualifying,
             reference: movement.reference,
             reason: movement.reason,
             actor_id: movement.actor_id,
         };
         if !store::write_entry(tx, &entry, covered && !credit, now).await? {
-            return Ok(false);
+            return Ok(None);
         }
-        if !credit {
-            store::consume_lots(tx, movement.customer_id, -movement.points).await?;
-        }
+        let earliest_spent = if credit {
+            None
+        } else {
+            store::consume_lots(tx, movement.customer_id, -movement.points).await?
+        };
         if movement.qualifying != 0 {
             self.evaluate_tier(tx, movement.customer_id).await?;
         }
-        Ok(true)
+        Ok(Some(Recorded {
+            entry_id,
+            earliest_spent,
+        }))
     }
 
     /// Moves the customer to the tier their qualifying points of the last 365 days reach,

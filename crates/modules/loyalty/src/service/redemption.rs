@@ -27,7 +27,8 @@ impl Loyalty {
         })
     }
 
-    /// Takes a checkout's points; idempotent per checkout.
+    /// Takes a checkout's points; idempotent per checkout. A checkout undone before its
+    /// redemption arrives takes nothing (`insufficient_points`): its claim row says so.
     pub async fn redeem(&self, request: &RedeemRequest) -> Result<PointsRedemption> {
         let points: i64 = request.orders.iter().map(|o| o.points).sum();
         if request.orders.iter().any(|o| o.points <= 0) {
@@ -38,17 +39,9 @@ impl Loyalty {
         }
         let now = Timestamp::now().millis();
         let mut tx = self.ctx.db.begin().await?;
-        for order in &request.orders {
-            if !store::insert_redemption(
-                &mut tx,
-                request.group_id,
-                order.order_id,
-                request.customer_id,
-                order.points,
-                now,
-            )
-            .await?
-            {
+        match store::claim_checkout(&mut tx, request.group_id, now).await? {
+            Some(true) => {}
+            Some(false) => {
                 // Taken already (a retried call): the same answer.
                 tx.rollback().await?;
                 return Ok(PointsRedemption {
@@ -56,9 +49,24 @@ impl Loyalty {
                     points: store::redeemed_points(&self.ctx.db, request.group_id).await?,
                 });
             }
+            None => {
+                tx.rollback().await?;
+                return Err(LoyaltyError::InsufficientPoints);
+            }
+        }
+        for order in &request.orders {
+            store::insert_redemption(
+                &mut tx,
+                request.group_id,
+                order.order_id,
+                request.customer_id,
+                order.points,
+                now,
+            )
+            .await?;
         }
         let reference = request.group_id.to_string();
-        let taken = self
+        let recorded = self
             .record(
                 &mut tx,
                 Movement {
@@ -69,14 +77,16 @@ impl Loyalty {
                     reference: Some(&reference),
                     reason: None,
                     actor_id: None,
+                    expires_at: None,
                 },
                 true,
             )
             .await?;
-        if !taken {
+        let Some(recorded) = recorded else {
             tx.rollback().await?;
             return Err(LoyaltyError::InsufficientPoints);
-        }
+        };
+        store::set_checkout_expiry(&mut tx, request.group_id, recorded.earliest_spent).await?;
         tx.commit().await?;
         Ok(PointsRedemption {
             group_id: request.group_id,
@@ -84,9 +94,11 @@ impl Loyalty {
         })
     }
 
-    /// Gives back every point a checkout took (it did not complete); idempotent.
+    /// Gives back every point a checkout took (it did not complete), and marks it undone so a
+    /// redemption still on its way takes nothing; idempotent.
     pub async fn give_back(&self, group_id: Uuid) -> Result<PointsRedemption> {
         let mut tx = self.ctx.db.begin().await?;
+        store::release_checkout(&mut tx, group_id, Timestamp::now().millis()).await?;
         let points = self.return_points(&mut tx, group_id, None).await?;
         tx.commit().await?;
         Ok(PointsRedemption { group_id, points })
@@ -110,6 +122,9 @@ impl Loyalty {
             *by_customer.entry(customer).or_default() += points;
         }
         let reference = group_id.to_string();
+        // They expire when the earliest of the credits they came from would have: giving
+        // points back never extends them.
+        let expires_at = store::checkout_expiry(tx, group_id).await?;
         let mut total = 0;
         for (customer_id, points) in by_customer {
             self.record(
@@ -122,6 +137,7 @@ impl Loyalty {
                     reference: Some(&reference),
                     reason: None,
                     actor_id: None,
+                    expires_at,
                 },
                 false,
             )

@@ -151,20 +151,19 @@ impl Loyalty {
                     reference: None,
                     reason: Some(reason),
                     actor_id: Some(actor.user_id),
+                    expires_at: None,
                 },
                 true,
             )
             .await?;
-        if !recorded {
+        let Some(recorded) = recorded else {
             tx.rollback().await?;
             return Err(LoyaltyError::InsufficientPoints);
-        }
+        };
         tx.commit().await?;
         tracing::info!(admin = %actor.user_id, customer = %user_id, points = input.points, reason, "rewards adjusted");
-        let latest = store::entries(&self.ctx.db, user_id, None, 1).await?;
-        latest
-            .into_iter()
-            .next()
+        store::entry(&self.ctx.db, recorded.entry_id)
+            .await?
             .map(entry)
             .ok_or_else(|| LoyaltyError::Corrupt("adjustment not found".into()))?
     }

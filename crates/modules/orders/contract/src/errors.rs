@@ -6,6 +6,7 @@ kernel::error_codes! {
         CheckoutAbandoned => ("checkout_abandoned", CONFLICT, "The checkout took too long and was undone; try again."),
         CouponNotApplicable => ("coupon_not_applicable", UNPROCESSABLE_ENTITY, "A coupon code given at checkout does not apply; `coupons` says why for each; nothing was ordered."),
         FlashSaleBusy => ("flash_sale_busy", TOO_MANY_REQUESTS, "Too many buyers are checking out a flash sale at once; retry after the Retry-After seconds; nothing was ordered."),
+        FlashSaleEnded => ("flash_sale_ended", CONFLICT, "The flash sale of some items (`variantIds`) has just ended: their price changed; nothing was ordered."),
         FlashSaleLimit => ("flash_sale_limit", CONFLICT, "You already hold or bought as many units of a flash-sale item as it allows; nothing was ordered."),
         EmptyOrder => ("empty_order", UNPROCESSABLE_ENTITY, "There is nothing to order."),
         IllegalTransition => ("illegal_transition", CONFLICT, "The order cannot move to that status from its current one, or not by this caller."),

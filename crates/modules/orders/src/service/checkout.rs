@@ -163,15 +163,22 @@ impl Orders {
         let strict = start.codes.is_some();
         let codes = start.codes.unwrap_or(start.cart_codes);
         let points = self.points_to_redeem(&plan, start.redeem_points).await?;
+        let min_points = points.as_ref().map(|(_, min)| *min);
         self.price_promotions(
             &mut plan,
             &quotes,
             codes,
             strict,
             &start.sale_prices,
-            points,
+            points.map(|(p, _)| p),
         )
         .await?;
+        // The order's share may leave fewer points than the smallest redemption: refused now,
+        // before anything is reserved.
+        let redeemed: i64 = plan.points.iter().map(|p| p.points).sum();
+        if let Some(min) = min_points.filter(|min| redeemed < *min) {
+            return Err(OrdersError::PointsBelowMinimum(min));
+        }
         if plan.total == 0 {
             // Payments collects a positive amount; a free checkout would only expire.
             return Err(OrdersError::NothingToPay);
@@ -220,9 +227,14 @@ impl Orders {
             }
             Err(err) if err.is(FlashSalesCode::FlashSaleBusy) => Err(OrdersError::FlashSaleBusy),
             Err(err) if err.is(FlashSalesCode::FlashSaleEnded) => {
-                Err(OrdersError::Unavailable(Vec::new()))
+                Err(OrdersError::FlashSaleEnded(variant_ids(&err)))
             }
-            Err(err) => Err(err.into()),
+            Err(err) => {
+                // Nothing may have been taken, or the answer was lost: the group is new, so
+                // giving it back is always safe.
+                self.release_sale_units(group_id).await;
+                Err(err.into())
+            }
         }
     }
 
@@ -232,7 +244,7 @@ impl Orders {
         &self,
         plan: &Plan,
         asked: Option<i64>,
-    ) -> Result<Option<PointsToRedeem>> {
+    ) -> Result<Option<(PointsToRedeem, i64)>> {
         let Some(points) = asked else {
             return Ok(None);
         };
@@ -258,11 +270,14 @@ impl Orders {
         if points > terms.balance {
             return Err(OrdersError::InsufficientPoints);
         }
-        Ok(Some(PointsToRedeem {
-            points,
-            minor_per_point: terms.minor_per_point,
-            max_order_bps: terms.max_order_bps,
-        }))
+        Ok(Some((
+            PointsToRedeem {
+                points,
+                minor_per_point: terms.minor_per_point,
+                max_order_bps: terms.max_order_bps,
+            },
+            terms.min_points,
+        )))
     }
 
     /// Takes the points the checkout was priced with, all or none.
@@ -592,6 +607,7 @@ impl Orders {
                         flash_sale_id: p.flash_sale_id,
                         title: p.title.clone(),
                         unit_price: p.sale_price,
+                        list_price: p.list_price,
                         platform_funded: p.platform_funded,
                     }),
                 }

@@ -65,6 +65,8 @@ pub enum OrdersError {
     FlashSaleLimit(Vec<Uuid>),
     #[error("flash sale busy")]
     FlashSaleBusy,
+    #[error("flash sale ended: {0:?}")]
+    FlashSaleEnded(Vec<Uuid>),
     #[error("not enough points")]
     InsufficientPoints,
     #[error("below the minimum redemption of {0} points")]
@@ -143,6 +145,9 @@ impl From<OrdersError> for ApiError {
                 .with_extension("variantIds", serde_json::json!(ids)),
             OrdersError::FlashSaleLimit(ids) => OrdersCode::FlashSaleLimit
                 .problem("You already hold or bought as many units as the flash sale allows; nothing was ordered")
+                .with_extension("variantIds", serde_json::json!(ids)),
+            OrdersError::FlashSaleEnded(ids) => OrdersCode::FlashSaleEnded
+                .problem("The flash sale of some items has just ended: look at the cart again; nothing was ordered")
                 .with_extension("variantIds", serde_json::json!(ids)),
             OrdersError::FlashSaleBusy => OrdersCode::FlashSaleBusy
                 .problem("Too many buyers at this moment; try again in a second")

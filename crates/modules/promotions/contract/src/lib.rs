@@ -205,6 +205,9 @@ pub struct LineSale {
     pub title: LocalizedText,
     /// Below the line's list price.
     pub unit_price: i64,
+    /// The list price the sale was set up from: a platform-funded cut is never more than the
+    /// cut from it (a merchant raising its price during the sale funds the difference).
+    pub list_price: i64,
     /// The platform funds the cut (the merchant is paid the list price).
     pub platform_funded: bool,
 }

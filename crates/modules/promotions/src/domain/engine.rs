@@ -115,7 +115,12 @@ fn add_sale_cuts(quote: &mut Quote, lines: &[QuoteLine]) {
         if cut <= 0 {
             continue;
         }
-        let platform = if sale.platform_funded { cut } else { 0 };
+        let platform = if sale.platform_funded {
+            let from_list = (line.unit_price.min(sale.list_price) - sale.unit_price).max(0);
+            (from_list * line.quantity).min(cut)
+        } else {
+            0
+        };
         priced.line_total += cut;
         priced.discount += cut;
         priced.allocations.insert(

@@ -565,6 +565,7 @@ fn a_sale_price_is_the_first_discount_and_promotions_apply_after_it() {
             id: None,
         },
         unit_price: 800,
+        list_price: 1_000,
         platform_funded: true,
     });
     let lines = [on_sale, line(2, KOPI, 500, 1)];
@@ -578,6 +579,14 @@ fn a_sale_price_is_the_first_discount_and_promotions_apply_after_it() {
     assert_eq!(q.discount, 610);
     assert_eq!(q.sales.len(), 1);
     assert_eq!((q.sales[0].amount, q.sales[0].platform_funded), (400, 400));
+    // The price raised to 1,500 during the sale: the buyer still pays 800, the platform funds
+    // only the 200 off the price the sale was set up from, the merchant the rest.
+    let mut raised = lines[0].clone();
+    raised.unit_price = 1_500;
+    let q = run(&[raised], &[]);
+    sound(&q);
+    assert_eq!(q.discount, 2 * 700);
+    assert_eq!(q.lines[0].platform_funded, 2 * 200);
     // A "sale price" at or above the list price is no sale.
     let mut not_a_sale = line(3, KOPI, 1_000, 1);
     not_a_sale.sale = lines[0].sale.clone().map(|s| LineSale {
