@@ -551,6 +551,14 @@ async fn achievements_are_awarded_once_and_admins_adjust_with_a_reason(backend: 
         .await;
     assert_eq!(by_customer.status, 403);
     let admin = shop.admin.access_token.clone();
+    let huge = app
+        .post(
+            &adjust,
+            json!({"points": i64::MIN, "reason": "overflow"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(huge.status, 422, "{:?}", huge.body);
     let no_reason = app
         .post(&adjust, json!({"points": 10, "reason": " "}), Some(&admin))
         .await;

@@ -10,7 +10,7 @@ use crate::domain;
 use crate::store::{self, EntryRow};
 
 const REASON_MAX: usize = 500;
-const ADJUSTMENT_MAX: i64 = 10_000_000;
+const ADJUSTMENT_MAX: u64 = 10_000_000;
 
 impl Loyalty {
     pub async fn my_account(&self, actor: &Actor) -> Result<RewardsAccount> {
@@ -127,7 +127,7 @@ impl Loyalty {
         require_admin(actor)?;
         let reason = input.reason.trim();
         let mut errors = Vec::new();
-        if input.points == 0 || input.points.abs() > ADJUSTMENT_MAX {
+        if input.points == 0 || input.points.unsigned_abs() > ADJUSTMENT_MAX {
             errors.push(field(
                 "points",
                 "must be non-zero and at most 10000000 either way",
