@@ -259,6 +259,19 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}, Vec::new()).await
     }
 
+    /// An app whose unpaid orders expire after `secs` (expiry tests).
+    pub async fn spawn_with_payment_window(backend: Backend, secs: i64) -> Self {
+        Self::spawn_with(
+            backend,
+            move |c| {
+                c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = secs)
+                    .expect("orders section")
+            },
+            Vec::new(),
+        )
+        .await
+    }
+
     /// Starts identity plus `extra` modules, with `configure` applied to the test config.
     pub async fn spawn_with(
         backend: Backend,

@@ -425,15 +425,7 @@ async fn the_sale_price_is_a_discount_in_the_cart_and_on_the_order(backend: Back
 }
 
 async fn an_expired_order_gives_its_units_back(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        |c| {
-            c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = 2)
-                .expect("orders section")
-        },
-        Vec::new(),
-    )
-    .await;
+    let app = TestApp::spawn_with_payment_window(backend, 2).await;
     let shop = shop(&app, 20).await;
     let sale = running_sale(&app, &shop, 800, 2, 2).await;
     let customer = app.customer("slow").await;

@@ -212,8 +212,8 @@ pub async fn set_tier(tx: &mut Tx, customer_id: Uuid, tier: &str, now: i64) -> R
     ).bind(tier).bind(now).bind(customer_id).execute(conn).await.map(|_| ()))
 }
 
-/// Customers with purchase points old enough to roll out of the window, or any account when
-/// `all` (the nightly pass re-evaluates every account with a tier above the first).
+/// Customers above the lowest tier: the nightly pass re-evaluates them (their purchase points
+/// may have rolled out of the window).
 pub async fn accounts_above(db: &Db, lowest: &str) -> Result<Vec<Uuid>> {
     on_db!(db, pool => sqlx::query_scalar(
         "SELECT customer_id FROM loyalty_accounts WHERE tier <> $1"

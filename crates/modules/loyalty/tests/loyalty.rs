@@ -127,6 +127,25 @@ async fn buy(
     .await
 }
 
+/// An admin's adjustment of the customer's points.
+async fn adjust(
+    app: &TestApp,
+    admin: &str,
+    customer: &Session,
+    points: i64,
+    reason: &str,
+) -> testkit::Resp {
+    app.post(
+        &format!(
+            "/api/v1/admin/rewards/accounts/{}/adjustments",
+            customer.user_id
+        ),
+        json!({"points": points, "reason": reason}),
+        Some(admin),
+    )
+    .await
+}
+
 async fn move_order(app: &TestApp, shop: &Shop, order: Uuid, path: &[&str]) {
     for to in path {
         let moved = app
@@ -276,16 +295,14 @@ async fn points_redeem_at_checkout_come_back_on_cancel_and_never_overdraw(backen
     entries(&app, &customer).await;
 
     // A redemption arriving after its checkout was undone takes nothing.
-    let adjusted = app
-        .post(
-            &format!(
-                "/api/v1/admin/rewards/accounts/{}/adjustments",
-                customer.user_id
-            ),
-            json!({"points": 300, "reason": "late redemption check"}),
-            Some(&shop.admin.access_token),
-        )
-        .await;
+    let adjusted = adjust(
+        &app,
+        &shop.admin.access_token,
+        &customer,
+        300,
+        "late redemption check",
+    )
+    .await;
     assert_eq!(adjusted.status, 201, "{:?}", adjusted.body);
     let loyalty = loyalty::Loyalty::new(app.ctx().clone());
     let group = Uuid::now_v7();
@@ -318,16 +335,14 @@ async fn points_expire_oldest_first_and_customers_are_reminded(backend: Backend)
     let shop = shop(&app).await;
     let customer = app.customer("forgetful").await;
     balance_reaches(&app, &customer, 100).await;
-    let credit = app
-        .post(
-            &format!(
-                "/api/v1/admin/rewards/accounts/{}/adjustments",
-                customer.user_id
-            ),
-            json!({"points": 300, "reason": "welcome back"}),
-            Some(&shop.admin.access_token),
-        )
-        .await;
+    let credit = adjust(
+        &app,
+        &shop.admin.access_token,
+        &customer,
+        300,
+        "welcome back",
+    )
+    .await;
     assert_eq!(credit.status, 201, "{:?}", credit.body);
     // 150 spent: all 100 of the signup bonus (it expires first), 50 of the adjustment.
     let group = buy(&app, &customer, shop.lamp, 1, Some(150)).await;
@@ -465,16 +480,7 @@ async fn tiers_move_up_and_down_with_qualifying_points(backend: Backend) {
     // first fills that hole (only what lifts the balance above zero can be spent or expire).
     assert_eq!(bronze["balance"], -500);
     assert_eq!(bronze["qualifyingPoints"], 0);
-    let credit = app
-        .post(
-            &format!(
-                "/api/v1/admin/rewards/accounts/{}/adjustments",
-                customer.user_id
-            ),
-            json!({"points": 600, "reason": "goodwill"}),
-            Some(&admin),
-        )
-        .await;
+    let credit = adjust(&app, &admin, &customer, 600, "goodwill").await;
     assert_eq!(credit.status, 201, "{:?}", credit.body);
     let after = account(&app, &customer).await;
     assert_eq!(after["balance"], 100);

@@ -463,15 +463,7 @@ async fn orders_are_visible_only_to_their_people(backend: Backend) {
 }
 
 async fn status_machine_cancel_and_expiry_release_stock(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        |c| {
-            c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = 2)
-                .expect("orders section")
-        },
-        Vec::new(),
-    )
-    .await;
+    let app = TestApp::spawn_with_payment_window(backend, 2).await;
     let shop = shop(&app, 10).await;
     let customer = app.customer("shopper").await;
     let one = json!({"lines": [{"variantId": shop.latte, "quantity": 2}]});

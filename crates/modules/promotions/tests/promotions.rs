@@ -1250,15 +1250,7 @@ async fn the_ledger_pays_each_bearer_as_documented_and_balances(backend: Backend
 }
 
 async fn an_expired_checkout_releases_its_use_and_budget(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        |c| {
-            c.edit_section(|o: &mut orders::config::OrdersConfig| o.payment_window_secs = 2)
-                .expect("orders section")
-        },
-        Vec::new(),
-    )
-    .await;
+    let app = TestApp::spawn_with_payment_window(backend, 2).await;
     let shop = shop(&app, 20).await;
     let admin = shop.admin.access_token.clone();
     let campaign = running_campaign(

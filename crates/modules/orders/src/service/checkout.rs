@@ -1,7 +1,10 @@
 //! Checkout as a saga persisted in `orders_checkouts`:
 //!
-//! 1. STARTED: the priced plan is recorded (order ids are the reservation ids).
-//! 2. Stock is reserved per order through inventory, then RESERVED is recorded.
+//! 0. Flash-sale units are taken, before any other work (`discounts`).
+//! 1. STARTED: the plan, priced with promotions and points, is recorded (order ids are the
+//!    reservation ids).
+//! 2. Stock is reserved per order through inventory, then promotions' uses and the points;
+//!    RESERVED is recorded.
 //! 3. COMPLETED: the group, orders, lines, timeline, `order.created` and `checkout.completed`
 //!    events and the stored idempotent answer commit in one transaction, conditional on the saga
 //!    still being RESERVED. Cart removes the ordered lines when it hears `checkout.completed`.
@@ -15,16 +18,11 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use catalog_contract::VariantQuote;
-use flashsales_contract::{FlashSalesCode, LivePrice, TakeLine, TakeRequest};
+use flashsales_contract::LivePrice;
 use inventory_contract::{InventoryCode, ReserveLine, ReserveRequest, Shortage};
 use kernel::{Actor, ActorKind, Timestamp};
-use loyalty_contract::{LoyaltyCode, RedeemRequest, TermsRequest};
 use platform::bus;
 use platform::idempotency::{self, Attempt};
-use platform::services::CallError;
-use promotions_contract::{
-    LineSale, PointsToRedeem, PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions,
-};
 use uuid::Uuid;
 use vouchers_contract::{PurchaseCheck, PurchaseLine};
 
@@ -190,124 +188,6 @@ impl Orders {
         store::insert_checkout(&mut tx, &plan, &plan_json, now).await?;
         tx.commit().await?;
         Ok(plan)
-    }
-
-    /// The flash-sale prices of the lines, their units taken (all or none).
-    async fn take_sale_units(
-        &self,
-        group_id: Uuid,
-        customer_id: Uuid,
-        lines: &[CheckoutLine],
-    ) -> Result<HashMap<Uuid, LivePrice>> {
-        let request = TakeRequest {
-            group_id,
-            customer_id,
-            lines: lines
-                .iter()
-                .map(|l| TakeLine {
-                    variant_id: l.variant_id,
-                    quantity: l.quantity,
-                })
-                .collect(),
-        };
-        let variant_ids = |err: &CallError| -> Vec<Uuid> {
-            serde_json::from_value(err.problem["variantIds"].clone()).unwrap_or_default()
-        };
-        match self.flashsales.take(&request).await {
-            Ok(taken) => Ok(taken
-                .prices
-                .into_iter()
-                .map(|p| (p.variant_id, p))
-                .collect()),
-            Err(err) if err.is(FlashSalesCode::SoldOut) => {
-                Err(OrdersError::SoldOut(variant_ids(&err)))
-            }
-            Err(err) if err.is(FlashSalesCode::FlashSaleLimit) => {
-                Err(OrdersError::FlashSaleLimit(variant_ids(&err)))
-            }
-            Err(err) if err.is(FlashSalesCode::FlashSaleBusy) => Err(OrdersError::FlashSaleBusy),
-            Err(err) if err.is(FlashSalesCode::FlashSaleEnded) => {
-                Err(OrdersError::FlashSaleEnded(variant_ids(&err)))
-            }
-            Err(err) => {
-                // Nothing may have been taken, or the answer was lost: the group is new, so
-                // giving it back is always safe.
-                self.release_sale_units(group_id).await;
-                Err(err.into())
-            }
-        }
-    }
-
-    /// The points the customer asked to redeem, with loyalty's terms; checked against the
-    /// balance and the minimum before any pricing.
-    async fn points_to_redeem(
-        &self,
-        plan: &Plan,
-        asked: Option<i64>,
-    ) -> Result<Option<(PointsToRedeem, i64)>> {
-        let Some(points) = asked else {
-            return Ok(None);
-        };
-        if points <= 0 {
-            return Err(invalid("redeemPoints", "must be positive"));
-        }
-        let terms = self
-            .loyalty
-            .terms(&TermsRequest {
-                customer_id: plan.customer_id,
-                currency: plan.currency,
-            })
-            .await?;
-        if terms.minor_per_point <= 0 {
-            return Err(invalid(
-                "redeemPoints",
-                "points are not redeemed in this currency",
-            ));
-        }
-        if points < terms.min_points {
-            return Err(OrdersError::PointsBelowMinimum(terms.min_points));
-        }
-        if points > terms.balance {
-            return Err(OrdersError::InsufficientPoints);
-        }
-        Ok(Some((
-            PointsToRedeem {
-                points,
-                minor_per_point: terms.minor_per_point,
-                max_order_bps: terms.max_order_bps,
-            },
-            terms.min_points,
-        )))
-    }
-
-    /// Takes the points the checkout was priced with, all or none.
-    async fn redeem_points(&self, plan: &Plan) -> Result<()> {
-        if plan.points.is_empty() {
-            return Ok(());
-        }
-        let request = RedeemRequest {
-            group_id: plan.group_id,
-            customer_id: plan.customer_id,
-            orders: plan.points.clone(),
-        };
-        match self.loyalty.redeem(&request).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.is(LoyaltyCode::InsufficientPoints) => {
-                Err(OrdersError::InsufficientPoints)
-            }
-            Err(err) if err.is(LoyaltyCode::PointsBelowMinimum) => Err(
-                OrdersError::PointsBelowMinimum(err.problem["minPoints"].as_i64().unwrap_or(0)),
-            ),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Gives back the flash-sale units of a checkout that did not start; a failure is left to
-    /// flash sales' sweep of unconfirmed holds.
-    async fn release_sale_units(&self, group_id: Uuid) {
-        if let Err(err) = self.flashsales.release(group_id).await {
-            tracing::warn!(%group_id, error = %err.detail, "flash-sale units not given back yet; the sweep will");
-        }
     }
 
     /// Reserve, then create; compensating on failure.
@@ -580,84 +460,6 @@ const RESERVATION_MARGIN_SECS: i64 = 600;
 const MAX_COUPONS: usize = 5;
 
 impl Orders {
-    /// Prices the plan with promotions' quote: the one calculation the cart summary shows.
-    /// Codes given with the checkout must all apply (`coupon_not_applicable` says why not);
-    /// codes on the cart that do not apply are left out, as the summary showed.
-    async fn price_promotions(
-        &self,
-        plan: &mut Plan,
-        quotes: &HashMap<Uuid, VariantQuote>,
-        codes: Vec<String>,
-        strict: bool,
-        sale_prices: &HashMap<Uuid, LivePrice>,
-        points: Option<PointsToRedeem>,
-    ) -> Result<()> {
-        let lines: Vec<QuoteLine> = domain::plan_lines(plan)
-            .map(|(order, line)| {
-                let quote = quotes.get(&line.variant_id);
-                QuoteLine {
-                    variant_id: line.variant_id,
-                    product_id: line.product_id,
-                    merchant_id: order.merchant_id,
-                    category_path: quote.map(|q| q.category_path.clone()).unwrap_or_default(),
-                    brand_id: quote.and_then(|q| q.brand_id),
-                    quantity: line.quantity,
-                    unit_price: line.unit_price,
-                    sale: sale_prices.get(&line.variant_id).map(|p| LineSale {
-                        flash_sale_id: p.flash_sale_id,
-                        title: p.title.clone(),
-                        unit_price: p.sale_price,
-                        list_price: p.list_price,
-                        platform_funded: p.platform_funded,
-                    }),
-                }
-            })
-            .collect();
-        let quote = self
-            .promotions
-            .quote(&QuoteRequest {
-                customer_id: Some(plan.customer_id),
-                currency: plan.currency,
-                lines,
-                codes,
-                shipping: Vec::new(),
-                points,
-                with_allocations: true,
-            })
-            .await?;
-        if strict && !quote.rejected_codes.is_empty() {
-            return Err(OrdersError::CouponNotApplicable(quote.rejected_codes));
-        }
-        plan.coupon_codes = quote
-            .applied
-            .iter()
-            .filter_map(|a| a.code.clone())
-            .collect();
-        domain::apply_quote(plan, &quote).map_err(plan_error)
-    }
-
-    /// Takes the limits and budgets of the plan's promotions, all or none.
-    async fn reserve_promotions(&self, plan: &Plan) -> Result<()> {
-        if plan.promotions.is_empty() {
-            return Ok(());
-        }
-        let request = ReservePromotions {
-            group_id: plan.group_id,
-            customer_id: plan.customer_id,
-            currency: plan.currency,
-            promotions: plan.promotions.clone(),
-        };
-        match self.promotions.reserve(&request).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.is(PromotionsCode::PromotionUnavailable) => {
-                let ids: Vec<Uuid> =
-                    serde_json::from_value(err.problem["promotionIds"].clone()).unwrap_or_default();
-                Err(OrdersError::PromotionUnavailable(ids))
-            }
-            Err(err) => Err(err.into()),
-        }
-    }
-
     /// Voucher lines need an offer on sale and room under the customer's cap; asked before
     /// any stock is taken.
     async fn check_vouchers(
@@ -700,7 +502,7 @@ fn rate_key(quote: &VariantQuote) -> (Uuid, Option<Uuid>) {
     (quote.merchant_id, quote.category_path.first().copied())
 }
 
-fn plan_error(err: PlanError) -> OrdersError {
+pub(super) fn plan_error(err: PlanError) -> OrdersError {
     match err {
         PlanError::Empty => OrdersError::Empty,
         PlanError::TooManyLines => invalid("lines", "at most 100 different items per order"),

@@ -1,7 +1,9 @@
-//! orders' use cases: checkout (a saga, in `checkout`), moves through the status machine and
-//! reactions to payments (in `lifecycle`), and the reads customers, merchants and admins get.
+//! orders' use cases: checkout (a saga, in `checkout`, with the discounts it is priced with
+//! and takes in `discounts`), moves through the status machine and reactions to payments (in
+//! `lifecycle`), and the reads customers, merchants and admins get.
 
 mod checkout;
+mod discounts;
 mod lifecycle;
 
 use std::collections::HashMap;
