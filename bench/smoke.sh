@@ -12,4 +12,5 @@ bench/checkout.sh 1 2
 bench/redeem.sh 1 2 20
 bench/promotions.sh 1 2
 bench/flashsale.sh 200 10 "sqlite postgres split" 5
+bench/search.sh 1
 echo "bench smoke: every benchmark ran"

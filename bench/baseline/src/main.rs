@@ -10,11 +10,14 @@
 //! - `promo-cart ...` and `promo-add ...`: the promotion benchmark's set-up (see
 //!   `promotions.rs`).
 //! - `flashsale ...`: a crowd at a flash sale and at plain stock (see `flashsale.rs`).
+//! - `search-seed ...` and `fts ...`: the search benchmark's catalog and its PostgreSQL
+//!   full-text yardstick (see `search.rs`).
 
 mod checkout;
 mod flashsale;
 mod promotions;
 mod redeem;
+mod search;
 
 use std::sync::Arc;
 
@@ -45,7 +48,9 @@ async fn main() -> anyhow::Result<()> {
         ["redeem", base, email, password, secret, seconds, workers, vouchers] => {
             redeem::redeem(base, email, password, secret, seconds.parse()?, workers.parse()?, vouchers.parse()?).await
         }
-        _ => bail!("usage: bench-baseline hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
+        ["search-seed", url, products, out] => search::seed(url, products.parse()?, out).await,
+        ["fts", addr, url] => search::serve_fts(addr, url).await,
+        _ => bail!("usage: bench-baseline search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
     }
 }
 

@@ -56,6 +56,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// The edge in front of split processes.
     Gateway {
         #[command(subcommand)]
@@ -71,6 +76,17 @@ pub enum GatewayCommand {
         /// Address nginx listens on (default: `http.addr`).
         #[arg(long)]
         listen: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Rebuild the index of every running search instance online: each builds a new index
+    /// aside from the modules' data and swaps it in, answering searches all along. The
+    /// instances are `--url`s, else `remote.search`, else this configuration's server.
+    Reindex {
+        #[arg(long = "url")]
+        urls: Vec<String>,
     },
 }
 

@@ -8,7 +8,7 @@ use clap::Parser;
 use platform::config::{Config, ConfigSources};
 use platform::Module;
 
-use cli::{AdminCommand, Cli, Command, GatewayCommand, KeysCommand, SeedCommand};
+use cli::{AdminCommand, Cli, Command, GatewayCommand, KeysCommand, SearchCommand, SeedCommand};
 
 /// jemalloc returns freed memory to the system on a timer (glibc kept argon2's 19 MiB blocks per
 /// thread arena: 230 MiB after a login benchmark) and allocates faster on the request path.
@@ -217,6 +217,11 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             eprintln!("internal token as {caller}, valid {ttl} s: it opens every /internal route");
             println!("{token}");
         }
+        Command::Search {
+            command: SearchCommand::Reindex { urls },
+        } => {
+            search_reindex(config, urls).await?;
+        }
         Command::Gateway {
             command: GatewayCommand::NginxConfig { listen },
         } => {
@@ -298,4 +303,75 @@ async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
+}
+
+/// Asks each search instance to rebuild its index, one after the other, with a token the
+/// instances trust (minted from the data dir's keys, as `keys internal-token` does).
+async fn search_reindex(config: Config, urls: Vec<String>) -> anyhow::Result<()> {
+    let urls: Vec<String> = if !urls.is_empty() {
+        urls
+    } else if let Some(remote) = config.remote.get("search") {
+        remote.split(',').map(|u| u.trim().to_owned()).collect()
+    } else {
+        vec![config
+            .http
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.http.addr))]
+    };
+    if config.database.url.is_none() && !config.data_dir.join("pasar.db").exists() {
+        bail!(
+            "no Pasar database in {}: point --data-dir (or database.url) at the server's",
+            config.data_dir.display()
+        );
+    }
+    let databases = platform::app::migrate(&config, &all_modules()).await?;
+    let ctx = platform::app::context(config, databases.main.clone()).await?;
+    let client = reqwest::Client::new();
+    let outcome = async {
+        for url in urls {
+            // A token per instance: the one before may take longer than a token lives.
+            let (token, _) = ctx.authenticator.issue_internal("search")?;
+            let url = format!("{}/internal/v1/search/reindex", url.trim_end_matches('/'));
+            let response = client
+                .post(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .with_context(|| format!("{url} did not answer"))?;
+            let status = response.status();
+            let mut body: serde_json::Value = response.json().await.unwrap_or_default();
+            if status == reqwest::StatusCode::ACCEPTED {
+                // Longer than a request may take: it runs on; ask until it is done.
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    let status: serde_json::Value = client
+                        .get(&url)
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .with_context(|| format!("{url} did not answer"))?
+                        .json()
+                        .await?;
+                    if status["running"] == false {
+                        if let Some(error) = status["lastError"].as_str() {
+                            bail!("{url}: the rebuild failed: {error}");
+                        }
+                        body = status["last"].clone();
+                        break;
+                    }
+                }
+            } else if !status.is_success() {
+                bail!("{url} answered {status}: {body}");
+            }
+            println!(
+                "{url}: {} documents in {} ms",
+                body["documents"], body["millis"]
+            );
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    databases.close().await;
+    outcome
 }

@@ -1,7 +1,8 @@
 //! The split layout with the real binary: modules in separate processes on PostgreSQL, NATS
 //! JetStream and Redis, behind `pasar serve --modules gateway`.
 //!
-//! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger, loyalty), two
+//! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger, loyalty,
+//! reviews, search), two
 //! instances of `shop` (orders, cart, inventory, promotions, flashsales), `pay` (payments), and the gateway. Tests drive
 //! them over HTTP through the gateway; fixtures that need the database directly (admin
 //! bootstrap, email verification) run in a control app attached to the same database.
@@ -149,9 +150,13 @@ struct Split {
     admin: Option<Session>,
 }
 
-const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty";
+/// core without search, for layouts giving search processes of its own.
+const CORE_ONLY: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews";
+const CORE: &str =
+    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,search";
 const SHOP: &str = "orders,cart,inventory,promotions,flashsales";
 const PAY: &str = "payments";
+const SEARCH: &str = "search";
 
 /// core, two shop instances, pay, and the gateway.
 const LAYOUT: [(&str, &str); 5] = [
@@ -231,14 +236,16 @@ impl Split {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         for process in &processes {
-            if process.label == "gateway" || process.label == "shop-2" {
+            if process.label == "gateway" {
                 continue;
             }
-            let urls = if process.modules == SHOP {
-                format!("{},{}", processes[1].url(), processes[2].url())
-            } else {
-                process.url()
-            };
+            // Processes with the same modules are instances of one remote.
+            let urls = processes
+                .iter()
+                .filter(|p| p.modules == process.modules)
+                .map(Process::url)
+                .collect::<Vec<_>>()
+                .join(",");
             for module in process.modules.split(',') {
                 env.insert(
                     format!("PASAR_REMOTE__{}", module.to_uppercase()),
@@ -1299,5 +1306,119 @@ async fn revoked_staff_roles_and_api_keys_stop_working_in_every_process_at_once(
         },
     )
     .await;
+    split.stop().await;
+}
+
+/// Two search instances, each with its own index in its own data dir, fed by the one change
+/// log: both answer the same, a change reaches both, and `pasar search reindex` rebuilds
+/// each online.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_search_instances_answer_the_same() {
+    let layout = [
+        ("core", CORE_ONLY),
+        ("shop-1", SHOP),
+        ("shop-2", SHOP),
+        ("pay", PAY),
+        ("search-1", SEARCH),
+        ("search-2", SEARCH),
+        ("gateway", "gateway"),
+    ];
+    let mut split = Split::start_layout(&layout, SHARED_NATS, &[]).await;
+    let admin = split.admin().await;
+    let app = &split.app;
+    let merchant = app.merchant("Split Search").await;
+    let category = app.category(&admin, "kitchen", None).await;
+    let mut products = Vec::new();
+    for (name, sku) in [
+        ("Copper Kettle", "KET-1"),
+        ("Clay Teapot", "POT-1"),
+        ("Rice Cooker", "RC-1"),
+    ] {
+        let (product, _) = app
+            .listed_product(&merchant, &admin, category, name, sku, 2_500, 5)
+            .await;
+        products.push(product);
+    }
+    let client = reqwest::Client::new();
+    let ask = |base: String, q: &'static str| {
+        let client = client.clone();
+        async move {
+            let body: Value = client
+                .get(format!("{base}/api/v1/search?q={q}"))
+                .send()
+                .await
+                .expect("search answers")
+                .json()
+                .await
+                .expect("json");
+            body
+        }
+    };
+    let (one, two) = (split.url_of("search-1"), split.url_of("search-2"));
+    let ids = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for q in ["kettle", "cooker", "teapot"] {
+        testkit::eventually(
+            Duration::from_secs(30),
+            "both instances indexed",
+            || async {
+                let (a, b) = (ask(one.clone(), q).await, ask(two.clone(), q).await);
+                (a["total"] == 1 && ids(&a) == ids(&b)).then_some(())
+            },
+        )
+        .await;
+    }
+    // A change reaches both.
+    let renamed = app
+        .put(
+            &format!("/api/v1/products/{}", products[0]),
+            json!({"name": {"en": "Copper Samovar"}}),
+            Some(&merchant.owner.access_token),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    testkit::eventually(Duration::from_secs(10), "the rename on both", || async {
+        let (a, b) = (
+            ask(one.clone(), "samovar").await,
+            ask(two.clone(), "samovar").await,
+        );
+        (a["total"] == 1 && b["total"] == 1 && ids(&a) == ids(&b)).then_some(())
+    })
+    .await;
+    // Through the gateway too.
+    assert_eq!(
+        app.get("/api/v1/search?q=samovar", None).await.body["total"],
+        1
+    );
+
+    // The operator's rebuild of every instance, while they answer.
+    let output = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(split.dir.path().join("cli"))
+        .args(["search", "reindex", "--url", &one, "--url", &two])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(&split.env)
+        .output()
+        .expect("pasar search reindex runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(printed.matches("3 documents").count(), 2, "{printed}");
+    for base in [&one, &two] {
+        assert_eq!(ask(base.clone(), "cooker").await["total"], 1);
+    }
     split.stop().await;
 }

@@ -18,6 +18,8 @@ pub fn modules() -> Vec<Module> {
         orders::module(),
         payments::module(),
         vouchers::module(),
+        reviews::module(),
         ledger::module(),
+        search::module(),
     ]
 }

@@ -1,4 +1,5 @@
-//! Merchants' status and name, kept so suspended or closed merchants' listings are hidden.
+//! Merchants' status and name, kept so suspended or closed merchants' listings are hidden;
+//! products' ratings, kept from reviews' aggregates.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,22 +12,60 @@ use merchants_contract::{
 };
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
+use reviews_contract::{ReviewRatingChanged, ReviewSubjectKind};
 
 use crate::service::Catalog;
 
 pub fn subscriptions(catalog: Arc<Catalog>) -> Vec<Subscription> {
-    vec![Subscription {
-        event_types: vec![
-            MerchantApplied::TYPE,
-            MerchantApproved::TYPE,
-            MerchantRejected::TYPE,
-            MerchantSuspended::TYPE,
-            MerchantReactivated::TYPE,
-            MerchantClosed::TYPE,
-            MerchantUpdated::TYPE,
-        ],
-        handler: Arc::new(MerchantEvents(catalog)),
-    }]
+    vec![
+        Subscription {
+            event_types: vec![
+                MerchantApplied::TYPE,
+                MerchantApproved::TYPE,
+                MerchantRejected::TYPE,
+                MerchantSuspended::TYPE,
+                MerchantReactivated::TYPE,
+                MerchantClosed::TYPE,
+                MerchantUpdated::TYPE,
+            ],
+            handler: Arc::new(MerchantEvents(catalog.clone())),
+        },
+        Subscription {
+            event_types: vec![ReviewRatingChanged::TYPE],
+            handler: Arc::new(RatingEvents(catalog)),
+        },
+    ]
+}
+
+struct RatingEvents(Arc<Catalog>);
+
+#[async_trait]
+impl EventHandler for RatingEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let Some(changed) = event.decode::<ReviewRatingChanged>() else {
+            return Ok(());
+        };
+        let changed = changed?;
+        if changed.subject_kind != ReviewSubjectKind::Product {
+            return Ok(());
+        }
+        self.0
+            .rating_changed(
+                tx,
+                changed.subject_id,
+                changed.average,
+                changed.count,
+                changed.version,
+            )
+            .await?;
+        // As for merchants' events: invalidate again once the dispatcher has committed.
+        let catalog = self.0.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            catalog.invalidate();
+        });
+        Ok(())
+    }
 }
 
 struct MerchantEvents(Arc<Catalog>);

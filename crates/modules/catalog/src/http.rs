@@ -41,6 +41,7 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
             OpenApiRouter::new()
                 .routes(routes!(internal_variants))
                 .routes(routes!(internal_references))
+                .routes(routes!(internal_listings))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(catalog)
@@ -331,4 +332,16 @@ async fn internal_references(
 ) -> Result<Json<References>, ApiError> {
     actor.require_internal()?;
     Ok(Json(c.references(&body).await?))
+}
+
+/// Products as search indexes them, by id or in pages (internal, for search).
+#[utoipa::path(post, path = "/internal/v1/catalog/listings", tag = "internal", request_body = ListingQuery,
+    responses((status = 200, body = ListingPage), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn internal_listings(
+    State(c): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<ListingQuery>,
+) -> Result<Json<ListingPage>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(c.listings(&body).await?))
 }

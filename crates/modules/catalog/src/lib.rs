@@ -15,7 +15,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Catalog, CatalogError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_catalog.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_catalog.sql"),
+    platform::migration!(2, "0002_rating_version.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("catalog", &MIGRATIONS, build)

@@ -221,8 +221,22 @@ impl Inventory {
             .collect())
     }
 
-    /// Publishes `inventory.low` when `item` crossed under its threshold.
+    /// Publishes `inventory.low` when `item` crossed under its threshold, and
+    /// `inventory.stock_changed` when it sold out or came back.
     async fn watch_low(tx: &mut Tx, item: &ItemRow, before: (i64, i64), after: i64) -> Result<()> {
+        if (before.0 > 0) != (after > 0) {
+            bus::publish(
+                tx,
+                SOURCE,
+                &StockChanged {
+                    merchant_id: item.merchant_id,
+                    sku: item.sku.clone(),
+                    variant_id: item.variant_id,
+                    in_stock: after > 0,
+                },
+            )
+            .await?;
+        }
         if domain::became_low(before, (after, item.low_stock_threshold)) {
             bus::publish(
                 tx,

@@ -1,5 +1,5 @@
 //! Other modules' events that move points: signups, orders paid, completed, refunded or
-//! closed unpaid, and vouchers redeemed.
+//! closed unpaid, vouchers redeemed, and reviews approved.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use orders_contract::{
 };
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
+use reviews_contract::ReviewApproved;
 use vouchers_contract::VoucherRedeemed;
 
 use crate::service::Loyalty;
@@ -27,6 +28,7 @@ pub fn subscriptions(loyalty: Arc<Loyalty>) -> Vec<Subscription> {
             OrderReturned::TYPE,
             OrderRefunded::TYPE,
             VoucherRedeemed::TYPE,
+            ReviewApproved::TYPE,
         ],
         handler: Arc::new(Events(loyalty)),
     }]
@@ -71,6 +73,11 @@ impl EventHandler for Events {
             loyalty.on_order_refunded(tx, &order, false).await?;
         } else if let Some(redeemed) = event.decode::<VoucherRedeemed>() {
             loyalty.on_voucher_redeemed(tx, redeemed?.owner_id).await?;
+        } else if let Some(approved) = event.decode::<ReviewApproved>() {
+            let approved = approved?;
+            loyalty
+                .on_review_approved(tx, approved.customer_id, approved.review_id)
+                .await?;
         }
         Ok(())
     }

@@ -20,7 +20,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Loyalty, LoyaltyError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_loyalty.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_loyalty.sql"),
+    platform::migration!(2, "0002_counted.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("loyalty", &MIGRATIONS, build)

@@ -364,6 +364,15 @@ pub async fn redeemed_points(db: &Db, group_id: Uuid) -> Result<i64> {
 
 // ---- achievements ----
 
+/// Marks what `reference` names as counted toward `kind`; false when it was already.
+pub async fn count_once(tx: &mut Tx, kind: &str, reference: &str, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO loyalty_counted (kind, reference, counted_at) VALUES ($1, $2, $3)
+         ON CONFLICT (kind, reference) DO NOTHING"
+    ).bind(kind).bind(reference).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
 /// Counts one more of `kind` for the customer; the new count.
 pub async fn count(tx: &mut Tx, customer_id: Uuid, kind: &str) -> Result<i64> {
     on_tx!(tx, conn => sqlx::query_scalar(

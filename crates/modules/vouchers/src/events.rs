@@ -12,6 +12,7 @@ use merchants_contract::{
 use orders_contract::{OrderCancelled, OrderPaid, OrderReturned};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
+use reviews_contract::{ReviewRatingChanged, ReviewSubjectKind};
 
 use crate::service::{OrderFact, Vouchers};
 use crate::store;
@@ -34,7 +35,28 @@ pub fn subscriptions(vouchers: Arc<Vouchers>) -> Vec<Subscription> {
             ],
             handler: Arc::new(Listings),
         },
+        Subscription {
+            event_types: vec![ReviewRatingChanged::TYPE],
+            handler: Arc::new(Ratings),
+        },
     ]
+}
+
+/// Offers' ratings, as reviews publishes them (each event carries the whole aggregate).
+struct Ratings;
+
+#[async_trait]
+impl EventHandler for Ratings {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        if let Some(e) = event.decode::<ReviewRatingChanged>() {
+            let e = e?;
+            if e.subject_kind == ReviewSubjectKind::Voucher {
+                let count = i32::try_from(e.count).unwrap_or(i32::MAX);
+                store::set_rating(tx, e.subject_id, e.average, count, e.version).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 struct Orders(Arc<Vouchers>);

@@ -47,6 +47,7 @@ pub fn router(vouchers: Arc<Vouchers>) -> OpenApiRouter {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(purchase_check))
+                .routes(routes!(offer_listings))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(vouchers)
@@ -358,4 +359,17 @@ async fn purchase_check(
 ) -> Result<Json<Vec<PurchaseRefusal>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(v.purchase_check(&body).await?))
+}
+
+/// Offers, visible or not, of some products or in pages (internal, for search).
+#[utoipa::path(post, path = "/internal/v1/vouchers/offer-listings", tag = "internal",
+    request_body = OfferListingQuery,
+    responses((status = 200, body = Vec<Offer>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn offer_listings(
+    State(v): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<OfferListingQuery>,
+) -> Result<Json<Vec<Offer>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(v.offer_listings(&body).await?))
 }

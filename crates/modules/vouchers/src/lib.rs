@@ -21,10 +21,11 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Vouchers, VouchersError};
 
-static MIGRATIONS: [Migration; 3] = [
+static MIGRATIONS: [Migration; 4] = [
     platform::migration!(1, "0001_vouchers.sql"),
     platform::migration!(2, "0002_voided_orders.sql"),
     platform::migration!(3, "0003_promotion_funded.sql"),
+    platform::migration!(4, "0004_ratings.sql"),
 ];
 
 pub fn module() -> Module {

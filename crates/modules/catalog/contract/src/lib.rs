@@ -7,6 +7,9 @@ pub use errors::CatalogCode;
 mod states;
 pub use states::*;
 
+mod listings;
+pub use listings::*;
+
 use std::collections::BTreeMap;
 
 use kernel::call::Method;
@@ -459,9 +462,25 @@ impl DomainEvent for ProductDeleted {
     }
 }
 
+/// A merchant's status or name changed and catalog re-derived which of its products are
+/// listed (published in that transaction).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantListingsChanged {
+    pub merchant_id: Uuid,
+}
+
+impl DomainEvent for MerchantListingsChanged {
+    const TYPE: &'static str = "catalog.merchant_listings_changed";
+    fn aggregate_id(&self) -> String {
+        self.merchant_id.to_string()
+    }
+}
+
 /// Every event catalog publishes, for the event catalogue.
 pub fn events() -> Vec<kernel::EventSpec> {
     vec![
+        kernel::EventSpec::of::<MerchantListingsChanged>(),
         kernel::EventSpec::of::<ProductCreated>(),
         kernel::EventSpec::of::<ProductUpdated>(),
         kernel::EventSpec::of::<ProductStatusChanged>(),

@@ -20,6 +20,7 @@ use crate::cache::ReadCache;
 use crate::domain::{self, Mover, TransitionError};
 use crate::store::{self, ProductRow, SummaryRow, VariantRow};
 
+mod listings;
 mod products;
 mod reads;
 mod taxonomy;

@@ -466,6 +466,24 @@ impl Catalog {
         name: &str,
     ) -> Result<()> {
         store::upsert_merchant(tx, merchant_id, status, name, Timestamp::now()).await?;
+        // Announced from here, not by merchants: whoever re-reads listings (search) must see
+        // them after this transaction re-derived which are listed.
+        bus::publish(tx, SOURCE, &MerchantListingsChanged { merchant_id }).await?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// A product's rating changed (reviews' aggregate over its approved reviews).
+    pub async fn rating_changed(
+        &self,
+        tx: &mut Tx,
+        product_id: Uuid,
+        average: Option<f64>,
+        count: i64,
+        version: i64,
+    ) -> Result<()> {
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        store::set_rating(tx, product_id, average, count, version).await?;
         self.invalidate();
         Ok(())
     }

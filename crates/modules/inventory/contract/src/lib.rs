@@ -252,7 +252,27 @@ impl DomainEvent for InventoryLow {
     }
 }
 
+/// A SKU sold out (nothing available anywhere) or came back in stock.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockChanged {
+    pub merchant_id: Uuid,
+    pub sku: String,
+    pub variant_id: Uuid,
+    pub in_stock: bool,
+}
+
+impl DomainEvent for StockChanged {
+    const TYPE: &'static str = "inventory.stock_changed";
+    fn aggregate_id(&self) -> String {
+        format!("{}:{}", self.merchant_id, self.sku)
+    }
+}
+
 /// Every event inventory publishes, for the event catalogue.
 pub fn events() -> Vec<kernel::EventSpec> {
-    vec![kernel::EventSpec::of::<InventoryLow>()]
+    vec![
+        kernel::EventSpec::of::<InventoryLow>(),
+        kernel::EventSpec::of::<StockChanged>(),
+    ]
 }

@@ -103,7 +103,7 @@ pub struct EntryQuery {
 pub enum AchievementKind {
     OrdersPaid,
     VouchersRedeemed,
-    /// Counted once the reviews module exists.
+    /// Reviews that became public, each counted once.
     ReviewsApproved,
 }
 

@@ -146,6 +146,21 @@ impl Loyalty {
             .await
     }
 
+    /// A review became public: counted once per review, however often it is approved.
+    pub async fn on_review_approved(
+        &self,
+        tx: &mut Tx,
+        customer_id: Uuid,
+        review_id: Uuid,
+    ) -> Result<()> {
+        let kind = AchievementKind::ReviewsApproved;
+        let now = Timestamp::now().millis();
+        if !store::count_once(tx, kind.as_str(), &review_id.to_string(), now).await? {
+            return Ok(());
+        }
+        self.count_toward(tx, customer_id, kind).await
+    }
+
     /// One more of `kind`; awards the achievements whose target the count reaches, once.
     async fn count_toward(
         &self,

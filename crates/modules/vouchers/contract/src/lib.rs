@@ -103,6 +103,8 @@ pub struct Offer {
     pub location: Option<Location>,
     /// The catalog product's moderation status (`ACTIVE` is public).
     pub product_status: String,
+    /// Over the offer's approved reviews (kept from reviews' `review.rating_changed`).
+    pub rating: OfferRating,
     /// Whether the public sees it now.
     pub visible: bool,
     /// Kilometres from `near`, when the query gave one.
@@ -110,6 +112,15 @@ pub struct Offer {
     pub distance_km: Option<f64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// An offer's rating from its approved reviews.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferRating {
+    /// None without reviews.
+    pub average: Option<f64>,
+    pub count: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -409,7 +420,51 @@ impl VouchersClient {
     }
 }
 
+/// Which offers search reads: of the given products, or a page in id order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferListingQuery {
+    /// At most 200; when given, `after` and `limit` are ignored.
+    #[serde(default)]
+    pub product_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub after: Option<Uuid>,
+    /// At most 1000 (default 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl VouchersClient {
+    /// Offers, visible or not, as search indexes them.
+    pub async fn offer_listings(&self, query: &OfferListingQuery) -> Result<Vec<Offer>, CallError> {
+        self.services
+            .call(
+                self.caller,
+                Method::POST,
+                "/internal/v1/vouchers/offer-listings",
+                Some(query),
+            )
+            .await
+    }
+}
+
 // --- events ---
+
+/// An offer was published or its terms changed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferSaved {
+    pub offer_id: Uuid,
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl DomainEvent for OfferSaved {
+    const TYPE: &'static str = "voucher.offer_saved";
+    fn aggregate_id(&self) -> String {
+        self.offer_id.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -438,6 +493,9 @@ impl DomainEvent for VoucherIssued {
 pub struct VoucherRedeemed {
     pub redemption_id: Uuid,
     pub instance_id: Uuid,
+    /// The offer the voucher was issued from (nil on events published before it was carried).
+    #[serde(default)]
+    pub offer_id: Uuid,
     pub code: String,
     pub merchant_id: Uuid,
     pub outlet_id: Uuid,
@@ -540,6 +598,7 @@ impl DomainEvent for VoucherRefundRequested {
 /// Every event vouchers publishes, for the event catalogue.
 pub fn events() -> Vec<kernel::EventSpec> {
     vec![
+        kernel::EventSpec::of::<OfferSaved>(),
         kernel::EventSpec::of::<VoucherIssued>(),
         kernel::EventSpec::of::<VoucherRedeemed>(),
         kernel::EventSpec::of::<VoucherGifted>(),

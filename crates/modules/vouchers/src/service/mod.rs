@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use catalog_contract::CatalogClient;
 use kernel::{ApiError, Currency, FieldError, LocalizedText, Timestamp};
+use platform::db::Tx;
 use platform::services::CallError;
 use platform::Context;
 use uuid::Uuid;

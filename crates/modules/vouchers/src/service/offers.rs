@@ -111,11 +111,53 @@ impl Vouchers {
             merchant_active: true,
             created_at: now.millis(),
             updated_at: now.millis(),
+            rating_average: None,
+            rating_count: 0,
         };
-        if !store::insert_offer(&self.ctx.db, &row).await? {
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::insert_offer(&mut tx, &row).await? {
             return Err(VouchersError::OfferExists);
         }
+        Self::announce_offer(&mut tx, &row).await?;
+        self.ctx.commit(tx).await?;
         offer_view(&row, now, None)
+    }
+
+    /// `voucher.offer_saved`, in the transaction that saved it (search re-reads the offer).
+    async fn announce_offer(tx: &mut Tx, row: &OfferRow) -> Result<()> {
+        platform::bus::publish(
+            tx,
+            SOURCE,
+            &OfferSaved {
+                offer_id: row.id,
+                product_id: row.product_id,
+                merchant_id: row.merchant_id,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Offers as search indexes them: of the given products, or a page in id order.
+    pub async fn offer_listings(&self, query: &OfferListingQuery) -> Result<Vec<Offer>> {
+        let now = Timestamp::now();
+        let rows = if query.product_ids.is_empty() {
+            let limit = query.limit.unwrap_or(500).clamp(1, 1_000);
+            store::offers_page(&self.ctx.db, query.after, i64::from(limit)).await?
+        } else {
+            if query.product_ids.len() > 200 {
+                return Err(VouchersError::Invalid(vec![kernel::FieldError {
+                    field: "productIds".into(),
+                    message: "at most 200 per lookup".into(),
+                }]));
+            }
+            let mut rows = Vec::new();
+            for id in &query.product_ids {
+                rows.extend(store::offers_of_product(&self.ctx.db, *id).await?);
+            }
+            rows
+        };
+        rows.iter().map(|r| offer_view(r, now, None)).collect()
     }
 
     pub async fn update_offer(
@@ -190,9 +232,12 @@ impl Vouchers {
         row.latitude = location.map(|l| l.latitude);
         row.longitude = location.map(|l| l.longitude);
         row.updated_at = now.millis();
-        if !store::update_offer(&self.ctx.db, &row).await? {
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::update_offer(&mut tx, &row).await? {
             return Err(VouchersError::Contended);
         }
+        Self::announce_offer(&mut tx, &row).await?;
+        self.ctx.commit(tx).await?;
         let fresh = store::offer(&self.ctx.db, id)
             .await?
             .ok_or(VouchersError::OfferNotFound)?;
@@ -537,6 +582,10 @@ pub(super) fn offer_view(
                 longitude,
             }),
         product_status: row.product_status.clone(),
+        rating: OfferRating {
+            average: row.rating_average,
+            count: row.rating_count,
+        },
         visible,
         distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
         created_at: Timestamp::from_millis(row.created_at),

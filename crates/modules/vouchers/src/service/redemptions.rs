@@ -435,6 +435,7 @@ pub(super) async fn publish_redeemed(
         &VoucherRedeemed {
             redemption_id: redemption.id,
             instance_id: instance.id,
+            offer_id: instance.offer_id,
             code: instance.code.clone(),
             merchant_id: redemption.merchant_id,
             outlet_id: redemption.outlet_id,

@@ -31,33 +31,36 @@ pub struct OfferRow {
     pub merchant_active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// From reviews' aggregates.
+    pub rating_average: Option<f64>,
+    pub rating_count: i32,
 }
 
 const OFFER_COLUMNS: &str = "id, merchant_id, product_id, variant_id, category_id, kind, title, description,
     terms, price, face_value, currency, discount_bps, valid_from, valid_until, valid_days, total_cap,
     per_customer_cap, issued, claimable, outlets, latitude, longitude, product_status, merchant_active,
-    created_at, updated_at";
+    created_at, updated_at, rating_average, rating_count";
 
-pub async fn insert_offer(db: &Db, o: &OfferRow) -> Result<bool> {
+pub async fn insert_offer(tx: &mut Tx, o: &OfferRow) -> Result<bool> {
     let sql = format!(
         "INSERT INTO vouchers_offers ({OFFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
          ON CONFLICT (variant_id) DO NOTHING"
     );
-    let inserted = on_write!(db, conn => sqlx::query(&sql)
+    let inserted = on_tx!(tx, conn => sqlx::query(&sql)
         .bind(o.id).bind(o.merchant_id).bind(o.product_id).bind(o.variant_id).bind(o.category_id)
         .bind(&o.kind).bind(&o.title).bind(&o.description).bind(&o.terms).bind(o.price)
         .bind(o.face_value).bind(&o.currency).bind(o.discount_bps).bind(o.valid_from).bind(o.valid_until)
         .bind(o.valid_days).bind(o.total_cap).bind(o.per_customer_cap).bind(o.issued).bind(o.claimable)
         .bind(&o.outlets).bind(o.latitude).bind(o.longitude).bind(&o.product_status).bind(o.merchant_active)
-        .bind(o.created_at).bind(o.updated_at)
+        .bind(o.created_at).bind(o.updated_at).bind(o.rating_average).bind(o.rating_count)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(inserted == 1)
 }
 
 /// Writes the editable terms of an offer; the cap may not fall below what was issued.
-pub async fn update_offer(db: &Db, o: &OfferRow) -> Result<bool> {
-    let updated = on_write!(db, conn => sqlx::query(
+pub async fn update_offer(tx: &mut Tx, o: &OfferRow) -> Result<bool> {
+    let updated = on_tx!(tx, conn => sqlx::query(
         "UPDATE vouchers_offers SET valid_until = $2, valid_days = $3, total_cap = $4, per_customer_cap = $5,
            description = $6, terms = $7, outlets = $8, latitude = $9, longitude = $10, updated_at = $11
          WHERE id = $1 AND ($4 IS NULL OR issued <= $4)"
@@ -144,6 +147,21 @@ pub async fn set_product_status(
     Ok(())
 }
 
+/// An offer's rating, as reviews last published it, unless a newer version of it was applied
+/// already.
+pub async fn set_rating(
+    tx: &mut Tx,
+    offer_id: Uuid,
+    average: Option<f64>,
+    count: i32,
+    version: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE vouchers_offers SET rating_average = $2, rating_count = $3, rating_version = $4
+         WHERE id = $1 AND rating_version < $4"
+    ).bind(offer_id).bind(average).bind(count).bind(version).execute(conn).await.map(|_| ()))
+}
+
 pub async fn set_merchant_active(
     tx: &mut Tx,
     merchant_id: Uuid,
@@ -222,4 +240,18 @@ pub async fn outlet(db: &Db, outlet_id: Uuid) -> Result<Option<(Uuid, f64, f64)>
     on_db!(db, pool => sqlx::query_as(
         "SELECT merchant_id, latitude, longitude FROM vouchers_outlets WHERE outlet_id = $1"
     ).bind(outlet_id).fetch_optional(pool).await)
+}
+
+/// Offers in id order after `after` (search's rebuild), or of the given products.
+pub async fn offers_page(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<OfferRow>> {
+    let sql = format!(
+        "SELECT {OFFER_COLUMNS} FROM vouchers_offers WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(pool).await)
+}
+
+pub async fn offers_of_product(db: &Db, product_id: Uuid) -> Result<Vec<OfferRow>> {
+    let sql =
+        format!("SELECT {OFFER_COLUMNS} FROM vouchers_offers WHERE product_id = $1 ORDER BY id");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(product_id).fetch_all(pool).await)
 }
