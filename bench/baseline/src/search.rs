@@ -132,6 +132,29 @@ const FILLER: &[&str] = &[
     "guaranteed",
 ];
 
+/// One batch of products as column arrays (one `UNNEST` insert).
+#[derive(Default)]
+struct ProductColumns {
+    id: Vec<Uuid>,
+    merchant: Vec<Uuid>,
+    slug: Vec<String>,
+    name: Vec<String>,
+    name_sort: Vec<String>,
+    description: Vec<String>,
+    category: Vec<Uuid>,
+    brand: Vec<Uuid>,
+    price: Vec<i64>,
+}
+
+#[derive(Default)]
+struct VariantColumns {
+    id: Vec<Uuid>,
+    product: Vec<Uuid>,
+    merchant: Vec<Uuid>,
+    sku: Vec<String>,
+    price: Vec<i64>,
+}
+
 /// A small deterministic generator (the same catalog every run).
 struct Lcg(u64);
 
@@ -213,19 +236,8 @@ pub async fn seed(url: &str, products: usize, out: &str) -> anyhow::Result<()> {
     while done < products {
         let n = batch.min(products - done);
         let mut tx = pool.begin().await?;
-        let mut cols: (
-            Vec<Uuid>,
-            Vec<Uuid>,
-            Vec<String>,
-            Vec<String>,
-            Vec<String>,
-            Vec<String>,
-            Vec<Uuid>,
-            Vec<Uuid>,
-            Vec<i64>,
-        ) = Default::default();
-        let mut variants: (Vec<Uuid>, Vec<Uuid>, Vec<Uuid>, Vec<String>, Vec<i64>) =
-            Default::default();
+        let mut cols = ProductColumns::default();
+        let mut variants = VariantColumns::default();
         for i in done..done + n {
             let noun_at = (rng.next() as usize) % NOUNS.len();
             let adjective = rng.pick(ADJECTIVES);
@@ -246,21 +258,23 @@ pub async fn seed(url: &str, products: usize, out: &str) -> anyhow::Result<()> {
             let product = Uuid::now_v7();
             let merchant = merchants[i % merchants.len()];
             let price = 100 + (rng.next() % 20_000) as i64;
-            cols.0.push(product);
-            cols.1.push(merchant);
-            cols.2.push(format!("p-{i}"));
-            cols.3.push(name.to_string());
-            cols.4.push(en.to_lowercase());
-            cols.5
+            cols.id.push(product);
+            cols.merchant.push(merchant);
+            cols.slug.push(format!("p-{i}"));
+            cols.name.push(name.to_string());
+            cols.name_sort.push(en.to_lowercase());
+            cols.description
                 .push(json!({"en": description.join(" ")}).to_string());
-            cols.6.push(leaves[(rng.next() as usize) % leaves.len()]);
-            cols.7.push(brands[(rng.next() as usize) % brands.len()]);
-            cols.8.push(price);
-            variants.0.push(Uuid::now_v7());
-            variants.1.push(product);
-            variants.2.push(merchant);
-            variants.3.push(format!("S-{i}"));
-            variants.4.push(price);
+            cols.category
+                .push(leaves[(rng.next() as usize) % leaves.len()]);
+            cols.brand
+                .push(brands[(rng.next() as usize) % brands.len()]);
+            cols.price.push(price);
+            variants.id.push(Uuid::now_v7());
+            variants.product.push(product);
+            variants.merchant.push(merchant);
+            variants.sku.push(format!("S-{i}"));
+            variants.price.push(price);
         }
         sqlx::query(
             "INSERT INTO catalog_products (id, merchant_id, slug, name, name_sort, description, category_id,
@@ -271,8 +285,8 @@ pub async fn seed(url: &str, products: usize, out: &str) -> anyhow::Result<()> {
              FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                $7::uuid[], $8::uuid[], $9::bigint[]) AS t(id, m, slug, name, name_sort, description, c, b, price)",
         )
-        .bind(&cols.0).bind(&cols.1).bind(&cols.2).bind(&cols.3).bind(&cols.4).bind(&cols.5)
-        .bind(&cols.6).bind(&cols.7).bind(&cols.8).bind(now)
+        .bind(&cols.id).bind(&cols.merchant).bind(&cols.slug).bind(&cols.name).bind(&cols.name_sort).bind(&cols.description)
+        .bind(&cols.category).bind(&cols.brand).bind(&cols.price).bind(now)
         .execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO catalog_variants (id, product_id, merchant_id, sku, options, price, currency,
@@ -280,7 +294,7 @@ pub async fn seed(url: &str, products: usize, out: &str) -> anyhow::Result<()> {
              SELECT id, p, m, sku, '{}', price, 'USD', 0, $6, $6
              FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[]) AS t(id, p, m, sku, price)",
         )
-        .bind(&variants.0).bind(&variants.1).bind(&variants.2).bind(&variants.3).bind(&variants.4).bind(now)
+        .bind(&variants.id).bind(&variants.product).bind(&variants.merchant).bind(&variants.sku).bind(&variants.price).bind(now)
         .execute(&mut *tx).await?;
         tx.commit().await?;
         done += n;

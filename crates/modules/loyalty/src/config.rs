@@ -24,6 +24,8 @@ pub struct LoyaltyConfig {
     /// return can still take them back); `paid`: on payment.
     pub credit_on: String,
     pub signup_bonus: i64,
+    /// Points for each review that becomes public (once per review; 0: none).
+    pub review_bonus: i64,
     /// Credits expire this many days after they were made, what is left of them.
     pub points_valid_days: i64,
     /// Customers are told this many days before points expire.
@@ -74,6 +76,7 @@ impl Default for LoyaltyConfig {
             max_redeem_bps: 5_000,
             credit_on: "completed".into(),
             signup_bonus: 100,
+            review_bonus: 10,
             points_valid_days: 365,
             expiry_reminder_days: 30,
             tiers: vec![

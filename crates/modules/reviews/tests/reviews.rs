@@ -898,5 +898,19 @@ async fn loyalty_counts_each_approved_review_once(backend: Backend) {
     let achievement = progress().await;
     assert_eq!(achievement["progress"], 5, "{achievement}");
     assert!(achievement["awardedAt"].is_string(), "{achievement}");
+    // The review bonus: once per review, not per approval.
+    let entries = app
+        .get(
+            "/api/v1/rewards/transactions?limit=100",
+            Some(&buyer.access_token),
+        )
+        .await;
+    let bonuses: Vec<&Value> = entries
+        .body
+        .as_array()
+        .map(|e| e.iter().filter(|x| x["kind"] == "REVIEW").collect())
+        .unwrap_or_default();
+    assert_eq!(bonuses.len(), 5, "{:?}", entries.body);
+    assert!(bonuses.iter().all(|b| b["points"] == 10), "{bonuses:?}");
     app.stop().await;
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::api::{HitKind, SearchHit, Suggestion, SuggestionKind};
 
 /// Keys looked at per prefix: enough to rank well, bounded for a one-letter prefix.
-const SCAN_LIMIT: usize = 2_000;
+const SCAN_LIMIT: usize = 1_000;
 /// Word starts indexed per name (the rest of a long name is rarely typed first).
 const WORD_STARTS: usize = 6;
 
@@ -238,7 +238,7 @@ impl Suggestions {
             .collect();
         // Shared names (categories, brands) rank by how many listings carry them; names of
         // listings by units sold; a name that starts with the prefix beats a later word.
-        found.sort_by_key(|e| {
+        found.sort_by_cached_key(|e| {
             let starts = e.normalized.starts_with(&prefix);
             let score = match e.kind {
                 SuggestionKind::Category | SuggestionKind::Brand => i64::from(e.refs) * 2,

@@ -155,8 +155,27 @@ impl Loyalty {
     ) -> Result<()> {
         let kind = AchievementKind::ReviewsApproved;
         let now = Timestamp::now().millis();
-        if !store::count_once(tx, kind.as_str(), &review_id.to_string(), now).await? {
+        let reference = review_id.to_string();
+        if !store::count_once(tx, kind.as_str(), &reference, now).await? {
             return Ok(());
+        }
+        if self.config.review_bonus > 0 {
+            store::ensure_account(tx, customer_id, &self.lowest_tier()?.code, now).await?;
+            self.record(
+                tx,
+                Movement {
+                    customer_id,
+                    kind: EntryKind::Review,
+                    points: self.config.review_bonus,
+                    qualifying: 0,
+                    reference: Some(&reference),
+                    reason: None,
+                    actor_id: None,
+                    expires_at: None,
+                },
+                false,
+            )
+            .await?;
         }
         self.count_toward(tx, customer_id, kind).await
     }
