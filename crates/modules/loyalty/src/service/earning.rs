@@ -15,15 +15,28 @@ use crate::store::{self, EarningRow};
 
 impl Loyalty {
     pub async fn on_user_registered(&self, tx: &mut Tx, user_id: Uuid) -> Result<()> {
-        let reference = user_id.to_string();
+        let points = self.config.signup_bonus;
+        self.bonus(tx, user_id, EntryKind::Signup, points, &user_id.to_string())
+            .await
+    }
+
+    /// A credit that buys nothing toward tiers (signup, reviews).
+    async fn bonus(
+        &self,
+        tx: &mut Tx,
+        customer_id: Uuid,
+        kind: EntryKind,
+        points: i64,
+        reference: &str,
+    ) -> Result<()> {
         self.record(
             tx,
             Movement {
-                customer_id: user_id,
-                kind: EntryKind::Signup,
-                points: self.config.signup_bonus,
+                customer_id,
+                kind,
+                points,
                 qualifying: 0,
-                reference: Some(&reference),
+                reference: Some(reference),
                 reason: None,
                 actor_id: None,
                 expires_at: None,
@@ -161,21 +174,9 @@ impl Loyalty {
         }
         if self.config.review_bonus > 0 {
             store::ensure_account(tx, customer_id, &self.lowest_tier()?.code, now).await?;
-            self.record(
-                tx,
-                Movement {
-                    customer_id,
-                    kind: EntryKind::Review,
-                    points: self.config.review_bonus,
-                    qualifying: 0,
-                    reference: Some(&reference),
-                    reason: None,
-                    actor_id: None,
-                    expires_at: None,
-                },
-                false,
-            )
-            .await?;
+            let points = self.config.review_bonus;
+            self.bonus(tx, customer_id, EntryKind::Review, points, &reference)
+                .await?;
         }
         self.count_toward(tx, customer_id, kind).await
     }
