@@ -4,7 +4,7 @@
 # tables (`bench-baseline search-seed`; loading is not what is measured), starts pasar, which
 # builds its index from catalog on start (timed), rebuilds it online once with
 # `pasar search reindex` (timed), then drives with wrk: one word; two words with a typo;
-# a word filtered by category and price with facets; autocomplete of three letters. Each
+# a word filtered by category and price, with facet counts; autocomplete of three letters. Each
 # against the yardstick (a bare axum handler: `websearch_to_tsquery`, `ts_rank`, GIN index;
 # a `:*` prefix query for autocomplete). Appends the results to bench/results.md.
 # Usage: bench/search.sh [seconds per scenario, default 10] [products, default 100000]
@@ -74,7 +74,7 @@ LUA
 mix one '"/api/v1/search?q=" .. word()' '"/search?q=" .. word()'
 mix typo '"/api/v1/search?q=" .. adjectives[math.random(#adjectives)] .. "+" .. typo(word())' \
     '"/search?q=" .. adjectives[math.random(#adjectives)] .. "+" .. typo(word())'
-mix filtered '"/api/v1/search?q=" .. word() .. "&categoryId=" .. categories[math.random(#categories)] .. "&currency=USD&minPrice=1000&maxPrice=15000"' \
+mix filtered '"/api/v1/search?q=" .. word() .. "&categoryId=" .. categories[math.random(#categories)] .. "&currency=USD&minPrice=1000&maxPrice=15000&facets=true"' \
     '"/search?q=" .. word() .. "&category=" .. categories[math.random(#categories)]'
 mix suggest '"/api/v1/search/autocomplete?q=" .. word():sub(1, 3)' '"/prefix?q=" .. word():sub(1, 3)'
 

@@ -55,7 +55,7 @@ pub fn synonym_map(groups: &[Vec<String>]) -> SynonymMap {
 /// What one pass collects: the count, the facet counts, the page (with its sort keys).
 type Fruit = (
     usize,
-    tantivy::collector::FacetCounts,
+    Option<tantivy::collector::FacetCounts>,
     Vec<((f64, u64), DocAddress)>,
 );
 
@@ -69,6 +69,7 @@ pub struct Plan {
     limit: usize,
     after: Option<(f64, u64)>,
     category_path: Option<Vec<Uuid>>,
+    facets: bool,
 }
 
 fn invalid(field: &str, message: &str) -> FieldError {
@@ -264,6 +265,7 @@ impl Plan {
             limit: limit as usize,
             after,
             category_path: path,
+            facets: q.facets == Some(true),
         })
     }
 
@@ -424,7 +426,7 @@ impl Plan {
         Ok(SearchResults {
             items,
             total: total as u64,
-            facets: self.facets(&facet_counts, labels),
+            facets: facet_counts.map(|counts| self.facets(&counts, labels)),
             next_cursor: if more {
                 last_key.map(encode_cursor)
             } else {
@@ -442,18 +444,21 @@ impl Plan {
         fuzzy: bool,
     ) -> tantivy::Result<Fruit> {
         let query = self.query(f, synonyms, fuzzy);
-        let mut facets = FacetCollector::for_field("facets");
-        match &self.category_path {
-            Some(path) => {
-                let mut parts = vec!["category".to_owned()];
-                parts.extend(path.iter().map(Uuid::to_string));
-                facets.add_facet(Facet::from_path(parts));
+        let facets = self.facets.then(|| {
+            let mut facets = FacetCollector::for_field("facets");
+            match &self.category_path {
+                Some(path) => {
+                    let mut parts = vec!["category".to_owned()];
+                    parts.extend(path.iter().map(Uuid::to_string));
+                    facets.add_facet(Facet::from_path(parts));
+                }
+                None => facets.add_facet("/category"),
             }
-            None => facets.add_facet("/category"),
-        }
-        for root in ["/brand", "/merchant", "/type", "/rating"] {
-            facets.add_facet(root);
-        }
+            for root in ["/brand", "/merchant", "/type", "/rating"] {
+                facets.add_facet(root);
+            }
+            facets
+        });
         let sort = self.sort;
         let scored = self.has_words();
         let near = self.near;

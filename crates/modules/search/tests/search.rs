@@ -591,7 +591,11 @@ async fn the_relevance_table_holds_over_a_multilingual_catalog(backend: Backend)
     );
 
     // Facets count every hit, not only the page.
-    let coffee = search(&app, &[("q", "coffee"), ("limit", "1")]).await;
+    assert!(search(&app, &[("q", "coffee")])
+        .await
+        .get("facets")
+        .is_none());
+    let coffee = search(&app, &[("q", "coffee"), ("limit", "1"), ("facets", "true")]).await;
     let types = &coffee["facets"]["types"];
     let count = |value: &str| {
         types
@@ -601,7 +605,7 @@ async fn the_relevance_table_holds_over_a_multilingual_catalog(backend: Backend)
     };
     assert_eq!(count("product"), Some(json!(2)), "{types}");
     assert_eq!(count("voucher"), Some(json!(1)), "{types}");
-    let in_fashion = search(&app, &[("categoryId", &fashion)]).await;
+    let in_fashion = search(&app, &[("categoryId", &fashion), ("facets", "true")]).await;
     let children = in_fashion["facets"]["categories"]
         .as_array()
         .cloned()
@@ -612,7 +616,8 @@ async fn the_relevance_table_holds_over_a_multilingual_catalog(backend: Backend)
             .any(|c| c["value"] == shoes && c["count"] == 2 && c["label"]["en"] == "shoes"),
         "{children:?}"
     );
-    let brands = search(&app, &[("q", "shoes")]).await["facets"]["brands"].clone();
+    let brands =
+        search(&app, &[("q", "shoes"), ("facets", "true")]).await["facets"]["brands"].clone();
     assert!(
         brands.as_array().is_some_and(|b| b
             .iter()

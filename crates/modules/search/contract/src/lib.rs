@@ -69,6 +69,9 @@ pub struct SearchQuery {
     pub radius_km: Option<f64>,
     #[param(inline)]
     pub sort: Option<SearchSort>,
+    /// Count facets over every hit (what a filter sidebar shows); off by default, since it
+    /// costs more than the page itself.
+    pub facets: Option<bool>,
     /// 1 to 50 (default 20).
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
@@ -170,7 +173,9 @@ pub struct SearchResults {
     pub items: Vec<SearchHit>,
     /// Every hit the filters allow, on all pages.
     pub total: u64,
-    pub facets: Facets,
+    /// With `facets=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
     pub next_cursor: Option<String>,
     /// Whether typo tolerance had to widen the words to find these.
     pub corrected: bool,
