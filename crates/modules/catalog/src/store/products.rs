@@ -1,158 +1,6 @@
-//! Every SQL statement of catalog, and nothing else.
+//! Products, their variants, merchants' listing status, lists and checkout quotes.
 
-use kernel::{Currency, Timestamp};
-
-use crate::domain::{ProductStatus, ProductType, SortOrder};
-use platform::db::{Db, Tx};
-use platform::{on_db, on_tx};
-use uuid::Uuid;
-
-type Result<T> = std::result::Result<T, sqlx::Error>;
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CategoryRow {
-    pub id: Uuid,
-    pub parent_id: Option<Uuid>,
-    pub slug: String,
-    pub path: String,
-    pub level: i32,
-    pub sort_order: i32,
-    pub name: String,
-}
-
-const CATEGORY_COLUMNS: &str = "id, parent_id, slug, path, level, sort_order, name";
-
-pub async fn insert_category(tx: &mut Tx, c: &CategoryRow, now: Timestamp) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO catalog_categories (id, parent_id, slug, path, level, sort_order, name, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
-    ).bind(c.id).bind(c.parent_id).bind(&c.slug).bind(&c.path).bind(c.level).bind(c.sort_order)
-     .bind(&c.name).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-pub async fn category(db: &Db, id: Uuid) -> Result<Option<CategoryRow>> {
-    let sql = format!("SELECT {CATEGORY_COLUMNS} FROM catalog_categories WHERE id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
-}
-
-pub async fn category_in(tx: &mut Tx, id: Uuid) -> Result<Option<CategoryRow>> {
-    let sql = format!("SELECT {CATEGORY_COLUMNS} FROM catalog_categories WHERE id = $1");
-    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
-}
-
-/// Children of `parent` (roots when None), in display order.
-pub async fn children(db: &Db, parent: Option<Uuid>) -> Result<Vec<CategoryRow>> {
-    let sql = format!(
-        "SELECT {CATEGORY_COLUMNS} FROM catalog_categories
-         WHERE ($1 IS NULL AND parent_id IS NULL) OR parent_id = $1
-         ORDER BY sort_order, id"
-    );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(parent).fetch_all(pool).await)
-}
-
-pub async fn all_categories(db: &Db) -> Result<Vec<CategoryRow>> {
-    let sql =
-        format!("SELECT {CATEGORY_COLUMNS} FROM catalog_categories ORDER BY level, sort_order, id");
-    on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)
-}
-
-pub async fn update_category(tx: &mut Tx, c: &CategoryRow, now: Timestamp) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE catalog_categories SET name = $2, sort_order = $3, updated_at = $4 WHERE id = $1"
-    ).bind(c.id).bind(&c.name).bind(c.sort_order).bind(now.millis())
-     .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// The deepest level in the subtree whose path starts with `path`.
-pub async fn subtree_depth(tx: &mut Tx, path: &str) -> Result<i32> {
-    on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(level), 0) AS INTEGER) FROM catalog_categories WHERE path LIKE $1 || '%'"
-    ).bind(path).fetch_one(conn).await)
-}
-
-/// Moves a category and its subtree: its parent, and every path and level below it.
-pub async fn move_category(
-    tx: &mut Tx,
-    id: Uuid,
-    parent_id: Option<Uuid>,
-    old_path: &str,
-    new_path: &str,
-    level_delta: i32,
-    now: Timestamp,
-) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE catalog_categories SET parent_id = $2, updated_at = $3 WHERE id = $1"
-    ).bind(id).bind(parent_id).bind(now.millis()).execute(conn).await.map(|r| r.rows_affected()))?;
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE catalog_categories
-         SET path = CAST($2 AS TEXT) || substr(path, length(CAST($1 AS TEXT)) + 1), level = level + $3
-         WHERE path LIKE CAST($1 AS TEXT) || '%'"
-    ).bind(old_path).bind(new_path).bind(level_delta).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Deletes a category that has no children; false when it has some. Products still pointing at
-/// it make the database refuse (foreign key).
-pub async fn delete_category(tx: &mut Tx, id: Uuid) -> Result<bool> {
-    let deleted = on_tx!(tx, conn => sqlx::query(
-        "DELETE FROM catalog_categories WHERE id = $1
-           AND NOT EXISTS (SELECT 1 FROM catalog_categories c WHERE c.parent_id = $1)"
-    ).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(deleted == 1)
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BrandRow {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-}
-
-pub async fn insert_brand(tx: &mut Tx, b: &BrandRow, now: Timestamp) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO catalog_brands (id, slug, name, created_at) VALUES ($1, $2, $3, $4)"
-    ).bind(b.id).bind(&b.slug).bind(&b.name).bind(now.millis())
-     .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-pub async fn brands(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<BrandRow>> {
-    on_db!(db, pool => sqlx::query_as(
-        "SELECT id, slug, name FROM catalog_brands WHERE ($1 IS NULL OR slug > $1) ORDER BY slug LIMIT $2"
-    ).bind(after).bind(i64::from(limit)).fetch_all(pool).await)
-}
-
-pub async fn brand_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
-    let found: Option<i32> = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT 1 FROM catalog_brands WHERE id = $1"
-    ).bind(id).fetch_optional(conn).await)?;
-    Ok(found.is_some())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AttributeRow {
-    pub id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub options: String,
-}
-
-pub async fn insert_attribute(tx: &mut Tx, a: &AttributeRow, now: Timestamp) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO catalog_attributes (id, code, name, kind, options, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
-    ).bind(a.id).bind(&a.code).bind(&a.name).bind(&a.kind).bind(&a.options).bind(now.millis())
-     .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-pub async fn attributes(db: &Db) -> Result<Vec<AttributeRow>> {
-    on_db!(db, pool => sqlx::query_as(
-        "SELECT id, code, name, kind, options FROM catalog_attributes ORDER BY code"
-    ).fetch_all(pool).await)
-}
+use super::*;
 
 /// A product's rating, as reviews last published it (not a change of the product: its
 /// `updated_at` stays), unless a newer version of it was applied already.
@@ -191,7 +39,7 @@ pub async fn upsert_merchant(
 }
 
 /// What the public sees: ACTIVE, of an ACTIVE merchant, not deleted, priced.
-const LISTED: &str =
+pub(super) const LISTED: &str =
     "UPDATE catalog_products SET listed = (status = 'ACTIVE' AND deleted_at IS NULL
     AND min_price IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_merchants m
       WHERE m.merchant_id = catalog_products.merchant_id AND m.status = 'ACTIVE'))";
@@ -224,7 +72,8 @@ pub struct ProductRow {
     pub updated_at: i64,
 }
 
-const PRODUCT_SELECT: &str = "SELECT p.id, p.merchant_id, m.business_name AS merchant_name, p.slug,
+pub(super) const PRODUCT_SELECT: &str =
+    "SELECT p.id, p.merchant_id, m.business_name AS merchant_name, p.slug,
     p.name, p.description, p.category_id, p.brand_id, p.attributes, p.product_type, p.weight_grams,
     p.length_mm, p.width_mm, p.height_mm, p.status, p.status_reason, p.currency, p.min_price,
     p.max_price, p.listed, p.rating_average, p.rating_count, p.created_at, p.updated_at
@@ -548,7 +397,7 @@ pub struct VariantRow {
     pub position: i32,
 }
 
-const VARIANT_COLUMNS: &str =
+pub(super) const VARIANT_COLUMNS: &str =
     "id, product_id, merchant_id, sku, options, price, compare_at_price, currency, position";
 
 pub async fn insert_variant(tx: &mut Tx, v: &VariantRow, now: Timestamp) -> Result<()> {
@@ -621,92 +470,8 @@ pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
     Ok(rows)
 }
 
-pub async fn category_exists(db: &Db, id: Uuid) -> Result<bool> {
-    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT 1 FROM catalog_categories WHERE id = $1"
-    ).bind(id).fetch_optional(pool).await)?;
-    Ok(found.is_some())
-}
-
-pub async fn brand_known(db: &Db, id: Uuid) -> Result<bool> {
-    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT 1 FROM catalog_brands WHERE id = $1"
-    ).bind(id).fetch_optional(pool).await)?;
-    Ok(found.is_some())
-}
-
 pub async fn product_merchant(db: &Db, id: Uuid) -> Result<Option<Uuid>> {
     on_db!(db, pool => sqlx::query_scalar(
         "SELECT merchant_id FROM catalog_products WHERE id = $1 AND deleted_at IS NULL"
     ).bind(id).fetch_optional(pool).await)
-}
-
-/// A product as search indexes it: its row with the brand's name and the category path.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ListingRow {
-    #[sqlx(flatten)]
-    pub product: ProductRow,
-    pub brand_name: Option<String>,
-    pub category_path: String,
-}
-
-fn listing_select() -> String {
-    PRODUCT_SELECT.replace(
-        " FROM catalog_products p",
-        ", b.name AS brand_name, c.path AS category_path FROM catalog_products p",
-    ) + " LEFT JOIN catalog_brands b ON b.id = p.brand_id
-          JOIN catalog_categories c ON c.id = p.category_id"
-}
-
-/// Products not deleted after `after` in id order (one merchant's when given), with their
-/// live variants: two queries per page whatever its size.
-pub async fn listings_page(
-    db: &Db,
-    merchant_id: Option<Uuid>,
-    after: Option<Uuid>,
-    limit: u32,
-) -> Result<(Vec<ListingRow>, Vec<VariantRow>)> {
-    let page = "p.deleted_at IS NULL AND ($1 IS NULL OR p.merchant_id = $1)
-        AND ($2 IS NULL OR p.id > $2)";
-    let sql = format!("{} WHERE {page} ORDER BY p.id LIMIT $3", listing_select());
-    let rows: Vec<ListingRow> = on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(merchant_id).bind(after).bind(i64::from(limit)).fetch_all(pool).await)?;
-    let Some(last) = rows.last() else {
-        return Ok((rows, Vec::new()));
-    };
-    let first = rows[0].product.id;
-    let sql = format!(
-        "SELECT {VARIANT_COLUMNS} FROM catalog_variants v WHERE v.deleted_at IS NULL
-           AND v.product_id >= $1 AND v.product_id <= $2
-           AND ($3 IS NULL OR v.merchant_id = $3)
-         ORDER BY v.product_id, v.position, v.id"
-    );
-    let variants = on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(first).bind(last.product.id).bind(merchant_id).fetch_all(pool).await)?;
-    Ok((rows, variants))
-}
-
-/// The given products that are not deleted, with their live variants.
-pub async fn listings_by_ids(db: &Db, ids: &[Uuid]) -> Result<(Vec<ListingRow>, Vec<VariantRow>)> {
-    let sql = format!(
-        "{} WHERE p.id = $1 AND p.deleted_at IS NULL",
-        listing_select()
-    );
-    let variants_sql = format!(
-        "SELECT {VARIANT_COLUMNS} FROM catalog_variants WHERE product_id = $1 AND deleted_at IS NULL
-         ORDER BY position, id"
-    );
-    let (mut rows, mut variants) = (Vec::new(), Vec::new());
-    // Events name a product or two at a time: indexed point reads keep the SQL static.
-    for id in ids {
-        let row: Option<ListingRow> =
-            on_db!(db, pool => sqlx::query_as(&sql).bind(*id).fetch_optional(pool).await)?;
-        if let Some(row) = row {
-            let mut of_row: Vec<VariantRow> = on_db!(db, pool =>
-                sqlx::query_as(&variants_sql).bind(*id).fetch_all(pool).await)?;
-            variants.append(&mut of_row);
-            rows.push(row);
-        }
-    }
-    Ok((rows, variants))
 }
