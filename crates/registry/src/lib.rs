@@ -21,5 +21,7 @@ pub fn modules() -> Vec<Module> {
         reviews::module(),
         ledger::module(),
         search::module(),
+        media::module(),
+        shipping::module(),
     ]
 }

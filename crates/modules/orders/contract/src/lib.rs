@@ -12,6 +12,7 @@ use kernel::{Currency, DomainEvent, LocalizedText, Timestamp};
 /// Payments defines what it collects per order; orders answers in those terms.
 pub use payments_contract::PayableOrder;
 use payments_contract::RequestedRefund;
+pub use shipping_contract::{ShippingAddress, ShippingChoice, ShippingOption};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -269,6 +270,20 @@ pub struct OrderFact {
     pub tracking_number: Option<String>,
     pub reason: Option<String>,
     pub lines: Vec<OrderFactLine>,
+    /// The option picked and the address, for an order that ships.
+    #[serde(default)]
+    pub shipping: Option<OrderShipping>,
+}
+
+/// How a physical order travels: the option the customer picked (re-quoted by the server at
+/// checkout) and a copy of the address it goes to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderShipping {
+    pub option: ShippingOption,
+    pub address: ShippingAddress,
+    /// Taken off `option.amount` by free-shipping promotions.
+    pub discount: i64,
 }
 
 macro_rules! order_event {

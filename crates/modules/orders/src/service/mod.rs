@@ -514,5 +514,6 @@ pub(crate) fn fact(
                 commission: l.commission,
             })
             .collect(),
+        shipping: None,
     })
 }
