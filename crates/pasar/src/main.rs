@@ -234,7 +234,10 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                     remote: &config.remote,
                     listen: &listen,
                     per_minute: config.rate_limit.edge,
-                    body_limit_bytes: config.http.body_limit_bytes,
+                    body_limit_bytes: config
+                        .http
+                        .upload_limit_bytes
+                        .max(config.http.body_limit_bytes),
                 })
             );
         }

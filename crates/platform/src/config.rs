@@ -69,6 +69,9 @@ impl Default for Config {
 pub struct HttpConfig {
     pub addr: String,
     pub body_limit_bytes: usize,
+    /// The largest body of a route that takes files (media uploads); every other route keeps
+    /// `body_limit_bytes`.
+    pub upload_limit_bytes: usize,
     pub request_timeout_secs: u64,
     /// Origins allowed by CORS. Empty: no cross-origin access.
     pub cors_allowed_origins: Vec<String>,
@@ -90,6 +93,7 @@ impl Default for HttpConfig {
         Self {
             addr: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 16 * 1024 * 1024,
             request_timeout_secs: 30,
             cors_allowed_origins: Vec::new(),
             trust_forwarded_for: false,

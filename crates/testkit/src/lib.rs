@@ -4,6 +4,7 @@
 mod commerce;
 mod marketplace;
 mod probe;
+mod s3;
 mod sinks;
 pub mod tools;
 mod voucher_fixtures;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 pub use commerce::{uuid_of, SIMULATOR_SECRET};
 pub use marketplace::{merchant_application, MerchantFixture};
 pub use probe::{Pinged, Probe, ProbeBehaviour};
+pub use s3::S3Server;
 pub use sinks::{HttpReceiver, Mail, OtlpReceiver, Received, ReceivedSpan, SmtpSink};
 pub use voucher_fixtures::OUTLET_LOCATION;
 

@@ -3,7 +3,8 @@
 //!
 //! - the services (PostgreSQL, Redis, NATS with JetStream) are started when they are down;
 //! - Debian's nginx is installed when missing (the split-layout tests run the generated
-//!   configuration with it);
+//!   configuration with it), and poppler-utils (`pdftoppm`, `pdfinfo`, `pdftotext`: the label
+//!   tests render PDFs with them);
 //! - the Python tools (an SMTP server, an OAuth2 client library, an OTLP decoder, a schema
 //!   fuzzer) go into a virtual environment under the target directory, from the pinned
 //!   `crates/testkit/requirements.txt`;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 const REQUIREMENTS: &str = include_str!("../requirements.txt");
 const NGINX: &str = "/usr/sbin/nginx";
+const PDFTOPPM: &str = "/usr/bin/pdftoppm";
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 const REDIS_SERVER: &str = "redis-server";
 /// The npm package holding AsyncAPI's JSON Schemas, pinned.
@@ -179,6 +181,26 @@ pub fn nginx() -> &'static Path {
         })
     });
     Path::new(NGINX)
+}
+
+/// Debian's `pdftoppm` (package `poppler-utils`, which also brings `pdfinfo` and `pdftotext`
+/// beside it), installed when missing.
+pub fn pdftoppm() -> &'static Path {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        locked("apt", || {
+            if Path::new(PDFTOPPM).exists() {
+                return;
+            }
+            install_debian_package("poppler-utils", "pdftoppm (Debian package poppler-utils)");
+        })
+    });
+    Path::new(PDFTOPPM)
+}
+
+/// A program of poppler-utils beside [`pdftoppm`] (`pdfinfo`, `pdftotext`), installed with it.
+pub fn poppler(program: &str) -> PathBuf {
+    pdftoppm().with_file_name(program)
 }
 
 fn install_debian_package(package: &str, what: &str) {

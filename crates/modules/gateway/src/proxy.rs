@@ -84,7 +84,11 @@ pub fn router(
                 .collect(),
             next: AtomicUsize::new(0),
             client: client.clone(),
-            body_limit: ctx.config.http.body_limit_bytes,
+            body_limit: ctx
+                .config
+                .http
+                .upload_limit_bytes
+                .max(ctx.config.http.body_limit_bytes),
             trust_forwarded_for: ctx.config.http.trust_forwarded_for,
         });
         tokio::spawn(health_checks(

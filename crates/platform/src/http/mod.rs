@@ -55,8 +55,12 @@ pub fn edge(router: Router, config: &HttpConfig, authenticator: Arc<Authenticato
             auth::authenticate,
         ))
         .layer(middleware::from_fn(text::reject_control_in_uri))
+        // Extractors stop at body_limit_bytes unless a route sets its own (uploads); no body
+        // passes the upload limit at all.
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(
+            config.upload_limit_bytes.max(config.body_limit_bytes),
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_secs.max(1)),

@@ -1,0 +1,3 @@
+//! media's contract (DTOs, events, error codes) lives in `media-contract`.
+
+pub use media_contract::*;

@@ -1,0 +1,194 @@
+//! media's use cases: uploading and deleting (`uploads`), serving bytes and thumbnails
+//! (`serving`), attaching to products, merchants, users and reviews (`attachments`), and the
+//! removal of orphaned uploads and of objects whose rows are gone (`cleanup`).
+
+mod attachments;
+mod cleanup;
+mod serving;
+mod uploads;
+
+use std::sync::{Arc, OnceLock};
+
+use catalog_contract::CatalogClient;
+use kernel::call::CallError;
+use kernel::{Actor, ApiError, Permission, Timestamp};
+use platform::Context;
+use uuid::Uuid;
+
+pub use serving::Served;
+
+use crate::api::*;
+use crate::config::MediaConfig;
+use crate::domain::{Limits, Refusal};
+use crate::storage::{Storage, StorageError};
+use crate::store::MediaRow;
+
+pub const SOURCE: &str = "media";
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("media not found")]
+    NotFound,
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
+    #[error("media store: {0}")]
+    Storage(String),
+    #[error("wrong purpose: {0}")]
+    WrongPurpose(String),
+    #[error("the gallery is full")]
+    GalleryFull(i64),
+    #[error("no thumbnail of that size")]
+    UnknownThumbnailSize(Vec<u32>),
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Api(ApiError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("events: {0}")]
+    Bus(#[from] platform::bus::BusError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<ApiError> for MediaError {
+    fn from(err: ApiError) -> Self {
+        MediaError::Api(err)
+    }
+}
+
+impl From<CallError> for MediaError {
+    fn from(err: CallError) -> Self {
+        MediaError::Api(err.into())
+    }
+}
+
+impl From<StorageError> for MediaError {
+    fn from(err: StorageError) -> Self {
+        MediaError::Storage(err.to_string())
+    }
+}
+
+impl From<MediaError> for ApiError {
+    fn from(err: MediaError) -> Self {
+        use MediaCode as C;
+        match err {
+            MediaError::NotFound => C::MediaNotFound.problem("No such media"),
+            MediaError::Refused(refusal) => match refusal {
+                Refusal::Empty => ApiError::validation_one("file", "is empty"),
+                Refusal::TooLarge(max) => {
+                    C::MediaTooLarge.problem(format!("The file is larger than {max} bytes"))
+                }
+                Refusal::Unsupported(detail) => C::UnsupportedMedia.problem(detail),
+                refusal @ Refusal::ImageTooLarge { .. } => {
+                    C::ImageTooLarge.problem(refusal.to_string())
+                }
+                Refusal::Undecodable(detail) => C::UndecodableMedia.problem(detail),
+            },
+            MediaError::Storage(detail) => {
+                tracing::warn!(%detail, "media store unavailable");
+                C::StorageUnavailable.problem("The media store is unavailable; nothing was written")
+            }
+            MediaError::WrongPurpose(detail) => C::WrongPurpose.problem(detail),
+            MediaError::GalleryFull(max) => {
+                C::GalleryFull.problem(format!("This holds at most {max} items"))
+            }
+            MediaError::UnknownThumbnailSize(sizes) => C::UnknownThumbnailSize.problem(format!(
+                "Thumbnails of images come in these sizes: {sizes:?}"
+            )),
+            MediaError::Forbidden(detail) => ApiError::forbidden(detail),
+            MediaError::Api(err) => err,
+            MediaError::Database(_) | MediaError::Bus(_) | MediaError::Corrupt(_) => {
+                tracing::error!(error = %err, "media failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, MediaError>;
+
+pub struct MediaLibrary {
+    pub ctx: Context,
+    pub config: MediaConfig,
+    limits: Limits,
+    /// Opened at start (never while only building the API description).
+    storage: OnceLock<Storage>,
+    catalog: CatalogClient,
+}
+
+impl MediaLibrary {
+    pub fn new(ctx: Context) -> Arc<Self> {
+        let config: MediaConfig = ctx.config.section_or_default();
+        Arc::new(Self {
+            limits: Limits {
+                max_bytes: config.max_upload_bytes,
+                max_pixels: config.max_pixels,
+                max_side: config.max_side,
+                jpeg_quality: config.jpeg_quality,
+            },
+            catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            storage: OnceLock::new(),
+            config,
+            ctx,
+        })
+    }
+
+    /// Opens the configured store; called once at start.
+    pub fn open_storage(&self) -> std::result::Result<(), StorageError> {
+        let storage = Storage::open(&self.config, &self.ctx.config.data_dir)?;
+        let _ = self.storage.set(storage);
+        Ok(())
+    }
+
+    fn storage(&self) -> Result<&Storage> {
+        self.storage
+            .get()
+            .ok_or_else(|| MediaError::Storage("the media store is not open".into()))
+    }
+
+    fn view(&self, row: &MediaRow) -> Result<crate::api::Media> {
+        let purpose = MediaPurpose::parse(&row.purpose)
+            .ok_or_else(|| MediaError::Corrupt(row.purpose.clone()))?;
+        let format = MediaFormat::parse(&row.format)
+            .ok_or_else(|| MediaError::Corrupt(row.format.clone()))?;
+        Ok(crate::api::Media {
+            id: row.id,
+            owner_id: row.owner_id,
+            purpose,
+            format,
+            content_type: format.content_type().into(),
+            byte_size: row.byte_size,
+            width: row.width,
+            height: row.height,
+            sha256: row.sha256.clone(),
+            private: purpose.is_private(),
+            url: media_url(row.id),
+            thumbnail_sizes: if format.is_image() {
+                self.config.thumbnail_sizes.clone()
+            } else {
+                Vec::new()
+            },
+            attached: row.attached > 0,
+            created_at: Timestamp::from_millis(row.created_at),
+        })
+    }
+}
+
+pub fn media_url(id: Uuid) -> String {
+    format!("/api/v1/media/{id}")
+}
+
+/// Admins who may see and remove any media: catalog moderators (public images) and merchant
+/// reviewers (business documents).
+fn is_media_admin(actor: &Actor) -> bool {
+    actor.can(Permission::AdminCatalog) || actor.can(Permission::AdminMerchants)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! Uploading (checked by content, cleaned, stored, then recorded) and deleting (recorded, then
+//! the objects removed, with the trash as the retry).
+
+use kernel::ActorKind;
+use platform::bus;
+use platform::db::Tx;
+
+use super::*;
+use crate::domain;
+use crate::store::{self, MediaRow};
+
+impl MediaLibrary {
+    /// Stores an upload; `false` when the caller had stored the same file for the same purpose
+    /// already (that media is returned).
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        purpose: MediaPurpose,
+        bytes: Vec<u8>,
+    ) -> Result<(crate::api::Media, bool)> {
+        if actor.kind == ActorKind::Service || !actor.can(Permission::ManageOwnAccount) {
+            return Err(MediaError::Forbidden("Sign in to upload"));
+        }
+        let sha256 = sha256_hex(&bytes);
+        if let Some(existing) =
+            store::same_upload(&self.ctx.db, actor.user_id, purpose.as_str(), &sha256).await?
+        {
+            return Ok((self.view(&existing)?, false));
+        }
+        let limits = self.limits;
+        // Decoding and encoding images is CPU work: off the async workers.
+        let processed =
+            tokio::task::spawn_blocking(move || domain::process(purpose, &bytes, &limits))
+                .await
+                .map_err(|e| MediaError::Corrupt(format!("image worker: {e}")))??;
+        let id = kernel::new_id();
+        let row = MediaRow {
+            id,
+            owner_id: actor.user_id,
+            purpose: purpose.as_str().into(),
+            format: processed.format.as_str().into(),
+            byte_size: processed.bytes.len() as i64,
+            width: processed.width.map(|w| w as i32),
+            height: processed.height.map(|h| h as i32),
+            etag: sha256_hex(&processed.bytes),
+            sha256,
+            storage_key: format!("{id}/original.{}", processed.format.extension()),
+            attached: 0,
+            created_at: Timestamp::now().millis(),
+        };
+        let storage = self.storage()?;
+        // The bytes first: a row never names an object that is not there.
+        storage.put(&row.storage_key, processed.bytes).await?;
+        match self.record(&row).await {
+            Ok(true) => Ok((self.view(&row)?, true)),
+            Ok(false) => {
+                let _ = storage.delete(&row.storage_key).await;
+                let existing =
+                    store::same_upload(&self.ctx.db, row.owner_id, &row.purpose, &row.sha256)
+                        .await?
+                        .ok_or(MediaError::NotFound)?;
+                Ok((self.view(&existing)?, false))
+            }
+            Err(err) => {
+                if let Err(cleanup) = storage.delete(&row.storage_key).await {
+                    tracing::warn!(key = %row.storage_key, error = %cleanup, "an unrecorded upload stays in the media store");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn record(&self, row: &MediaRow) -> Result<bool> {
+        let mut tx = self.ctx.db.begin().await?;
+        if !store::insert_media(&mut tx, row).await? {
+            return Ok(false);
+        }
+        bus::publish(
+            &mut tx,
+            SOURCE,
+            &MediaUploaded {
+                media_id: row.id,
+                owner_id: row.owner_id,
+                purpose: MediaPurpose::parse(&row.purpose)
+                    .ok_or_else(|| MediaError::Corrupt(row.purpose.clone()))?,
+                format: MediaFormat::parse(&row.format)
+                    .ok_or_else(|| MediaError::Corrupt(row.format.clone()))?,
+                byte_size: row.byte_size,
+                sha256: row.sha256.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The owner or an admin deletes an upload, detaching it from wherever it is.
+    pub async fn delete(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let row = store::media(&self.ctx.db, id)
+            .await?
+            .ok_or(MediaError::NotFound)?;
+        let admin = is_media_admin(actor);
+        if row.owner_id != actor.user_id && !admin {
+            return Err(if self.may_see(Some(actor), &row).await? {
+                MediaError::Forbidden("Only its owner or an admin deletes an upload")
+            } else {
+                MediaError::NotFound
+            });
+        }
+        let mut tx = self.ctx.db.begin().await?;
+        for attachment in store::attachments_of_media_tx(&mut tx, id).await? {
+            store::delete_attachment(&mut tx, &attachment.subject, attachment.subject_id, id)
+                .await?;
+            self.publish_subject(&mut tx, &attachment.subject, attachment.subject_id)
+                .await?;
+        }
+        let thumbnails = store::thumbnail_keys(&mut tx, id).await?;
+        let Some(deleted) = store::delete_media(&mut tx, id).await? else {
+            return Err(MediaError::NotFound);
+        };
+        let reason = if deleted.owner_id == actor.user_id {
+            "owner"
+        } else {
+            "admin"
+        };
+        let keys = self.forget(&mut tx, &deleted, thumbnails, reason).await?;
+        tx.commit().await?;
+        self.empty(&keys).await;
+        Ok(())
+    }
+
+    /// After a media's row is deleted in `tx` (its thumbnails' keys read before): its objects
+    /// go to the trash and `media.deleted` is published. Returns the objects to remove once
+    /// committed.
+    pub(super) async fn forget(
+        &self,
+        tx: &mut Tx,
+        row: &MediaRow,
+        mut keys: Vec<String>,
+        reason: &str,
+    ) -> Result<Vec<String>> {
+        keys.push(row.storage_key.clone());
+        let now = Timestamp::now().millis();
+        for key in &keys {
+            store::queue_trash(tx, key, now).await?;
+        }
+        bus::publish(
+            tx,
+            SOURCE,
+            &MediaDeleted {
+                media_id: row.id,
+                owner_id: row.owner_id,
+                reason: reason.into(),
+            },
+        )
+        .await?;
+        Ok(keys)
+    }
+}
