@@ -13,4 +13,6 @@ bench/redeem.sh 1 2 20
 bench/promotions.sh 1 2
 bench/flashsale.sh 200 10 "sqlite postgres split" 5
 bench/search.sh 1
+bench/shipping.sh 1
+bench/media.sh 1 2
 echo "bench smoke: every benchmark ran"

@@ -37,7 +37,9 @@ const STEPS: [&str; 6] = [
 struct Worker {
     api: Arc<Api>,
     token: String,
-    variants: Arc<Vec<String>>,
+    /// (variant, its merchant).
+    variants: Arc<Vec<(String, String)>>,
+    address: String,
     secret: Arc<String>,
     order_body: Arc<Value>,
 }
@@ -73,7 +75,14 @@ impl Worker {
     /// One order through every step; the duration of each.
     async fn one(&self, pick: usize) -> anyhow::Result<[Duration; 6]> {
         let started = Instant::now();
-        let variant = &self.variants[pick % self.variants.len()];
+        let (variant, merchant) = &self.variants[pick % self.variants.len()];
+        let mut order_body = self.order_body.as_ref().clone();
+        if let (Some(body), Some(shipping)) = (
+            order_body.as_object_mut(),
+            crate::shipping_fields(&self.address, merchant).as_object(),
+        ) {
+            body.extend(shipping.clone());
+        }
         self.call(
             reqwest::Method::POST,
             "/api/v1/cart/items",
@@ -86,7 +95,7 @@ impl Worker {
             .call(
                 reqwest::Method::POST,
                 "/api/v1/orders",
-                Some(self.order_body.as_ref().clone()),
+                Some(order_body),
                 Some(Uuid::new_v4().to_string()),
             )
             .await?;
@@ -188,7 +197,12 @@ pub async fn checkout(
     for m in 0..MERCHANTS {
         let shop =
             merchant_with_products(&api, &admin, m, &categories, PRODUCTS, Some(1_000_000)).await?;
-        variants.extend(shop.products.into_iter().map(|p| p.variant_id));
+        let merchant = shop.merchant_id.clone();
+        variants.extend(
+            shop.products
+                .into_iter()
+                .map(|p| (p.variant_id, merchant.clone())),
+        );
     }
     let variants = Arc::new(variants);
     let order_body = if std::env::var("BENCH_PROMOTIONS").is_ok_and(|v| v == "1") {
@@ -227,8 +241,10 @@ pub async fn checkout(
             .as_str()
             .with_context(|| format!("customer {c}: {registered}"))?
             .to_owned();
+        let address = crate::saved_address(&api, &token).await?;
         workers.push(Worker {
             api: api.clone(),
+            address,
             token,
             variants: variants.clone(),
             secret: Arc::new(secret.to_owned()),

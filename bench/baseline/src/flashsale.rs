@@ -57,6 +57,12 @@ pub async fn flashsale(
         .await?;
     let sale_id = id(&sale)?;
     let tokens = customers(&api, accounts).await?;
+    let mut buyers_with_address = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let address = crate::saved_address(&api, &token).await?;
+        buyers_with_address.push((token, crate::shipping_fields(&address, &shop.merchant_id)));
+    }
+    let tokens = buyers_with_address;
     let api = Arc::new(api);
     let mut failed = false;
     for (name, variant, refusal) in [
@@ -155,7 +161,7 @@ impl Crowd {
 /// Fires `buyers` checkouts of one unit of `variant` at once and sorts the answers.
 async fn crowd(
     api: &Arc<Api>,
-    tokens: &[String],
+    tokens: &[(String, Value)],
     variant: &str,
     buyers: usize,
     refusal: &str,
@@ -165,8 +171,11 @@ async fn crowd(
     for b in 0..buyers {
         let api = api.clone();
         let barrier = barrier.clone();
-        let token = tokens[b % tokens.len()].clone();
-        let body = json!({"lines": [{"variantId": variant, "quantity": 1}]});
+        let (token, shipping) = tokens[b % tokens.len()].clone();
+        let mut body = json!({"lines": [{"variantId": variant, "quantity": 1}]});
+        if let (Some(body), Some(shipping)) = (body.as_object_mut(), shipping.as_object()) {
+            body.extend(shipping.clone());
+        }
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             let started = Instant::now();

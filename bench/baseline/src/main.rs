@@ -12,12 +12,16 @@
 //! - `flashsale ...`: a crowd at a flash sale and at plain stock (see `flashsale.rs`).
 //! - `search-seed ...` and `fts ...`: the search benchmark's catalog and its PostgreSQL
 //!   full-text yardstick (see `search.rs`).
+//! - `shipping-seed ...` and `shipping-bare ...`: the shipping quote benchmark's merchants and
+//!   its yardstick (see `shipping.rs`).
 
 mod checkout;
 mod flashsale;
+mod media;
 mod promotions;
 mod redeem;
 mod search;
+mod shipping;
 
 use std::sync::Arc;
 
@@ -50,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
         }
         ["search-seed", url, products, out] => search::seed(url, products.parse()?, out).await,
         ["fts", addr, url] => search::serve_fts(addr, url).await,
-        _ => bail!("usage: bench-baseline search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
+        ["shipping-seed", base, email, password, out] => shipping::seed(base, email, password, out).await,
+        ["shipping-bare", addr, url] => shipping::bare(addr, url).await,
+        ["media-fixtures", dir] => media::fixtures(dir),
+        _ => bail!("usage: bench-baseline shipping-seed <url> <admin-email> <password> <out-dir> | shipping-bare <addr> <db-url> | media-fixtures <dir> | search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
     }
 }
 
@@ -168,6 +175,25 @@ impl Api {
     pub async fn post(&self, path: &str, body: Value, token: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::POST, path, body, token).await
     }
+}
+
+/// Saves an address for the customer (checkout needs one when something ships); its id.
+pub async fn saved_address(api: &Api, token: &str) -> anyhow::Result<String> {
+    id(&api
+        .post(
+            "/api/v1/users/me/addresses",
+            json!({"recipient": "Bench Customer", "phone": "+85512345678", "street": "No. 1, Street 240",
+                "city": "Phnom Penh", "province": "Phnom Penh", "country": "KH", "isPrimary": true}),
+            token,
+        )
+        .await?)
+}
+
+/// What a checkout of one merchant's physical goods adds to its body: the address and the
+/// simulator courier's regular service.
+pub fn shipping_fields(address: &str, merchant_id: &str) -> Value {
+    json!({"shippingAddressId": address,
+        "shipping": [{"merchantId": merchant_id, "courierCode": "SIMULATOR", "serviceCode": "REGULAR"}]})
 }
 
 /// Signs in through the API; the access token.

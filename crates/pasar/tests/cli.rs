@@ -404,7 +404,8 @@ async fn kopi_stock(client: &reqwest::Client, server: &Server, owner: &str) -> (
     )
 }
 
-async fn variant_of_sku(client: &reqwest::Client, server: &Server, sku: &str) -> String {
+/// The variant of a SKU and its product's merchant.
+async fn variant_of_sku(client: &reqwest::Client, server: &Server, sku: &str) -> (String, String) {
     let list: serde_json::Value = client
         .get(server.url("/api/v1/products?limit=100"))
         .send()
@@ -425,7 +426,10 @@ async fn variant_of_sku(client: &reqwest::Client, server: &Server, sku: &str) ->
             .unwrap();
         for variant in detail["variants"].as_array().unwrap() {
             if variant["sku"] == sku {
-                return variant["id"].as_str().unwrap().to_owned();
+                return (
+                    variant["id"].as_str().unwrap().to_owned(),
+                    detail["merchantId"].as_str().unwrap().to_owned(),
+                );
             }
         }
     }
@@ -449,8 +453,18 @@ async fn checkout_recovers_from_a_crash_between_saga_steps(backend: Backend) {
         let owner = token(&client, &server, "kopi.owner@example.com").await;
         let customer = token(&client, &server, "customer@example.com").await;
         let before = kopi_stock(&client, &server, &owner).await;
-        let variant = variant_of_sku(&client, &server, "KOPI-01-1").await;
-        let body = serde_json::json!({"lines": [{"variantId": variant, "quantity": 2}]});
+        let (variant, merchant) = variant_of_sku(&client, &server, "KOPI-01-1").await;
+        let address = post_json(
+            &client,
+            server.url("/api/v1/users/me/addresses"),
+            Some(&customer),
+            serde_json::json!({"recipient": "Demo Customer", "phone": "+85512345678",
+                "street": "No. 1, Street 240", "city": "Phnom Penh", "country": "KH"}),
+        )
+        .await;
+        let body = serde_json::json!({"lines": [{"variantId": variant, "quantity": 2}],
+            "shippingAddressId": address["id"],
+            "shipping": [{"merchantId": merchant, "courierCode": "SIMULATOR", "serviceCode": "REGULAR"}]});
         let key = format!("crash-{fail_point}");
         let checkout = || {
             client

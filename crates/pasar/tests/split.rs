@@ -2,7 +2,7 @@
 //! JetStream and Redis, behind `pasar serve --modules gateway`.
 //!
 //! Processes: `core` (identity, merchants, catalog, notifications, vouchers, ledger, loyalty,
-//! reviews, search), two
+//! reviews, media, shipping, search), two
 //! instances of `shop` (orders, cart, inventory, promotions, flashsales), `pay` (payments), and the gateway. Tests drive
 //! them over HTTP through the gateway; fixtures that need the database directly (admin
 //! bootstrap, email verification) run in a control app attached to the same database.
@@ -151,9 +151,10 @@ struct Split {
 }
 
 /// core without search, for layouts giving search processes of its own.
-const CORE_ONLY: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews";
+const CORE_ONLY: &str =
+    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping";
 const CORE: &str =
-    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,search";
+    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,search";
 const SHOP: &str = "orders,cart,inventory,promotions,flashsales";
 const PAY: &str = "payments";
 const SEARCH: &str = "search";
@@ -966,8 +967,9 @@ async fn one_checkout_is_one_trace_across_the_processes() {
         ],
     )
     .await;
-    let (_, variant) = split.shop_with_stock("TRACE-1", 2_000, 5).await;
+    let (merchant, variant) = split.shop_with_stock("TRACE-1", 2_000, 5).await;
     let customer = split.app.customer("traced").await;
+    let address = split.app.saved_address(&customer).await;
     let placed = split
         .app
         .send(
@@ -981,7 +983,9 @@ async fn one_checkout_is_one_trace_across_the_processes() {
                     "traceparent",
                     format!("00-{CLIENT_TRACE}-00f067aa0ba902b7-01"),
                 )
-                .json(&json!({"lines": [{"variantId": variant, "quantity": 1}]})),
+                .json(&json!({"lines": [{"variantId": variant, "quantity": 1}],
+                    "shippingAddressId": address,
+                    "shipping": [{"merchantId": merchant.id, "courierCode": "SIMULATOR", "serviceCode": "REGULAR"}]})),
         )
         .await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);

@@ -77,8 +77,11 @@ impl TestApp {
         .await
     }
 
-    /// `POST /api/v1/orders` with an optional Idempotency-Key.
+    /// `POST /api/v1/orders` with an optional Idempotency-Key. A body that names no shipping
+    /// ships what is physical as a customer would: to the customer's saved address (one is
+    /// made on first use) with the simulator courier (see [`TestApp::shipping_for`]).
     pub async fn checkout(&self, customer: &Session, body: Value, key: Option<&str>) -> Resp {
+        let body = self.with_shipping(customer, body).await;
         let mut request = self
             .client
             .post(self.url("/api/v1/orders"))
@@ -88,6 +91,97 @@ impl TestApp {
             request = request.header("Idempotency-Key", key);
         }
         self.send(request).await
+    }
+
+    async fn with_shipping(&self, customer: &Session, mut body: Value) -> Value {
+        if body.get("shippingAddressId").is_some() || body.get("shipping").is_some() {
+            return body;
+        }
+        let variant_ids = |items: &Value| -> Vec<Uuid> {
+            items
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| Uuid::parse_str(i["variantId"].as_str()?).ok())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let variants = match body.get("lines") {
+            Some(lines) => variant_ids(lines),
+            None => {
+                let cart = self.get("/api/v1/cart", Some(&customer.access_token)).await;
+                variant_ids(&cart.body["items"])
+            }
+        };
+        if let Some((address, shipping)) = self.shipping_for(customer, &variants).await {
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("shippingAddressId".into(), json!(address));
+                fields.insert("shipping".into(), shipping);
+            }
+        }
+        body
+    }
+
+    /// For a checkout of `variants`: the customer's saved address (made on first use) and the
+    /// simulator courier's REGULAR service for every merchant with a physical item; None when
+    /// nothing ships.
+    pub async fn shipping_for(
+        &self,
+        customer: &Session,
+        variants: &[Uuid],
+    ) -> Option<(Uuid, Value)> {
+        if variants.is_empty() {
+            return None;
+        }
+        let quotes = catalog_contract::CatalogClient::new(self.ctx().services.clone(), "testkit")
+            .variants(variants.to_vec())
+            .await
+            .ok()?;
+        let mut merchants: Vec<Uuid> = quotes
+            .iter()
+            .filter(|q| q.product_type == catalog_contract::ProductType::Physical)
+            .map(|q| q.merchant_id)
+            .collect();
+        merchants.sort();
+        merchants.dedup();
+        if merchants.is_empty() {
+            return None;
+        }
+        let address = self.saved_address(customer).await;
+        let choices: Vec<Value> = merchants
+            .iter()
+            .map(|m| json!({"merchantId": m, "courierCode": "SIMULATOR", "serviceCode": "REGULAR"}))
+            .collect();
+        Some((address, json!(choices)))
+    }
+
+    /// The customer's first saved address, made (in Phnom Penh) when they have none.
+    pub async fn saved_address(&self, customer: &Session) -> Uuid {
+        let token = Some(customer.access_token.as_str());
+        let saved = self.get("/api/v1/users/me/addresses", token).await;
+        if let Some(id) = saved
+            .body
+            .as_array()
+            .and_then(|a| a.first())
+            .map(|a| uuid_of(&a["id"]))
+        {
+            return id;
+        }
+        let made = self
+            .post(
+                "/api/v1/users/me/addresses",
+                json!({
+                    "label": "Home", "recipient": "Test Customer", "phone": "+85512345678",
+                    "street": "No. 12, Street 240", "city": "Phnom Penh", "province": "Phnom Penh",
+                    "postalCode": "12207", "country": "KH", "isPrimary": true
+                }),
+                token,
+            )
+            .await;
+        assert_eq!(made.status, 201, "address not saved: {:?}", made.body);
+        uuid_of(&made.body["id"])
     }
 
     /// `POST /api/v1/payments` with an optional Idempotency-Key.

@@ -1,7 +1,7 @@
 //! Pure cart rules: quantity limits, lines priced from catalog quotes, the summary grouped by
 //! merchant, and the problems that would stop a checkout.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use catalog_contract::VariantQuote;
 use kernel::{Currency, FieldError};
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::api::{
     CartCoupon, CartLine, CartPromotion, CartSummary, LineProblem, MerchantGroup, ShippingQuote,
+    SHIPPING_ADDRESS_REQUIRED, SHIPPING_NOT_REQUIRED, SHIPPING_QUOTED, SHIPPING_UNAVAILABLE,
 };
 use promotions_contract::{CouponReason, DiscountSource, Quote};
 
@@ -63,13 +64,14 @@ pub fn priced_line(line: &StoredLine, quote: Option<&VariantQuote>) -> CartLine 
 }
 
 /// Lines grouped by merchant (in order of first appearance), with subtotals of the sellable
-/// lines and the discounts of promotions' `quote` (priced from the sellable lines, by
-/// variant). Shipping stays unquoted: there is no shipping module yet.
+/// lines, the discounts of promotions' `quote` (priced from the sellable lines, by variant)
+/// and each group's shipping (`shipping`, by merchant; a group absent from it ships nothing).
 pub fn summarize(
     currency: Option<Currency>,
     lines: Vec<CartLine>,
     quote: Option<&Quote>,
     codes: &[String],
+    shipping: &HashMap<Uuid, ShippingQuote>,
 ) -> CartSummary {
     let mut order: Vec<Option<Uuid>> = Vec::new();
     let mut groups: BTreeMap<Option<Uuid>, Vec<CartLine>> = BTreeMap::new();
@@ -96,15 +98,33 @@ pub fn summarize(
             .sum();
         item_count += lines.iter().map(|l| l.quantity).sum::<i64>();
         subtotal += group_subtotal;
+        let mut group_shipping = merchant_id
+            .and_then(|m| shipping.get(&m).cloned())
+            .unwrap_or_else(ShippingQuote::not_required);
+        if let (Some(quote), Some(merchant), Some(amount)) =
+            (quote, merchant_id, group_shipping.amount)
+        {
+            let taken: i64 = quote
+                .shipping
+                .iter()
+                .filter(|s| s.merchant_id == merchant)
+                .map(|s| s.amount)
+                .sum();
+            group_shipping.discount = taken.clamp(0, amount);
+        }
         merchants.push(MerchantGroup {
             merchant_id,
             discount: lines.iter().map(|l| l.discount).sum(),
             lines,
             subtotal: group_subtotal,
-            shipping: ShippingQuote::not_quoted(),
+            shipping: group_shipping,
         });
     }
     let discount: i64 = merchants.iter().map(|m| m.discount).sum();
+    let cart_shipping = overall_shipping(&merchants);
+    let total = cart_shipping
+        .amount
+        .map(|amount| subtotal - discount + amount - cart_shipping.discount);
     CartSummary {
         currency,
         merchants,
@@ -134,8 +154,40 @@ pub fn summarize(
             })
             .unwrap_or_default(),
         coupons: coupons(quote, codes),
-        shipping: ShippingQuote::not_quoted(),
-        total: None,
+        shipping: cart_shipping,
+        total,
+    }
+}
+
+/// The cart's shipping: what stops a quote first (an address, then a courier), else the sum.
+fn overall_shipping(groups: &[MerchantGroup]) -> ShippingQuote {
+    for blocking in [SHIPPING_ADDRESS_REQUIRED, SHIPPING_UNAVAILABLE] {
+        if groups.iter().any(|g| g.shipping.status == blocking) {
+            return ShippingQuote::of_status(blocking);
+        }
+    }
+    let quoted: Vec<&ShippingQuote> = groups
+        .iter()
+        .map(|g| &g.shipping)
+        .filter(|s| s.status == SHIPPING_QUOTED)
+        .collect();
+    if quoted.is_empty() {
+        return ShippingQuote::not_required();
+    }
+    ShippingQuote {
+        status: SHIPPING_QUOTED.into(),
+        amount: Some(quoted.iter().filter_map(|s| s.amount).sum()),
+        discount: quoted.iter().map(|s| s.discount).sum(),
+        option: None,
+    }
+}
+
+/// A status for groups not quoted (no address, no courier), or not needing one.
+pub fn shipping_status(status: &str) -> ShippingQuote {
+    if status == SHIPPING_NOT_REQUIRED {
+        ShippingQuote::not_required()
+    } else {
+        ShippingQuote::of_status(status)
     }
 }
 
@@ -248,6 +300,8 @@ mod tests {
             category_path: Vec::new(),
             brand_id: None,
             sellable,
+            weight_grams: None,
+            dimensions: None,
         }
     }
 
@@ -268,22 +322,47 @@ mod tests {
         assert!(check_quantity(99, 99).is_ok());
     }
 
+    fn option(amount: i64) -> crate::api::ShippingOption {
+        crate::api::ShippingOption {
+            courier_code: "JNE".into(),
+            courier_name: "JNE".into(),
+            service_code: "REGULAR".into(),
+            service_name: "Reguler".into(),
+            amount,
+            chargeable_weight_grams: 1000,
+            eta_min_days: 2,
+            eta_max_days: 3,
+            cod: false,
+        }
+    }
+
     #[test]
-    fn summary_groups_by_merchant_and_leaves_shipping_unquoted() {
+    fn summary_groups_by_merchant_with_their_shipping() {
         let (a, b) = (kernel::new_id(), kernel::new_id());
-        let lines = vec![
-            priced_line(&line(2, 100), Some(&quote(a, 150, true))),
-            priced_line(&line(1, 500), Some(&quote(b, 500, true))),
-            priced_line(&line(3, 10), Some(&quote(a, 10, false))),
-        ];
-        let summary = summarize(Some(Currency::Usd), lines, None, &[]);
+        let lines = || {
+            vec![
+                priced_line(&line(2, 100), Some(&quote(a, 150, true))),
+                priced_line(&line(1, 500), Some(&quote(b, 500, true))),
+                priced_line(&line(3, 10), Some(&quote(a, 10, false))),
+            ]
+        };
+        let shipping = HashMap::from([(a, ShippingQuote::quoted(option(250)))]);
+        let summary = summarize(Some(Currency::Usd), lines(), None, &[], &shipping);
         assert_eq!(summary.merchants.len(), 2);
         assert_eq!(summary.merchants[0].merchant_id, Some(a));
         // Current price counts; the unsellable line does not.
         assert_eq!(summary.merchants[0].subtotal, 300);
         assert_eq!(summary.subtotal, 800);
         assert_eq!(summary.item_count, 6);
-        assert_eq!(summary.shipping.status, "NOT_QUOTED");
+        assert_eq!(summary.merchants[0].shipping.amount, Some(250));
+        assert_eq!(summary.merchants[1].shipping.status, "NOT_REQUIRED");
+        assert_eq!(summary.shipping.status, "QUOTED");
+        assert_eq!(summary.total, Some(1050));
+
+        // Without an address nothing is totalled.
+        let shipping = HashMap::from([(a, shipping_status("ADDRESS_REQUIRED"))]);
+        let summary = summarize(Some(Currency::Usd), lines(), None, &[], &shipping);
+        assert_eq!(summary.shipping.status, "ADDRESS_REQUIRED");
         assert!(summary.total.is_none());
     }
 

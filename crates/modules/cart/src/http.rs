@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
@@ -149,14 +149,18 @@ async fn validate(State(c): St, caller: Caller) -> Result<Json<Validation>, ApiE
     Ok(Json(c.validate(&caller).await?))
 }
 
-/// Lines grouped by merchant with subtotals and the discounts of promotions (automatic ones
-/// and the codes entered, with the reason a code does not apply); shipping is shown as not
-/// yet quoted.
+/// Lines grouped by merchant with subtotals, the discounts of promotions (automatic ones and
+/// the codes entered, with the reason a code does not apply), and shipping: per merchant the
+/// cheapest option to the customer's address (`addressId`, else their primary address).
 #[utoipa::path(get, path = "/api/v1/cart/summary", tag = "cart",
-    params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token")),
-    responses((status = 200, body = CartSummary), (status = 404, body = Problem)))]
-async fn summary(State(c): St, caller: Caller) -> Result<Json<CartSummary>, ApiError> {
-    Ok(Json(c.summary(&caller).await?))
+    params(("X-Cart-Token" = Option<String>, Header, description = "guest cart token"), SummaryQuery),
+    responses((status = 200, body = CartSummary), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn summary(
+    State(c): St,
+    caller: Caller,
+    Query(query): Query<SummaryQuery>,
+) -> Result<Json<CartSummary>, ApiError> {
+    Ok(Json(c.summary(&caller, query.address_id).await?))
 }
 
 /// Enter a coupon code. The answer is the summary: whether the code applies, what it takes

@@ -7,6 +7,7 @@ pub mod domain;
 mod events;
 mod http;
 mod service;
+mod shipping;
 mod store;
 
 use std::sync::Arc;

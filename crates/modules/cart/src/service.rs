@@ -10,7 +10,7 @@ use inventory_contract::{InventoryClient, SkuRef};
 use kernel::{Actor, ActorKind, ApiError, Currency, FieldError, Timestamp};
 use platform::services::CallError;
 use platform::Context;
-use promotions_contract::{LineSale, PromotionsClient, QuoteLine, QuoteRequest};
+use promotions_contract::{LineSale, MerchantShipping, PromotionsClient, QuoteLine, QuoteRequest};
 use uuid::Uuid;
 
 use crate::api::*;
@@ -41,6 +41,8 @@ pub enum CartError {
     TooManyCoupons,
     #[error("coupon not in cart")]
     CouponNotInCart,
+    #[error("not one of the customer's addresses")]
+    UnknownAddress,
     #[error(transparent)]
     Call(#[from] CallError),
     #[error("database: {0}")]
@@ -90,6 +92,9 @@ impl From<CartError> for ApiError {
             CartError::CouponNotInCart => {
                 CartCode::CouponNotInCart.problem("The cart has no such coupon code")
             }
+            CartError::UnknownAddress => {
+                ApiError::validation_one("addressId", "is not one of your saved addresses")
+            }
             CartError::Call(err) => err.into(),
             CartError::Database(_) | CartError::Random => {
                 tracing::error!(error = %err, "cart failure");
@@ -99,7 +104,7 @@ impl From<CartError> for ApiError {
     }
 }
 
-type Result<T> = std::result::Result<T, CartError>;
+pub(crate) type Result<T> = std::result::Result<T, CartError>;
 
 /// Codes one cart may carry (promotions prices at most this many).
 const MAX_COUPONS: usize = 5;
@@ -133,6 +138,8 @@ pub struct Cart {
     inventory: InventoryClient,
     promotions: PromotionsClient,
     flashsales: FlashSalesClient,
+    pub(crate) identity: identity_contract::IdentityClient,
+    pub(crate) shipping: shipping_contract::ShippingClient,
 }
 
 impl Cart {
@@ -142,6 +149,8 @@ impl Cart {
             inventory: InventoryClient::new(ctx.services.clone(), "cart"),
             promotions: PromotionsClient::new(ctx.services.clone(), "cart"),
             flashsales: FlashSalesClient::new(ctx.services.clone(), "cart"),
+            identity: identity_contract::IdentityClient::new(ctx.services.clone(), "cart"),
+            shipping: shipping_contract::ShippingClient::new(ctx.services.clone(), "cart"),
             config: ctx.config.section_or_default(),
             ctx,
         })
@@ -438,7 +447,7 @@ impl Cart {
 
     /// The cart by merchant, with the discounts promotions give it now (automatic ones and
     /// the codes entered) and why a code does not apply.
-    pub async fn summary(&self, caller: &Caller) -> Result<CartSummary> {
+    pub async fn summary(&self, caller: &Caller, address_id: Option<Uuid>) -> Result<CartSummary> {
         let resolved = self.resolve(caller).await?;
         let lines = self.stored_lines(resolved.cart_id).await?;
         let quotes = self
@@ -489,6 +498,13 @@ impl Cart {
                 })
             })
             .collect();
+        let shipping = match currency {
+            Some(currency) => {
+                self.quote_shipping(caller, address_id, currency, &items, &quotes)
+                    .await?
+            }
+            None => HashMap::new(),
+        };
         let quote = match currency {
             Some(currency) if !priced.is_empty() => Some(
                 self.promotions
@@ -497,7 +513,15 @@ impl Cart {
                         currency,
                         lines: priced,
                         codes: codes.clone(),
-                        shipping: Vec::new(),
+                        shipping: shipping
+                            .iter()
+                            .filter_map(|(merchant_id, s)| {
+                                s.amount.map(|amount| MerchantShipping {
+                                    merchant_id: *merchant_id,
+                                    amount,
+                                })
+                            })
+                            .collect(),
                         points: None,
                         with_allocations: false,
                     })
@@ -505,7 +529,13 @@ impl Cart {
             ),
             _ => None,
         };
-        Ok(domain::summarize(currency, items, quote.as_ref(), &codes))
+        Ok(domain::summarize(
+            currency,
+            items,
+            quote.as_ref(),
+            &codes,
+            &shipping,
+        ))
     }
 
     /// Enters a coupon code on the caller's cart (a customer without a cart gets one) and
@@ -534,7 +564,7 @@ impl Cart {
         }
         store::touch(&mut tx, cart_id, now).await?;
         tx.commit().await?;
-        self.summary(caller).await
+        self.summary(caller, None).await
     }
 
     pub async fn remove_coupon(&self, caller: &Caller, code: &str) -> Result<CartSummary> {
@@ -549,7 +579,7 @@ impl Cart {
         }
         store::touch(&mut tx, cart_id, Timestamp::now()).await?;
         tx.commit().await?;
-        self.summary(caller).await
+        self.summary(caller, None).await
     }
 
     /// Per-line problems a checkout would hit now: gone, unlisted, repriced, short of stock.

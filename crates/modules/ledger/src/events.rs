@@ -77,16 +77,22 @@ impl EventHandler for MoneyEvents {
             }
             OrderDelivered::TYPE => {
                 // Vouchers in the order are earned when redeemed, not on delivery. What the
-                // customer paid is earned; the platform-funded discount is paid on top.
+                // customer paid for the goods and their shipping is earned (the merchant pays
+                // the courier); platform-funded discounts are paid on top.
                 let OrderDelivered(e) = decode(event)?;
                 let physical = e.lines.iter().filter(|l| l.product_type == "PHYSICAL");
-                let (amount, commission, funded) = physical.fold((0, 0, 0), |(a, c, f), l| {
+                let (goods, commission, goods_funded) = physical.fold((0, 0, 0), |(a, c, f), l| {
                     (
                         a + l.line_total - l.discount,
                         c + l.commission,
                         f + l.platform_discount,
                     )
                 });
+                let (shipping, shipping_funded) = e.shipping.as_ref().map_or((0, 0), |s| {
+                    (s.option.amount - s.discount, s.platform_discount)
+                });
+                let amount = goods + shipping;
+                let funded = goods_funded + shipping_funded;
                 tracing::debug!(order = %e.number, amount, "delivery earned");
                 let row = EarningRow {
                     order_id: e.order_id,

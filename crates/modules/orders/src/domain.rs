@@ -13,7 +13,7 @@ use promotions_contract::{AppliedPromotion, Quote, ReservedPromotion, POINTS_SOU
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::CheckoutLine;
+use crate::api::{CheckoutLine, OrderShipping};
 
 /// Where a checkout saga is. `STARTED` (plan stored) → `RESERVED` (stock held) → `COMPLETED`
 /// (orders created); a failure or a recovery moves it to `COMPENSATING` (stock released), then
@@ -99,7 +99,7 @@ pub struct PlannedLine {
     pub platform_discount: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedOrder {
     pub id: Uuid,
@@ -115,10 +115,19 @@ pub struct PlannedOrder {
     /// The promotions that took something off this order, and how much each.
     #[serde(default)]
     pub promotions: Vec<OrderDiscount>,
+    /// How it ships (an order with a physical line); its charge is in `total`.
+    #[serde(default)]
+    pub shipping: Option<OrderShipping>,
+}
+
+impl PlannedOrder {
+    pub fn shipping_charge(&self) -> i64 {
+        self.shipping.as_ref().map_or(0, |s| s.option.amount)
+    }
 }
 
 /// The priced checkout, persisted with the saga so a crashed checkout can be compensated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub group_id: Uuid,
@@ -276,13 +285,14 @@ pub fn plan(
             number: format!("{number}-{}", index + 1),
             merchant_id,
             subtotal,
-            // Shipping is not quoted yet (no shipping module): the total is the subtotal.
+            // Shipping is added by `set_shipping` once quoted.
             total: subtotal,
             commission,
             digital_only,
             lines,
             discount: 0,
             promotions: Vec::new(),
+            shipping: None,
         });
     }
     let subtotal = checked_sum(orders.iter().map(|o| o.subtotal))?;
@@ -342,13 +352,30 @@ pub fn apply_quote(plan: &mut Plan, quote: &Quote) -> Result<(), PlanError> {
             line.platform_discount = platform;
             line.commission = commission.min(line.line_total - discount);
         }
-        order.discount = checked_sum(order.lines.iter().map(|l| l.discount))?;
+        let charge = order.shipping_charge();
+        let shipping_discounts = quote
+            .shipping
+            .iter()
+            .filter(|s| s.merchant_id == order.merchant_id);
+        let (taken, funded) = shipping_discounts.fold((0i64, 0i64), |(t, f), s| {
+            (
+                t.saturating_add(s.amount),
+                f.saturating_add(s.platform_funded),
+            )
+        });
+        let shipping_discount = taken.clamp(0, charge);
+        if let Some(shipping) = order.shipping.as_mut() {
+            shipping.discount = shipping_discount;
+            shipping.platform_discount = funded.clamp(0, shipping_discount);
+        }
+        let lines_discount = checked_sum(order.lines.iter().map(|l| l.discount))?;
+        order.discount = lines_discount + shipping_discount;
         order.commission = checked_sum(order.lines.iter().map(|l| l.commission))?;
-        order.total = order.subtotal - order.discount;
+        order.total = order.subtotal + charge - order.discount;
         order.promotions = promotions_of(&quote.applied, quote, order);
     }
     plan.discount = checked_sum(plan.orders.iter().map(|o| o.discount))?;
-    plan.total = plan.subtotal - plan.discount;
+    plan.total = checked_sum(plan.orders.iter().map(|o| o.total))?;
     let order_of_merchant: HashMap<Uuid, Uuid> =
         plan.orders.iter().map(|o| (o.merchant_id, o.id)).collect();
     plan.promotions = quote.shares_by_order(&order_of_line, &order_of_merchant);
@@ -405,16 +432,42 @@ fn promotions_of(
         .collect()
 }
 
-/// What one promotion or sale took off the order's lines.
+/// What one promotion or sale took off the order's lines and its shipping.
 fn allocated(quote: &Quote, order: &PlannedOrder, id: Uuid) -> i64 {
-    quote
+    let lines: i64 = quote
         .lines
         .iter()
         .filter(|d| order.lines.iter().any(|l| l.variant_id == d.variant_id))
         .flat_map(|d| d.allocations.iter())
         .filter(|x| x.promotion_id == id)
         .map(|x| x.amount)
-        .sum()
+        .sum();
+    let shipping: i64 = quote
+        .shipping
+        .iter()
+        .filter(|s| s.merchant_id == order.merchant_id && s.promotion_id == id)
+        .map(|s| s.amount)
+        .sum();
+    lines + shipping.min(order.shipping_charge())
+}
+
+/// Puts a quoted shipping option on an order that ships: the charge joins its total (and the
+/// group's). Discounts on it come with promotions' quote (`apply_quote`).
+pub fn set_shipping(
+    plan: &mut Plan,
+    order_id: Uuid,
+    shipping: OrderShipping,
+) -> Result<(), PlanError> {
+    if let Some(order) = plan.orders.iter_mut().find(|o| o.id == order_id) {
+        order.total = order
+            .subtotal
+            .checked_add(shipping.option.amount)
+            .ok_or(PlanError::TooLarge)?
+            - order.discount;
+        order.shipping = Some(shipping);
+    }
+    plan.total = checked_sum(plan.orders.iter().map(|o| o.total))?;
+    Ok(())
 }
 
 fn checked_sum(mut values: impl Iterator<Item = i64>) -> Result<i64, PlanError> {
@@ -442,6 +495,8 @@ mod tests {
             category_path: Vec::new(),
             brand_id: None,
             sellable: true,
+            weight_grams: None,
+            dimensions: None,
         }
     }
 

@@ -20,9 +20,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Orders, OrdersError};
 
-static MIGRATIONS: [Migration; 2] = [
+static MIGRATIONS: [Migration; 3] = [
     platform::migration!(1, "0001_orders.sql"),
     platform::migration!(2, "0002_discounts.sql"),
+    platform::migration!(3, "0003_shipping.sql"),
 ];
 
 pub fn module() -> Module {

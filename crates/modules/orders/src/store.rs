@@ -89,14 +89,19 @@ pub async fn insert_order(
     now: Timestamp,
 ) -> Result<()> {
     let discounts = serde_json::to_string(&order.promotions).unwrap_or_else(|_| "[]".into());
+    let shipping_details = order
+        .shipping
+        .as_ref()
+        .and_then(|s| serde_json::to_string(s).ok());
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO orders_orders (id, group_id, number, merchant_id, customer_id, status, currency, subtotal,
-           total, commission, digital_only, note, expires_at, created_at, updated_at, discount, discounts)
-         VALUES ($1, $2, $3, $4, $5, 'PENDING_PAYMENT', $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)"
+           total, commission, digital_only, note, expires_at, created_at, updated_at, discount, discounts,
+           shipping, shipping_details)
+         VALUES ($1, $2, $3, $4, $5, 'PENDING_PAYMENT', $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)"
     ).bind(order.id).bind(plan.group_id).bind(&order.number).bind(order.merchant_id).bind(plan.customer_id)
      .bind(plan.currency.code()).bind(order.subtotal).bind(order.total).bind(order.commission)
      .bind(order.digital_only).bind(&plan.note).bind(expires_at.millis()).bind(now.millis())
-     .bind(order.discount).bind(discounts)
+     .bind(order.discount).bind(discounts).bind(order.shipping_charge()).bind(shipping_details)
      .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -173,11 +178,14 @@ pub struct OrderRow {
     pub discount: i64,
     /// The promotions behind `discount`, as JSON.
     pub discounts: String,
+    pub shipping: i64,
+    /// The option and address (`OrderShipping`), as JSON.
+    pub shipping_details: Option<String>,
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.group_id, o.number, o.merchant_id, o.customer_id, o.status, o.currency,
     o.subtotal, o.total, o.commission, o.refunded, o.digital_only, o.tracking_number, o.note, g.payment_id,
-    o.expires_at, o.created_at, o.updated_at, o.discount, o.discounts
+    o.expires_at, o.created_at, o.updated_at, o.discount, o.discounts, o.shipping, o.shipping_details
     FROM orders_orders o JOIN orders_groups g ON g.id = o.group_id";
 
 pub async fn order(db: &Db, id: Uuid) -> Result<Option<OrderRow>> {

@@ -10,7 +10,8 @@ use kernel::{Currency, LocalizedText, Timestamp};
 /// Why a code does not apply, as promotions says it.
 pub use promotions_contract::CouponReason;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use shipping_contract::ShippingOption;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The header that carries a guest cart's token.
@@ -107,23 +108,64 @@ pub struct CartView {
     pub merged: bool,
 }
 
-/// Shipping is quoted by the shipping module, which does not exist yet: the summary says so
-/// instead of showing a made-up amount.
+/// Shipping as the summary shows it: per merchant group, the cheapest option shipping offers
+/// for the customer's address (the one given as `addressId`, else their primary address); for
+/// the cart, the sum. Checkout takes the option the customer picks and quotes it again.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingQuote {
-    /// `NOT_QUOTED` until shipping rates exist.
+    /// `QUOTED`; `NOT_REQUIRED` (nothing ships); `ADDRESS_REQUIRED` (a guest, or no saved
+    /// address yet); `UNAVAILABLE` (no courier of the merchant reaches the address).
     pub status: String,
+    /// The charge before `discount`: when QUOTED (0 when NOT_REQUIRED).
     pub amount: Option<i64>,
+    /// Taken off by free-shipping promotions.
+    #[serde(default)]
+    pub discount: i64,
+    /// The option quoted (merchant groups only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<ShippingOption>,
 }
 
 impl ShippingQuote {
-    pub fn not_quoted() -> Self {
+    pub fn of_status(status: &str) -> Self {
         Self {
-            status: "NOT_QUOTED".into(),
+            status: status.into(),
             amount: None,
+            discount: 0,
+            option: None,
         }
     }
+
+    pub fn not_required() -> Self {
+        Self {
+            amount: Some(0),
+            ..Self::of_status(SHIPPING_NOT_REQUIRED)
+        }
+    }
+
+    pub fn quoted(option: ShippingOption) -> Self {
+        Self {
+            status: SHIPPING_QUOTED.into(),
+            amount: Some(option.amount),
+            discount: 0,
+            option: Some(option),
+        }
+    }
+}
+
+pub const SHIPPING_QUOTED: &str = "QUOTED";
+pub const SHIPPING_NOT_REQUIRED: &str = "NOT_REQUIRED";
+pub const SHIPPING_ADDRESS_REQUIRED: &str = "ADDRESS_REQUIRED";
+pub const SHIPPING_UNAVAILABLE: &str = "UNAVAILABLE";
+
+/// Where the summary quotes shipping to.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// One of the customer's saved addresses; absent: their primary address.
+    pub address_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -155,7 +197,8 @@ pub struct CartSummary {
     /// The codes entered, applied or with the reason they do not apply.
     pub coupons: Vec<CartCoupon>,
     pub shipping: ShippingQuote,
-    /// Items total plus shipping; absent until shipping is quoted.
+    /// Items total plus shipping minus its discount; absent while shipping is not quoted
+    /// (`ADDRESS_REQUIRED`, `UNAVAILABLE`).
     pub total: Option<i64>,
 }
 

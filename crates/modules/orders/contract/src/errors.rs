@@ -4,6 +4,9 @@ kernel::error_codes! {
     /// Every `code` of a problem orders answers with.
     pub enum OrdersCode {
         CheckoutAbandoned => ("checkout_abandoned", CONFLICT, "The checkout took too long and was undone; try again."),
+        AddressRequired => ("address_required", UNPROCESSABLE_ENTITY, "Something in the checkout ships: `shippingAddressId` (one of the customer's saved addresses) is required; nothing was ordered."),
+        ShippingChoiceRequired => ("shipping_choice_required", UNPROCESSABLE_ENTITY, "An order that ships needs one shipping option (`shipping`: merchant, courier, service) as `POST /api/v1/shipping/rates` offers it; `merchantIds` names those without; nothing was ordered."),
+        ShippingUnavailable => ("shipping_unavailable", CONFLICT, "The shipping option picked is not offered for this address and parcel (any more); quote again; `merchantIds` names the orders; nothing was ordered."),
         CouponNotApplicable => ("coupon_not_applicable", UNPROCESSABLE_ENTITY, "A coupon code given at checkout does not apply; `coupons` says why for each; nothing was ordered."),
         FlashSaleBusy => ("flash_sale_busy", TOO_MANY_REQUESTS, "Too many buyers are checking out a flash sale at once; retry after the Retry-After seconds; nothing was ordered."),
         FlashSaleEnded => ("flash_sale_ended", CONFLICT, "The flash sale of some items (`variantIds`) has just ended: their price changed; nothing was ordered."),

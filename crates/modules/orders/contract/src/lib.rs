@@ -12,8 +12,8 @@ use kernel::{Currency, DomainEvent, LocalizedText, Timestamp};
 /// Payments defines what it collects per order; orders answers in those terms.
 pub use payments_contract::PayableOrder;
 use payments_contract::RequestedRefund;
-pub use shipping_contract::{ShippingAddress, ShippingChoice, ShippingOption};
 use serde::{Deserialize, Serialize};
+pub use shipping_contract::{ShippingAddress, ShippingChoice, ShippingOption};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -41,6 +41,13 @@ pub struct CheckoutRequest {
     /// what is left to pay after promotions.
     #[serde(default)]
     pub redeem_points: Option<i64>,
+    /// One of the customer's saved addresses (identity): required when anything ships.
+    #[serde(default)]
+    pub shipping_address_id: Option<Uuid>,
+    /// One courier service per merchant whose order ships, as `POST /api/v1/shipping/rates`
+    /// offered it; the price is quoted again by the server.
+    #[serde(default)]
+    pub shipping: Option<Vec<ShippingChoice>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -93,13 +100,17 @@ pub struct Order {
     pub status: OrderStatus,
     pub currency: Currency,
     pub subtotal: i64,
-    /// Taken off by promotions and flash-sale prices (see `discounts`).
+    /// Taken off by promotions, flash-sale prices and points (see `discounts`), shipping
+    /// discounts included.
     pub discount: i64,
     pub discounts: Vec<OrderDiscount>,
-    /// Not quoted: there is no shipping module yet, so it is 0 and `shippingQuoted` is false.
+    /// The shipping charge quoted at checkout (0 for digital-only orders).
     pub shipping: i64,
+    /// Whether the order ships (its shipping line is in `shippingDetails`).
     pub shipping_quoted: bool,
-    /// Subtotal minus discount plus shipping: what the customer pays.
+    /// The option picked and a copy of the address, for an order that ships.
+    pub shipping_details: Option<OrderShipping>,
+    /// Subtotal plus shipping minus discount: what the customer pays.
     pub total: i64,
     /// The platform's commission; the merchant earns `total - commission`.
     pub commission: i64,
@@ -282,8 +293,12 @@ pub struct OrderFact {
 pub struct OrderShipping {
     pub option: ShippingOption,
     pub address: ShippingAddress,
-    /// Taken off `option.amount` by free-shipping promotions.
+    /// Taken off `option.amount` by free-shipping promotions (counted in the order's
+    /// `discount`).
     pub discount: i64,
+    /// The platform-funded part of `discount`: the merchant is paid the full charge.
+    #[serde(default)]
+    pub platform_discount: i64,
 }
 
 macro_rules! order_event {

@@ -42,6 +42,8 @@ struct Start {
     redeem_points: Option<i64>,
     cart_codes: Vec<String>,
     sale_prices: HashMap<Uuid, LivePrice>,
+    shipping_address_id: Option<Uuid>,
+    shipping: Vec<ShippingChoice>,
 }
 
 impl Orders {
@@ -111,6 +113,8 @@ impl Orders {
             redeem_points: request.redeem_points,
             cart_codes,
             sale_prices,
+            shipping_address_id: request.shipping_address_id,
+            shipping: request.shipping.unwrap_or_default(),
         };
         let taken = !start.sale_prices.is_empty();
         let plan = match self.start(actor, start).await {
@@ -155,6 +159,9 @@ impl Orders {
         )
         .map_err(plan_error)?;
         plan.note = start.note;
+        // Quoted again here: a price the client sends is never used.
+        self.quote_shipping(&mut plan, start.shipping_address_id, &start.shipping)
+            .await?;
         plan.from_cart = start.cart_lines.is_some();
         plan.cart_lines = start.cart_lines.unwrap_or_default();
         plan.flash_sale = !start.sale_prices.is_empty();
@@ -534,6 +541,11 @@ fn planned_row(
         discount: order.discount,
         discounts: serde_json::to_string(&order.promotions).unwrap_or_else(|_| "[]".into()),
         digital_only: order.digital_only,
+        shipping: order.shipping_charge(),
+        shipping_details: order
+            .shipping
+            .as_ref()
+            .and_then(|s| serde_json::to_string(s).ok()),
         tracking_number: None,
         note: plan.note.clone(),
         payment_id: None,

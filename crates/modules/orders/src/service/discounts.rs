@@ -8,7 +8,8 @@ use flashsales_contract::{FlashSalesCode, LivePrice, TakeLine, TakeRequest};
 use loyalty_contract::{LoyaltyCode, RedeemRequest, TermsRequest};
 use platform::services::CallError;
 use promotions_contract::{
-    LineSale, PointsToRedeem, PromotionsCode, QuoteLine, QuoteRequest, ReservePromotions,
+    LineSale, MerchantShipping, PointsToRedeem, PromotionsCode, QuoteLine, QuoteRequest,
+    ReservePromotions,
 };
 use uuid::Uuid;
 
@@ -175,7 +176,16 @@ impl Orders {
                 currency: plan.currency,
                 lines,
                 codes,
-                shipping: Vec::new(),
+                shipping: plan
+                    .orders
+                    .iter()
+                    .filter_map(|o| {
+                        o.shipping.as_ref().map(|s| MerchantShipping {
+                            merchant_id: o.merchant_id,
+                            amount: s.option.amount,
+                        })
+                    })
+                    .collect(),
                 points,
                 with_allocations: true,
             })

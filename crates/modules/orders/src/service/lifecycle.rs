@@ -1,10 +1,12 @@
 //! Orders moving through their status machine: staff fulfilment, cancellation, expiry of
-//! unpaid orders, and the reactions to payments' events (paid, refunded).
+//! unpaid orders, the reactions to payments' events (paid, refunded), and delivery reported
+//! by the courier (shipping's `shipment.delivered`).
 
 use kernel::{Actor, DomainEvent, MerchantPermission, Permission, Timestamp};
 use payments_contract::{PaymentRefunded, PaymentSucceeded, RefundReason, RequestedRefund};
 use platform::bus;
 use platform::db::Tx;
+use shipping_contract::ShipmentFact;
 use uuid::Uuid;
 
 use super::*;
@@ -358,6 +360,35 @@ impl Orders {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// The courier delivered the order's parcel: a SHIPPED order becomes DELIVERED, moved by
+    /// the system (the staff's move of the same step stays possible). Idempotent: the inbox
+    /// runs it once per event, and the move is conditional; an order already past SHIPPED
+    /// (delivered by its staff, cancelled by an admin) stays where it is.
+    pub async fn on_shipment_delivered(&self, tx: &mut Tx, shipment: &ShipmentFact) -> Result<()> {
+        let Some(row) = store::order_in(tx, shipment.order_id).await? else {
+            return Ok(());
+        };
+        if parse_status(&row.status)? != OrderStatus::Shipped {
+            return Ok(());
+        }
+        let note = format!(
+            "delivered by {} (tracking {})",
+            shipment.courier_name, shipment.tracking_number
+        );
+        self.apply_move(
+            tx,
+            &row,
+            OrderStatus::Shipped,
+            OrderStatus::Delivered,
+            Mover::System,
+            None,
+            Some(&note),
+            None,
+        )
+        .await?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 mod checkout;
 mod discounts;
 mod lifecycle;
+mod shipping;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,6 +76,12 @@ pub enum OrdersError {
     PointsBelowMinimum(i64),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    #[error("a shipping address is required")]
+    AddressRequired,
+    #[error("no shipping option picked for {0:?}")]
+    ShippingChoiceRequired(Vec<Uuid>),
+    #[error("shipping option not offered for {0:?}")]
+    ShippingUnavailable(Vec<Uuid>),
     #[error(transparent)]
     Call(#[from] CallError),
     #[error("database: {0}")]
@@ -160,6 +167,14 @@ impl From<OrdersError> for ApiError {
                 .problem(format!("At least {min} points are redeemed at once; nothing was ordered"))
                 .with_extension("minPoints", serde_json::json!(min)),
             OrdersError::Forbidden(detail) => ApiError::forbidden(detail),
+            OrdersError::AddressRequired => OrdersCode::AddressRequired
+                .problem("Something in this checkout ships: give shippingAddressId, one of your saved addresses; nothing was ordered"),
+            OrdersError::ShippingChoiceRequired(ids) => OrdersCode::ShippingChoiceRequired
+                .problem("Pick one shipping option for each order that ships; nothing was ordered")
+                .with_extension("merchantIds", serde_json::json!(ids)),
+            OrdersError::ShippingUnavailable(ids) => OrdersCode::ShippingUnavailable
+                .problem("A shipping option picked is not offered for this address and parcel; quote again; nothing was ordered")
+                .with_extension("merchantIds", serde_json::json!(ids)),
             OrdersError::Call(err) => err.into(),
             OrdersError::Database(_) | OrdersError::Bus(_) | OrdersError::Corrupt(_) => {
                 tracing::error!(error = %err, "orders failure");
@@ -182,6 +197,8 @@ pub struct Orders {
     promotions: promotions_contract::PromotionsClient,
     flashsales: flashsales_contract::FlashSalesClient,
     loyalty: loyalty_contract::LoyaltyClient,
+    identity: identity_contract::IdentityClient,
+    shipping: shipping_contract::ShippingClient,
 }
 
 impl Orders {
@@ -195,6 +212,8 @@ impl Orders {
             promotions: promotions_contract::PromotionsClient::new(ctx.services.clone(), SOURCE),
             flashsales: flashsales_contract::FlashSalesClient::new(ctx.services.clone(), SOURCE),
             loyalty: loyalty_contract::LoyaltyClient::new(ctx.services.clone(), SOURCE),
+            identity: identity_contract::IdentityClient::new(ctx.services.clone(), SOURCE),
+            shipping: shipping_contract::ShippingClient::new(ctx.services.clone(), SOURCE),
             config: ctx.config.section_or_default(),
             ctx,
         })
@@ -424,8 +443,9 @@ pub(crate) fn order_view(row: &OrderRow, lines: &[LineRow], viewer: Mover) -> Re
         discount: row.discount,
         discounts: serde_json::from_str(&row.discounts)
             .map_err(|e| OrdersError::Corrupt(format!("discounts of {}: {e}", row.id)))?,
-        shipping: 0,
-        shipping_quoted: false,
+        shipping: row.shipping,
+        shipping_quoted: row.shipping_details.is_some(),
+        shipping_details: shipping_of(row)?,
         total: row.total,
         commission: row.commission,
         refunded: row.refunded,
@@ -514,6 +534,14 @@ pub(crate) fn fact(
                 commission: l.commission,
             })
             .collect(),
-        shipping: None,
+        shipping: shipping_of(row)?,
     })
+}
+
+fn shipping_of(row: &OrderRow) -> Result<Option<OrderShipping>> {
+    row.shipping_details
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| OrdersError::Corrupt(format!("shipping of {}: {e}", row.id)))
 }
