@@ -185,6 +185,10 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
             p.simulator.webhook_secret = Some(commerce::SIMULATOR_SECRET.into());
         })
         .expect("the payments section of a test config");
+    // Physical goods ship through the simulator courier unless a test picks another.
+    config
+        .edit_section(|s: &mut shipping::config::ShippingConfig| s.simulator.enabled = true)
+        .expect("the shipping section of a test config");
     config
 }
 

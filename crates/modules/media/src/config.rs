@@ -23,6 +23,8 @@ pub struct MediaConfig {
     pub jpeg_quality: u8,
     /// Items a product gallery (or a merchant's documents) hold at most.
     pub max_gallery_items: i64,
+    /// Photos a review holds at most.
+    pub max_review_photos: i64,
     /// Unattached uploads older than this are removed by `media.remove_orphans`.
     pub orphan_grace_hours: i64,
 }
@@ -56,6 +58,7 @@ impl Default for MediaConfig {
             thumbnail_sizes: vec![128, 256, 512, 1024],
             jpeg_quality: 85,
             max_gallery_items: 12,
+            max_review_photos: 5,
             orphan_grace_hours: 24,
         }
     }

@@ -42,6 +42,8 @@ pub fn router(media: Arc<MediaLibrary>) -> OpenApiRouter {
                 .routes(routes!(add_merchant_document))
                 .routes(routes!(remove_merchant_document))
                 .routes(routes!(set_avatar, clear_avatar))
+                .routes(routes!(review_photos, add_review_photo))
+                .routes(routes!(remove_review_photo))
                 .routes(routes!(user_media)),
             ClassPolicy::ByMethod,
         )
@@ -79,7 +81,7 @@ async fn upload(State(m): St, actor: Actor, mut form: Multipart) -> Result<Respo
             Some("purpose") => {
                 let text = field.text().await.map_err(|e| multipart_error(&m, e))?;
                 purpose = Some(MediaPurpose::parse(text.trim()).ok_or_else(|| {
-                    ApiError::validation_one("purpose", "must be one of PRODUCT_IMAGE, MERCHANT_LOGO, MERCHANT_BANNER, MERCHANT_DOCUMENT, AVATAR")
+                    ApiError::validation_one("purpose", "must be one of PRODUCT_IMAGE, MERCHANT_LOGO, MERCHANT_BANNER, MERCHANT_DOCUMENT, AVATAR, REVIEW_PHOTO")
                 })?);
             }
             Some("file") => {
@@ -441,6 +443,54 @@ async fn clear_avatar(State(m): St, actor: Actor) -> Listed {
     responses((status = 200, body = SubjectMedia)))]
 async fn user_media(State(m): St, actor: Option<Actor>, Path(id): Path<Uuid>) -> Listed {
     Ok(Json(m.list(actor.as_ref(), MediaSubject::User, id).await?))
+}
+
+/// A review's photos.
+#[utoipa::path(get, path = "/api/v1/reviews/{id}/photos", tag = "media",
+    params(("id" = Uuid, Path, description = "review id")),
+    responses((status = 200, body = SubjectMedia)))]
+async fn review_photos(State(m): St, actor: Option<Actor>, Path(id): Path<Uuid>) -> Listed {
+    Ok(Json(
+        m.list(actor.as_ref(), MediaSubject::Review, id).await?,
+    ))
+}
+
+/// Add a REVIEW_PHOTO upload to one's own review (`media.max_review_photos` at most).
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/photos", tag = "media", request_body = AttachRequest,
+    params(("id" = Uuid, Path, description = "review id")), security(("bearer" = [])),
+    responses((status = 200, body = SubjectMedia), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_review_photo(
+    State(m): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(request): ApiJson<AttachRequest>,
+) -> Listed {
+    attach(
+        &m,
+        &actor,
+        MediaSubject::Review,
+        id,
+        MediaSlot::Photos,
+        request,
+    )
+    .await
+}
+
+/// Remove a photo from one's own review.
+#[utoipa::path(delete, path = "/api/v1/reviews/{id}/photos/{mediaId}", tag = "media",
+    params(("id" = Uuid, Path, description = "review id"), ("mediaId" = Uuid, Path, description = "media id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = SubjectMedia), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn remove_review_photo(
+    State(m): St,
+    actor: Actor,
+    Path((id, media_id)): Path<(Uuid, Uuid)>,
+) -> Listed {
+    Ok(Json(
+        m.detach(&actor, MediaSubject::Review, id, media_id).await?,
+    ))
 }
 
 impl From<MediaError> for Response {

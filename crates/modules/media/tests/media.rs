@@ -19,6 +19,7 @@ on_both_backends!(
     private_documents_reach_only_those_entitled,
     galleries_logos_and_avatars_follow_their_rules,
     orphaned_uploads_are_removed_after_the_grace_period,
+    review_photos_are_their_authors,
     the_s3_store_serves_the_same_and_an_outage_writes_nothing,
 );
 
@@ -710,6 +711,119 @@ async fn galleries_logos_and_avatars_follow_their_rules(backend: Backend) {
         .get(&format!("/api/v1/users/{}/media", ana.user_id), None)
         .await;
     assert_eq!(shown.body["items"], json!([]));
+    app.stop().await;
+}
+
+async fn review_photos_are_their_authors(backend: Backend) {
+    let app = spawn(backend, |m| m.max_review_photos = 2).await;
+    let admin = app.admin().await;
+    let kopi = app.merchant("Kopi").await;
+    let ana = app.customer("ana").await;
+    let bob = app.customer("bob").await;
+    let category = app.category(&admin, "home", None).await;
+    let (lamp, variant) = app
+        .listed_product(&kopi, &admin, category, "Lamp", "LAMP", 1_000, 10)
+        .await;
+    // Ana receives the lamp and reviews it.
+    let group = app
+        .checkout(
+            &ana,
+            json!({"lines": [{"variantId": variant, "quantity": 1}]}),
+            None,
+        )
+        .await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    app.pay_in_full(&ana, &group.body).await;
+    let order = uuid_of(&group.body["orders"][0]["id"]);
+    for to in ["PROCESSING", "SHIPPED", "DELIVERED"] {
+        let moved = app
+            .patch(
+                &format!("/api/v1/orders/{order}/status"),
+                json!({"status": to}),
+                Some(&kopi.owner.access_token),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{to}: {:?}", moved.body);
+    }
+    let review = eventually(WAIT, "the purchase reaches reviews", || async {
+        let resp = app
+            .post(
+                &format!("/api/v1/products/{lamp}/reviews"),
+                json!({"rating": 5, "title": "Bright"}),
+                Some(&ana.access_token),
+            )
+            .await;
+        (resp.code() != "not_a_buyer").then_some(resp)
+    })
+    .await;
+    assert_eq!(review.status, 201, "{:?}", review.body);
+    let photos = format!(
+        "/api/v1/reviews/{}/photos",
+        review.body["id"].as_str().unwrap()
+    );
+
+    let mut uploads = Vec::new();
+    for side in [30, 31, 32] {
+        let up = upload(
+            &app,
+            &ana,
+            "REVIEW_PHOTO",
+            "r.jpg",
+            "image/jpeg",
+            encoded(ImageFormat::Jpeg, side, side),
+        )
+        .await;
+        assert_eq!(up.status, 201, "{:?}", up.body);
+        uploads.push(up.body["id"].clone());
+    }
+    for photo in &uploads[..2] {
+        let added = app
+            .post(&photos, json!({"mediaId": photo}), Some(&ana.access_token))
+            .await;
+        assert_eq!(added.status, 200, "{:?}", added.body);
+    }
+    let full = app
+        .post(
+            &photos,
+            json!({"mediaId": uploads[2]}),
+            Some(&ana.access_token),
+        )
+        .await;
+    assert_eq!((full.status, full.code()), (409, "gallery_full"));
+    // Not Bob's review, not a review at all.
+    let bobs = upload(
+        &app,
+        &bob,
+        "REVIEW_PHOTO",
+        "b.jpg",
+        "image/jpeg",
+        encoded(ImageFormat::Jpeg, 40, 40),
+    )
+    .await;
+    let refused = app
+        .post(
+            &photos,
+            json!({"mediaId": bobs.body["id"]}),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let missing = app
+        .post(
+            &format!("/api/v1/reviews/{}/photos", Uuid::now_v7()),
+            json!({"mediaId": uploads[2]}),
+            Some(&ana.access_token),
+        )
+        .await;
+    assert_eq!((missing.status, missing.code()), (404, "review_not_found"));
+    let listed = app.get(&photos, None).await;
+    let slots: Vec<Value> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["slot"].clone())
+        .collect();
+    assert_eq!(slots, vec![json!("PHOTOS"), json!("PHOTOS")]);
     app.stop().await;
 }
 

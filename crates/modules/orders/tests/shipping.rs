@@ -213,7 +213,7 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
             json!({"status": status})
         };
         let moved = app
-            .post(
+            .patch(
                 &format!("/api/v1/orders/{kopi_order_id}/status"),
                 body,
                 owner,
@@ -257,7 +257,7 @@ async fn the_cart_summary_totals_shipping_and_free_shipping_applies(backend: Bac
     let shop = shop(&app).await;
     let ana = app.customer("ana").await;
     let token = Some(ana.access_token.as_str());
-    assert_eq!(app.add_to_cart(&ana, shop.latte, 1).await.status, 201);
+    assert_eq!(app.add_to_cart(&ana, shop.latte, 1).await.status, 200);
 
     let summary = app.get("/api/v1/cart/summary", token).await;
     assert_eq!(summary.status, 200, "{:?}", summary.body);

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, Page};
-use platform::http::{ApiJson, ClassPolicy};
+use platform::http::{internal_only, ApiJson, ClassPolicy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -35,7 +35,23 @@ pub fn router(reviews: Arc<Reviews>) -> OpenApiRouter {
                 .routes(routes!(reject_review)),
             ClassPolicy::ByMethod,
         )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(review_authorship))
+                .layer(axum::middleware::from_fn(internal_only)),
+        )
         .with_state(reviews)
+}
+
+/// Who wrote a review (internal, for media's review photos).
+#[utoipa::path(get, path = "/internal/v1/reviews/{id}/authorship", tag = "internal",
+    params(("id" = Uuid, Path, description = "Review id")),
+    responses((status = 200, body = ReviewAuthorship), (status = 404, body = Problem)))]
+async fn review_authorship(
+    State(r): St,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ReviewAuthorship>, ApiError> {
+    Ok(Json(r.authorship(id).await?))
 }
 
 /// Public reviews of a product with its rating (the caller's own in any status too).

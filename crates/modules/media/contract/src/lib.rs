@@ -1,5 +1,6 @@
 //! media's public face: uploads and their purposes, where they are attached (a product's
-//! gallery, a merchant's logo, banner and documents, a user's avatar), and the events.
+//! gallery, a merchant's logo, banner and documents, a user's avatar, a review's photos), and
+//! the events.
 
 mod errors;
 pub use errors::MediaCode;
@@ -20,6 +21,8 @@ pub enum MediaPurpose {
     /// Business documents of a merchant application (PDF or a scan): private.
     MerchantDocument,
     Avatar,
+    /// A photo of a review, attached by its author.
+    ReviewPhoto,
 }
 
 text_enum!(MediaPurpose {
@@ -28,6 +31,7 @@ text_enum!(MediaPurpose {
     MerchantBanner => "MERCHANT_BANNER",
     MerchantDocument => "MERCHANT_DOCUMENT",
     Avatar => "AVATAR",
+    ReviewPhoto => "REVIEW_PHOTO",
 });
 
 impl MediaPurpose {
@@ -115,12 +119,14 @@ pub enum MediaSubject {
     Product,
     Merchant,
     User,
+    Review,
 }
 
 text_enum!(MediaSubject {
     Product => "PRODUCT",
     Merchant => "MERCHANT",
     User => "USER",
+    Review => "REVIEW",
 });
 
 /// A place on a subject: galleries hold several ordered items, the other slots one.
@@ -132,6 +138,7 @@ pub enum MediaSlot {
     Banner,
     Documents,
     Avatar,
+    Photos,
 }
 
 text_enum!(MediaSlot {
@@ -140,6 +147,7 @@ text_enum!(MediaSlot {
     Banner => "BANNER",
     Documents => "DOCUMENTS",
     Avatar => "AVATAR",
+    Photos => "PHOTOS",
 });
 
 /// One attached item.

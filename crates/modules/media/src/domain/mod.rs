@@ -105,12 +105,21 @@ pub fn slot_accepts(subject: MediaSubject, slot: MediaSlot, purpose: MediaPurpos
             MediaSlot::Documents,
             MediaPurpose::MerchantDocument
         ) | (MediaSubject::User, MediaSlot::Avatar, MediaPurpose::Avatar)
+            | (
+                MediaSubject::Review,
+                MediaSlot::Photos,
+                MediaPurpose::ReviewPhoto
+            )
     )
 }
 
-/// Galleries and documents hold several items; the other slots one (attaching replaces it).
+/// Galleries, documents and photos hold several items; the other slots one (attaching
+/// replaces it).
 pub fn holds_many(slot: MediaSlot) -> bool {
-    matches!(slot, MediaSlot::Gallery | MediaSlot::Documents)
+    matches!(
+        slot,
+        MediaSlot::Gallery | MediaSlot::Documents | MediaSlot::Photos
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use catalog_contract::{CatalogCode, ReferenceLookup};
 use kernel::MerchantPermission;
 use platform::bus;
 use platform::db::Tx;
+use reviews_contract::ReviewsCode;
 
 use super::*;
 use crate::domain;
@@ -65,6 +66,24 @@ impl MediaLibrary {
                     Err(MediaError::Forbidden("Users change their own avatar"))
                 }
             }
+            MediaSubject::Review => {
+                let review = match self.reviews.authorship(subject_id).await {
+                    Ok(review) => review,
+                    Err(err) if err.is(ReviewsCode::ReviewNotFound) => {
+                        return Err(MediaError::Api(
+                            ReviewsCode::ReviewNotFound.problem("No such review"),
+                        ))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                if review.author_id == actor.user_id || actor.can(Permission::AdminCatalog) {
+                    Ok(None)
+                } else {
+                    Err(MediaError::Forbidden(
+                        "Only its author adds photos to a review",
+                    ))
+                }
+            }
         }
     }
 
@@ -115,8 +134,15 @@ impl MediaLibrary {
                     .await?;
                 store::add_attached(&mut tx, replaced.media_id, -1).await?;
             }
-        } else if already.is_none() && items.len() as i64 >= self.config.max_gallery_items {
-            return Err(MediaError::GalleryFull(self.config.max_gallery_items));
+        } else {
+            let max = if slot == MediaSlot::Photos {
+                self.config.max_review_photos
+            } else {
+                self.config.max_gallery_items
+            };
+            if already.is_none() && items.len() as i64 >= max {
+                return Err(MediaError::GalleryFull(max));
+            }
         }
         let at = request
             .position

@@ -115,6 +115,7 @@ pub struct MediaLibrary {
     /// Opened at start (never while only building the API description).
     storage: OnceLock<Storage>,
     catalog: CatalogClient,
+    reviews: reviews_contract::ReviewsClient,
 }
 
 impl MediaLibrary {
@@ -128,6 +129,7 @@ impl MediaLibrary {
                 jpeg_quality: config.jpeg_quality,
             },
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
+            reviews: reviews_contract::ReviewsClient::new(ctx.services.clone(), SOURCE),
             storage: OnceLock::new(),
             config,
             ctx,

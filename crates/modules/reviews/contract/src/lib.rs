@@ -279,6 +279,43 @@ impl DomainEvent for ReviewRatingChanged {
 }
 
 /// Every event reviews publishes, for the event catalogue.
+/// Who wrote a review (internal: media lets only the author attach photos).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewAuthorship {
+    pub review_id: Uuid,
+    pub author_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+/// Typed client of reviews, used by media.
+#[derive(Clone)]
+pub struct ReviewsClient {
+    services: kernel::call::Services,
+    caller: &'static str,
+}
+
+impl ReviewsClient {
+    pub fn new(services: kernel::call::Services, caller: &'static str) -> Self {
+        Self { services, caller }
+    }
+
+    /// `GET /internal/v1/reviews/{id}/authorship`: `review_not_found` for a deleted review.
+    pub async fn authorship(
+        &self,
+        review_id: Uuid,
+    ) -> Result<ReviewAuthorship, kernel::call::CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                kernel::call::Method::GET,
+                &format!("/internal/v1/reviews/{review_id}/authorship"),
+                None,
+            )
+            .await
+    }
+}
+
 pub fn events() -> Vec<kernel::EventSpec> {
     vec![
         kernel::EventSpec::of::<ReviewCreated>(),

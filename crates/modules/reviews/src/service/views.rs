@@ -53,6 +53,19 @@ impl Reviews {
     }
 
     /// One review: public ones to anyone, others to their author and admins.
+    /// Who wrote a review that is not deleted (internal).
+    pub async fn authorship(&self, id: Uuid) -> Result<ReviewAuthorship> {
+        let row = store::review(&self.ctx.db, id)
+            .await?
+            .filter(|r| r.deleted_at.is_none())
+            .ok_or(ReviewsError::NotFound)?;
+        Ok(ReviewAuthorship {
+            review_id: row.id,
+            author_id: row.customer_id,
+            merchant_id: row.merchant_id,
+        })
+    }
+
     pub async fn get(&self, actor: Option<&Actor>, id: Uuid) -> Result<Review> {
         let row = store::review(&self.ctx.db, id)
             .await?
