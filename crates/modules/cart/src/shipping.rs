@@ -77,17 +77,7 @@ impl Cart {
             .shipping
             .rates(&RateQuery {
                 currency,
-                destination: ShippingAddress {
-                    recipient: address.recipient,
-                    phone: address.phone,
-                    street: address.street,
-                    city: address.city,
-                    province: address.province,
-                    postal_code: address.postal_code,
-                    country: address.country,
-                    latitude: address.latitude,
-                    longitude: address.longitude,
-                },
+                destination: ShippingAddress::from(address),
                 parcels: parcels.clone(),
             })
             .await?;

@@ -56,6 +56,7 @@ pub fn router(merchants: Arc<Merchants>) -> OpenApiRouter {
                 .routes(routes!(internal_commission))
                 .routes(routes!(internal_payout_account))
                 .routes(routes!(internal_memberships))
+                .routes(routes!(internal_shipping_origins))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(merchants)
@@ -531,4 +532,18 @@ async fn internal_memberships(
 ) -> Result<Json<Vec<kernel::Membership>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(m.memberships.load_fresh(user_id).await?))
+}
+
+/// Where the merchants' parcels leave from: address, contact phone and status (internal, for
+/// shipping's rates and shipments). Unknown ids are absent.
+#[utoipa::path(post, path = "/internal/v1/merchants/shipping-origins", tag = "internal",
+    request_body = MerchantLookup,
+    responses((status = 200, body = Vec<ShippingOrigin>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn internal_shipping_origins(
+    State(m): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<MerchantLookup>,
+) -> Result<Json<Vec<ShippingOrigin>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(m.shipping_origins(&body.merchant_ids).await?))
 }

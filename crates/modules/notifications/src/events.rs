@@ -1,4 +1,5 @@
-//! Identity's events, turned into messages and a copy of contact details.
+//! Other modules' events turned into messages (and identity's into a copy of contact
+//! details).
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use merchants_contract::{
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
 use serde_json::json;
+use shipping_contract::{ShipmentCreated, ShipmentDelivered, ShipmentStatus, ShipmentUpdated};
 use uuid::Uuid;
 use vouchers_contract::{VoucherExpiring, VoucherGifted};
 
@@ -57,7 +59,15 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         },
         Subscription {
             event_types: vec![TierChanged::TYPE, PointsExpiring::TYPE],
-            handler: Arc::new(RewardsEvents(notifications)),
+            handler: Arc::new(RewardsEvents(notifications.clone())),
+        },
+        Subscription {
+            event_types: vec![
+                ShipmentCreated::TYPE,
+                ShipmentUpdated::TYPE,
+                ShipmentDelivered::TYPE,
+            ],
+            handler: Arc::new(ShipmentEvents(notifications)),
         },
     ]
 }
@@ -323,6 +333,42 @@ impl EventHandler for RewardsEvents {
                 }
             }
             _ => return Ok(()),
+        };
+        self.0.plan(tx, message).await?;
+        Ok(())
+    }
+}
+
+/// The customer hears that the order was shipped, goes out for delivery, and was delivered.
+struct ShipmentEvents(Arc<Notifications>);
+
+#[async_trait]
+impl EventHandler for ShipmentEvents {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
+        let (template, fact) = match event.event_type.as_str() {
+            ShipmentCreated::TYPE => ("order_shipped", decode::<ShipmentCreated>(event)?.0),
+            ShipmentUpdated::TYPE => {
+                let fact = decode::<ShipmentUpdated>(event)?.0;
+                // Every other move is in the tracking timeline; delivery has its own event.
+                if fact.status != ShipmentStatus::OutForDelivery {
+                    return Ok(());
+                }
+                ("order_out_for_delivery", fact)
+            }
+            ShipmentDelivered::TYPE => ("order_delivered", decode::<ShipmentDelivered>(event)?.0),
+            _ => return Ok(()),
+        };
+        let message = Message {
+            event_id: event.id,
+            user_id: Some(fact.customer_id),
+            category: Category::Order,
+            template,
+            context: json!({
+                "order_number": fact.order_number,
+                "courier": fact.courier_name,
+                "tracking_number": fact.tracking_number,
+            }),
+            targets: everywhere(tx, fact.customer_id).await?,
         };
         self.0.plan(tx, message).await?;
         Ok(())

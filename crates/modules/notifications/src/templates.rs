@@ -84,6 +84,24 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
      "ពិន្ទុរង្វាន់ {{ points }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }}។ សូមប្រើវានៅពេលទូទាត់មុនពេលនោះ។"),
     ("points_expiring", "id", "{{ points }} poin Anda segera berakhir",
      "{{ points }} poin hadiah Anda berakhir pada {{ expires_at }}. Tukarkan saat checkout sebelum itu."),
+    ("order_shipped", "en", "Order {{ order_number }} is on its way",
+     "Your order {{ order_number }} was handed to {{ courier }}. Tracking number: {{ tracking_number }}."),
+    ("order_shipped", "km", "ការបញ្ជាទិញ {{ order_number }} កំពុងធ្វើដំណើរ",
+     "ការបញ្ជាទិញ {{ order_number }} របស់អ្នកត្រូវបានប្រគល់ឱ្យ {{ courier }}។ លេខតាមដាន៖ {{ tracking_number }}។"),
+    ("order_shipped", "id", "Pesanan {{ order_number }} sedang dikirim",
+     "Pesanan {{ order_number }} Anda telah diserahkan ke {{ courier }}. Nomor resi: {{ tracking_number }}."),
+    ("order_out_for_delivery", "en", "Order {{ order_number }} arrives today",
+     "{{ courier }} is out delivering your order {{ order_number }} (tracking number {{ tracking_number }}). Keep your phone nearby."),
+    ("order_out_for_delivery", "km", "ការបញ្ជាទិញ {{ order_number }} នឹងមកដល់ថ្ងៃនេះ",
+     "{{ courier }} កំពុងដឹកជញ្ជូនការបញ្ជាទិញ {{ order_number }} របស់អ្នក (លេខតាមដាន {{ tracking_number }})។ សូមទុកទូរស័ព្ទនៅជិតខ្លួន។"),
+    ("order_out_for_delivery", "id", "Pesanan {{ order_number }} tiba hari ini",
+     "{{ courier }} sedang mengantar pesanan {{ order_number }} Anda (nomor resi {{ tracking_number }}). Pastikan ponsel Anda aktif."),
+    ("order_delivered", "en", "Order {{ order_number }} was delivered",
+     "{{ courier }} delivered your order {{ order_number }}. Enjoy it, and tell others what you think with a review."),
+    ("order_delivered", "km", "ការបញ្ជាទិញ {{ order_number }} ត្រូវបានដឹកជញ្ជូនដល់",
+     "{{ courier }} បានដឹកជញ្ជូនការបញ្ជាទិញ {{ order_number }} របស់អ្នកដល់ហើយ។ សូមរីករាយ ហើយចែករំលែកមតិរបស់អ្នកតាមរយៈការវាយតម្លៃ។"),
+    ("order_delivered", "id", "Pesanan {{ order_number }} telah diterima",
+     "{{ courier }} telah mengantarkan pesanan {{ order_number }} Anda. Selamat menikmati, dan bagikan pendapat Anda lewat ulasan."),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +193,8 @@ mod tests {
             "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
             "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5,
             "title": "Coffee card", "message": "Happy birthday", "balance": 2500, "currency": "USD",
-            "tier": "Gold", "points": 250});
+            "tier": "Gold", "points": 250, "order_number": "ORD-1", "courier": "JNE",
+            "tracking_number": "JNE00123456784"});
         for (name, locale, _, _) in TEMPLATES {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

@@ -56,7 +56,8 @@ pub fn may_move(from: OrderStatus, to: OrderStatus, mover: Mover, digital_only: 
         (Paid, Processing) => !digital_only && staff,
         (Paid | Processing, Cancelled) => mover != System,
         (Processing, Shipped) => staff,
-        (Shipped, Delivered) => staff,
+        // The system: the courier reported the parcel delivered (shipping's shipment.delivered).
+        (Shipped, Delivered) => staff || mover == System,
         (Shipped, Cancelled) => mover == Admin,
         (Delivered, Completed) => staff || mover == Customer,
         (Delivered, Returned) => staff,

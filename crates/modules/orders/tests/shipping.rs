@@ -45,16 +45,15 @@ fn choice(merchant: &MerchantFixture, courier: &str, service: &str) -> Value {
     json!({"merchantId": merchant.id, "courierCode": courier, "serviceCode": service})
 }
 
-/// What shipping quotes for `lines` of `merchant` to `address`, for (courier, service).
+/// What shipping quotes for (variant, quantity) of `merchant` to `address`, with
+/// (courier, service).
 async fn quoted(
     app: &TestApp,
     customer: &Session,
     address: Uuid,
     merchant: &MerchantFixture,
-    variant: Uuid,
-    quantity: i64,
-    courier: &str,
-    service: &str,
+    (variant, quantity): (Uuid, i64),
+    (courier, service): (&str, &str),
 ) -> i64 {
     let rates = app
         .post(
@@ -135,10 +134,8 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
         &ana,
         address,
         &shop.kopi,
-        shop.latte,
-        2,
-        "SIMULATOR",
-        "EXPRESS",
+        (shop.latte, 2),
+        ("SIMULATOR", "EXPRESS"),
     )
     .await;
     let regular = quoted(
@@ -146,10 +143,8 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
         &ana,
         address,
         &shop.batik,
-        shop.scarf,
-        1,
-        "SIMULATOR",
-        "REGULAR",
+        (shop.scarf, 1),
+        ("SIMULATOR", "REGULAR"),
     )
     .await;
     assert!(express > 0 && regular > 0);
@@ -270,10 +265,8 @@ async fn the_cart_summary_totals_shipping_and_free_shipping_applies(backend: Bac
         &ana,
         address,
         &shop.kopi,
-        shop.latte,
-        1,
-        "SIMULATOR",
-        "REGULAR",
+        (shop.latte, 1),
+        ("SIMULATOR", "REGULAR"),
     )
     .await;
     let summary = app.get("/api/v1/cart/summary", token).await;

@@ -319,6 +319,12 @@ pub struct VariantQuote {
     pub brand_id: Option<Uuid>,
     /// Whether the public may buy it now (product ACTIVE, merchant ACTIVE, not deleted).
     pub sellable: bool,
+    /// The product's shipping weight, when the merchant gave one (shipping quotes by it).
+    #[serde(default)]
+    pub weight_grams: Option<i32>,
+    /// The product's packed dimensions, when given (for volumetric weight).
+    #[serde(default)]
+    pub dimensions: Option<Dimensions>,
 }
 
 /// Which of these ids catalog knows, and whose the products are (promotions checks the items

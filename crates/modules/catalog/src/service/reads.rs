@@ -275,6 +275,15 @@ impl Catalog {
                     category_path,
                     brand_id: q.brand_id,
                     sellable: q.listed,
+                    weight_grams: q.weight_grams,
+                    dimensions: match (q.length_mm, q.width_mm, q.height_mm) {
+                        (Some(length_mm), Some(width_mm), Some(height_mm)) => Some(Dimensions {
+                            length_mm,
+                            width_mm,
+                            height_mm,
+                        }),
+                        _ => None,
+                    },
                 })
             })
             .collect()

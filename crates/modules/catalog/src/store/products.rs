@@ -452,6 +452,10 @@ pub struct QuoteRow {
     pub listed: bool,
     pub path: String,
     pub brand_id: Option<Uuid>,
+    pub weight_grams: Option<i32>,
+    pub length_mm: Option<i32>,
+    pub width_mm: Option<i32>,
+    pub height_mm: Option<i32>,
 }
 
 pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
@@ -460,7 +464,8 @@ pub async fn quotes(db: &Db, ids: &[Uuid]) -> Result<Vec<QuoteRow>> {
     for id in ids {
         let row: Option<QuoteRow> = on_db!(db, pool => sqlx::query_as(
             "SELECT v.id, v.product_id, v.merchant_id, v.sku, v.price, v.currency, p.name,
-               p.product_type, p.listed, c.path, p.brand_id
+               p.product_type, p.listed, c.path, p.brand_id, p.weight_grams, p.length_mm,
+               p.width_mm, p.height_mm
              FROM catalog_variants v JOIN catalog_products p ON p.id = v.product_id
              JOIN catalog_categories c ON c.id = p.category_id
              WHERE v.id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL"

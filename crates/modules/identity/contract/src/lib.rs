@@ -603,6 +603,20 @@ impl IdentityClient {
     }
 }
 
+impl IdentityClient {
+    /// The user's saved delivery addresses, the primary one first (empty for an unknown user).
+    pub async fn addresses(&self, user_id: Uuid) -> Result<Vec<AddressView>, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/identity/users/{user_id}/addresses"),
+                None,
+            )
+            .await
+    }
+}
+
 /// A live API key: who it acts for and within which scopes (internal).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

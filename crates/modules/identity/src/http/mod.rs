@@ -61,6 +61,7 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
     let internal = OpenApiRouter::new()
         .routes(routes!(internal_verify_api_key))
         .routes(routes!(internal_contact))
+        .routes(routes!(internal_addresses))
         .layer(axum::middleware::from_fn(platform::http::internal_only));
     auth.merge(rest).merge(internal).with_state(identity)
 }
@@ -91,6 +92,20 @@ async fn internal_contact(
 ) -> Result<Json<Option<UserContact>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(identity.contact(id).await?))
+}
+
+/// A user's saved delivery addresses, the primary one first; empty for an unknown user
+/// (internal: shipping quotes to them and copies one onto a shipment).
+#[utoipa::path(get, path = "/internal/v1/identity/users/{id}/addresses", tag = "internal",
+    params(("id" = Uuid, Path, description = "user id")),
+    responses((status = 200, body = Vec<AddressView>), (status = 403, body = Problem)))]
+async fn internal_addresses(
+    State(identity): State_,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<AddressView>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(identity.addresses(id).await?))
 }
 
 pub(crate) fn client_info(headers: &HeaderMap, ip: Option<Extension<ClientIp>>) -> ClientInfo {

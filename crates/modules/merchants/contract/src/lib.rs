@@ -367,6 +367,42 @@ impl MerchantsClient {
     }
 }
 
+/// Which merchants to look up (internal).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantLookup {
+    pub merchant_ids: Vec<Uuid>,
+}
+
+/// Where a merchant's parcels leave from and who sends them (internal, for shipping).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingOrigin {
+    pub merchant_id: Uuid,
+    pub business_name: String,
+    pub contact_phone: String,
+    pub address: Address,
+    pub location: GeoPoint,
+    pub status: MerchantStatus,
+}
+
+impl MerchantsClient {
+    /// The shipping origins of the given merchants (at most 100); unknown ids are absent.
+    pub async fn shipping_origins(
+        &self,
+        merchant_ids: Vec<Uuid>,
+    ) -> Result<Vec<ShippingOrigin>, CallError> {
+        self.services
+            .call(
+                self.caller,
+                Method::POST,
+                "/internal/v1/merchants/shipping-origins",
+                Some(&MerchantLookup { merchant_ids }),
+            )
+            .await
+    }
+}
+
 /// Payload of every status change (`merchant.approved`, `merchant.suspended`, ...).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

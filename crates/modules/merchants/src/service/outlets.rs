@@ -1,4 +1,5 @@
-//! Outlets: the locations where vouchers are redeemed and stock is kept.
+//! Outlets: the locations where vouchers are redeemed and stock is kept; and the merchant's
+//! own address as the origin of its parcels.
 
 use super::*;
 
@@ -155,5 +156,36 @@ impl Merchants {
         .await?;
         self.ctx.commit(tx).await?;
         Ok(())
+    }
+}
+
+impl Merchants {
+    /// Where the merchants' parcels leave from (shipping asks, internal). Unknown ids are
+    /// absent; a lookup holds at most 100 ids.
+    pub async fn shipping_origins(&self, ids: &[Uuid]) -> Result<Vec<ShippingOrigin>> {
+        if ids.len() > 100 {
+            return Err(MerchantError::Invalid(vec![FieldError {
+                field: "merchantIds".into(),
+                message: "at most 100 ids per lookup".into(),
+            }]));
+        }
+        let mut origins = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(row) = store::merchant(&self.ctx.db, *id).await? else {
+                continue;
+            };
+            origins.push(ShippingOrigin {
+                merchant_id: row.id,
+                status: Self::status_of(&row)?,
+                address: from_json(&row.address)?,
+                location: GeoPoint {
+                    latitude: row.latitude,
+                    longitude: row.longitude,
+                },
+                business_name: row.business_name,
+                contact_phone: row.contact_phone,
+            });
+        }
+        Ok(origins)
     }
 }

@@ -82,17 +82,7 @@ impl Orders {
             .into_iter()
             .find(|a| a.id == address_id)
             .ok_or_else(|| invalid("shippingAddressId", "is not one of your saved addresses"))?;
-        let destination = ShippingAddress {
-            recipient: address.recipient,
-            phone: address.phone,
-            street: address.street,
-            city: address.city,
-            province: address.province,
-            postal_code: address.postal_code,
-            country: address.country,
-            latitude: address.latitude,
-            longitude: address.longitude,
-        };
+        let destination = ShippingAddress::from(address);
         let quote = self
             .shipping
             .rates(&RateQuery {

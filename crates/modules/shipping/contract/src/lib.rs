@@ -5,6 +5,15 @@
 mod errors;
 pub use errors::ShippingCode;
 
+mod rates;
+pub use rates::*;
+
+mod shipments;
+pub use shipments::*;
+
+mod states;
+pub use states::*;
+
 use kernel::call::{CallError, Method, Services};
 use kernel::Currency;
 use serde::{Deserialize, Serialize};
@@ -26,6 +35,22 @@ pub struct ShippingAddress {
     pub country: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+}
+
+impl From<identity_contract::AddressView> for ShippingAddress {
+    fn from(address: identity_contract::AddressView) -> Self {
+        Self {
+            recipient: address.recipient,
+            phone: address.phone,
+            street: address.street,
+            city: address.city,
+            province: address.province,
+            postal_code: address.postal_code,
+            country: address.country,
+            latitude: address.latitude,
+            longitude: address.longitude,
+        }
+    }
 }
 
 /// One item of a merchant's parcel.
@@ -127,6 +152,11 @@ impl ShippingClient {
     }
 }
 
+/// Every event shipping publishes, for the event catalogue.
 pub fn events() -> Vec<kernel::EventSpec> {
-    vec![]
+    vec![
+        kernel::EventSpec::of::<ShipmentCreated>(),
+        kernel::EventSpec::of::<ShipmentUpdated>(),
+        kernel::EventSpec::of::<ShipmentDelivered>(),
+    ]
 }
