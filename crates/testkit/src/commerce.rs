@@ -8,6 +8,15 @@ use uuid::Uuid;
 
 use crate::{MerchantFixture, Resp, Session, TestApp};
 
+/// Where test customers live: the city of the test merchants, so every courier of theirs
+/// reaches it.
+static TEST_ADDRESS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "recipient": "Test Customer", "phone": "+85512345678", "street": "No. 12, Street 240",
+        "city": "Phnom Penh", "province": "Phnom Penh", "postalCode": "12207", "country": "KH"
+    })
+});
+
 /// The simulator's webhook key in tests, so tests can sign webhooks like the gateway.
 pub const SIMULATOR_SECRET: &str = "test-simulator-secret";
 
@@ -115,23 +124,20 @@ impl TestApp {
                 variant_ids(&cart.body["items"])
             }
         };
-        if let Some((address, shipping)) = self.shipping_for(customer, &variants).await {
-            if let Some(fields) = body.as_object_mut() {
-                fields.insert("shippingAddressId".into(), json!(address));
-                fields.insert("shipping".into(), shipping);
-            }
+        if let (Some(fields), Some(shipping)) = (
+            body.as_object_mut(),
+            self.shipping_for(customer, &variants).await,
+        ) {
+            fields.extend(shipping.as_object().cloned().unwrap_or_default());
         }
         body
     }
 
-    /// For a checkout of `variants`: the customer's saved address (made on first use) and the
-    /// simulator courier's REGULAR service for every merchant with a physical item; None when
-    /// nothing ships.
-    pub async fn shipping_for(
-        &self,
-        customer: &Session,
-        variants: &[Uuid],
-    ) -> Option<(Uuid, Value)> {
+    /// The shipping fields of a checkout of `variants`: the customer's saved address (made on
+    /// first use; a crowd customer, unknown to identity, gives one with the checkout) and the
+    /// simulator courier's free REGULAR service for every merchant with a physical item; None
+    /// when nothing ships.
+    pub async fn shipping_for(&self, customer: &Session, variants: &[Uuid]) -> Option<Value> {
         if variants.is_empty() {
             return None;
         }
@@ -149,12 +155,20 @@ impl TestApp {
         if merchants.is_empty() {
             return None;
         }
-        let address = self.saved_address(customer).await;
         let choices: Vec<Value> = merchants
             .iter()
             .map(|m| json!({"merchantId": m, "courierCode": "SIMULATOR", "serviceCode": "REGULAR"}))
             .collect();
-        Some((address, json!(choices)))
+        let known = self
+            .get("/api/v1/users/me", Some(&customer.access_token))
+            .await
+            .status
+            == 200;
+        Some(if known {
+            json!({"shippingAddressId": self.saved_address(customer).await, "shipping": choices})
+        } else {
+            json!({"shippingAddress": TEST_ADDRESS.clone(), "shipping": choices})
+        })
     }
 
     /// The customer's first saved address, made (in Phnom Penh) when they have none.
@@ -169,16 +183,13 @@ impl TestApp {
         {
             return id;
         }
+        let mut address = TEST_ADDRESS.clone();
+        if let Some(fields) = address.as_object_mut() {
+            fields.insert("label".into(), json!("Home"));
+            fields.insert("isPrimary".into(), json!(true));
+        }
         let made = self
-            .post(
-                "/api/v1/users/me/addresses",
-                json!({
-                    "label": "Home", "recipient": "Test Customer", "phone": "+85512345678",
-                    "street": "No. 12, Street 240", "city": "Phnom Penh", "province": "Phnom Penh",
-                    "postalCode": "12207", "country": "KH", "isPrimary": true
-                }),
-                token,
-            )
+            .post("/api/v1/users/me/addresses", address, token)
             .await;
         assert_eq!(made.status, 201, "address not saved: {:?}", made.body);
         uuid_of(&made.body["id"])

@@ -54,6 +54,9 @@ impl Cart {
                 .map(|p| (p.merchant_id, shipping_status(status)))
                 .collect()
         };
+        if parcels.len() > shipping_contract::MAX_PARCELS_PER_QUOTE {
+            return Ok(every(SHIPPING_UNAVAILABLE));
+        }
         let Some(customer_id) = caller.customer()? else {
             return Ok(every(SHIPPING_ADDRESS_REQUIRED));
         };
@@ -73,14 +76,22 @@ impl Cart {
         let Some(address) = address else {
             return Ok(every(SHIPPING_ADDRESS_REQUIRED));
         };
-        let rates = self
+        // The summary still answers when shipping does not: nothing is quoted then.
+        let rates = match self
             .shipping
             .rates(&RateQuery {
                 currency,
                 destination: ShippingAddress::from(address),
                 parcels: parcels.clone(),
             })
-            .await?;
+            .await
+        {
+            Ok(rates) => rates,
+            Err(err) => {
+                tracing::warn!(error = %err.detail, "shipping not quoted for a cart summary");
+                return Ok(every(SHIPPING_UNAVAILABLE));
+            }
+        };
         Ok(parcels
             .iter()
             .map(|parcel| {

@@ -102,18 +102,18 @@ async fn guest_cart_merges_into_the_customer_cart(backend: Backend) {
     );
     assert_eq!(stale.body["itemCount"], 5);
 
-    // The summary groups by merchant and does not invent shipping.
+    // The summary groups by merchant and, with no saved address, quotes no shipping.
     let summary = app
         .get("/api/v1/cart/summary", Some(&customer.access_token))
         .await;
     assert_eq!(summary.status, 200);
     assert_eq!(summary.body["merchants"].as_array().map(Vec::len), Some(2));
     assert_eq!(summary.body["subtotal"], 4 * 350 + 1200);
-    assert_eq!(summary.body["shipping"]["status"], "NOT_QUOTED");
+    assert_eq!(summary.body["shipping"]["status"], "ADDRESS_REQUIRED");
     assert!(summary.body["total"].is_null());
     assert_eq!(
         summary.body["merchants"][0]["shipping"]["status"],
-        "NOT_QUOTED"
+        "ADDRESS_REQUIRED"
     );
 
     // Update and remove lines; clear the cart.

@@ -21,6 +21,9 @@ pub struct MediaConfig {
     pub thumbnail_sizes: Vec<u32>,
     /// JPEG re-encoding quality (1-100).
     pub jpeg_quality: u8,
+    /// Images decoded at once per process (uploads and thumbnails), each taking up to
+    /// `max_pixels` x 8 bytes: the bound on their memory.
+    pub image_workers: usize,
     /// Items a product gallery (or a merchant's documents) hold at most.
     pub max_gallery_items: i64,
     /// Photos a review holds at most.
@@ -53,10 +56,11 @@ impl Default for MediaConfig {
             dir: String::new(),
             s3: S3Config::default(),
             max_upload_bytes: 10 * 1024 * 1024,
-            max_pixels: 50_000_000,
+            max_pixels: 40_000_000,
             max_side: 12_000,
             thumbnail_sizes: vec![128, 256, 512, 1024],
             jpeg_quality: 85,
+            image_workers: 2,
             max_gallery_items: 12,
             max_review_photos: 5,
             orphan_grace_hours: 24,

@@ -66,8 +66,8 @@ pub async fn same_upload(
 pub async fn insert_media(tx: &mut Tx, row: &MediaRow) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "INSERT INTO media_objects (id, owner_id, purpose, format, byte_size, width, height, sha256, etag,
-            storage_key, attached, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)
+            storage_key, attached, created_at, unattached_since)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)
          ON CONFLICT (owner_id, purpose, sha256) DO NOTHING"
     ).bind(row.id).bind(row.owner_id).bind(&row.purpose).bind(&row.format).bind(row.byte_size)
         .bind(row.width).bind(row.height).bind(&row.sha256).bind(&row.etag).bind(&row.storage_key)
@@ -75,12 +75,31 @@ pub async fn insert_media(tx: &mut Tx, row: &MediaRow) -> Result<bool> {
     Ok(done == 1)
 }
 
-/// Takes the media's row for the rest of the transaction and moves its attachment count.
-pub async fn add_attached(tx: &mut Tx, id: Uuid, delta: i64) -> Result<Option<MediaRow>> {
+/// Takes the media's row for the rest of the transaction and moves its attachment count; the
+/// orphan clock starts when the count drops to 0.
+pub async fn add_attached(tx: &mut Tx, id: Uuid, delta: i64, now: i64) -> Result<Option<MediaRow>> {
     let sql = format!(
-        "UPDATE media_objects SET attached = attached + $2 WHERE id = $1 RETURNING {MEDIA_COLUMNS}"
+        "UPDATE media_objects SET attached = attached + $2,
+            unattached_since = CASE WHEN attached + $2 = 0 THEN $3 ELSE NULL END
+         WHERE id = $1 RETURNING {MEDIA_COLUMNS}"
     );
-    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(delta).fetch_optional(conn).await)
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(delta).bind(now).fetch_optional(conn).await)
+}
+
+/// Takes the media's row for the rest of the transaction (before reading what hangs off it).
+pub async fn lock_media(tx: &mut Tx, id: Uuid) -> Result<Option<MediaRow>> {
+    let sql = format!(
+        "UPDATE media_objects SET attached = attached WHERE id = $1 RETURNING {MEDIA_COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
+}
+
+/// An unattached upload uploaded again: its orphan clock starts over.
+pub async fn touch_unattached(db: &Db, id: Uuid, now: i64) -> Result<()> {
+    on_write!(db, conn => sqlx::query(
+        "UPDATE media_objects SET unattached_since = $2 WHERE id = $1 AND attached = 0"
+    ).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn delete_media(tx: &mut Tx, id: Uuid) -> Result<Option<MediaRow>> {
@@ -88,19 +107,25 @@ pub async fn delete_media(tx: &mut Tx, id: Uuid) -> Result<Option<MediaRow>> {
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
 }
 
-/// Deletes the media if it is still unattached and older than the cutoff (re-checked on the
-/// row itself, so an attachment committed meanwhile keeps it).
-pub async fn delete_orphan(tx: &mut Tx, id: Uuid, created_before: i64) -> Result<Option<MediaRow>> {
+/// Deletes the media if it is still unattached since before the cutoff (re-checked on the row
+/// itself, which it holds: an attachment committed meanwhile keeps it).
+pub async fn delete_orphan(
+    tx: &mut Tx,
+    id: Uuid,
+    unattached_before: i64,
+) -> Result<Option<MediaRow>> {
     let sql = format!(
-        "DELETE FROM media_objects WHERE id = $1 AND attached = 0 AND created_at < $2 RETURNING {MEDIA_COLUMNS}"
+        "DELETE FROM media_objects WHERE id = $1 AND attached = 0 AND unattached_since < $2
+         RETURNING {MEDIA_COLUMNS}"
     );
-    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(created_before).fetch_optional(conn).await)
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(unattached_before).fetch_optional(conn).await)
 }
 
-pub async fn orphans(db: &Db, created_before: i64, limit: i64) -> Result<Vec<Uuid>> {
+pub async fn orphans(db: &Db, unattached_before: i64, limit: i64) -> Result<Vec<Uuid>> {
     on_db!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM media_objects WHERE attached = 0 AND created_at < $1 ORDER BY created_at LIMIT $2"
-    ).bind(created_before).bind(limit).fetch_all(pool).await)
+        "SELECT id FROM media_objects WHERE attached = 0 AND unattached_since < $1
+         ORDER BY unattached_since LIMIT $2"
+    ).bind(unattached_before).bind(limit).fetch_all(pool).await)
 }
 
 // ---- thumbnails ----

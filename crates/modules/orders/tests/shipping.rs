@@ -104,11 +104,33 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
     let bob = app.customer("bob").await;
     let bobs = app.saved_address(&bob).await;
     let refused = post(json!({"lines": lines, "shippingAddressId": bobs,
-        "shipping": [choice(&shop.kopi, "SIMULATOR", "EXPRESS"), choice(&shop.batik, "SIMULATOR", "REGULAR")]})).await;
+        "shipping": [choice(&shop.kopi, "SIMULATOR", "EXPRESS"), choice(&shop.batik, "VET", "REGULAR")]})).await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    // An address given with the checkout is checked; it is one address or the other.
+    let picks = json!([
+        choice(&shop.kopi, "SIMULATOR", "EXPRESS"),
+        choice(&shop.batik, "VET", "REGULAR")
+    ]);
+    let refused = post(json!({"lines": lines, "shipping": picks,
+        "shippingAddress": {"recipient": "Ana", "phone": "", "street": "St 1", "city": "Phnom Penh", "country": "Cambodia"}})).await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["shippingAddress.phone", "shippingAddress.country"]
+    );
+    let refused = post(json!({"lines": lines, "shipping": picks, "shippingAddressId": address,
+        "shippingAddress": {"recipient": "Ana", "phone": "+855", "street": "St 1", "city": "Phnom Penh", "country": "KH"}})).await;
     assert_eq!(refused.status, 422, "{:?}", refused.body);
     // An option shipping does not offer (an Indonesian courier to Phnom Penh).
     let refused = post(json!({"lines": lines, "shippingAddressId": address,
-        "shipping": [choice(&shop.kopi, "JNE", "REGULAR"), choice(&shop.batik, "SIMULATOR", "REGULAR")]})).await;
+        "shipping": [choice(&shop.kopi, "JNE", "REGULAR"), choice(&shop.batik, "VET", "REGULAR")]}))
+    .await;
     assert_eq!(
         (refused.status, refused.code()),
         (409, "shipping_unavailable"),
@@ -120,7 +142,7 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
     let mut tampered = choice(&shop.kopi, "SIMULATOR", "EXPRESS");
     tampered["amount"] = json!(0);
     let refused = post(json!({"lines": lines, "shippingAddressId": address,
-        "shipping": [tampered, choice(&shop.batik, "SIMULATOR", "REGULAR")]}))
+        "shipping": [tampered, choice(&shop.batik, "VET", "REGULAR")]}))
     .await;
     assert_eq!(refused.status, 422);
     assert_eq!(
@@ -144,12 +166,12 @@ async fn physical_orders_ship_to_a_saved_address_at_the_quoted_price(backend: Ba
         address,
         &shop.batik,
         (shop.scarf, 1),
-        ("SIMULATOR", "REGULAR"),
+        ("VET", "REGULAR"),
     )
     .await;
     assert!(express > 0 && regular > 0);
     let placed = post(json!({"lines": lines, "shippingAddressId": address,
-        "shipping": [choice(&shop.kopi, "SIMULATOR", "EXPRESS"), choice(&shop.batik, "SIMULATOR", "REGULAR")]})).await;
+        "shipping": [choice(&shop.kopi, "SIMULATOR", "EXPRESS"), choice(&shop.batik, "VET", "REGULAR")]})).await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);
     let order_of = |merchant: &MerchantFixture| -> Value {
         placed.body["orders"]
@@ -260,13 +282,22 @@ async fn the_cart_summary_totals_shipping_and_free_shipping_applies(backend: Bac
     assert_eq!(summary.body["total"], Value::Null);
 
     let address = app.saved_address(&ana).await;
+    // Kopi ships with Cambodian couriers only (the simulator ships for free).
+    let chosen = app
+        .put(
+            &format!("/api/v1/merchants/{}/shipping/couriers", shop.kopi.id),
+            json!({"couriers": ["VET", "JNT_KH"]}),
+            Some(&shop.kopi.owner.access_token),
+        )
+        .await;
+    assert_eq!(chosen.status, 200, "{:?}", chosen.body);
     let regular = quoted(
         &app,
         &ana,
         address,
         &shop.kopi,
         (shop.latte, 1),
-        ("SIMULATOR", "REGULAR"),
+        ("VET", "REGULAR"),
     )
     .await;
     let summary = app.get("/api/v1/cart/summary", token).await;
@@ -325,7 +356,7 @@ async fn the_cart_summary_totals_shipping_and_free_shipping_applies(backend: Bac
         .post(
             "/api/v1/orders",
             json!({"shippingAddressId": address,
-        "shipping": [choice(&shop.kopi, "SIMULATOR", "REGULAR")]}),
+        "shipping": [choice(&shop.kopi, "VET", "REGULAR")]}),
             token,
         )
         .await;

@@ -561,7 +561,7 @@ async fn rate_tables_are_replaced_whole_or_not_at_all(backend: Backend) {
             "services[0].zones[0].brackets[1].fromGrams",
         ),
         (
-            json!([{"fromGrams": 0, "toGrams": 1000, "amount": 0}]),
+            json!([{"fromGrams": 0, "toGrams": 1000, "amount": -1}]),
             "services[0].zones[0].brackets[0].amount",
         ),
     ] {

@@ -88,7 +88,8 @@ impl MediaFormat {
 #[serde(rename_all = "camelCase")]
 pub struct Media {
     pub id: Uuid,
-    pub owner_id: Uuid,
+    /// Who uploaded it: shown to them and admins only.
+    pub owner_id: Option<Uuid>,
     pub purpose: MediaPurpose,
     pub format: MediaFormat,
     pub content_type: String,
@@ -97,9 +98,9 @@ pub struct Media {
     /// Images only.
     pub width: Option<i32>,
     pub height: Option<i32>,
-    /// SHA-256 of the uploaded bytes, hex: the same owner uploading the same file for the same
-    /// purpose gets this media back.
-    pub sha256: String,
+    /// SHA-256 of the uploaded bytes, hex (to the owner and admins only): the same owner
+    /// uploading the same file for the same purpose gets this media back.
+    pub sha256: Option<String>,
     pub private: bool,
     /// Where its bytes are served (`/api/v1/media/{id}`).
     pub url: String,

@@ -1,7 +1,8 @@
 -- One row per upload. Bytes live in the media store under storage_key; etag is the SHA-256 of
 -- the bytes served (images are re-encoded), sha256 that of the bytes uploaded. attached counts
 -- the attachments: attaching and the orphan sweep both take this row, so a media is never
--- removed while it is being attached.
+-- removed while it is being attached. unattached_since: when it was last left unattached (set
+-- on upload and when its last attachment goes; the orphan sweep's clock).
 CREATE TABLE media_objects (
     id UUID PRIMARY KEY,
     owner_id UUID NOT NULL,
@@ -14,11 +15,12 @@ CREATE TABLE media_objects (
     etag TEXT NOT NULL,
     storage_key TEXT NOT NULL,
     attached BIGINT NOT NULL DEFAULT 0 CHECK (attached >= 0),
+    unattached_since BIGINT,
     created_at BIGINT NOT NULL
 );
 -- The same owner uploading the same file for the same purpose gets the first upload back.
 CREATE UNIQUE INDEX media_objects_dedup ON media_objects (owner_id, purpose, sha256);
-CREATE INDEX media_objects_orphans ON media_objects (attached, created_at);
+CREATE INDEX media_objects_orphans ON media_objects (unattached_since) WHERE attached = 0;
 
 -- Thumbnails made so far (each once, on first request).
 CREATE TABLE media_thumbnails (

@@ -14,6 +14,7 @@ const ACTIVE: [&[u8]; 5] = [
 ];
 
 pub fn screen(bytes: &[u8]) -> Result<(), Refusal> {
+    let bytes = &decode_name_escapes(bytes);
     let tail = &bytes[bytes.len().saturating_sub(2048)..];
     if !contains(tail, b"%%EOF") {
         return Err(Refusal::Undecodable(
@@ -29,6 +30,26 @@ pub fn screen(bytes: &[u8]) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// `#xx` in a name is the byte xx (`/J#61vaScript` is `/JavaScript`): decoded everywhere before
+/// matching, which only ever makes the screen stricter.
+fn decode_name_escapes(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'#' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(high << 4 | low);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -58,5 +79,6 @@ mod tests {
         .is_err());
         assert!(screen(b"%PDF-1.4\n<< /Type /Catalog >>").is_err());
         assert!(screen(b"%PDF-1.4\n<< /JSON 1 >>\n%%EOF").is_ok());
+        assert!(screen(b"%PDF-1.4\n<< /S /J#61vaScript /#4A#53 (x) >>\n%%EOF").is_err());
     }
 }

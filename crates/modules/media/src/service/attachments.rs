@@ -15,7 +15,7 @@ use crate::store::{self, AttachmentRow};
 
 impl MediaLibrary {
     /// Who may change a subject's attachments; the merchant it belongs to, if any.
-    async fn authorize(
+    pub(super) async fn authorize(
         &self,
         actor: &Actor,
         subject: MediaSubject,
@@ -124,7 +124,7 @@ impl MediaLibrary {
             items.remove(at);
         } else {
             // Takes the media's row: an orphan sweep cannot remove it now.
-            store::add_attached(&mut tx, media.id, 1)
+            store::add_attached(&mut tx, media.id, 1, Timestamp::now().millis())
                 .await?
                 .ok_or(MediaError::NotFound)?;
         }
@@ -132,7 +132,8 @@ impl MediaLibrary {
             for replaced in items.drain(..) {
                 store::delete_attachment(&mut tx, subject.as_str(), subject_id, replaced.media_id)
                     .await?;
-                store::add_attached(&mut tx, replaced.media_id, -1).await?;
+                store::add_attached(&mut tx, replaced.media_id, -1, Timestamp::now().millis())
+                    .await?;
             }
         } else {
             let max = if slot == MediaSlot::Photos {
@@ -187,7 +188,7 @@ impl MediaLibrary {
             return Err(MediaError::NotFound);
         };
         store::delete_attachment(&mut tx, subject.as_str(), subject_id, media_id).await?;
-        store::add_attached(&mut tx, media_id, -1).await?;
+        store::add_attached(&mut tx, media_id, -1, Timestamp::now().millis()).await?;
         let items = store::slot_items(&mut tx, subject.as_str(), subject_id, &slot).await?;
         renumber(&mut tx, &items).await?;
         self.publish_items(&mut tx, subject.as_str(), subject_id, version)
@@ -217,13 +218,22 @@ impl MediaLibrary {
         }
     }
 
-    /// What is attached to a subject: private items only for those who may see them.
+    /// What is attached to a subject: private items only for those who may see them; a
+    /// review's photos as the review is shown (not deleted; approved, or to its author and
+    /// moderators).
     pub async fn list(
         &self,
         actor: Option<&Actor>,
         subject: MediaSubject,
         subject_id: Uuid,
     ) -> Result<SubjectMedia> {
+        if subject == MediaSubject::Review && !self.review_shown(actor, subject_id).await? {
+            return Ok(SubjectMedia {
+                subject,
+                subject_id,
+                items: Vec::new(),
+            });
+        }
         let mut items = Vec::new();
         for (attachment, media) in
             store::subject_items(&self.ctx.db, subject.as_str(), subject_id).await?
@@ -235,7 +245,7 @@ impl MediaLibrary {
                 slot: MediaSlot::parse(&attachment.slot)
                     .ok_or_else(|| MediaError::Corrupt(attachment.slot.clone()))?,
                 position: attachment.position,
-                media: self.view(&media)?,
+                media: self.view(&media, actor)?,
             });
         }
         Ok(SubjectMedia {
@@ -293,8 +303,21 @@ impl MediaLibrary {
     }
 }
 
+impl MediaLibrary {
+    async fn review_shown(&self, actor: Option<&Actor>, review_id: Uuid) -> Result<bool> {
+        match self.reviews.authorship(review_id).await {
+            Ok(review) => Ok(review.public
+                || actor.is_some_and(|a| {
+                    a.user_id == review.author_id || a.can(Permission::AdminCatalog)
+                })),
+            Err(err) if err.is(ReviewsCode::ReviewNotFound) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
 /// Positions 0.. in the order given.
-async fn renumber(tx: &mut Tx, items: &[AttachmentRow]) -> Result<()> {
+pub(super) async fn renumber(tx: &mut Tx, items: &[AttachmentRow]) -> Result<()> {
     for (position, item) in items.iter().enumerate() {
         if item.position != position as i32 {
             store::set_position(

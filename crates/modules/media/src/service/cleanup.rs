@@ -9,7 +9,7 @@ use crate::store;
 const BATCH: i64 = 500;
 
 impl MediaLibrary {
-    /// Removes unattached uploads older than the grace period; how many.
+    /// Removes uploads unattached for longer than the grace period; how many.
     pub async fn remove_orphans(&self) -> Result<usize> {
         let grace_ms = self
             .config
@@ -20,7 +20,11 @@ impl MediaLibrary {
         let mut removed = 0;
         for id in store::orphans(&self.ctx.db, cutoff, BATCH).await? {
             let mut tx = self.ctx.db.begin().await?;
-            let thumbnails = store::thumbnail_keys(&mut tx, id).await?;
+            // The row first: what hangs off it is read under its lock.
+            let Some(locked) = store::lock_media(&mut tx, id).await? else {
+                continue;
+            };
+            let thumbnails = self.thumbnail_keys(&mut tx, &locked).await?;
             // Re-checked on the row: attached meanwhile, it stays.
             let Some(row) = store::delete_orphan(&mut tx, id, cutoff).await? else {
                 continue;

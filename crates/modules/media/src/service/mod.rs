@@ -65,7 +65,14 @@ impl From<CallError> for MediaError {
 
 impl From<StorageError> for MediaError {
     fn from(err: StorageError) -> Self {
-        MediaError::Storage(err.to_string())
+        match err {
+            // A row whose object is gone (deleted meanwhile, or lost by the store).
+            StorageError::NotFound(key) => {
+                tracing::error!(%key, "a media object is missing from the store");
+                MediaError::NotFound
+            }
+            StorageError::Unavailable(detail) => MediaError::Storage(detail),
+        }
     }
 }
 
@@ -114,6 +121,8 @@ pub struct MediaLibrary {
     limits: Limits,
     /// Opened at start (never while only building the API description).
     storage: OnceLock<Storage>,
+    /// Images decoded at once: each may take `max_pixels` x 8 bytes.
+    image_work: tokio::sync::Semaphore,
     catalog: CatalogClient,
     reviews: reviews_contract::ReviewsClient,
 }
@@ -131,6 +140,7 @@ impl MediaLibrary {
             catalog: CatalogClient::new(ctx.services.clone(), SOURCE),
             reviews: reviews_contract::ReviewsClient::new(ctx.services.clone(), SOURCE),
             storage: OnceLock::new(),
+            image_work: tokio::sync::Semaphore::new(config.image_workers.max(1)),
             config,
             ctx,
         })
@@ -149,21 +159,24 @@ impl MediaLibrary {
             .ok_or_else(|| MediaError::Storage("the media store is not open".into()))
     }
 
-    fn view(&self, row: &MediaRow) -> Result<crate::api::Media> {
+    /// The media as `viewer` sees it: who uploaded it and the hash of what they sent only to
+    /// them and admins (an anonymous review's photos must not name their author).
+    fn view(&self, row: &MediaRow, viewer: Option<&Actor>) -> Result<crate::api::Media> {
+        let revealed = viewer.is_some_and(|a| a.user_id == row.owner_id || is_media_admin(a));
         let purpose = MediaPurpose::parse(&row.purpose)
             .ok_or_else(|| MediaError::Corrupt(row.purpose.clone()))?;
         let format = MediaFormat::parse(&row.format)
             .ok_or_else(|| MediaError::Corrupt(row.format.clone()))?;
         Ok(crate::api::Media {
             id: row.id,
-            owner_id: row.owner_id,
+            owner_id: revealed.then_some(row.owner_id),
             purpose,
             format,
             content_type: format.content_type().into(),
             byte_size: row.byte_size,
             width: row.width,
             height: row.height,
-            sha256: row.sha256.clone(),
+            sha256: revealed.then(|| row.sha256.clone()),
             private: purpose.is_private(),
             url: media_url(row.id),
             thumbnail_sizes: if format.is_image() {
@@ -185,6 +198,23 @@ pub fn media_url(id: Uuid) -> String {
 /// reviewers (business documents).
 fn is_media_admin(actor: &Actor) -> bool {
     actor.can(Permission::AdminCatalog) || actor.can(Permission::AdminMerchants)
+}
+
+impl MediaLibrary {
+    /// Runs image work off the async workers, a bounded number at a time.
+    async fn image_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> std::result::Result<T, Refusal> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .image_work
+            .acquire()
+            .await
+            .map_err(|e| MediaError::Corrupt(format!("image workers: {e}")))?;
+        Ok(tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| MediaError::Corrupt(format!("image worker: {e}")))??)
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

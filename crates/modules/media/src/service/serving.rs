@@ -28,10 +28,15 @@ impl MediaLibrary {
         let Some(actor) = actor else {
             return Ok(false);
         };
-        if row.owner_id == actor.user_id || is_media_admin(actor) {
+        if is_media_admin(actor) {
             return Ok(true);
         }
+        // Attached, a document is its merchant's: its owner and managers see it (the uploader
+        // only while still one of them); unattached, its uploader's.
         let attachments = store::attachments_of_media(&self.ctx.db, row.id).await?;
+        if attachments.is_empty() {
+            return Ok(row.owner_id == actor.user_id);
+        }
         Ok(attachments.iter().any(|a| {
             a.merchant_id
                 .is_some_and(|m| actor.is_staff_with(m, MerchantPermission::ManageProfile))
@@ -52,7 +57,7 @@ impl MediaLibrary {
     /// An upload's details.
     pub async fn details(&self, actor: Option<&Actor>, id: Uuid) -> Result<crate::api::Media> {
         let row = self.visible(actor, id).await?;
-        self.view(&row)
+        self.view(&row, actor)
     }
 
     /// An upload's bytes.
@@ -103,22 +108,27 @@ impl MediaLibrary {
         }
         let original = storage.get(&row.storage_key).await?;
         let limits = self.limits;
-        let thumb = tokio::task::spawn_blocking(move || {
-            domain::images::thumbnail(format, &original, size, &limits)
-        })
-        .await
-        .map_err(|e| MediaError::Corrupt(format!("image worker: {e}")))??;
+        let thumb = self
+            .image_work(move || domain::images::thumbnail(format, &original, size, &limits))
+            .await?;
         let made = ThumbnailRow {
-            storage_key: format!("{id}/thumb-{size}.{}", format.extension()),
+            storage_key: super::uploads::thumbnail_key(id, size, format),
             byte_size: thumb.bytes.len() as i64,
             etag: sha256_hex(&thumb.bytes),
         };
         let bytes = Bytes::from(thumb.bytes);
         storage.put(&made.storage_key, bytes.to_vec()).await?;
-        if !store::insert_thumbnail(&self.ctx.db, id, size as i32, &made).await? {
+        match store::insert_thumbnail(&self.ctx.db, id, size as i32, &made).await {
+            Ok(true) => {}
             // The media was deleted meanwhile: its thumbnail goes too.
-            let _ = storage.delete(&made.storage_key).await;
-            return Err(MediaError::NotFound);
+            Ok(false) => {
+                let _ = storage.delete(&made.storage_key).await;
+                return Err(MediaError::NotFound);
+            }
+            Err(err) => {
+                let _ = storage.delete(&made.storage_key).await;
+                return Err(err.into());
+            }
         }
         Ok(Served {
             bytes,

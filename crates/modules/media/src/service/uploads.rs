@@ -25,14 +25,13 @@ impl MediaLibrary {
         if let Some(existing) =
             store::same_upload(&self.ctx.db, actor.user_id, purpose.as_str(), &sha256).await?
         {
-            return Ok((self.view(&existing)?, false));
+            store::touch_unattached(&self.ctx.db, existing.id, Timestamp::now().millis()).await?;
+            return Ok((self.view(&existing, Some(actor))?, false));
         }
         let limits = self.limits;
-        // Decoding and encoding images is CPU work: off the async workers.
-        let processed =
-            tokio::task::spawn_blocking(move || domain::process(purpose, &bytes, &limits))
-                .await
-                .map_err(|e| MediaError::Corrupt(format!("image worker: {e}")))??;
+        let processed = self
+            .image_work(move || domain::process(purpose, &bytes, &limits))
+            .await?;
         let id = kernel::new_id();
         let row = MediaRow {
             id,
@@ -52,14 +51,14 @@ impl MediaLibrary {
         // The bytes first: a row never names an object that is not there.
         storage.put(&row.storage_key, processed.bytes).await?;
         match self.record(&row).await {
-            Ok(true) => Ok((self.view(&row)?, true)),
+            Ok(true) => Ok((self.view(&row, Some(actor))?, true)),
             Ok(false) => {
                 let _ = storage.delete(&row.storage_key).await;
                 let existing =
                     store::same_upload(&self.ctx.db, row.owner_id, &row.purpose, &row.sha256)
                         .await?
                         .ok_or(MediaError::NotFound)?;
-                Ok((self.view(&existing)?, false))
+                Ok((self.view(&existing, Some(actor))?, false))
             }
             Err(err) => {
                 if let Err(cleanup) = storage.delete(&row.storage_key).await {
@@ -100,21 +99,35 @@ impl MediaLibrary {
             .await?
             .ok_or(MediaError::NotFound)?;
         let admin = is_media_admin(actor);
-        if row.owner_id != actor.user_id && !admin {
+        if !admin && !self.may_delete(actor, &row).await? {
             return Err(if self.may_see(Some(actor), &row).await? {
-                MediaError::Forbidden("Only its owner or an admin deletes an upload")
+                MediaError::Forbidden(
+                    "Only its owner (while unattached), whoever manages where it is attached, or an admin deletes an upload",
+                )
             } else {
                 MediaError::NotFound
             });
         }
         let mut tx = self.ctx.db.begin().await?;
+        // The row first: what hangs off it is read under its lock.
+        if store::lock_media(&mut tx, id).await?.is_none() {
+            return Err(MediaError::NotFound);
+        }
         for attachment in store::attachments_of_media_tx(&mut tx, id).await? {
             store::delete_attachment(&mut tx, &attachment.subject, attachment.subject_id, id)
                 .await?;
+            let rest = store::slot_items(
+                &mut tx,
+                &attachment.subject,
+                attachment.subject_id,
+                &attachment.slot,
+            )
+            .await?;
+            super::attachments::renumber(&mut tx, &rest).await?;
             self.publish_subject(&mut tx, &attachment.subject, attachment.subject_id)
                 .await?;
         }
-        let thumbnails = store::thumbnail_keys(&mut tx, id).await?;
+        let thumbnails = self.thumbnail_keys(&mut tx, &row).await?;
         let Some(deleted) = store::delete_media(&mut tx, id).await? else {
             return Err(MediaError::NotFound);
         };
@@ -127,6 +140,42 @@ impl MediaLibrary {
         tx.commit().await?;
         self.empty(&keys).await;
         Ok(())
+    }
+
+    /// Unattached, an upload is its owner's; attached, it belongs to where it is attached: who
+    /// may change every one of those subjects (a former staff member no longer may).
+    async fn may_delete(&self, actor: &Actor, row: &MediaRow) -> Result<bool> {
+        let attachments = store::attachments_of_media(&self.ctx.db, row.id).await?;
+        if attachments.is_empty() {
+            return Ok(row.owner_id == actor.user_id);
+        }
+        for attachment in &attachments {
+            let subject = MediaSubject::parse(&attachment.subject)
+                .ok_or_else(|| MediaError::Corrupt(attachment.subject.clone()))?;
+            if self
+                .authorize(actor, subject, attachment.subject_id)
+                .await
+                .is_err()
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Every thumbnail key the media may have: those recorded and those of every configured
+    /// size (one made at this moment is recorded only after its object is written).
+    pub(super) async fn thumbnail_keys(&self, tx: &mut Tx, row: &MediaRow) -> Result<Vec<String>> {
+        let mut keys = store::thumbnail_keys(tx, row.id).await?;
+        if let Some(format) = MediaFormat::parse(&row.format).filter(|f| f.is_image()) {
+            for size in &self.config.thumbnail_sizes {
+                let key = thumbnail_key(row.id, *size, format);
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
     }
 
     /// After a media's row is deleted in `tx` (its thumbnails' keys read before): its objects
@@ -156,4 +205,8 @@ impl MediaLibrary {
         .await?;
         Ok(keys)
     }
+}
+
+pub(super) fn thumbnail_key(id: Uuid, size: u32, format: MediaFormat) -> String {
+    format!("{id}/thumb-{size}.{}", format.extension())
 }

@@ -41,9 +41,13 @@ pub struct CheckoutRequest {
     /// what is left to pay after promotions.
     #[serde(default)]
     pub redeem_points: Option<i64>,
-    /// One of the customer's saved addresses (identity): required when anything ships.
+    /// One of the customer's saved addresses (identity), or `shippingAddress`: one of them is
+    /// required when anything ships.
     #[serde(default)]
     pub shipping_address_id: Option<Uuid>,
+    /// An address for this checkout only, not saved.
+    #[serde(default)]
+    pub shipping_address: Option<ShippingAddress>,
     /// One courier service per merchant whose order ships, as `POST /api/v1/shipping/rates`
     /// offered it; the price is quoted again by the server.
     #[serde(default)]
@@ -138,7 +142,11 @@ pub struct OrderGroup {
     pub customer_id: Uuid,
     pub currency: Currency,
     pub subtotal: i64,
+    /// The shipping charges of its orders.
+    pub shipping: i64,
+    /// Everything taken off, shipping discounts included.
     pub discount: i64,
+    /// Subtotal plus shipping minus discount.
     pub total: i64,
     /// What is left to pay: the total of its orders still awaiting payment.
     pub amount_due: i64,

@@ -43,6 +43,7 @@ struct Start {
     cart_codes: Vec<String>,
     sale_prices: HashMap<Uuid, LivePrice>,
     shipping_address_id: Option<Uuid>,
+    shipping_address: Option<ShippingAddress>,
     shipping: Vec<ShippingChoice>,
 }
 
@@ -114,6 +115,7 @@ impl Orders {
             cart_codes,
             sale_prices,
             shipping_address_id: request.shipping_address_id,
+            shipping_address: request.shipping_address,
             shipping: request.shipping.unwrap_or_default(),
         };
         let taken = !start.sale_prices.is_empty();
@@ -160,7 +162,11 @@ impl Orders {
         .map_err(plan_error)?;
         plan.note = start.note;
         // Quoted again here: a price the client sends is never used.
-        self.quote_shipping(&mut plan, start.shipping_address_id, &start.shipping)
+        let address = super::shipping::AddressChoice {
+            saved: start.shipping_address_id,
+            given: start.shipping_address,
+        };
+        self.quote_shipping(&mut plan, address, &start.shipping)
             .await?;
         plan.from_cart = start.cart_lines.is_some();
         plan.cart_lines = start.cart_lines.unwrap_or_default();

@@ -481,6 +481,7 @@ fn group_view(
         customer_id: group.customer_id,
         currency: parse_currency(&group.currency)?,
         subtotal: group.subtotal,
+        shipping: orders.iter().map(|o| o.shipping).sum(),
         discount: group.discount,
         total: group.total,
         amount_due: orders

@@ -2,18 +2,26 @@
 //! every order that ships again, and the customer's pick must be one of the options it offers.
 //! The order keeps a copy of the option and the address.
 
-use shipping_contract::{MerchantParcel, ParcelItem, RateQuery};
+use shipping_contract::{MerchantParcel, ParcelItem, RateQuery, MAX_PARCELS_PER_QUOTE};
 
 use super::*;
 use crate::domain::{self, Plan};
 
 const PHYSICAL: &str = "PHYSICAL";
+/// Longest text of an address field given with the checkout.
+const ADDRESS_FIELD_MAX: usize = 200;
+
+/// Where the checkout ships: a saved address, or one given for this checkout.
+pub(super) struct AddressChoice {
+    pub saved: Option<Uuid>,
+    pub given: Option<ShippingAddress>,
+}
 
 impl Orders {
     pub(super) async fn quote_shipping(
         &self,
         plan: &mut Plan,
-        address_id: Option<Uuid>,
+        address: AddressChoice,
         choices: &[ShippingChoice],
     ) -> Result<()> {
         let parcels: Vec<(Uuid, MerchantParcel)> = plan
@@ -40,13 +48,19 @@ impl Orders {
             })
             .collect();
         if parcels.is_empty() {
-            if address_id.is_some() || !choices.is_empty() {
+            if address.saved.is_some() || address.given.is_some() || !choices.is_empty() {
                 return Err(invalid(
                     "shipping",
                     "nothing in this checkout ships: give no address and no shipping option",
                 ));
             }
             return Ok(());
+        }
+        if parcels.len() > MAX_PARCELS_PER_QUOTE {
+            return Err(invalid(
+                "lines",
+                "at most 20 merchants ship in one checkout: split it",
+            ));
         }
         let shipping_merchants: Vec<Uuid> = parcels.iter().map(|(_, p)| p.merchant_id).collect();
         for (index, choice) in choices.iter().enumerate() {
@@ -66,7 +80,9 @@ impl Orders {
                 ));
             }
         }
-        let address_id = address_id.ok_or(OrdersError::AddressRequired)?;
+        if address.saved.is_none() && address.given.is_none() {
+            return Err(OrdersError::AddressRequired);
+        }
         let missing: Vec<Uuid> = shipping_merchants
             .iter()
             .filter(|m| !choices.iter().any(|c| c.merchant_id == **m))
@@ -75,14 +91,26 @@ impl Orders {
         if !missing.is_empty() {
             return Err(OrdersError::ShippingChoiceRequired(missing));
         }
-        let address = self
-            .identity
-            .addresses(plan.customer_id)
-            .await?
-            .into_iter()
-            .find(|a| a.id == address_id)
-            .ok_or_else(|| invalid("shippingAddressId", "is not one of your saved addresses"))?;
-        let destination = ShippingAddress::from(address);
+        let destination = match (address.saved, address.given) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "shippingAddress",
+                    "give shippingAddressId or shippingAddress, not both",
+                ))
+            }
+            (Some(id), None) => self
+                .identity
+                .addresses(plan.customer_id)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+                .map(ShippingAddress::from)
+                .ok_or_else(|| {
+                    invalid("shippingAddressId", "is not one of your saved addresses")
+                })?,
+            (None, Some(given)) => checked_address(given)?,
+            (None, None) => return Err(OrdersError::AddressRequired),
+        };
         let quote = self
             .shipping
             .rates(&RateQuery {
@@ -128,5 +156,59 @@ impl Orders {
             .map_err(super::checkout::plan_error)?;
         }
         Ok(())
+    }
+}
+
+/// An address given with the checkout: the fields a courier needs, trimmed, of sane length.
+fn checked_address(mut address: ShippingAddress) -> Result<ShippingAddress> {
+    let mut errors = Vec::new();
+    let mut required = |field: &str, value: &mut String| {
+        *value = value.trim().to_owned();
+        if value.is_empty() || value.chars().count() > ADDRESS_FIELD_MAX {
+            errors.push(kernel::FieldError {
+                field: format!("shippingAddress.{field}"),
+                message: format!("must be 1 to {ADDRESS_FIELD_MAX} characters"),
+            });
+        }
+    };
+    required("recipient", &mut address.recipient);
+    required("phone", &mut address.phone);
+    required("street", &mut address.street);
+    required("city", &mut address.city);
+    address.country = address.country.trim().to_uppercase();
+    if address.country.len() != 2 || !address.country.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(kernel::FieldError {
+            field: "shippingAddress.country".into(),
+            message: "must be an ISO 3166-1 alpha-2 code".into(),
+        });
+    }
+    for (field, value) in [
+        ("province", &address.province),
+        ("postalCode", &address.postal_code),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > ADDRESS_FIELD_MAX)
+        {
+            errors.push(kernel::FieldError {
+                field: format!("shippingAddress.{field}"),
+                message: format!("must be at most {ADDRESS_FIELD_MAX} characters"),
+            });
+        }
+    }
+    let coordinates_ok = address.latitude.is_none_or(|l| (-90.0..=90.0).contains(&l))
+        && address
+            .longitude
+            .is_none_or(|l| (-180.0..=180.0).contains(&l));
+    if !coordinates_ok {
+        errors.push(kernel::FieldError {
+            field: "shippingAddress.latitude".into(),
+            message: "latitude -90..90, longitude -180..180".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(address)
+    } else {
+        Err(OrdersError::Invalid(errors))
     }
 }

@@ -278,14 +278,16 @@ impl DomainEvent for ReviewRatingChanged {
     }
 }
 
-/// Every event reviews publishes, for the event catalogue.
-/// Who wrote a review (internal: media lets only the author attach photos).
+/// Who wrote a review and whether the public sees it (internal: media lets only the author
+/// attach photos, and shows them as the review is shown).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewAuthorship {
     pub review_id: Uuid,
     pub author_id: Uuid,
     pub merchant_id: Uuid,
+    /// APPROVED: shown to anyone; otherwise to its author and moderators only.
+    pub public: bool,
 }
 
 /// Typed client of reviews, used by media.
@@ -316,6 +318,7 @@ impl ReviewsClient {
     }
 }
 
+/// Every event reviews publishes, for the event catalogue.
 pub fn events() -> Vec<kernel::EventSpec> {
     vec![
         kernel::EventSpec::of::<ReviewCreated>(),

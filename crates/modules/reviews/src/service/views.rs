@@ -52,7 +52,6 @@ impl Reviews {
         })
     }
 
-    /// One review: public ones to anyone, others to their author and admins.
     /// Who wrote a review that is not deleted (internal).
     pub async fn authorship(&self, id: Uuid) -> Result<ReviewAuthorship> {
         let row = store::review(&self.ctx.db, id)
@@ -63,9 +62,11 @@ impl Reviews {
             review_id: row.id,
             author_id: row.customer_id,
             merchant_id: row.merchant_id,
+            public: row.status == ReviewStatus::Approved.as_str(),
         })
     }
 
+    /// One review: public ones to anyone, others to their author and admins.
     pub async fn get(&self, actor: Option<&Actor>, id: Uuid) -> Result<Review> {
         let row = store::review(&self.ctx.db, id)
             .await?

@@ -53,6 +53,10 @@ impl From<identity_contract::AddressView> for ShippingAddress {
     }
 }
 
+/// Parcels (merchants) one quote takes at most: a checkout or cart with more merchants that
+/// ship is refused before it is quoted.
+pub const MAX_PARCELS_PER_QUOTE: usize = 20;
+
 /// One item of a merchant's parcel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

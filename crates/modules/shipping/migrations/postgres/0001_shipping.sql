@@ -34,7 +34,7 @@ CREATE TABLE shipping_zone_rates (
     zone TEXT NOT NULL CHECK (zone IN ('SAME_CITY', 'SAME_PROVINCE', 'OTHER_PROVINCE')),
     eta_min_days INTEGER NOT NULL CHECK (eta_min_days >= 0),
     eta_max_days INTEGER NOT NULL CHECK (eta_max_days >= eta_min_days),
-    extra_per_kg BIGINT CHECK (extra_per_kg > 0),
+    extra_per_kg BIGINT CHECK (extra_per_kg >= 0),
     PRIMARY KEY (courier_code, service, zone),
     FOREIGN KEY (courier_code, service) REFERENCES shipping_services (courier_code, service)
 );
@@ -46,7 +46,7 @@ CREATE TABLE shipping_rate_brackets (
     zone TEXT NOT NULL,
     from_grams BIGINT NOT NULL CHECK (from_grams >= 0),
     to_grams BIGINT NOT NULL,
-    amount BIGINT NOT NULL CHECK (amount > 0),
+    amount BIGINT NOT NULL CHECK (amount >= 0),
     PRIMARY KEY (courier_code, service, zone, from_grams),
     FOREIGN KEY (courier_code, service, zone) REFERENCES shipping_zone_rates (courier_code, service, zone),
     CHECK (to_grams > from_grams)
@@ -214,13 +214,13 @@ INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_
 INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('GRAB_KH', 'SAME_DAY', 'SAME_CITY', 0, 5000, 175);
 INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('GRAB_KH', 'SAME_DAY', 'SAME_CITY', 5000, 20000, 300);
 INSERT INTO shipping_couriers (code, name, country, currency, volumetric_divisor, tracking_prefix, active, version, updated_at) VALUES ('SIMULATOR', 'Pasar Simulator', NULL, NULL, 6000, 'SIM', TRUE, 1, CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT));
-INSERT INTO shipping_services (courier_code, service, name, active, cod, max_weight_grams) VALUES ('SIMULATOR', 'REGULAR', 'Simulator Regular', TRUE, TRUE, 100000);
-INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'SAME_CITY', 1, 1, 100);
-INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'SAME_CITY', 0, 1000, 500);
-INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'SAME_PROVINCE', 1, 2, 150);
-INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'SAME_PROVINCE', 0, 1000, 700);
-INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'OTHER_PROVINCE', 2, 3, 200);
-INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'OTHER_PROVINCE', 0, 1000, 900);
+INSERT INTO shipping_services (courier_code, service, name, active, cod, max_weight_grams) VALUES ('SIMULATOR', 'REGULAR', 'Simulator Free', TRUE, TRUE, 100000);
+INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'SAME_CITY', 1, 1, NULL);
+INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'SAME_CITY', 0, 100000, 0);
+INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'SAME_PROVINCE', 1, 2, NULL);
+INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'SAME_PROVINCE', 0, 100000, 0);
+INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'REGULAR', 'OTHER_PROVINCE', 2, 3, NULL);
+INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'REGULAR', 'OTHER_PROVINCE', 0, 100000, 0);
 INSERT INTO shipping_services (courier_code, service, name, active, cod, max_weight_grams) VALUES ('SIMULATOR', 'EXPRESS', 'Simulator Express', TRUE, FALSE, 50000);
 INSERT INTO shipping_zone_rates (courier_code, service, zone, eta_min_days, eta_max_days, extra_per_kg) VALUES ('SIMULATOR', 'EXPRESS', 'SAME_CITY', 1, 1, 200);
 INSERT INTO shipping_rate_brackets (courier_code, service, zone, from_grams, to_grams, amount) VALUES ('SIMULATOR', 'EXPRESS', 'SAME_CITY', 0, 1000, 900);

@@ -1,5 +1,5 @@
 //! The rules a rate table must follow before it replaces a courier's: every weight from 0 g up
-//! to the last bracket priced exactly once, positive amounts, plausible ETAs, and same-day
+//! to the last bracket priced exactly once, amounts of 0 or more, plausible ETAs, and same-day
 //! service within a city only.
 
 use std::collections::HashSet;
@@ -118,11 +118,11 @@ fn zone_rules(
         );
     }
     if let Some(extra) = zone.extra_per_kg {
-        if !(1..=MAX_AMOUNT).contains(&extra) {
+        if !(0..=MAX_AMOUNT).contains(&extra) {
             fail(
                 errors,
                 format!("{at}.extraPerKg"),
-                "must be a positive amount",
+                "must be an amount of 0 or more",
             );
         }
     }
@@ -162,8 +162,13 @@ fn brackets(list: &[WeightBracket], max_weight: i64, at: &str, errors: &mut Vec<
                 "must be greater than fromGrams, which must be at least 0",
             );
         }
-        if !(1..=MAX_AMOUNT).contains(&bracket.amount) {
-            fail(errors, format!("{at}.amount"), "must be a positive amount");
+        // 0 is a free service (a merchant or the platform pays the courier).
+        if !(0..=MAX_AMOUNT).contains(&bracket.amount) {
+            fail(
+                errors,
+                format!("{at}.amount"),
+                "must be an amount of 0 or more",
+            );
         }
         if bracket.to_grams > max_weight {
             fail(

@@ -10,7 +10,7 @@ use merchants_contract::{MerchantStatus, ShippingOrigin};
 use super::*;
 use crate::domain::{self, ParcelWeight, Place};
 
-const MAX_PARCELS: usize = 20;
+const MAX_PARCELS: usize = shipping_contract::MAX_PARCELS_PER_QUOTE;
 const MAX_ITEMS_PER_PARCEL: usize = 100;
 /// Catalog answers at most this many variants per lookup.
 const MAX_ITEMS: usize = 200;
