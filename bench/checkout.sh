@@ -33,6 +33,8 @@ export PASAR_KEYRING__MASTER_KEY="${PASAR_KEYRING__MASTER_KEY:-$(head -c 32 /dev
 # gateway); fresh bench customers may check out without verifying their email.
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
 export PASAR_PAYMENTS__SIMULATOR__ENABLED=true PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
+# Physical orders ship through the simulator courier (its REGULAR service is free).
+export PASAR_SHIPPING__SIMULATOR__ENABLED=true
 
 bench_backend() {
     local backend=$1 work db_url write_url

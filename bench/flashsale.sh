@@ -28,6 +28,8 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 export PASAR_KEYRING__MASTER_KEY="${PASAR_KEYRING__MASTER_KEY:-$(head -c 32 /dev/urandom | base64)}"
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=error PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
+# Physical orders ship through the simulator courier (its REGULAR service is free).
+export PASAR_SHIPPING__SIMULATOR__ENABLED=true
 
 report=$(mktemp)
 {

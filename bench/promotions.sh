@@ -26,6 +26,8 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 export PASAR_RATE_LIMIT__ENABLED=false PASAR_LOG__LEVEL=warn
 export PASAR_PAYMENTS__SIMULATOR__ENABLED=true PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET="$secret" PASAR_AUTH__UNVERIFIED_MAY_NOT='[]'
+# Physical orders ship through the simulator courier (its REGULAR service is free).
+export PASAR_SHIPPING__SIMULATOR__ENABLED=true
 
 # fresh_server BACKEND WORK: a new database and a running pasar on it.
 fresh_server() {

@@ -118,12 +118,18 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 config.http.addr = addr;
             }
             if demo {
-                // The demo's customers pay through the simulator's pages.
+                // The demo's customers pay through the simulator's pages and ship through the
+                // simulator courier.
                 config
                     .edit_section::<payments::config::PaymentsConfig>(|p| {
                         p.simulator.enabled = true
                     })
                     .context("reading the payments section")?;
+                config
+                    .edit_section::<shipping::config::ShippingConfig>(|s| {
+                        s.simulator.enabled = true
+                    })
+                    .context("reading the shipping section")?;
             }
             let (modules, elsewhere) = select_modules(&modules, &config)?;
             let app = platform::app::start_with(config, modules, elsewhere)

@@ -218,6 +218,7 @@ impl Split {
             ("PASAR_CACHE__PREFIX", &format!("t{unique}")),
             ("PASAR_KEYRING__MASTER_KEY", master_key),
             ("PASAR_PAYMENTS__SIMULATOR__ENABLED", "true"),
+            ("PASAR_SHIPPING__SIMULATOR__ENABLED", "true"),
             (
                 "PASAR_PAYMENTS__SIMULATOR__WEBHOOK_SECRET",
                 SIMULATOR_SECRET,
@@ -266,6 +267,13 @@ impl Split {
         let mut config = testkit::test_config(dir.path());
         config.database.url = Some(database_url.clone());
         config.keyring.master_key = Some(master_key.to_owned());
+        // Its fixtures read what they need of the modules (a checkout's merchants) through
+        // their typed clients, like any process of the layout.
+        for (key, urls) in &env {
+            if let Some(module) = key.strip_prefix("PASAR_REMOTE__") {
+                config.remote.insert(module.to_lowercase(), urls.clone());
+            }
+        }
         let mut split = Self {
             app: TestApp::attach(Backend::Postgres, config, Vec::new()).await,
             dir,

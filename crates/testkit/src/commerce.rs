@@ -173,6 +173,9 @@ impl TestApp {
 
     /// The customer's first saved address, made (in Phnom Penh) when they have none.
     pub async fn saved_address(&self, customer: &Session) -> Uuid {
+        // Concurrent checkouts of one customer (idempotency tests) must name one address.
+        static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _making = MAKING.lock().await;
         let token = Some(customer.access_token.as_str());
         let saved = self.get("/api/v1/users/me/addresses", token).await;
         if let Some(id) = saved

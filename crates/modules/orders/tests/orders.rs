@@ -86,7 +86,9 @@ async fn checkout_splits_per_merchant_with_commission_and_reserves(backend: Back
     // 3015 × 7.5 % = 226.125 → 226 (per line, half away from zero).
     assert_eq!(kopi_order["commission"], 226);
     assert_eq!(kopi_order["lines"][0]["commissionBps"], 750);
-    assert_eq!(kopi_order["shippingQuoted"], false);
+    // Physical goods: shipped (the test kit picks the simulator's free service).
+    assert_eq!(kopi_order["shippingQuoted"], true);
+    assert_eq!(kopi_order["shipping"], 0);
     assert_eq!(order_of(&group, &shop.batik)["commission"], 250);
 
     // Stock is held for the order; the ordered lines left the cart.
@@ -271,14 +273,21 @@ async fn a_checkout_retried_after_it_emptied_the_cart_gets_its_order(backend: Ba
     let shop = shop(&app, 10).await;
     let customer = app.customer("retrier").await;
     assert_eq!(app.add_to_cart(&customer, shop.latte, 2).await.status, 200);
-    let first = app.checkout(&customer, json!({}), Some("cart-key")).await;
+    // The same body both times: its shipping fields are fixed now, not from the emptied cart.
+    let body = app
+        .shipping_for(&customer, &[shop.latte])
+        .await
+        .expect("the latte ships");
+    let first = app
+        .checkout(&customer, body.clone(), Some("cart-key"))
+        .await;
     assert_eq!(first.status, 201, "{:?}", first.body);
     testkit::eventually(Duration::from_secs(10), "cart emptied", || async {
         cart_lines(&app, &customer).await.is_empty().then_some(())
     })
     .await;
     // The answer was lost; the client sends the same request again: its order, not "empty".
-    let replay = app.checkout(&customer, json!({}), Some("cart-key")).await;
+    let replay = app.checkout(&customer, body, Some("cart-key")).await;
     assert_eq!(replay.status, 201, "{:?}", replay.body);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.body["id"], first.body["id"]);

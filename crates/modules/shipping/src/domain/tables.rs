@@ -264,8 +264,14 @@ mod tests {
             &[(0, 1_000, 9_000), (2_000, 3_000, 15_000)],
         );
         assert_eq!(fields(&gap), ["services[0].zones[0].brackets[1].fromGrams"]);
+        // Free is a price; below zero is not.
         let free = table(ServiceLevel::Regular, Zone::SameCity, &[(0, 1_000, 0)]);
-        assert_eq!(fields(&free), ["services[0].zones[0].brackets[0].amount"]);
+        assert!(fields(&free).is_empty());
+        let negative = table(ServiceLevel::Regular, Zone::SameCity, &[(0, 1_000, -1)]);
+        assert_eq!(
+            fields(&negative),
+            ["services[0].zones[0].brackets[0].amount"]
+        );
         let late = table(ServiceLevel::Regular, Zone::SameCity, &[(500, 1_000, 10)]);
         assert_eq!(
             fields(&late),
