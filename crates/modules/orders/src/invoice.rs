@@ -82,7 +82,7 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}.n{{text-alig
 {rows}</tbody></table>
 <table>
 <tr><td>Subtotal</td><td class="n">{subtotal}</td></tr>
-{discounts}<tr><td>Shipping</td><td class="n">not quoted</td></tr>
+{discounts}<tr><td>Shipping{courier}</td><td class="n">{shipping}</td></tr>
 <tr><td><strong>Total</strong></td><td class="n"><strong>{total}</strong></td></tr>
 <tr><td>Refunded</td><td class="n">{refunded}</td></tr>
 </table>
@@ -109,9 +109,28 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}.n{{text-alig
                 money(d.amount)
             ))
             .collect::<String>(),
+        courier = order
+            .shipping_details
+            .as_ref()
+            .map(|s| format!(
+                " ({} {})",
+                escape(&s.option.courier_name),
+                escape(&s.option.service_name)
+            ))
+            .unwrap_or_default(),
+        shipping = escape(&shipping_text(order)),
         total = money(order.total),
         refunded = money(order.refunded),
     )
+}
+
+/// The shipping charge, or why there is none.
+fn shipping_text(order: &Order) -> String {
+    if order.shipping_quoted {
+        format_amount(order.shipping, order.currency)
+    } else {
+        "none (nothing ships)".to_owned()
+    }
 }
 
 /// Text the standard PDF fonts can show: Latin-1, anything else as `?`.
@@ -253,7 +272,7 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
     for (label, value, font) in [
         ("Subtotal", money(order.subtotal), regular),
         ("Discount", format!("-{}", money(order.discount)), regular),
-        ("Shipping", "not quoted".to_owned(), regular),
+        ("Shipping", shipping_text(order), regular),
         ("Total", money(order.total), bold),
         ("Refunded", money(order.refunded), regular),
     ] {

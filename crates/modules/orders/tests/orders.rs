@@ -593,7 +593,11 @@ async fn invoice_is_printable_as_html_and_pdf(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains(order["number"].as_str().unwrap()));
-    assert!(page.contains("Latte") && page.contains("20.10 USD") && page.contains("not quoted"));
+    assert!(
+        page.contains("Latte")
+            && page.contains("20.10 USD")
+            && page.contains("Shipping (Pasar Simulator")
+    );
     let stranger = app.customer("stranger").await;
     assert_eq!(
         app.get(
