@@ -6,6 +6,7 @@ pub mod codes;
 pub mod contact;
 pub mod error;
 pub mod event;
+pub mod hex;
 pub mod i18n;
 pub mod id;
 pub mod money;
@@ -21,6 +22,7 @@ pub use actor::{
 pub use call::{CallError, ErrorCode, Services};
 pub use error::{ApiError, FieldError};
 pub use event::{DomainEvent, EventEnvelope, EventSpec};
+pub use hex::hex;
 pub use i18n::LocalizedText;
 pub use id::new_id;
 pub use money::{spread, Currency, Money};

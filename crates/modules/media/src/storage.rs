@@ -89,7 +89,7 @@ impl Storage {
         }
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
         self.store
             .put(&self.path(key), PutPayload::from(bytes))
             .await?;

@@ -175,30 +175,42 @@ pub async fn attachments_of_media_tx(tx: &mut Tx, media_id: Uuid) -> Result<Vec<
     ).bind(media_id).fetch_all(conn).await)
 }
 
-/// A subject's attachments with their media, in slot and position order.
+/// An attachment with its media, read in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ItemRow {
+    #[sqlx(flatten)]
+    attachment: AttachmentRow,
+    #[sqlx(flatten)]
+    media: MediaRow,
+}
+
+/// A subject's attachments joined with their media, in slot and position order.
+fn subject_items_sql() -> String {
+    let media = MEDIA_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT a.media_id, a.subject, a.subject_id, a.slot, a.position, a.merchant_id, {media}
+         FROM media_attachments a JOIN media_objects m ON m.id = a.media_id
+         WHERE a.subject = $1 AND a.subject_id = $2 ORDER BY a.slot, a.position, a.created_at"
+    )
+}
+
+fn split_items(rows: Vec<ItemRow>) -> Vec<(AttachmentRow, MediaRow)> {
+    rows.into_iter().map(|r| (r.attachment, r.media)).collect()
+}
+
 pub async fn subject_items(
     db: &Db,
     subject: &str,
     subject_id: Uuid,
 ) -> Result<Vec<(AttachmentRow, MediaRow)>> {
-    let attachments: Vec<AttachmentRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT media_id, subject, subject_id, slot, position, merchant_id FROM media_attachments
-         WHERE subject = $1 AND subject_id = $2 ORDER BY slot, position, created_at"
-    ).bind(subject).bind(subject_id).fetch_all(pool).await)?;
-    join_media(db, attachments).await
-}
-
-async fn join_media(
-    db: &Db,
-    attachments: Vec<AttachmentRow>,
-) -> Result<Vec<(AttachmentRow, MediaRow)>> {
-    let mut items = Vec::with_capacity(attachments.len());
-    for attachment in attachments {
-        if let Some(media) = media(db, attachment.media_id).await? {
-            items.push((attachment, media));
-        }
-    }
-    Ok(items)
+    let sql = subject_items_sql();
+    let rows: Vec<ItemRow> = on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(subject).bind(subject_id).fetch_all(pool).await)?;
+    Ok(split_items(rows))
 }
 
 pub async fn slot_items(
@@ -256,26 +268,16 @@ pub async fn bump_subject(tx: &mut Tx, subject: &str, subject_id: Uuid) -> Resul
     ).bind(subject).bind(subject_id).fetch_one(conn).await)
 }
 
-/// A subject's attachments with their media, inside the transaction that changed them.
+/// The same, inside the transaction that changed them.
 pub async fn subject_items_tx(
     tx: &mut Tx,
     subject: &str,
     subject_id: Uuid,
 ) -> Result<Vec<(AttachmentRow, MediaRow)>> {
-    let attachments: Vec<AttachmentRow> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT media_id, subject, subject_id, slot, position, merchant_id FROM media_attachments
-         WHERE subject = $1 AND subject_id = $2 ORDER BY slot, position, created_at"
-    ).bind(subject).bind(subject_id).fetch_all(conn).await)?;
-    let sql = format!("SELECT {MEDIA_COLUMNS} FROM media_objects WHERE id = $1");
-    let mut items = Vec::with_capacity(attachments.len());
-    for attachment in attachments {
-        let media: Option<MediaRow> = on_tx!(tx, conn => sqlx::query_as(&sql)
-            .bind(attachment.media_id).fetch_optional(conn).await)?;
-        if let Some(media) = media {
-            items.push((attachment, media));
-        }
-    }
-    Ok(items)
+    let sql = subject_items_sql();
+    let rows: Vec<ItemRow> = on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(subject).bind(subject_id).fetch_all(conn).await)?;
+    Ok(split_items(rows))
 }
 
 // ---- trash ----

@@ -218,9 +218,5 @@ impl MediaLibrary {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    kernel::hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }

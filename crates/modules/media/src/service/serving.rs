@@ -117,7 +117,7 @@ impl MediaLibrary {
             etag: sha256_hex(&thumb.bytes),
         };
         let bytes = Bytes::from(thumb.bytes);
-        storage.put(&made.storage_key, bytes.to_vec()).await?;
+        storage.put(&made.storage_key, bytes.clone()).await?;
         match store::insert_thumbnail(&self.ctx.db, id, size as i32, &made).await {
             Ok(true) => {}
             // The media was deleted meanwhile: its thumbnail goes too.

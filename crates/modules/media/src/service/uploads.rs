@@ -49,7 +49,9 @@ impl MediaLibrary {
         };
         let storage = self.storage()?;
         // The bytes first: a row never names an object that is not there.
-        storage.put(&row.storage_key, processed.bytes).await?;
+        storage
+            .put(&row.storage_key, processed.bytes.into())
+            .await?;
         match self.record(&row).await {
             Ok(true) => Ok((self.view(&row, Some(actor))?, true)),
             Ok(false) => {

@@ -239,9 +239,7 @@ pub fn minor_to_decimal(amount: i64, exponent: u32) -> String {
 }
 
 /// Hex of bytes (signatures in provider formats).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use kernel::hex;
 
 /// Compares secrets in constant time.
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {

@@ -52,16 +52,6 @@ pub fn is_generated(prefix: &str, number: &str) -> bool {
     check.bytes().next().map(|b| u32::from(b - b'0')) == Some(luhn(digits))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
@@ -88,7 +78,7 @@ fn signed_bytes(timestamp: i64, body: &[u8]) -> Vec<u8> {
 /// `t=<timestamp>,v1=<hex HMAC-SHA256>`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let tag = hmac::sign(&key(secret), &signed_bytes(timestamp, body));
-    format!("t={timestamp},v1={}", hex(tag.as_ref()))
+    format!("t={timestamp},v1={}", kernel::hex(tag.as_ref()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
