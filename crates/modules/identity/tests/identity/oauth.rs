@@ -32,7 +32,10 @@ async fn authlib_drives_every_flow(backend: Backend) {
     let admin = app.admin().await;
     let user = app.register("oauthuser").await;
     let (client, service) = register_clients(&app, &admin.access_token).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oauth_client.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/identity/oauth_client.py"
+    );
     let args: Vec<String> = vec![
         script.to_owned(),
         app.base_url.clone(),

@@ -5,8 +5,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use testkit::{eventually, on_both_backends, Backend, TestApp};
 
-mod common;
-use common::stocked_merchant;
+use crate::common::stocked_merchant;
 use uuid::Uuid;
 
 on_both_backends!(

@@ -8,8 +8,7 @@ use serde_json::json;
 use testkit::{eventually, on_both_backends, Backend, TestApp};
 use uuid::Uuid;
 
-mod common;
-use common::stocked_merchant;
+use crate::common::stocked_merchant;
 
 on_both_backends!(
     parallel_reservations_never_oversell,

@@ -1,0 +1,4 @@
+//! The integration tests of notifications, in one binary: each module is one story or concern.
+
+mod merchant_messages;
+mod messages;

@@ -1,0 +1,4 @@
+//! The integration tests of payments, in one binary: each module is one story or concern.
+
+mod gateways;
+mod payments;

@@ -1,0 +1,4 @@
+//! The integration tests of pasar, in one binary: each module is one story or concern.
+
+mod cli;
+mod split;
