@@ -25,7 +25,7 @@ pub use event::{DomainEvent, EventEnvelope, EventSpec};
 pub use hex::hex;
 pub use i18n::LocalizedText;
 pub use id::new_id;
-pub use money::{spread, Currency, Money};
+pub use money::{format_amount, spread, Currency, Money};
 pub use page::{Cursor, Page, PageQuery};
 pub use sealed::Sealed;
 pub use time::Timestamp;

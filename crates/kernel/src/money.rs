@@ -72,6 +72,24 @@ impl Money {
     }
 }
 
+/// How people read an amount: `1234` USD → `12.34 USD`, KHR → `1234 KHR`.
+pub fn format_amount(amount: i64, currency: Currency) -> String {
+    let exponent = currency.exponent();
+    if exponent == 0 {
+        return format!("{amount} {}", currency.code());
+    }
+    let unit = 10u64.pow(exponent);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$} {}",
+        abs / unit,
+        abs % unit,
+        currency.code(),
+        width = exponent as usize
+    )
+}
+
 /// Splits `amount` over `weights` in proportion (largest remainder; ties to the earlier
 /// index). The parts sum to `amount` when it is at most the weights' total, and no part is
 /// above its weight.
@@ -105,6 +123,14 @@ pub fn spread(amount: i64, weights: &[i64]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_in_major_units() {
+        assert_eq!(format_amount(1_005, Currency::Usd), "10.05 USD");
+        assert_eq!(format_amount(7, Currency::Usd), "0.07 USD");
+        assert_eq!(format_amount(-150, Currency::Usd), "-1.50 USD");
+        assert_eq!(format_amount(40_000, Currency::Khr), "40000 KHR");
+    }
 
     #[test]
     fn basis_points_round_half_away_from_zero() {

@@ -38,6 +38,11 @@ impl Timestamp {
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
+    /// `2026-12-04 16:30 UTC`: a time as messages to people show it.
+    pub fn to_display(self) -> String {
+        self.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
     pub fn to_rfc3339(self) -> String {
         self.to_datetime()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -1,5 +1,5 @@
 //! Notifications' HTTP face: the in-app inbox, preferences, devices, and the admin view of
-//! deliveries.
+//! deliveries and scheduled messages.
 
 use std::sync::Arc;
 
@@ -30,7 +30,10 @@ pub fn router(notifications: Arc<Notifications>) -> OpenApiRouter {
                 .routes(routes!(get_preferences, put_preferences))
                 .routes(routes!(register_device))
                 .routes(routes!(remove_device))
-                .routes(routes!(deliveries)),
+                .routes(routes!(deliveries))
+                .routes(routes!(schedule, scheduled_list))
+                .routes(routes!(scheduled_one))
+                .routes(routes!(cancel_scheduled)),
             ClassPolicy::ByMethod,
         )
         .with_state(notifications)
@@ -155,4 +158,68 @@ async fn deliveries(
     Ok(Json(Page::from_overfetch(items, limit, |d| {
         d.id.to_string()
     })))
+}
+
+/// Schedules a message to the listed users or everyone, sent at `sendAt` (admin).
+#[utoipa::path(post, path = "/api/v1/admin/notifications/scheduled", tag = "admin",
+    request_body = ScheduleMessage, security(("bearer" = [])),
+    responses((status = 201, body = ScheduledMessage), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn schedule(
+    State(n): St,
+    actor: Actor,
+    ApiJson(input): ApiJson<ScheduleMessage>,
+) -> Result<(StatusCode, Json<ScheduledMessage>), ApiError> {
+    actor.require(Permission::AdminNotifications)?;
+    Ok((StatusCode::CREATED, Json(n.schedule(&actor, input).await?)))
+}
+
+/// Scheduled messages, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/admin/notifications/scheduled", tag = "admin",
+    params(PageQuery, ScheduledFilter), security(("bearer" = [])),
+    responses((status = 200, body = Page<ScheduledMessage>), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn scheduled_list(
+    State(n): St,
+    actor: Actor,
+    Query(page): Query<PageQuery>,
+    Query(filter): Query<ScheduledFilter>,
+) -> Result<Json<Page<ScheduledMessage>>, ApiError> {
+    actor.require(Permission::AdminNotifications)?;
+    let limit = page.limit();
+    let items = n
+        .scheduled_list(filter.status, page.id_cursor()?, limit + 1)
+        .await?;
+    Ok(Json(Page::from_overfetch(items, limit, |m| {
+        m.id.to_string()
+    })))
+}
+
+/// One scheduled message, with how many people it was planned for so far (admin).
+#[utoipa::path(get, path = "/api/v1/admin/notifications/scheduled/{id}", tag = "admin",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ScheduledMessage), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn scheduled_one(
+    State(n): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ScheduledMessage>, ApiError> {
+    actor.require(Permission::AdminNotifications)?;
+    Ok(Json(n.scheduled(id).await?))
+}
+
+/// Cancels a message that has not started sending (admin).
+#[utoipa::path(post, path = "/api/v1/admin/notifications/scheduled/{id}/cancel", tag = "admin",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ScheduledMessage), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn cancel_scheduled(
+    State(n): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ScheduledMessage>, ApiError> {
+    actor.require(Permission::AdminNotifications)?;
+    Ok(Json(n.cancel_scheduled(id).await?))
 }

@@ -20,9 +20,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::Notifications;
 
-static MIGRATIONS: [Migration; 2] = [
+static MIGRATIONS: [Migration; 3] = [
     platform::migration!(1, "0001_notifications.sql"),
     platform::migration!(2, "0002_merchant_owners.sql"),
+    platform::migration!(3, "0003_commerce.sql"),
 ];
 
 pub fn module() -> Module {
@@ -33,19 +34,28 @@ pub fn module() -> Module {
 
 fn build(ctx: &Context) -> ModuleParts {
     let notifications = Arc::new(Notifications::new(ctx.clone()));
+    let max_attempts = ctx
+        .config
+        .section_or_default::<crate::config::NotificationsConfig>()
+        .max_attempts
+        .max(1);
     ModuleParts {
         routes: http::router(notifications.clone()),
         subscriptions: events::subscriptions(notifications.clone()),
-        jobs: vec![JobSpec {
-            name: service::DELIVER_JOB,
-            schedule: None,
-            max_attempts: ctx
-                .config
-                .section_or_default::<crate::config::NotificationsConfig>()
-                .max_attempts
-                .max(1),
-            handler: Arc::new(Deliver(notifications)),
-        }],
+        jobs: vec![
+            JobSpec {
+                name: service::DELIVER_JOB,
+                schedule: None,
+                max_attempts,
+                handler: Arc::new(Deliver(notifications.clone())),
+            },
+            JobSpec {
+                name: service::SEND_SCHEDULED_JOB,
+                schedule: None,
+                max_attempts,
+                handler: Arc::new(SendScheduled(notifications)),
+            },
+        ],
         on_start: None,
     }
 }
@@ -56,5 +66,14 @@ struct Deliver(Arc<Notifications>);
 impl JobHandler for Deliver {
     async fn run(&self, job: &JobRun) -> Result<(), BoxError> {
         self.0.deliver(job).await
+    }
+}
+
+struct SendScheduled(Arc<Notifications>);
+
+#[async_trait]
+impl JobHandler for SendScheduled {
+    async fn run(&self, job: &JobRun) -> Result<(), BoxError> {
+        self.0.send_scheduled(job).await
     }
 }

@@ -1,7 +1,7 @@
 //! The printable invoice of an order: HTML (every language the product names carry) and a
 //! one-page PDF (the standard Helvetica font: English names, Latin-1 only).
 
-use kernel::{Currency, Timestamp};
+use kernel::{format_amount, Timestamp};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 use crate::api::Order;
@@ -10,24 +10,6 @@ use crate::api::Order;
 pub struct InvoiceContext<'a> {
     pub group_number: &'a str,
     pub issued_at: Timestamp,
-}
-
-/// `1234` USD → `12.34`, KHR → `1234`.
-pub fn format_amount(amount: i64, currency: Currency) -> String {
-    let exponent = currency.exponent();
-    if exponent == 0 {
-        return format!("{amount} {}", currency.code());
-    }
-    let unit = 10i64.pow(exponent);
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    format!(
-        "{sign}{}.{:0width$} {}",
-        abs / unit as u64,
-        abs % unit as u64,
-        currency.code(),
-        width = exponent as usize
-    )
 }
 
 fn escape(text: &str) -> String {
@@ -287,14 +269,6 @@ pub fn pdf(order: &Order, ctx: &InvoiceContext<'_>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_use_the_currency_exponent() {
-        assert_eq!(format_amount(1_005, Currency::Usd), "10.05 USD");
-        assert_eq!(format_amount(7, Currency::Usd), "0.07 USD");
-        assert_eq!(format_amount(-150, Currency::Usd), "-1.50 USD");
-        assert_eq!(format_amount(40_000, Currency::Khr), "40000 KHR");
-    }
 
     #[test]
     fn html_is_escaped_and_pdf_text_is_latin1() {

@@ -6,7 +6,7 @@ pub use errors::NotificationsCode;
 mod states;
 pub use states::*;
 
-use kernel::Timestamp;
+use kernel::{LocalizedText, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -90,4 +90,47 @@ pub struct DeliveryView {
 pub struct DeliveryFilter {
     /// `PENDING`, `SENT` or `FAILED`.
     pub status: Option<String>,
+}
+
+/// A message an admin writes now and the platform sends later, in each recipient's language
+/// (English when the recipient's is missing), on the channels their preferences allow.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleMessage {
+    /// Any category but `security`: recipients' preferences decide the channels.
+    pub category: Category,
+    pub audience: Audience,
+    /// The recipients when `audience` is `USERS` (1 to 1,000); empty for `EVERYONE`.
+    #[serde(default)]
+    pub user_ids: Vec<Uuid>,
+    pub title: LocalizedText,
+    pub body: LocalizedText,
+    /// When to send: in the future, at most a year ahead.
+    pub send_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledMessage {
+    pub id: Uuid,
+    pub category: Category,
+    pub audience: Audience,
+    pub user_ids: Vec<Uuid>,
+    pub title: LocalizedText,
+    pub body: LocalizedText,
+    pub send_at: Timestamp,
+    pub status: ScheduledStatus,
+    /// People the message was planned for so far.
+    pub recipients: i64,
+    pub created_by: Uuid,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScheduledFilter {
+    /// `SCHEDULED`, `SENDING`, `SENT` or `CANCELLED`.
+    pub status: Option<ScheduledStatus>,
 }

@@ -1,5 +1,6 @@
 //! notifications' states and kinds, as its API and events carry them.
 
+use kernel::text_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -68,3 +69,33 @@ impl Channel {
         Channel::ALL.into_iter().find(|c| c.as_str() == text)
     }
 }
+
+/// Who a scheduled message goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Audience {
+    /// The listed users.
+    Users,
+    /// Everyone who can be reached.
+    Everyone,
+}
+
+text_enum!(Audience { Users => "USERS", Everyone => "EVERYONE" });
+
+/// SCHEDULED → SENDING → SENT, or SCHEDULED → CANCELLED. Only a SCHEDULED message can be
+/// cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScheduledStatus {
+    Scheduled,
+    Sending,
+    Sent,
+    Cancelled,
+}
+
+text_enum!(ScheduledStatus {
+    Scheduled => "SCHEDULED",
+    Sending => "SENDING",
+    Sent => "SENT",
+    Cancelled => "CANCELLED",
+});

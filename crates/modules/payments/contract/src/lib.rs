@@ -181,6 +181,9 @@ impl DomainEvent for PaymentFlagged {
 pub struct PaymentRefunded {
     pub payment_id: Uuid,
     pub order_group_id: Uuid,
+    /// Who paid and gets the money back (absent on events published before it was carried).
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
     pub order_id: Option<Uuid>,
     pub refund_id: String,
     pub amount: i64,

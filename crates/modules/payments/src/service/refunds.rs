@@ -284,6 +284,7 @@ impl Payments {
                     &PaymentRefunded {
                         payment_id: payment.id,
                         order_group_id: payment.order_group_id,
+                        customer_id: Some(payment.customer_id),
                         order_id: job.order_id,
                         refund_id: job.refund_id.clone(),
                         amount: job.amount,

@@ -253,6 +253,24 @@ impl DomainEvent for ReviewApproved {
     }
 }
 
+/// The reviewed merchant answered a review (once per review): its author hears of it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewResponded {
+    pub review_id: Uuid,
+    pub customer_id: Uuid,
+    pub subject_kind: ReviewSubjectKind,
+    pub subject_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl DomainEvent for ReviewResponded {
+    const TYPE: &'static str = "review.responded";
+    fn aggregate_id(&self) -> String {
+        self.review_id.to_string()
+    }
+}
+
 /// The rating of a product, voucher offer or merchant changed. Each carries the whole
 /// aggregate and its `version`; events of concurrent changes may arrive out of order, so a
 /// consumer keeps the highest version it saw.
@@ -323,6 +341,7 @@ pub fn events() -> Vec<kernel::EventSpec> {
     vec![
         kernel::EventSpec::of::<ReviewCreated>(),
         kernel::EventSpec::of::<ReviewApproved>(),
+        kernel::EventSpec::of::<ReviewResponded>(),
         kernel::EventSpec::of::<ReviewRatingChanged>(),
     ]
 }

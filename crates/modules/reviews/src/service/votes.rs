@@ -40,6 +40,18 @@ impl Reviews {
         if !store::respond(&mut tx, id, row.merchant_id, actor.user_id, &text, now()).await? {
             return Err(ReviewsError::ResponseExists);
         }
+        platform::bus::publish(
+            &mut tx,
+            SOURCE,
+            &ReviewResponded {
+                review_id: id,
+                customer_id: row.customer_id,
+                subject_kind: kind_of(&row)?,
+                subject_id: row.subject_id,
+                merchant_id: row.merchant_id,
+            },
+        )
+        .await?;
         let after = self.reread(&mut tx, id).await?;
         tx.commit().await?;
         self.view(Some(actor), &after)

@@ -474,6 +474,9 @@ pub struct VoucherIssued {
     pub merchant_id: Uuid,
     pub owner_id: Uuid,
     pub source: String,
+    /// The offer's title, for messages to the holder.
+    #[serde(default)]
+    pub title: Option<LocalizedText>,
     pub face_value: i64,
     pub currency: Currency,
     pub expires_at: Timestamp,
@@ -497,6 +500,9 @@ pub struct VoucherRedeemed {
     #[serde(default)]
     pub offer_id: Uuid,
     pub code: String,
+    /// The offer's title, for messages to the holder.
+    #[serde(default)]
+    pub title: Option<LocalizedText>,
     pub merchant_id: Uuid,
     pub outlet_id: Uuid,
     pub owner_id: Uuid,

@@ -132,7 +132,10 @@ impl Vouchers {
         {
             return Err(VouchersError::CaseClosed);
         }
-        publish_redeemed(&mut tx, &redemption, &instance, balance_after).await?;
+        let offer = store::offer_in(&mut tx, instance.offer_id)
+            .await?
+            .ok_or_else(|| corrupt("offer of instance", &instance.id.to_string()))?;
+        publish_redeemed(&mut tx, &redemption, &instance, &offer, balance_after).await?;
         store::log_case(
             &mut tx,
             id,

@@ -174,7 +174,7 @@ impl Vouchers {
         let mut case_id = None;
         match band {
             Band::Approve => {
-                publish_redeemed(&mut tx, &redemption, &row, row.balance - amount).await?;
+                publish_redeemed(&mut tx, &redemption, &row, &offer, row.balance - amount).await?;
             }
             Band::Review | Band::Block => {
                 let id = kernel::new_id();
@@ -427,6 +427,7 @@ pub(super) async fn publish_redeemed(
     tx: &mut platform::db::Tx,
     redemption: &RedemptionRow,
     instance: &InstanceRow,
+    offer: &OfferRow,
     balance_after: i64,
 ) -> Result<()> {
     platform::bus::publish(
@@ -437,6 +438,7 @@ pub(super) async fn publish_redeemed(
             instance_id: instance.id,
             offer_id: instance.offer_id,
             code: instance.code.clone(),
+            title: Some(text_of(&offer.title)?),
             merchant_id: redemption.merchant_id,
             outlet_id: redemption.outlet_id,
             owner_id: instance.owner_id,

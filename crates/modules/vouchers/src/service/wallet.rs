@@ -67,7 +67,7 @@ impl Vouchers {
                 row.group_id = Some(order.group_id);
                 row.payment_id = order.payment_id;
                 if store::insert_instance(tx, &row).await? {
-                    publish_issued(tx, &row).await?;
+                    publish_issued(tx, &row, &offer).await?;
                     count += 1;
                 }
             }
@@ -163,7 +163,7 @@ impl Vouchers {
         );
         let row = new_instance(&offer, customer, "CLAIM", 0, 0, expires_at, now)?;
         store::insert_instance(&mut tx, &row).await?;
-        publish_issued(&mut tx, &row).await?;
+        publish_issued(&mut tx, &row, &offer).await?;
         self.ctx.commit(tx).await?;
         wallet_item(&row, &offer, false)
     }
@@ -415,7 +415,7 @@ impl Vouchers {
             return Err(VouchersError::GiftNotFound);
         }
         store::insert_instance(&mut tx, &row).await?;
-        publish_issued(&mut tx, &row).await?;
+        publish_issued(&mut tx, &row, &offer).await?;
         self.ctx.commit(tx).await?;
         wallet_item(&row, &offer, false)
     }
@@ -606,7 +606,7 @@ fn customer_of(actor: &Actor) -> Result<Uuid> {
     Ok(actor.user_id)
 }
 
-async fn publish_issued(tx: &mut Tx, row: &InstanceRow) -> Result<()> {
+async fn publish_issued(tx: &mut Tx, row: &InstanceRow, offer: &OfferRow) -> Result<()> {
     platform::bus::publish(
         tx,
         SOURCE,
@@ -616,6 +616,7 @@ async fn publish_issued(tx: &mut Tx, row: &InstanceRow) -> Result<()> {
             merchant_id: row.merchant_id,
             owner_id: row.owner_id,
             source: row.source.clone(),
+            title: Some(text_of(&offer.title)?),
             face_value: row.face_value,
             currency: currency(&row.currency)?,
             expires_at: Timestamp::from_millis(row.expires_at),

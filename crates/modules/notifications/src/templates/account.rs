@@ -1,11 +1,7 @@
-//! Message templates per language (en, km, id; English when a translation is missing),
-//! rendered with minijinja. Each template has a title (email subject, push title) and a body.
+//! Account and security, merchant applications and staff, stock, vouchers held and gifted,
+//! loyalty: `(template, locale, title, body)`.
 
-use minijinja::Environment;
-use serde::Serialize;
-
-/// `(template, locale, title, body)`.
-const TEMPLATES: &[(&str, &str, &str, &str)] = &[
+pub(super) const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     ("welcome", "en", "Welcome to Pasar, {{ first_name }}",
      "Hello {{ first_name }},\n\nyour Pasar account is ready. Verify your email address to start buying vouchers and products from local merchants."),
     ("welcome", "km", "សូមស្វាគមន៍មកកាន់ Pasar, {{ first_name }}",
@@ -67,11 +63,11 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     ("voucher_gift", "id", "Anda menerima hadiah: {{ title }}",
      "Seseorang mengirimi Anda voucher Pasar: {{ title }}.{% if message %}\n\n\"{{ message }}\"{% endif %}\n\nMasuk atau buat akun, lalu terima sebelum {{ expires_at }} dengan token ini:\n\n{{ token }}"),
     ("voucher_expiring", "en", "Your voucher expires soon: {{ title }}",
-     "Your voucher {{ title }} expires on {{ expires_at }} with {{ balance }} {{ currency }} left. Use it before then."),
+     "Your voucher {{ title }} expires on {{ expires_at }} with {{ balance }} left. Use it before then."),
     ("voucher_expiring", "km", "ប័ណ្ណរបស់អ្នកជិតផុតកំណត់៖ {{ title }}",
-     "ប័ណ្ណ {{ title }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }} ដោយនៅសល់ {{ balance }} {{ currency }}។ សូមប្រើវាមុនពេលនោះ។"),
+     "ប័ណ្ណ {{ title }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }} ដោយនៅសល់ {{ balance }}។ សូមប្រើវាមុនពេលនោះ។"),
     ("voucher_expiring", "id", "Voucher Anda segera berakhir: {{ title }}",
-     "Voucher {{ title }} Anda berakhir pada {{ expires_at }} dengan sisa {{ balance }} {{ currency }}. Gunakan sebelum itu."),
+     "Voucher {{ title }} Anda berakhir pada {{ expires_at }} dengan sisa {{ balance }}. Gunakan sebelum itu."),
     ("tier_changed", "en", "Your rewards tier is now {{ tier }}",
      "With {{ points }} qualifying points over the last 12 months, your rewards tier is now {{ tier }}."),
     ("tier_changed", "km", "កម្រិតរង្វាន់របស់អ្នកឥឡូវគឺ {{ tier }}",
@@ -84,146 +80,4 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
      "ពិន្ទុរង្វាន់ {{ points }} របស់អ្នកនឹងផុតកំណត់នៅ {{ expires_at }}។ សូមប្រើវានៅពេលទូទាត់មុនពេលនោះ។"),
     ("points_expiring", "id", "{{ points }} poin Anda segera berakhir",
      "{{ points }} poin hadiah Anda berakhir pada {{ expires_at }}. Tukarkan saat checkout sebelum itu."),
-    ("order_shipped", "en", "Order {{ order_number }} is on its way",
-     "Your order {{ order_number }} was handed to {{ courier }}. Tracking number: {{ tracking_number }}."),
-    ("order_shipped", "km", "ការបញ្ជាទិញ {{ order_number }} កំពុងធ្វើដំណើរ",
-     "ការបញ្ជាទិញ {{ order_number }} របស់អ្នកត្រូវបានប្រគល់ឱ្យ {{ courier }}។ លេខតាមដាន៖ {{ tracking_number }}។"),
-    ("order_shipped", "id", "Pesanan {{ order_number }} sedang dikirim",
-     "Pesanan {{ order_number }} Anda telah diserahkan ke {{ courier }}. Nomor resi: {{ tracking_number }}."),
-    ("order_out_for_delivery", "en", "Order {{ order_number }} arrives today",
-     "{{ courier }} is out delivering your order {{ order_number }} (tracking number {{ tracking_number }}). Keep your phone nearby."),
-    ("order_out_for_delivery", "km", "ការបញ្ជាទិញ {{ order_number }} នឹងមកដល់ថ្ងៃនេះ",
-     "{{ courier }} កំពុងដឹកជញ្ជូនការបញ្ជាទិញ {{ order_number }} របស់អ្នក (លេខតាមដាន {{ tracking_number }})។ សូមទុកទូរស័ព្ទនៅជិតខ្លួន។"),
-    ("order_out_for_delivery", "id", "Pesanan {{ order_number }} tiba hari ini",
-     "{{ courier }} sedang mengantar pesanan {{ order_number }} Anda (nomor resi {{ tracking_number }}). Pastikan ponsel Anda aktif."),
-    ("order_delivered", "en", "Order {{ order_number }} was delivered",
-     "{{ courier }} delivered your order {{ order_number }}. Enjoy it, and tell others what you think with a review."),
-    ("order_delivered", "km", "ការបញ្ជាទិញ {{ order_number }} ត្រូវបានដឹកជញ្ជូនដល់",
-     "{{ courier }} បានដឹកជញ្ជូនការបញ្ជាទិញ {{ order_number }} របស់អ្នកដល់ហើយ។ សូមរីករាយ ហើយចែករំលែកមតិរបស់អ្នកតាមរយៈការវាយតម្លៃ។"),
-    ("order_delivered", "id", "Pesanan {{ order_number }} telah diterima",
-     "{{ courier }} telah mengantarkan pesanan {{ order_number }} Anda. Selamat menikmati, dan bagikan pendapat Anda lewat ulasan."),
 ];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub locale: String,
-    pub title: String,
-    pub body: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TemplateError {
-    #[error("no template named {0}")]
-    Missing(String),
-    #[error("rendering {name}: {source}")]
-    Render {
-        name: String,
-        #[source]
-        source: minijinja::Error,
-    },
-}
-
-pub struct Templates {
-    env: Environment<'static>,
-}
-
-impl Templates {
-    pub fn new() -> Self {
-        let mut env = Environment::new();
-        // Unknown variables are errors: a typo must not send "Hello ," to customers.
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, locale, title, body) in TEMPLATES {
-            // The names are static and unique, so adding cannot fail on a well-formed table;
-            // a malformed template is caught by the test below.
-            let _ = env.add_template_owned(format!("{name}.{locale}.title"), *title);
-            let _ = env.add_template_owned(format!("{name}.{locale}.body"), *body);
-        }
-        Self { env }
-    }
-
-    /// Renders `name` in `locale`, falling back to English.
-    pub fn render<C: Serialize>(
-        &self,
-        name: &str,
-        locale: &str,
-        context: &C,
-    ) -> Result<Rendered, TemplateError> {
-        let locale = if self
-            .env
-            .get_template(&format!("{name}.{locale}.title"))
-            .is_ok()
-        {
-            locale
-        } else {
-            "en"
-        };
-        let part = |part: &str| {
-            let key = format!("{name}.{locale}.{part}");
-            let template = self
-                .env
-                .get_template(&key)
-                .map_err(|_| TemplateError::Missing(key.clone()))?;
-            template
-                .render(minijinja::Value::from_serialize(context))
-                .map_err(|source| TemplateError::Render { name: key, source })
-        };
-        Ok(Rendered {
-            title: part("title")?,
-            body: part("body")?,
-            locale: locale.to_owned(),
-        })
-    }
-}
-
-impl Default for Templates {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn every_template_renders_in_every_locale() {
-        let templates = Templates::new();
-        let context = json!({"first_name": "Dara", "code": "123456", "minutes": 10, "token": "t",
-            "business_name": "Kopi Pagi", "role": "cashier", "expires_at": "2026-11-25T00:00:00Z",
-            "reason": "missing licence", "sku": "TEA-1", "available": 3, "threshold": 5,
-            "title": "Coffee card", "message": "Happy birthday", "balance": 2500, "currency": "USD",
-            "tier": "Gold", "points": 250, "order_number": "ORD-1", "courier": "JNE",
-            "tracking_number": "JNE00123456784"});
-        for (name, locale, _, _) in TEMPLATES {
-            let rendered = templates.render(name, locale, &context).unwrap();
-            assert_eq!(rendered.locale, *locale);
-            assert!(!rendered.title.is_empty() && !rendered.body.is_empty());
-        }
-    }
-
-    #[test]
-    fn renders_per_language_and_falls_back_to_english() {
-        let templates = Templates::new();
-        let code = json!({"code": "482913", "minutes": 10});
-        let km = templates.render("verification_code", "km", &code).unwrap();
-        assert!(km.body.contains("482913") && km.body.contains("លេខកូដ"));
-        let id = templates.render("verification_code", "id", &code).unwrap();
-        assert!(id.body.starts_with("Kode verifikasi Anda adalah 482913"));
-        let fallback = templates.render("verification_code", "fr", &code).unwrap();
-        assert_eq!(fallback.locale, "en");
-        assert!(fallback
-            .body
-            .starts_with("Your verification code is 482913"));
-    }
-
-    #[test]
-    fn missing_variables_and_templates_are_errors() {
-        let templates = Templates::new();
-        assert!(templates.render("welcome", "en", &json!({})).is_err());
-        assert!(matches!(
-            templates.render("nope", "en", &json!({})),
-            Err(TemplateError::Missing(_))
-        ));
-    }
-}
