@@ -23,5 +23,8 @@ pub fn modules() -> Vec<Module> {
         search::module(),
         media::module(),
         shipping::module(),
+        chat::module(),
+        // Last: it reads every other module's events.
+        analytics::module(),
     ]
 }

@@ -1,0 +1,3 @@
+//! analytics's contract (DTOs, events, error codes) lives in `analytics-contract`.
+
+pub use analytics_contract::*;
