@@ -15,4 +15,6 @@ bench/flashsale.sh 200 10 "sqlite postgres split" 5
 bench/search.sh 1
 bench/shipping.sh 1
 bench/media.sh 1 2
+bench/chat.sh 1 40 sqlite
+bench/analytics.sh 1
 echo "bench smoke: every benchmark ran"

@@ -14,7 +14,10 @@
 //!   full-text yardstick (see `search.rs`).
 //! - `shipping-seed ...` and `shipping-bare ...`: the shipping quote benchmark's merchants and
 //!   its yardstick (see `shipping.rs`).
+//! - `chat ...`, `ws-bare ...` and `chat-bare ...`: WebSocket chat under many connections and
+//!   its yardstick (see `chat.rs`).
 
+mod chat;
 mod checkout;
 mod flashsale;
 mod media;
@@ -57,7 +60,12 @@ async fn main() -> anyhow::Result<()> {
         ["shipping-seed", base, email, password, out] => shipping::seed(base, email, password, out).await,
         ["shipping-bare", addr, url] => shipping::bare(addr, url).await,
         ["media-fixtures", dir] => media::fixtures(dir),
-        _ => bail!("usage: bench-baseline shipping-seed <url> <admin-email> <password> <out-dir> | shipping-bare <addr> <db-url> | media-fixtures <dir> | search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
+        ["chat", base, email, password, connections, seconds, pid] => {
+            chat::chat(base, email, password, connections.parse()?, seconds.parse()?, pid.parse()?).await
+        }
+        ["ws-bare", addr] => chat::bare(addr).await,
+        ["chat-bare", addr, connections, seconds] => chat::bare_load(addr, connections.parse()?, seconds.parse()?).await,
+        _ => bail!("usage: bench-baseline chat <url> <admin-email> <password> <connections> <seconds> <pasar-pid> | ws-bare <addr> | chat-bare <addr> <connections> <seconds> | shipping-seed <url> <admin-email> <password> <out-dir> | shipping-bare <addr> <db-url> | media-fixtures <dir> | search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
     }
 }
 

@@ -117,24 +117,28 @@ impl Cache for RedisCache {
 
 type Subscriber = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Invalidation of per-process read caches across processes. A module that changes what other
-/// processes may have cached publishes `(topic, key)`; every process (itself included) calls the
-/// subscribers of the topic with the key, `*` meaning everything. Through Redis pub/sub when
-/// `cache.url` is set; in one process there is nobody else to tell, so publishing does nothing
-/// (the caller has invalidated its own cache). After a lost Redis connection every subscriber
-/// gets `*`: what was published meanwhile is unknown.
+/// Invalidation of per-process read caches across processes: a [`Fanout`] on its own channel.
+/// A module that changes what other processes may have cached publishes `(topic, key)`, `*`
+/// meaning everything; the caller has invalidated its own cache.
+pub type Invalidations = Fanout;
+
+/// Best-effort signals to every other process of the deployment: a module publishes `(topic,
+/// text)` and every process (itself included) calls the subscribers of the topic with the
+/// text. Through Redis pub/sub when `cache.url` is set; in one process there is nobody else to
+/// tell, so publishing does nothing (the caller handles its own process). After a lost Redis
+/// connection every subscriber gets `*`: what was published meanwhile is unknown.
 #[derive(Clone, Default)]
-pub struct Invalidations {
-    inner: Arc<InvalidationsInner>,
+pub struct Fanout {
+    inner: Arc<FanoutInner>,
 }
 
 #[derive(Default)]
-struct InvalidationsInner {
+struct FanoutInner {
     subscribers: RwLock<HashMap<String, Vec<Subscriber>>>,
     redis: OnceLock<(redis::aio::ConnectionManager, String)>,
 }
 
-impl Invalidations {
+impl Fanout {
     pub fn subscribe(&self, topic: &str, subscriber: impl Fn(&str) + Send + Sync + 'static) {
         if let Ok(mut subscribers) = self.inner.subscribers.write() {
             subscribers
@@ -156,7 +160,7 @@ impl Invalidations {
             .to_owned();
         tokio::spawn(async move {
             if let Err(err) = command.query_async::<i64>(&mut connection).await {
-                tracing::warn!(error = %err, "cannot publish a cache invalidation");
+                tracing::warn!(error = %err, "cannot publish on a fan-out channel");
             }
         });
     }
@@ -185,15 +189,15 @@ impl Invalidations {
         }
     }
 
-    /// Publishes through `connection` and listens on `url` until `shutdown`.
+    /// Publishes through `connection` and listens on `url` until `shutdown`, on the Redis
+    /// channel named `channel`.
     pub fn start(
         &self,
         url: &str,
-        prefix: &str,
+        channel: String,
         connection: redis::aio::ConnectionManager,
         shutdown: watch::Receiver<bool>,
     ) {
-        let channel = format!("{prefix}:invalidate");
         let _ = self.inner.redis.set((connection, channel.clone()));
         tokio::spawn(self.clone().listen(url.to_owned(), channel, shutdown));
     }
@@ -217,9 +221,11 @@ impl Invalidations {
                             self.deliver(topic, key);
                         }
                     }
-                    tracing::warn!("cache invalidation channel lost; reconnecting");
+                    tracing::warn!(%channel, "fan-out channel lost; reconnecting");
                 }
-                Err(err) => tracing::warn!(error = %err, "cannot listen for cache invalidations"),
+                Err(err) => {
+                    tracing::warn!(%channel, error = %err, "cannot listen on a fan-out channel")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -276,7 +282,7 @@ mod tests {
                 log.lock().unwrap().push(format!("{name}:{key}"));
             });
             let connection = connect_redis(url).await.expect("Redis is required");
-            invalidations.start(url, &prefix, connection, shutdown.clone());
+            invalidations.start(url, format!("{prefix}:invalidate"), connection, shutdown.clone());
             processes.push(invalidations);
         }
         // Each flushes everything once subscribed.

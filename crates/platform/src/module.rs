@@ -40,6 +40,8 @@ pub struct Context {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Tells other processes to drop what they cached of a change made here.
     pub invalidations: crate::cache::Invalidations,
+    /// Live frames for other processes' connections (chat), on its own channel.
+    pub fanout: crate::cache::Fanout,
     /// Seals secrets that events carry (one-time tokens a notification delivers).
     pub sealer: crate::secrets::Sealer,
 }

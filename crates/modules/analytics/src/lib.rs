@@ -2,17 +2,29 @@
 //! kept as rollups of other modules' events, never scans of their tables at read time.
 
 pub mod api;
+pub mod domain;
+mod events;
+mod http;
+mod service;
+mod store;
 
 use platform::migrate::Migration;
 use platform::{Context, Module, ModuleParts};
 
-static MIGRATIONS: [Migration; 0] = [];
+pub use service::{Analytics, AnalyticsError};
+
+static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_analytics.sql")];
 
 pub fn module() -> Module {
     Module::new("analytics", &MIGRATIONS, build)
         .answers(kernel::call::codes::<analytics_contract::AnalyticsCode>)
 }
 
-fn build(_ctx: &Context) -> ModuleParts {
-    ModuleParts::default()
+fn build(ctx: &Context) -> ModuleParts {
+    let analytics = Analytics::new(ctx.clone());
+    ModuleParts {
+        routes: http::router(analytics.clone()),
+        subscriptions: events::subscriptions(analytics),
+        ..ModuleParts::default()
+    }
 }

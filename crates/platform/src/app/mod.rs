@@ -253,6 +253,7 @@ fn assemble(
         bound_url: Arc::default(),
         redis: None,
         invalidations: Default::default(),
+        fanout: Default::default(),
         sealer: crate::secrets::Sealer::ephemeral(),
     }
 }
@@ -388,9 +389,16 @@ pub async fn start_with(
     };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     if let (Some(connection), Some(url)) = (&ctx.redis, &ctx.config.cache.url) {
+        let prefix = &ctx.config.cache.prefix;
         ctx.invalidations.start(
             url,
-            &ctx.config.cache.prefix,
+            format!("{prefix}:invalidate"),
+            connection.clone(),
+            shutdown_rx.clone(),
+        );
+        ctx.fanout.start(
+            url,
+            format!("{prefix}:fanout"),
             connection.clone(),
             shutdown_rx.clone(),
         );

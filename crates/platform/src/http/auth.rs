@@ -239,6 +239,13 @@ impl Authenticator {
         let _ = self.memberships.set(source);
     }
 
+    /// A token presented some other way than the Authorization header (a WebSocket
+    /// subprotocol), checked as the edge checks headers: the actor with current memberships.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Actor, TokenError> {
+        let actor = self.verify(token).await?;
+        Ok(self.with_memberships(actor).await)
+    }
+
     async fn with_memberships(&self, mut actor: Actor) -> Actor {
         if actor.kind != ActorKind::Service {
             if let Some(source) = self.memberships.get() {

@@ -1,6 +1,7 @@
 //! Other modules' events turned into messages (and identity's and merchants' into the
 //! contact details, staff and outlet names messages need). One file per producer.
 
+mod chat;
 mod identity;
 mod merchants;
 mod orders;
@@ -11,6 +12,7 @@ mod vouchers;
 
 use std::sync::Arc;
 
+use chat_contract::ChatMessagePosted;
 use identity_contract::{
     PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
     VerificationRequested,
@@ -100,6 +102,10 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         Subscription {
             event_types: vec![ReviewApproved::TYPE, ReviewResponded::TYPE],
             handler: Arc::new(reviews::ReviewEvents(n.clone())),
+        },
+        Subscription {
+            event_types: vec![ChatMessagePosted::TYPE],
+            handler: Arc::new(chat::ChatEvents(n.clone())),
         },
         Subscription {
             event_types: vec![

@@ -161,7 +161,7 @@ mod tests {
             "tracking_number": "JNE00123456784", "total": "25.00 USD", "digital_only": false,
             "items": 2, "method": "simulator", "amount": "5.00 USD", "outlet": null,
             "redeemed_at": "2026-12-04 16:30 UTC", "balance_left": true, "period": "2026-W49",
-            "rating": 4, "body": {"en": "Hello"}});
+            "rating": 4, "body": {"en": "Hello"}, "preview": "Is it in stock?"});
         for (name, locale, _, _) in all() {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

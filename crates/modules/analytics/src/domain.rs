@@ -1,0 +1,325 @@
+//! Pure rules of analytics: reading a period (days, offset, granularity), the UTC hours it
+//! spans, and which day, ISO week or month an hour falls in. No I/O.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use kernel::FieldError;
+
+pub const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// The longest period a dashboard covers, in days (a leap year and a little).
+pub const MAX_DAYS: i64 = 400;
+pub const DEFAULT_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+}
+
+impl Granularity {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "day" => Some(Self::Day),
+            "week" => Some(Self::Week),
+            "month" => Some(Self::Month),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+        }
+    }
+
+    /// The first day of the period `day` falls in.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Self::Day => day,
+            Self::Week => day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            Self::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The first day of the period after the one starting on `start`.
+    fn next(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Self::Day => start.succ_opt(),
+            Self::Week => start.checked_add_signed(Duration::days(7)),
+            Self::Month => {
+                let (y, m) = if start.month() == 12 {
+                    (start.year() + 1, 1)
+                } else {
+                    (start.year(), start.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1)
+            }
+        }
+    }
+}
+
+/// A period resolved: local days `[from, to]` in a fixed offset, as UTC milliseconds
+/// `[start_ms, end_ms)`, both on whole hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Seconds east of UTC, a whole number of hours.
+    pub offset_secs: i64,
+    pub granularity: Granularity,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// Reads an offset: `UTC`, `Z`, `+07:00`, `-05:00`, `+07`, `+0700`. Whole hours only (the
+/// rollups are hourly), within ±14 hours.
+pub fn parse_offset(raw: &str) -> Result<i64, &'static str> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("utc") || raw == "Z" || raw.eq_ignore_ascii_case("gmt") {
+        return Ok(0);
+    }
+    let (sign, rest) =
+        match raw.as_bytes().first() {
+            Some(b'+') => (1, &raw[1..]),
+            Some(b'-') => (-1, &raw[1..]),
+            _ => return Err(
+                "must be UTC or a fixed offset such as +07:00 (IANA zone names are not supported)",
+            ),
+        };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !(digits.len() == 2 || digits.len() == 4) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must be an offset such as +07:00");
+    }
+    let hours: i64 = digits[..2]
+        .parse()
+        .map_err(|_| "must be an offset such as +07:00")?;
+    let minutes: i64 = if digits.len() == 4 {
+        digits[2..]
+            .parse()
+            .map_err(|_| "must be an offset such as +07:00")?
+    } else {
+        0
+    };
+    if minutes != 0 {
+        return Err("only whole-hour offsets are supported");
+    }
+    if hours > 14 {
+        return Err("must be within ±14:00");
+    }
+    Ok(sign * hours * 3600)
+}
+
+pub fn format_offset(offset_secs: i64) -> String {
+    let sign = if offset_secs < 0 { '-' } else { '+' };
+    let abs = offset_secs.abs();
+    format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+}
+
+fn parse_day(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+        Ok(day) => Some(day),
+        Err(_) => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: "must be a date YYYY-MM-DD".into(),
+            });
+            None
+        }
+    }
+}
+
+/// Milliseconds since the epoch of local midnight starting `day` at `offset_secs`.
+fn local_midnight_ms(day: NaiveDate, offset_secs: i64) -> i64 {
+    let days = i64::from(day.num_days_from_ce()) - 719_163; // 1970-01-01
+    days * DAY_MS - offset_secs * 1000
+}
+
+/// The local day an instant (UTC milliseconds) falls on at `offset_secs`.
+pub fn local_day(ms: i64, offset_secs: i64) -> NaiveDate {
+    let days = (ms + offset_secs * 1000).div_euclid(DAY_MS);
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(i32::MAX))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The start of the UTC hour of `ms`.
+pub fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(HOUR_MS) * HOUR_MS
+}
+
+/// Resolves a dashboard's query against `now_ms`: every problem is a field error.
+pub fn period(
+    granularity: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    tz: Option<&str>,
+    now_ms: i64,
+) -> Result<Period, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let granularity = match granularity.map(str::trim).filter(|g| !g.is_empty()) {
+        None => Some(Granularity::Day),
+        Some(raw) => Granularity::parse(raw).or_else(|| {
+            errors.push(FieldError {
+                field: "granularity".into(),
+                message: "must be day, week or month".into(),
+            });
+            None
+        }),
+    };
+    let offset = match tz.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Some(0),
+        Some(raw) => match parse_offset(raw) {
+            Ok(offset) => Some(offset),
+            Err(message) => {
+                errors.push(FieldError {
+                    field: "tz".into(),
+                    message: message.into(),
+                });
+                None
+            }
+        },
+    };
+    let from = from.and_then(|raw| parse_day(raw, "from", &mut errors));
+    let to = to.and_then(|raw| parse_day(raw, "to", &mut errors));
+    let (Some(granularity), Some(offset)) = (granularity, offset) else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let to = to.unwrap_or_else(|| local_day(now_ms, offset));
+    let from = from.unwrap_or_else(|| to - Duration::days(DEFAULT_DAYS - 1));
+    if from > to {
+        return Err(vec![FieldError {
+            field: "from".into(),
+            message: "must not be after to".into(),
+        }]);
+    }
+    if (to - from).num_days() + 1 > MAX_DAYS {
+        return Err(vec![FieldError {
+            field: "to".into(),
+            message: format!("a period covers at most {MAX_DAYS} days"),
+        }]);
+    }
+    let end_day = to.succ_opt().unwrap_or(to);
+    Ok(Period {
+        from,
+        to,
+        offset_secs: offset,
+        granularity,
+        start_ms: local_midnight_ms(from, offset),
+        end_ms: local_midnight_ms(end_day, offset),
+    })
+}
+
+impl Period {
+    /// The first local day of the period an hour bucket falls in.
+    pub fn bucket_of(&self, hour_ms: i64) -> NaiveDate {
+        self.granularity
+            .start_of(local_day(hour_ms, self.offset_secs))
+    }
+
+    /// Every period's first day, in order (the first one may start before `from`).
+    pub fn buckets(&self) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut at = Some(self.granularity.start_of(self.from));
+        while let Some(day) = at.filter(|d| *d <= self.to) {
+            out.push(day);
+            at = self.granularity.next(day);
+        }
+        out
+    }
+}
+
+/// `total / count`, rounded down, 0 without a count.
+pub fn average(total: i64, count: i64) -> i64 {
+    if count > 0 {
+        total / count
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn offsets_are_whole_hours() {
+        assert_eq!(parse_offset("+07:00"), Ok(7 * 3600));
+        assert_eq!(parse_offset("-05"), Ok(-5 * 3600));
+        assert_eq!(parse_offset("+0900"), Ok(9 * 3600));
+        assert_eq!(parse_offset("UTC"), Ok(0));
+        assert!(parse_offset("+05:30").is_err());
+        assert!(parse_offset("Asia/Phnom_Penh").is_err());
+        assert!(parse_offset("+15:00").is_err());
+        assert_eq!(format_offset(-5 * 3600), "-05:00");
+    }
+
+    #[test]
+    fn a_late_utc_hour_is_the_next_local_day_east_of_utc() {
+        // 2026-03-01T23:30Z is 2026-03-02 06:30 at +07:00.
+        let at = local_midnight_ms(day("2026-03-01"), 0) + 23 * HOUR_MS + 30 * 60_000;
+        assert_eq!(local_day(at, 0), day("2026-03-01"));
+        assert_eq!(local_day(at, 7 * 3600), day("2026-03-02"));
+        assert_eq!(local_day(at, -5 * 3600), day("2026-03-01"));
+        let p = period(
+            None,
+            Some("2026-03-02"),
+            Some("2026-03-02"),
+            Some("+07:00"),
+            0,
+        )
+        .expect("period");
+        assert!(p.start_ms <= hour_of(at) && hour_of(at) < p.end_ms);
+        assert_eq!(p.end_ms - p.start_ms, DAY_MS);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        let p = period(
+            Some("week"),
+            Some("2026-03-04"),
+            Some("2026-03-20"),
+            None,
+            0,
+        )
+        .expect("p");
+        assert_eq!(
+            p.buckets(),
+            vec![day("2026-03-02"), day("2026-03-09"), day("2026-03-16")]
+        );
+        let m = period(
+            Some("month"),
+            Some("2025-12-15"),
+            Some("2026-02-01"),
+            None,
+            0,
+        )
+        .expect("m");
+        assert_eq!(
+            m.buckets(),
+            vec![day("2025-12-01"), day("2026-01-01"), day("2026-02-01")]
+        );
+        assert_eq!(
+            m.bucket_of(local_midnight_ms(day("2026-01-31"), 0)),
+            day("2026-01-01")
+        );
+    }
+
+    #[test]
+    fn bad_periods_are_field_errors() {
+        assert!(period(Some("hour"), None, None, None, 0).is_err());
+        assert!(period(None, Some("2026-03-05"), Some("2026-03-01"), None, 0).is_err());
+        assert!(period(None, Some("2025-01-01"), Some("2026-03-01"), None, 0).is_err());
+        assert!(period(None, Some("yesterday"), None, None, 0).is_err());
+        let year = period(None, Some("2025-03-02"), Some("2026-03-01"), None, 0).expect("year");
+        assert_eq!(year.buckets().len(), 365);
+    }
+}

@@ -1,0 +1,675 @@
+//! analytics' use cases: keeping the rollups from other modules' events (`on_*`, each inside
+//! the transaction that records the event in the inbox) and reading the dashboards.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use kernel::{Actor, ApiError, FieldError, MerchantPermission, Permission, Timestamp};
+use ledger_contract::PayoutFact;
+use orders_contract::OrderFact;
+use platform::db::Tx;
+use platform::Context;
+use uuid::Uuid;
+use vouchers_contract::{VoucherExpired, VoucherIssued, VoucherRedeemed};
+
+use crate::api::*;
+use crate::domain::{self, average, Period};
+use crate::store::{self, MerchantHour, PlatformHour};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error("invalid period")]
+    InvalidRange(Vec<FieldError>),
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<AnalyticsError> for ApiError {
+    fn from(err: AnalyticsError) -> Self {
+        match err {
+            AnalyticsError::InvalidRange(errors) => {
+                let detail = match errors.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    _ => format!("{} fields are invalid", errors.len()),
+                };
+                let mut problem = AnalyticsCode::InvalidRange.problem(detail);
+                problem.errors = errors;
+                problem
+            }
+            AnalyticsError::Forbidden(detail) => ApiError::forbidden(detail),
+            AnalyticsError::Database(_) => {
+                tracing::error!(error = %err, "analytics failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AnalyticsError>;
+
+pub struct Analytics {
+    pub ctx: Context,
+}
+
+/// The product types whose earning the ledger recognizes on delivery (vouchers are earned when
+/// redeemed).
+const PHYSICAL: &str = "PHYSICAL";
+const PURCHASE: &str = "PURCHASE";
+
+impl Analytics {
+    pub fn new(ctx: Context) -> Arc<Self> {
+        Arc::new(Self { ctx })
+    }
+
+    // ---- rollups, from events ----
+
+    /// A paid order: counted once, in the hour it was paid.
+    pub async fn on_order_paid(&self, tx: &mut Tx, order: &OrderFact, at: Timestamp) -> Result<()> {
+        let currency = order.currency.code();
+        if !store::insert_order(
+            tx,
+            order.order_id,
+            order.merchant_id,
+            currency,
+            at.millis(),
+            order.refunded,
+        )
+        .await?
+        {
+            return Ok(());
+        }
+        let hour = domain::hour_of(at.millis());
+        let delta = MerchantHour {
+            orders: 1,
+            gross: order.total,
+            commission: order.commission,
+            ..MerchantHour::default()
+        };
+        store::add_merchant_hour(tx, order.merchant_id, currency, hour, &delta).await?;
+        // One row per product of the order (a product on two lines is one order of it).
+        let mut products: BTreeMap<Uuid, (String, i64, i64)> = BTreeMap::new();
+        for line in &order.lines {
+            let entry = products
+                .entry(line.product_id)
+                .or_insert_with(|| (line.sku.clone(), 0, 0));
+            entry.1 += line.quantity;
+            entry.2 += line.line_total - line.discount;
+        }
+        for (product_id, (sku, quantity, revenue)) in products {
+            store::add_product_hour(
+                tx,
+                order.merchant_id,
+                product_id,
+                currency,
+                hour,
+                &sku,
+                quantity,
+                revenue,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A refund of an order: its events carry the running total, so the refund is what grew
+    /// since the last one seen (a repeat or an older event adds nothing).
+    pub async fn on_order_refunded(
+        &self,
+        tx: &mut Tx,
+        order: &OrderFact,
+        at: Timestamp,
+    ) -> Result<()> {
+        let currency = order.currency.code();
+        let known = self.order_row(tx, order, at).await?;
+        let delta = order.refunded - known.refunded;
+        if delta <= 0 {
+            return Ok(());
+        }
+        store::set_refunded(tx, order.order_id, order.refunded).await?;
+        let bucket = MerchantHour {
+            refunds: delta,
+            refund_count: 1,
+            ..MerchantHour::default()
+        };
+        store::add_merchant_hour(
+            tx,
+            order.merchant_id,
+            currency,
+            domain::hour_of(at.millis()),
+            &bucket,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Delivered goods earn their commission (as the ledger books it).
+    pub async fn on_order_delivered(
+        &self,
+        tx: &mut Tx,
+        order: &OrderFact,
+        at: Timestamp,
+    ) -> Result<()> {
+        let commission: i64 = order
+            .lines
+            .iter()
+            .filter(|l| l.product_type == PHYSICAL)
+            .map(|l| l.commission)
+            .sum();
+        let known = self.order_row(tx, order, at).await?;
+        if commission <= 0 || known.delivered_commission != 0 {
+            return Ok(());
+        }
+        store::set_delivered_commission(tx, order.order_id, commission).await?;
+        let bucket = MerchantHour {
+            delivered_commission: commission,
+            ..MerchantHour::default()
+        };
+        store::add_merchant_hour(
+            tx,
+            order.merchant_id,
+            order.currency.code(),
+            domain::hour_of(at.millis()),
+            &bucket,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Returned goods give their delivery's commission back.
+    pub async fn on_order_returned(
+        &self,
+        tx: &mut Tx,
+        order: &OrderFact,
+        at: Timestamp,
+    ) -> Result<()> {
+        let known = self.order_row(tx, order, at).await?;
+        if known.delivered_commission <= 0 {
+            return Ok(());
+        }
+        store::set_delivered_commission(tx, order.order_id, 0).await?;
+        let bucket = MerchantHour {
+            delivered_commission: -known.delivered_commission,
+            ..MerchantHour::default()
+        };
+        store::add_merchant_hour(
+            tx,
+            order.merchant_id,
+            order.currency.code(),
+            domain::hour_of(at.millis()),
+            &bucket,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The order's row, recorded (without sales) when its payment came before analytics did.
+    async fn order_row(
+        &self,
+        tx: &mut Tx,
+        order: &OrderFact,
+        at: Timestamp,
+    ) -> Result<store::OrderRow> {
+        if let Some(row) = store::order_for_update(tx, order.order_id).await? {
+            return Ok(row);
+        }
+        store::insert_order(
+            tx,
+            order.order_id,
+            order.merchant_id,
+            order.currency.code(),
+            at.millis(),
+            0,
+        )
+        .await?;
+        Ok(store::OrderRow {
+            refunded: 0,
+            delivered_commission: 0,
+        })
+    }
+
+    pub async fn on_voucher_issued(
+        &self,
+        tx: &mut Tx,
+        v: &VoucherIssued,
+        at: Timestamp,
+    ) -> Result<()> {
+        if v.source != PURCHASE {
+            return Ok(());
+        }
+        let bucket = MerchantHour {
+            vouchers_sold: 1,
+            vouchers_sold_value: v.face_value,
+            ..MerchantHour::default()
+        };
+        self.add(tx, v.merchant_id, v.currency.code(), at, &bucket)
+            .await
+    }
+
+    pub async fn on_voucher_redeemed(
+        &self,
+        tx: &mut Tx,
+        v: &VoucherRedeemed,
+        at: Timestamp,
+    ) -> Result<()> {
+        let bucket = MerchantHour {
+            redemptions: 1,
+            redeemed_value: v.amount,
+            // As the ledger books it: never more than what was earned.
+            redemption_commission: v.commission.clamp(0, v.earned.max(0)),
+            ..MerchantHour::default()
+        };
+        self.add(tx, v.merchant_id, v.currency.code(), at, &bucket)
+            .await
+    }
+
+    pub async fn on_voucher_expired(
+        &self,
+        tx: &mut Tx,
+        v: &VoucherExpired,
+        at: Timestamp,
+    ) -> Result<()> {
+        let bucket = MerchantHour {
+            vouchers_expired: 1,
+            expired_value: v.balance,
+            ..MerchantHour::default()
+        };
+        self.add(tx, v.merchant_id, v.currency.code(), at, &bucket)
+            .await
+    }
+
+    pub async fn on_payout(
+        &self,
+        tx: &mut Tx,
+        p: &PayoutFact,
+        paid: bool,
+        at: Timestamp,
+    ) -> Result<()> {
+        let bucket = if paid {
+            MerchantHour {
+                payouts_paid: p.amount,
+                payouts_paid_count: 1,
+                ..MerchantHour::default()
+            }
+        } else {
+            MerchantHour {
+                payouts_failed: p.amount,
+                payouts_failed_count: 1,
+                ..MerchantHour::default()
+            }
+        };
+        self.add(tx, p.merchant_id, &p.currency, at, &bucket).await
+    }
+
+    async fn add(
+        &self,
+        tx: &mut Tx,
+        merchant_id: Uuid,
+        currency: &str,
+        at: Timestamp,
+        bucket: &MerchantHour,
+    ) -> Result<()> {
+        store::add_merchant_hour(
+            tx,
+            merchant_id,
+            currency,
+            domain::hour_of(at.millis()),
+            bucket,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn on_user_registered(&self, tx: &mut Tx, at: Timestamp) -> Result<()> {
+        let d = PlatformHour {
+            new_customers: 1,
+            ..PlatformHour::default()
+        };
+        store::add_platform_hour(tx, domain::hour_of(at.millis()), d).await?;
+        Ok(())
+    }
+
+    /// `status`: PENDING (applied), APPROVED or REJECTED.
+    pub async fn on_application(
+        &self,
+        tx: &mut Tx,
+        merchant_id: Uuid,
+        status: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        store::set_application(tx, merchant_id, status, at.millis()).await?;
+        let d = match status {
+            "PENDING" => PlatformHour {
+                applications: 1,
+                ..PlatformHour::default()
+            },
+            "APPROVED" => PlatformHour {
+                new_merchants: 1,
+                ..PlatformHour::default()
+            },
+            _ => return Ok(()),
+        };
+        store::add_platform_hour(tx, domain::hour_of(at.millis()), d).await?;
+        Ok(())
+    }
+
+    // ---- dashboards ----
+
+    fn period(&self, q: &AnalyticsQuery) -> Result<Period> {
+        domain::period(
+            q.granularity.as_deref(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.tz.as_deref(),
+            Timestamp::now().millis(),
+        )
+        .map_err(AnalyticsError::InvalidRange)
+    }
+
+    /// A merchant's hour buckets of the period, grouped by currency and then by period.
+    async fn merchant_points(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+    ) -> Result<(Period, BTreeMap<String, Points>)> {
+        may_see(actor, merchant_id)?;
+        let period = self.period(q)?;
+        let rows = store::merchant_hours(&self.ctx.db, merchant_id, period.start_ms, period.end_ms)
+            .await?;
+        let mut by_currency: BTreeMap<String, Points> = BTreeMap::new();
+        for row in rows {
+            let points = by_currency
+                .entry(row.currency.clone())
+                .or_insert_with(|| Points::new(&period));
+            points.add(period.bucket_of(row.hour), &row.figures);
+        }
+        Ok((period, by_currency))
+    }
+
+    pub async fn sales(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+    ) -> Result<SalesReport> {
+        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let currencies = by_currency
+            .into_iter()
+            .map(|(currency, points)| {
+                let t = &points.total;
+                CurrencySales {
+                    currency,
+                    orders: t.orders,
+                    gross: t.gross,
+                    refunds: t.refunds,
+                    refund_count: t.refund_count,
+                    net: t.gross - t.refunds,
+                    commission: t.commission,
+                    average_order_value: average(t.gross, t.orders),
+                    points: points
+                        .each()
+                        .map(|(day, f)| SalesPoint {
+                            period: day.to_string(),
+                            orders: f.orders,
+                            gross: f.gross,
+                            refunds: f.refunds,
+                            net: f.gross - f.refunds,
+                            commission: f.commission,
+                            average_order_value: average(f.gross, f.orders),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(SalesReport {
+            merchant_id,
+            period: describe(&period),
+            currencies,
+        })
+    }
+
+    pub async fn vouchers(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+    ) -> Result<VouchersReport> {
+        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let currencies = by_currency
+            .into_iter()
+            .map(|(currency, points)| {
+                let t = &points.total;
+                CurrencyVouchers {
+                    currency,
+                    sold: t.vouchers_sold,
+                    sold_value: t.vouchers_sold_value,
+                    redemptions: t.redemptions,
+                    redeemed_value: t.redeemed_value,
+                    redemption_rate: rate(t.redeemed_value, t.vouchers_sold_value),
+                    expired: t.vouchers_expired,
+                    expired_value: t.expired_value,
+                    commission: t.redemption_commission,
+                    points: points
+                        .each()
+                        .map(|(day, f)| VoucherPoint {
+                            period: day.to_string(),
+                            sold: f.vouchers_sold,
+                            sold_value: f.vouchers_sold_value,
+                            redemptions: f.redemptions,
+                            redeemed_value: f.redeemed_value,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(VouchersReport {
+            merchant_id,
+            period: describe(&period),
+            currencies,
+        })
+    }
+
+    pub async fn payouts(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+    ) -> Result<PayoutsReport> {
+        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let currencies = by_currency
+            .into_iter()
+            .map(|(currency, points)| {
+                let t = &points.total;
+                CurrencyPayouts {
+                    currency,
+                    paid: t.payouts_paid,
+                    paid_count: t.payouts_paid_count,
+                    failed: t.payouts_failed,
+                    failed_count: t.payouts_failed_count,
+                    points: points
+                        .each()
+                        .map(|(day, f)| PayoutPoint {
+                            period: day.to_string(),
+                            paid: f.payouts_paid,
+                            paid_count: f.payouts_paid_count,
+                            failed: f.payouts_failed,
+                            failed_count: f.payouts_failed_count,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(PayoutsReport {
+            merchant_id,
+            period: describe(&period),
+            currencies,
+        })
+    }
+
+    pub async fn products(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+    ) -> Result<ProductsReport> {
+        may_see(actor, merchant_id)?;
+        let period = self.period(q)?;
+        let limit = match q.limit {
+            None => 10,
+            Some(n @ 1..=100) => n as usize,
+            Some(_) => {
+                return Err(AnalyticsError::InvalidRange(vec![FieldError {
+                    field: "limit".into(),
+                    message: "must be 1 to 100".into(),
+                }]))
+            }
+        };
+        let rows =
+            store::products(&self.ctx.db, merchant_id, period.start_ms, period.end_ms).await?;
+        let mut currencies: Vec<CurrencyProducts> = Vec::new();
+        for row in rows {
+            if currencies.last().is_none_or(|c| c.currency != row.currency) {
+                currencies.push(CurrencyProducts {
+                    currency: row.currency.clone(),
+                    products: Vec::new(),
+                });
+            }
+            if let Some(current) = currencies.last_mut() {
+                if current.products.len() < limit {
+                    current.products.push(ProductSales {
+                        product_id: row.product_id,
+                        sku: row.sku,
+                        quantity: row.quantity,
+                        revenue: row.revenue,
+                        orders: row.orders,
+                    });
+                }
+            }
+        }
+        Ok(ProductsReport {
+            merchant_id,
+            period: describe(&period),
+            currencies,
+        })
+    }
+
+    pub async fn summary(&self, actor: &Actor, q: &AnalyticsQuery) -> Result<AdminSummary> {
+        if !actor.can(Permission::AdminPayments) {
+            return Err(AnalyticsError::Forbidden(
+                "the platform's figures are for admins with admin:payments",
+            ));
+        }
+        let period = self.period(q)?;
+        let db = &self.ctx.db;
+        let totals = store::platform_totals(db, period.start_ms, period.end_ms).await?;
+        let counts = store::platform_counts(db, period.start_ms, period.end_ms).await?;
+        let pending = store::pending_applications(db).await?;
+        Ok(AdminSummary {
+            period: describe(&period),
+            new_customers: counts.new_customers,
+            new_merchants: counts.new_merchants,
+            applications: counts.applications,
+            pending_applications: pending,
+            currencies: totals
+                .into_iter()
+                .map(|t| {
+                    let f = &t.figures;
+                    CurrencySummary {
+                        currency: t.currency,
+                        gmv: f.gross,
+                        orders: f.orders,
+                        refunds: f.refunds,
+                        net: f.gross - f.refunds,
+                        average_order_value: average(f.gross, f.orders),
+                        commission: f.commission,
+                        platform_revenue: f.redemption_commission + f.delivered_commission,
+                        vouchers_sold: f.vouchers_sold,
+                        redemptions: f.redemptions,
+                        payouts_paid: f.payouts_paid,
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Merchant dashboards: the merchant's owner and managers (`ViewBalance`: they see its money),
+/// and admins with `admin:payments`.
+fn may_see(actor: &Actor, merchant_id: Uuid) -> Result<()> {
+    if actor.can(Permission::AdminPayments)
+        || actor.is_staff_with(merchant_id, MerchantPermission::ViewBalance)
+    {
+        return Ok(());
+    }
+    Err(AnalyticsError::Forbidden(
+        "only the merchant's owner and managers see its analytics",
+    ))
+}
+
+fn describe(period: &Period) -> ReportPeriod {
+    ReportPeriod {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        tz: domain::format_offset(period.offset_secs),
+        granularity: period.granularity.as_str().to_owned(),
+    }
+}
+
+fn rate(part: i64, whole: i64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// One currency's figures per period (every period of the range, empty ones too) and in total.
+struct Points {
+    periods: BTreeMap<NaiveDate, MerchantHour>,
+    total: MerchantHour,
+}
+
+impl Points {
+    fn new(period: &Period) -> Self {
+        Self {
+            periods: period
+                .buckets()
+                .into_iter()
+                .map(|d| (d, MerchantHour::default()))
+                .collect(),
+            total: MerchantHour::default(),
+        }
+    }
+
+    fn add(&mut self, day: NaiveDate, f: &MerchantHour) {
+        plus(self.periods.entry(day).or_default(), f);
+        plus(&mut self.total, f);
+    }
+
+    fn each(&self) -> impl Iterator<Item = (&NaiveDate, &MerchantHour)> {
+        self.periods.iter()
+    }
+}
+
+fn plus(into: &mut MerchantHour, f: &MerchantHour) {
+    into.orders += f.orders;
+    into.gross += f.gross;
+    into.commission += f.commission;
+    into.refunds += f.refunds;
+    into.refund_count += f.refund_count;
+    into.vouchers_sold += f.vouchers_sold;
+    into.vouchers_sold_value += f.vouchers_sold_value;
+    into.redemptions += f.redemptions;
+    into.redeemed_value += f.redeemed_value;
+    into.redemption_commission += f.redemption_commission;
+    into.vouchers_expired += f.vouchers_expired;
+    into.expired_value += f.expired_value;
+    into.delivered_commission += f.delivered_commission;
+    into.payouts_paid += f.payouts_paid;
+    into.payouts_paid_count += f.payouts_paid_count;
+    into.payouts_failed += f.payouts_failed;
+    into.payouts_failed_count += f.payouts_failed_count;
+}

@@ -1,0 +1,35 @@
+-- One conversation per customer, merchant and topic ('' when about nothing in particular).
+-- last_seq numbers the messages; the four watermarks are how far each side received and read.
+CREATE TABLE chat_conversations (
+    id BLOB PRIMARY KEY,
+    customer_id BLOB NOT NULL,
+    merchant_id BLOB NOT NULL,
+    topic TEXT NOT NULL,
+    last_seq BIGINT NOT NULL DEFAULT 0,
+    last_message_at BIGINT,
+    customer_delivered_seq BIGINT NOT NULL DEFAULT 0,
+    customer_read_seq BIGINT NOT NULL DEFAULT 0,
+    merchant_delivered_seq BIGINT NOT NULL DEFAULT 0,
+    merchant_read_seq BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    UNIQUE (customer_id, merchant_id, topic)
+);
+CREATE INDEX chat_conversations_customer ON chat_conversations (customer_id, id);
+CREATE INDEX chat_conversations_merchant ON chat_conversations (merchant_id, id);
+
+-- Stored before they are acknowledged; (conversation, sender, client_id) makes a resent
+-- message the same message.
+CREATE TABLE chat_messages (
+    id BLOB PRIMARY KEY,
+    conversation_id BLOB NOT NULL,
+    seq BIGINT NOT NULL,
+    sender_id BLOB NOT NULL,
+    sender_side TEXT NOT NULL CHECK (sender_side IN ('CUSTOMER', 'MERCHANT')),
+    kind TEXT NOT NULL CHECK (kind IN ('TEXT', 'MEDIA')),
+    body TEXT,
+    media_id BLOB,
+    client_id TEXT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (conversation_id, seq),
+    UNIQUE (conversation_id, sender_id, client_id)
+);
