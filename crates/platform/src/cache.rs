@@ -282,7 +282,12 @@ mod tests {
                 log.lock().unwrap().push(format!("{name}:{key}"));
             });
             let connection = connect_redis(url).await.expect("Redis is required");
-            invalidations.start(url, format!("{prefix}:invalidate"), connection, shutdown.clone());
+            invalidations.start(
+                url,
+                format!("{prefix}:invalidate"),
+                connection,
+                shutdown.clone(),
+            );
             processes.push(invalidations);
         }
         // Each flushes everything once subscribed.

@@ -119,12 +119,13 @@ pub fn format_offset(offset_secs: i64) -> String {
 }
 
 fn parse_day(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    // Years far from now would overflow the date arithmetic of periods.
     match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
-        Ok(day) => Some(day),
-        Err(_) => {
+        Ok(day) if (2000..=2100).contains(&day.year()) => Some(day),
+        _ => {
             errors.push(FieldError {
                 field: field.into(),
-                message: "must be a date YYYY-MM-DD".into(),
+                message: "must be a date YYYY-MM-DD between 2000 and 2100".into(),
             });
             None
         }
@@ -248,6 +249,19 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn dates_far_from_now_are_refused_not_overflowed() {
+        let mut errors = Vec::new();
+        assert_eq!(parse_day("-262144-01-01", "to", &mut errors), None);
+        assert_eq!(parse_day("9999-12-31", "from", &mut errors), None);
+        assert_eq!(
+            parse_day("2026-03-01", "from", &mut errors),
+            Some(day("2026-03-01"))
+        );
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].field, "to");
     }
 
     #[test]

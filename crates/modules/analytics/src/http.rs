@@ -251,10 +251,32 @@ async fn summary(
 }
 
 /// Quotes a CSV field when it needs it.
+/// A text field of a CSV row: quoted when it must be, and never read as a formula by a
+/// spreadsheet (a merchant's SKU starting with `=` would run when an admin opens the file).
 fn csv_field(raw: &str) -> String {
+    let raw = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
     if raw.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", raw.replace('"', "\"\""))
     } else {
-        raw.to_owned()
+        raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("KOPI-1"), "KOPI-1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@SUM"), "'@SUM");
     }
 }

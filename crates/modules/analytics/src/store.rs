@@ -171,7 +171,9 @@ pub async fn products(db: &Db, merchant_id: Uuid, start: i64, end: i64) -> Resul
 }
 
 /// Records a paid order; false when it was recorded already (nothing is counted twice).
-pub async fn insert_order(
+/// Records the sale of a paid order: a new row, or the placeholder an earlier-applied event of
+/// the order left. False when the sale was counted already (a redelivered `order.paid`).
+pub async fn record_sale(
     tx: &mut Tx,
     order_id: Uuid,
     merchant_id: Uuid,
@@ -180,11 +182,29 @@ pub async fn insert_order(
     refunded: i64,
 ) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO analytics_orders (order_id, merchant_id, currency, paid_at, refunded)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING"
+        "INSERT INTO analytics_orders (order_id, merchant_id, currency, paid_at, refunded, sale_counted)
+         VALUES ($1, $2, $3, $4, $5, TRUE)
+         ON CONFLICT (order_id) DO UPDATE SET sale_counted = TRUE, paid_at = excluded.paid_at
+         WHERE analytics_orders.sale_counted = FALSE"
     ).bind(order_id).bind(merchant_id).bind(currency).bind(paid_at).bind(refunded)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
+}
+
+/// A row for an order whose `order.paid` has not been applied yet (its sale not counted).
+pub async fn insert_order_placeholder(
+    tx: &mut Tx,
+    order_id: Uuid,
+    merchant_id: Uuid,
+    currency: &str,
+    seen_at: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO analytics_orders (order_id, merchant_id, currency, paid_at, refunded, sale_counted)
+         VALUES ($1, $2, $3, $4, 0, FALSE) ON CONFLICT (order_id) DO NOTHING"
+    ).bind(order_id).bind(merchant_id).bind(currency).bind(seen_at)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::error::Problem;
-use kernel::{Actor, ApiError, Page, PageQuery, Permission};
+use kernel::{Actor, ActorKind, ApiError, Page, PageQuery, Permission};
 use platform::http::{ApiJson, ClassPolicy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,48 +40,60 @@ pub fn router(chat: Chat) -> OpenApiRouter {
 /// `ClientFrame` in, `ServerFrame` out.
 #[utoipa::path(get, path = "/api/v1/chat/ws", tag = "chat", security(("bearer" = [])),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 400, body = Problem), (status = 401, body = Problem)))]
+        (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
 async fn socket(
     State(chat): St,
     actor: Option<Actor>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    // The token is kept: the connection checks it again at every heartbeat.
+    let from_header = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let from_protocol = headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix(BEARER_PROTOCOL).map(str::to_owned));
+    let token = from_header.or(from_protocol).ok_or_else(|| {
+        ApiError::unauthorized(
+            "authentication_required",
+            "A bearer access token is required (header or subprotocol)",
+        )
+    })?;
     let actor = match actor {
         Some(actor) => actor,
-        None => {
-            let offered = headers
-                .get_all("sec-websocket-protocol")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .find_map(|p| p.strip_prefix(BEARER_PROTOCOL).map(str::to_owned));
-            let token = offered.ok_or_else(|| {
+        None => chat
+            .ctx
+            .authenticator
+            .authenticate_token(&token)
+            .await
+            .map_err(|_| {
                 ApiError::unauthorized(
-                    "authentication_required",
-                    "A bearer access token is required (header or subprotocol)",
+                    "invalid_token",
+                    "The access token is invalid, expired or revoked",
                 )
-            })?;
-            chat.ctx
-                .authenticator
-                .authenticate_token(&token)
-                .await
-                .map_err(|_| {
-                    ApiError::unauthorized(
-                        "invalid_token",
-                        "The access token is invalid, expired or revoked",
-                    )
-                })?
-        }
+            })?,
     };
+    // People chat; API keys (which do not expire) do not hold sockets open.
+    if actor.kind != ActorKind::User {
+        return Err(ApiError::forbidden(
+            "chat connections are for signed-in people",
+        ));
+    }
     actor.require(Permission::ManageOwnAccount)?;
     let max = chat.config.max_frame_bytes;
     Ok(upgrade
         .protocols([PROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |ws| crate::socket::serve(chat, actor, ws))
+        .on_upgrade(move |ws| crate::socket::serve(chat, actor, token, ws))
         .into_response())
 }
 

@@ -172,12 +172,24 @@ impl Hub {
             metrics::counter!("pasar_chat_dropped_connections_total")
                 .increment(lagging.len() as u64);
             // Dropping its sender ends the connection's loop; the client resumes.
+            let mut emptied = Vec::new();
             if let Ok(mut map) = self.rooms.write() {
                 for members in map.values_mut() {
                     members.retain(|(c, _)| !lagging.contains(c));
                 }
-                map.retain(|_, members| !members.is_empty());
+                map.retain(|room, members| {
+                    if members.is_empty() {
+                        emptied.push(room.presence_key());
+                    }
+                    !members.is_empty()
+                });
             }
+            let cache = self.cache.clone();
+            tokio::spawn(async move {
+                for key in emptied {
+                    cache.delete(&key).await;
+                }
+            });
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One WebSocket connection: JSON frames in both directions, every frame authorized against
-//! the conversation it names, a frame budget, heartbeats, and the end of the connection when
-//! the access token expires (the client reconnects with a fresh one and resumes).
+//! the conversation it names, a frame budget, heartbeats, and the token checked again at each
+//! one: the connection ends when it expires or is revoked (4001) or when the person's staff
+//! roles changed (4003); the client reconnects and resumes. Every write has a time limit, so
+//! a client that stops reading cannot hold its connection open.
 
 use std::time::{Duration, Instant};
 
@@ -12,11 +14,13 @@ use crate::api::*;
 use crate::domain::{self, FrameBudget};
 use crate::service::{rooms_of, Chat, ChatError};
 
-/// Close codes: 1008 (policy) for a flood of refused frames, 4001 when the token expired.
+/// Close codes: 1008 (policy) for a flood of refused frames, 4001 when the token expired or
+/// was revoked, 4003 when the person's staff roles changed.
 const POLICY: u16 = 1008;
 const TOKEN_EXPIRED: u16 = 4001;
+const ROLES_CHANGED: u16 = 4003;
 
-pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
+pub async fn serve(chat: Chat, mut actor: Actor, token: String, socket: WebSocket) {
     let rooms = rooms_of(&actor);
     let (connection, mut inbox) = chat.hub.join(&rooms).await;
     let (mut sink, mut stream) = socket.split();
@@ -40,7 +44,16 @@ pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
     let ready = ServerFrame::Ready {
         user_id: actor.user_id,
     };
-    if sink.send(text(&ready)).await.is_err() {
+    let send_limit = heartbeat;
+    macro_rules! send {
+        ($message:expr) => {
+            matches!(
+                tokio::time::timeout(send_limit, sink.send($message)).await,
+                Ok(Ok(()))
+            )
+        };
+    }
+    if !send!(text(&ready)) {
         chat.hub.leave(connection, &rooms).await;
         return;
     }
@@ -49,7 +62,7 @@ pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
             frame = inbox.recv() => {
                 // None: dropped for lagging behind; the client resumes after reconnecting.
                 let Some(frame) = frame else { break };
-                if sink.send(Message::Text(Utf8Bytes::from(frame.as_ref()))).await.is_err() {
+                if !send!(Message::Text(Utf8Bytes::from(frame.as_ref()))) {
                     break;
                 }
             }
@@ -66,6 +79,10 @@ pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
                     }
                     Message::Binary(_) => Some(refusal(ChatCode::BadFrame, "frames are JSON text".into(), None)),
                     Message::Close(_) => break,
+                    // Answered by the library, so they count against the budget too.
+                    Message::Ping(_) if !budget.spend(Instant::now()) => {
+                        Some(refusal(ChatCode::SlowDown, "too many frames".into(), None))
+                    }
                     Message::Ping(_) | Message::Pong(_) => None,
                 };
                 if let Some(reply) = reply {
@@ -74,11 +91,11 @@ pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
                     } else {
                         refusals = 0;
                     }
-                    if sink.send(text(&reply)).await.is_err() {
+                    if !send!(text(&reply)) {
                         break;
                     }
                     if refusals > chat.config.max_refusals {
-                        let _ = sink.send(close(POLICY, "too many refused frames")).await;
+                        let _ = send!(close(POLICY, "too many refused frames"));
                         closing_handshake(&mut stream).await;
                         break;
                     }
@@ -88,13 +105,28 @@ pub async fn serve(chat: Chat, actor: Actor, socket: WebSocket) {
                 if heard.elapsed() > heartbeat * 3 {
                     break;
                 }
+                // Revoked, expired, or no longer staff where it was: frames are authorized
+                // with this actor, so it must stay true.
+                match chat.ctx.authenticator.authenticate_token(&token).await {
+                    Ok(fresh) if same_rooms(&rooms_of(&fresh), &rooms) => actor = fresh,
+                    Ok(_) => {
+                        let _ = send!(close(ROLES_CHANGED, "staff roles changed"));
+                        closing_handshake(&mut stream).await;
+                        break;
+                    }
+                    Err(_) => {
+                        let _ = send!(close(TOKEN_EXPIRED, "access token expired or revoked"));
+                        closing_handshake(&mut stream).await;
+                        break;
+                    }
+                }
                 chat.hub.refresh(&rooms).await;
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                if !send!(Message::Ping(Default::default())) {
                     break;
                 }
             }
             () = &mut expiry => {
-                let _ = sink.send(close(TOKEN_EXPIRED, "access token expired")).await;
+                let _ = send!(close(TOKEN_EXPIRED, "access token expired"));
                 closing_handshake(&mut stream).await;
                 break;
             }
@@ -115,6 +147,10 @@ async fn closing_handshake(stream: &mut futures_util::stream::SplitStream<WebSoc
         }
     })
     .await;
+}
+
+fn same_rooms(a: &[crate::hub::Room], b: &[crate::hub::Room]) -> bool {
+    a.len() == b.len() && a.iter().all(|room| b.contains(room))
 }
 
 fn text(frame: &ServerFrame) -> Message {

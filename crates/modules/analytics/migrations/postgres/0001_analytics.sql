@@ -48,7 +48,10 @@ CREATE TABLE analytics_orders (
     currency TEXT NOT NULL,
     paid_at BIGINT NOT NULL,
     refunded BIGINT NOT NULL DEFAULT 0,
-    delivered_commission BIGINT NOT NULL DEFAULT 0
+    delivered_commission BIGINT NOT NULL DEFAULT 0,
+    -- False while the row only holds what later events (refunds, delivery) brought before
+    -- order.paid itself was applied: the sale is counted when it is.
+    sale_counted BOOLEAN NOT NULL DEFAULT FALSE
 );
 
 -- Registrations, approvals and applications per UTC hour (no currency).

@@ -357,6 +357,7 @@ async fn dashboards_reconcile_with_orders_and_the_ledger(backend: Backend) {
         .filter_map(|p| serde_json::from_value(p).ok())
         .collect();
     assert!(!paid_again.is_empty() && !refunded_again.is_empty());
+    let template = paid_again[0].0.clone();
     for event in paid_again {
         publish_applied(&app, event).await;
     }
@@ -375,6 +376,31 @@ async fn dashboards_reconcile_with_orders_and_the_ledger(backend: Backend) {
         summary_again["currencies"], summary["currencies"],
         "counted twice"
     );
+
+    // Out of order: an order's refund applied before its payment (the payment's first
+    // delivery failed and was retried) still counts the sale, once.
+    let mut late_order = template;
+    late_order.order_id = Uuid::new_v4();
+    late_order.merchant_id = cafe.id;
+    let mut refunded_first = late_order.clone();
+    refunded_first.refunded = late_order.total.min(100);
+    publish_applied(&app, OrderRefunded(refunded_first)).await;
+    publish_applied(&app, OrderPaid(late_order.clone())).await;
+    publish_applied(&app, OrderPaid(late_order.clone())).await;
+    let after = dashboard(&app, &manager, &sales_path).await;
+    let code = late_order.currency.code();
+    let (before, now) = (currency(&sales, code), currency(&after, code));
+    for (field, added) in [
+        ("orders", 1),
+        ("gross", late_order.total),
+        ("refunds", late_order.total.min(100)),
+    ] {
+        assert_eq!(
+            now[field].as_i64().unwrap_or_default() - before[field].as_i64().unwrap_or_default(),
+            added,
+            "{field} after a refund applied before its payment"
+        );
+    }
 
     // ---- time zones: the cooker order, moved to 23:00 UTC on 2026-03-01 ----
     let late = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)

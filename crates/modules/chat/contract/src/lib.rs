@@ -26,6 +26,9 @@ pub struct StartConversation {
     pub order_id: Option<Uuid>,
     #[serde(default)]
     pub text: Option<String>,
+    /// The client's id for the first message: opening again with it does not send it twice.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// What a conversation is about, when it is about something.

@@ -45,6 +45,16 @@ impl Chat {
         if let Some(text) = &input.text {
             domain::message_text(Some(text), false, self.config.max_text_chars).map_err(problem)?;
         }
+        if input
+            .client_id
+            .as_deref()
+            .is_some_and(|id| !domain::valid_client_id(id))
+        {
+            return Err(ChatError::Invalid(
+                "clientId",
+                "must be 1 to 64 printable ASCII characters".into(),
+            ));
+        }
         match self
             .merchants
             .commission(input.merchant_id, Vec::new())
@@ -68,7 +78,7 @@ impl Chat {
         tx.commit().await?;
         if let Some(text) = input.text {
             let first = PostMessage {
-                client_id: None,
+                client_id: input.client_id,
                 text: Some(text),
                 media_id: None,
             };

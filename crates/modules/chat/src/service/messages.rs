@@ -31,6 +31,8 @@ impl Chat {
             self.config.max_text_chars,
         )
         .map_err(problem)?;
+        // Asked before the transaction: no cache round trip while the conversation is locked.
+        let recipient_online = self.hub.online(p.counterpart()).await;
         let mut tx = self.ctx.db.begin().await?;
         if let Some(client_id) = &input.client_id {
             if let Some(row) =
@@ -76,7 +78,6 @@ impl Chat {
             }
             other => other?,
         }
-        let recipient_online = self.hub.online(p.counterpart()).await;
         platform::bus::publish(
             &mut tx,
             SOURCE,

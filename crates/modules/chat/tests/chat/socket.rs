@@ -23,6 +23,8 @@ async fn websocket_delivers_receipts_typing_and_resumes_without_loss(backend: Ba
                 chat.frame_burst = 15;
                 chat.frames_per_second = 5;
                 chat.max_refusals = 10;
+                // Tokens and roles are checked again at every heartbeat.
+                chat.heartbeat_secs = 1;
             })
             .expect("chat section")
         },
@@ -182,6 +184,25 @@ async fn websocket_delivers_receipts_typing_and_resumes_without_loss(backend: Ba
         "{frames:?}"
     );
     assert_eq!(closed, Some(1008));
+
+    // Removed from the merchant, the cashier's connection ends at the next heartbeat, and a
+    // new one cannot act for the merchant any more.
+    let mut shop = connect(&app, Auth::Header(&cashier.access_token)).await;
+    let removed = app
+        .delete(
+            &format!("/api/v1/merchants/{}/members/{}", toko.id, cashier.user_id),
+            Some(&toko.owner.access_token),
+        )
+        .await;
+    assert!(removed.status < 300, "{:?}", removed.body);
+    let (_, closed) = shop.drain(Duration::from_secs(5)).await;
+    assert_eq!(closed, Some(4003));
+    let mut former = connect(&app, Auth::Header(&cashier.access_token)).await;
+    former
+        .send(json!({"type": "typing", "conversationId": id}))
+        .await;
+    assert_eq!(former.next("error").await["code"], "conversation_not_found");
+    former.close().await;
     buyer.close().await;
     app.stop().await;
 }

@@ -9,7 +9,7 @@ use kernel::{format_amount, Currency, DomainEvent, EventEnvelope};
 use ledger_contract::{PayoutFact, PayoutFailed, PayoutPaid};
 use merchants_contract::{
     MemberAdded, MemberInvited, MemberRemoved, MerchantApplied, MerchantApproved, MerchantRejected,
-    MerchantStatusFact, MerchantSuspended, OutletSaved,
+    MerchantStatusFact, MerchantSuspended, MerchantUpdated, OutletSaved,
 };
 use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
@@ -60,6 +60,11 @@ impl EventHandler for MerchantEvents {
             MemberRemoved::TYPE => {
                 let e: MemberRemoved = decode(event)?;
                 store::remove_member(tx, e.merchant_id, e.user_id).await?;
+                return Ok(());
+            }
+            MerchantUpdated::TYPE => {
+                let e: MerchantUpdated = decode(event)?;
+                store::rename_merchant(tx, e.merchant_id, &e.business_name).await?;
                 return Ok(());
             }
             OutletSaved::TYPE => {

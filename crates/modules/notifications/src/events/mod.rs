@@ -23,7 +23,7 @@ use ledger_contract::{PayoutFailed, PayoutPaid};
 use loyalty_contract::{PointsExpiring, TierChanged};
 use merchants_contract::{
     MemberAdded, MemberInvited, MemberRemoved, MerchantApplied, MerchantApproved, MerchantRejected,
-    MerchantSuspended, OutletSaved,
+    MerchantSuspended, MerchantUpdated, OutletSaved,
 };
 use orders_contract::{OrderCancelled, OrderCreated, OrderExpired, OrderPaid};
 use payments_contract::{PaymentFailed, PaymentRefunded};
@@ -46,6 +46,7 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
                 MemberInvited::TYPE,
                 MemberAdded::TYPE,
                 MemberRemoved::TYPE,
+                MerchantUpdated::TYPE,
                 OutletSaved::TYPE,
                 MerchantApplied::TYPE,
                 MerchantApproved::TYPE,

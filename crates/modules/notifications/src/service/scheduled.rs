@@ -16,6 +16,9 @@ pub const SEND_SCHEDULED_JOB: &str = "notifications.send_scheduled";
 
 /// Recipients planned per transaction.
 const PAGE: usize = 200;
+/// Pages per run of the job: a large audience is sent by a chain of runs, each well within
+/// the job's lease.
+const PAGES_PER_RUN: usize = 25;
 
 impl Notifications {
     pub async fn schedule(
@@ -113,7 +116,7 @@ impl Notifications {
             "body": serde_json::from_str::<serde_json::Value>(&row.body)?,
         });
         let mut cursor = row.cursor_user_id;
-        loop {
+        for _ in 0..PAGES_PER_RUN {
             let mut tx = self.ctx.db.begin().await?;
             let page = match audience {
                 Audience::Everyone => store::recipients_after(&mut tx, cursor, PAGE as i64).await?,
@@ -127,7 +130,10 @@ impl Notifications {
                     let known = store::known_recipients(&mut tx, &next).await?;
                     if let (Some(last), true) = (next.last(), known.is_empty()) {
                         // A page of unknown users still moves the cursor.
-                        store::advance_scheduled(&mut tx, id, *last, 0).await?;
+                        if !store::advance_scheduled(&mut tx, id, cursor, *last, 0).await? {
+                            tx.rollback().await?;
+                            return Ok(()); // another run has it
+                        }
                         tx.commit().await?;
                         cursor = Some(*last);
                         continue;
@@ -152,10 +158,26 @@ impl Notifications {
                 };
                 self.plan(&mut tx, message).await?;
             }
-            store::advance_scheduled(&mut tx, id, last, page.len() as i64).await?;
+            if !store::advance_scheduled(&mut tx, id, cursor, last, page.len() as i64).await? {
+                // Another run planned this page: undo ours (its deliveries are keyed alike).
+                tx.rollback().await?;
+                return Ok(());
+            }
             tx.commit().await?;
             cursor = Some(last);
         }
+        // More to go: the next run picks up at the cursor.
+        let mut tx = self.ctx.db.begin().await?;
+        jobs::enqueue(
+            &mut tx,
+            SEND_SCHEDULED_JOB,
+            &json!({ "scheduledId": id }),
+            Timestamp::now(),
+            self.max_attempts,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -75,3 +75,11 @@ pub async fn outlet_name(tx: &mut Tx, outlet_id: Uuid) -> Result<Option<String>>
         "SELECT name FROM notifications_outlets WHERE outlet_id = $1"
     ).bind(outlet_id).fetch_optional(conn).await)
 }
+
+/// A merchant's new name, for the messages that name it.
+pub async fn rename_merchant(tx: &mut Tx, merchant_id: Uuid, name: &str) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE notifications_merchant_owners SET business_name = $2 WHERE merchant_id = $1"
+    ).bind(merchant_id).bind(name).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -76,12 +76,21 @@ pub async fn claim_scheduled(tx: &mut Tx, id: Uuid) -> Result<Option<ScheduledRo
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)
 }
 
-/// Records how far sending got.
-pub async fn advance_scheduled(tx: &mut Tx, id: Uuid, cursor: Uuid, planned: i64) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE notifications_scheduled SET cursor_user_id = $2, recipients = recipients + $3 WHERE id = $1"
-    ).bind(id).bind(cursor).bind(planned).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// Records how far sending got, if it was still at `from` (a second runner of the same message
+/// finds it moved on). Returns whether it was.
+pub async fn advance_scheduled(
+    tx: &mut Tx,
+    id: Uuid,
+    from: Option<Uuid>,
+    cursor: Uuid,
+    planned: i64,
+) -> Result<bool> {
+    let moved = on_tx!(tx, conn => sqlx::query(
+        "UPDATE notifications_scheduled SET cursor_user_id = $3, recipients = recipients + $4
+         WHERE id = $1 AND status = 'SENDING'
+           AND (cursor_user_id = $2 OR (cursor_user_id IS NULL AND $2 IS NULL))"
+    ).bind(id).bind(from).bind(cursor).bind(planned).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(moved == 1)
 }
 
 pub async fn finish_scheduled(tx: &mut Tx, id: Uuid, now: i64) -> Result<()> {
