@@ -85,18 +85,35 @@ const FIGURES: &str = "orders, gross, commission, refunds, refund_count, voucher
     expired_value, delivered_commission, payouts_paid, payouts_paid_count, payouts_failed,
     payouts_failed_count";
 
-/// A merchant's buckets in `[start, end)`, by currency and hour.
-pub async fn merchant_hours(
+/// A merchant's figures in `[start, end)`, summed by the database per currency and local day
+/// (`offset_ms` east of UTC): `hour` is each day's local midnight in UTC milliseconds. A year is
+/// 365 rows per currency, not 8,760.
+pub async fn merchant_days(
     db: &Db,
     merchant_id: Uuid,
     start: i64,
     end: i64,
+    offset_ms: i64,
 ) -> Result<Vec<MerchantHourRow>> {
     let sql = format!(
-        "SELECT currency, hour, {FIGURES} FROM analytics_merchant_hours
-         WHERE merchant_id = $1 AND hour >= $2 AND hour < $3 ORDER BY currency, hour"
+        "SELECT currency, day_start AS hour, {sums} FROM (
+             SELECT currency, ((hour + $4) / 86400000) * 86400000 - $4 AS day_start, {FIGURES}
+             FROM analytics_merchant_hours WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
+         ) AS hours GROUP BY currency, day_start ORDER BY currency, day_start",
+        sums = summed_figures()
     );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(merchant_id).bind(start).bind(end).fetch_all(pool).await)
+    on_db!(db, pool => sqlx::query_as(&sql).bind(merchant_id).bind(start).bind(end).bind(offset_ms).fetch_all(pool).await)
+}
+
+fn summed_figures() -> String {
+    FIGURES
+        .split(',')
+        .map(|c| {
+            let c = c.trim();
+            format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every merchant's buckets in `[start, end)` summed per currency.
@@ -108,14 +125,7 @@ pub struct CurrencyTotals {
 }
 
 pub async fn platform_totals(db: &Db, start: i64, end: i64) -> Result<Vec<CurrencyTotals>> {
-    let sums = FIGURES
-        .split(',')
-        .map(|c| {
-            let c = c.trim();
-            format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sums = summed_figures();
     let sql = format!(
         "SELECT currency, {sums} FROM analytics_merchant_hours
          WHERE hour >= $1 AND hour < $2 GROUP BY currency ORDER BY currency"

@@ -93,6 +93,10 @@ async fn socket(
         .protocols([PROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
+        // Chat frames are small: the library's 128 KiB buffers would be most of what each
+        // connection costs.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
         .on_upgrade(move |ws| crate::socket::serve(chat, actor, token, ws))
         .into_response())
 }

@@ -33,8 +33,14 @@ impl Analytics {
     ) -> Result<(Period, BTreeMap<String, Points>)> {
         may_see(actor, merchant_id)?;
         let period = self.period(q)?;
-        let rows = store::merchant_hours(&self.ctx.db, merchant_id, period.start_ms, period.end_ms)
-            .await?;
+        let rows = store::merchant_days(
+            &self.ctx.db,
+            merchant_id,
+            period.start_ms,
+            period.end_ms,
+            period.offset_secs * 1000,
+        )
+        .await?;
         let mut by_currency: BTreeMap<String, Points> = BTreeMap::new();
         for row in rows {
             let points = by_currency
