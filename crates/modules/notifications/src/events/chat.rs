@@ -10,9 +10,9 @@ use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
 
-use super::{decode, everywhere, tell_staff};
+use super::{decode, tell_staff};
 use crate::domain::Category;
-use crate::service::{Message, Notifications};
+use crate::service::{reach, Message, Notifications};
 use crate::store;
 
 pub(super) struct ChatEvents(pub(super) Arc<Notifications>);
@@ -49,7 +49,7 @@ impl EventHandler for ChatEvents {
                     category: Category::Chat,
                     template: "chat_to_customer",
                     context: json!({ "business_name": business_name, "preview": e.preview }),
-                    targets: everywhere(tx, e.customer_id).await?,
+                    targets: reach(tx, e.customer_id).await?,
                 };
                 self.0.plan(tx, message).await?;
                 Ok(())

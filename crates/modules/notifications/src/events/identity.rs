@@ -12,9 +12,9 @@ use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
 
-use super::{decode, everywhere};
+use super::decode;
 use crate::domain::Category;
-use crate::service::{Message, Notifications, Target};
+use crate::service::{reach, Message, Notifications, Target};
 use crate::store;
 
 pub(super) struct IdentityEvents(pub(super) Arc<Notifications>);
@@ -76,7 +76,7 @@ impl EventHandler for IdentityEvents {
                     category: Category::Security,
                     template: "password_changed",
                     context: json!({}),
-                    targets: everywhere(tx, e.user_id).await?,
+                    targets: reach(tx, e.user_id).await?,
                 }
             }
             UserDeleted::TYPE => {

@@ -15,9 +15,9 @@ use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
 
-use super::{decode, everywhere};
+use super::decode;
 use crate::domain::Category;
-use crate::service::{Message, Notifications, Target};
+use crate::service::{reach, Message, Notifications, Target};
 use crate::store;
 
 /// Merchant invitations and the owner's news about their application; who the staff are and
@@ -95,7 +95,7 @@ impl EventHandler for MerchantEvents {
             _ => return Ok(()),
         };
         if let Some(owner) = message.user_id.filter(|_| message.targets.is_empty()) {
-            message.targets = everywhere(tx, owner).await?;
+            message.targets = reach(tx, owner).await?;
         }
         self.0.plan(tx, message).await?;
         Ok(())
@@ -123,7 +123,7 @@ impl EventHandler for StockEvents {
                 "available": e.available,
                 "threshold": e.threshold,
             }),
-            targets: everywhere(tx, owner).await?,
+            targets: reach(tx, owner).await?,
         };
         self.0.plan(tx, message).await?;
         Ok(())
@@ -160,7 +160,7 @@ impl EventHandler for PayoutEvents {
                 "period": fact.period,
                 "reason": fact.reason,
             }),
-            targets: everywhere(tx, owner).await?,
+            targets: reach(tx, owner).await?,
         };
         self.0.plan(tx, message).await?;
         Ok(())

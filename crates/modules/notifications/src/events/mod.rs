@@ -35,7 +35,7 @@ use uuid::Uuid;
 use vouchers_contract::{VoucherExpiring, VoucherGifted, VoucherIssued, VoucherRedeemed};
 
 use crate::domain::Category;
-use crate::service::{self, Notifications, Target};
+use crate::service::{self, reach, Notifications};
 use crate::store;
 
 pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
@@ -123,11 +123,6 @@ fn decode<E: DomainEvent>(event: &EventEnvelope) -> Result<E, BoxError> {
     Ok(serde_json::from_value(event.payload.clone())?)
 }
 
-/// The user's in-app inbox, email and devices.
-async fn everywhere(tx: &mut Tx, user_id: Uuid) -> Result<Vec<Target>, BoxError> {
-    Ok(service::reach(tx, user_id).await?)
-}
-
 /// The key of the staff's copy of a customer's news: deliveries are keyed by (key, channel,
 /// destination), so with the event's own id a customer who is also staff would get only one.
 fn staff_copy(event_id: Uuid) -> Uuid {
@@ -157,7 +152,7 @@ async fn tell_staff(
             category,
             template,
             context: context.clone(),
-            targets: everywhere(tx, user_id).await?,
+            targets: reach(tx, user_id).await?,
         };
         notifications.plan(tx, message).await?;
     }

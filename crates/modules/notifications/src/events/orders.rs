@@ -12,9 +12,9 @@ use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
 
-use super::{decode, everywhere, staff_copy, tell_staff};
+use super::{decode, staff_copy, tell_staff};
 use crate::domain::Category;
-use crate::service::{Message, Notifications};
+use crate::service::{reach, Message, Notifications};
 use crate::store;
 
 pub(super) struct OrderEvents(pub(super) Arc<Notifications>);
@@ -46,7 +46,7 @@ impl EventHandler for OrderEvents {
             category: Category::Order,
             template,
             context: context.clone(),
-            targets: everywhere(tx, order.customer_id).await?,
+            targets: reach(tx, order.customer_id).await?,
         };
         self.0.plan(tx, message).await?;
         if template == "order_paid" {
@@ -101,7 +101,7 @@ impl EventHandler for PaymentEvents {
             category: Category::Order,
             template,
             context,
-            targets: everywhere(tx, customer_id).await?,
+            targets: reach(tx, customer_id).await?,
         };
         self.0.plan(tx, message).await?;
         Ok(())

@@ -11,9 +11,9 @@ use reviews_contract::{ReviewApproved, ReviewResponded};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{decode, everywhere, tell_staff};
+use super::{decode, tell_staff};
 use crate::domain::Category;
-use crate::service::{Message, Notifications};
+use crate::service::{reach, Message, Notifications};
 use crate::store;
 
 pub(super) struct ReviewEvents(pub(super) Arc<Notifications>);
@@ -53,7 +53,7 @@ impl EventHandler for ReviewEvents {
                     category: Category::Account,
                     template: "review_response",
                     context: json!({ "business_name": business_name }),
-                    targets: everywhere(tx, e.customer_id).await?,
+                    targets: reach(tx, e.customer_id).await?,
                 };
                 self.0.plan(tx, message).await?;
                 Ok(())

@@ -9,9 +9,9 @@ use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
 
-use super::{decode, everywhere};
+use super::decode;
 use crate::domain::Category;
-use crate::service::{Message, Notifications};
+use crate::service::{reach, Message, Notifications};
 
 pub(super) struct RewardsEvents(pub(super) Arc<Notifications>);
 #[async_trait]
@@ -26,7 +26,7 @@ impl EventHandler for RewardsEvents {
                     category: Category::Account,
                     template: "tier_changed",
                     context: json!({ "tier": e.to_name.en, "points": e.qualifying_points }),
-                    targets: everywhere(tx, e.customer_id).await?,
+                    targets: reach(tx, e.customer_id).await?,
                 }
             }
             PointsExpiring::TYPE => {
@@ -37,7 +37,7 @@ impl EventHandler for RewardsEvents {
                     category: Category::Account,
                     template: "points_expiring",
                     context: json!({ "points": e.points, "expires_at": e.expires_at.to_rfc3339() }),
-                    targets: everywhere(tx, e.customer_id).await?,
+                    targets: reach(tx, e.customer_id).await?,
                 }
             }
             _ => return Ok(()),

@@ -10,9 +10,9 @@ use platform::db::Tx;
 use serde_json::json;
 use shipping_contract::{ShipmentCreated, ShipmentDelivered, ShipmentStatus, ShipmentUpdated};
 
-use super::{decode, everywhere};
+use super::decode;
 use crate::domain::Category;
-use crate::service::{Message, Notifications};
+use crate::service::{reach, Message, Notifications};
 
 pub(super) struct ShipmentEvents(pub(super) Arc<Notifications>);
 
@@ -42,7 +42,7 @@ impl EventHandler for ShipmentEvents {
                 "courier": fact.courier_name,
                 "tracking_number": fact.tracking_number,
             }),
-            targets: everywhere(tx, fact.customer_id).await?,
+            targets: reach(tx, fact.customer_id).await?,
         };
         self.0.plan(tx, message).await?;
         Ok(())

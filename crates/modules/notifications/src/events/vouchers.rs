@@ -9,9 +9,9 @@ use platform::db::Tx;
 use serde_json::json;
 use vouchers_contract::{VoucherExpiring, VoucherGifted, VoucherIssued, VoucherRedeemed};
 
-use super::{decode, everywhere, staff_copy, tell_staff};
+use super::{decode, staff_copy, tell_staff};
 use crate::domain::Category;
-use crate::service::{Message, Notifications, Target};
+use crate::service::{reach, Message, Notifications, Target};
 use crate::store;
 
 /// Gifts reach their recipient (who may not have an account yet); the holder hears of a
@@ -56,7 +56,7 @@ impl EventHandler for VoucherEvents {
                         "balance": format_amount(e.balance, e.currency),
                         "expires_at": e.expires_at.to_display(),
                     }),
-                    targets: everywhere(tx, e.owner_id).await?,
+                    targets: reach(tx, e.owner_id).await?,
                 }
             }
             VoucherIssued::TYPE => {
@@ -79,7 +79,7 @@ impl EventHandler for VoucherEvents {
                         "title": title,
                         "expires_at": e.expires_at.to_display(),
                     }),
-                    targets: everywhere(tx, e.owner_id).await?,
+                    targets: reach(tx, e.owner_id).await?,
                 }
             }
             VoucherRedeemed::TYPE => return self.redeemed(tx, event).await,
@@ -110,7 +110,7 @@ impl VoucherEvents {
             category: Category::Order,
             template: "voucher_redeemed",
             context: context.clone(),
-            targets: everywhere(tx, e.owner_id).await?,
+            targets: reach(tx, e.owner_id).await?,
         };
         self.0.plan(tx, message).await?;
         tell_staff(
