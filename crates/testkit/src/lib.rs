@@ -173,7 +173,10 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     };
     config.http.addr = "127.0.0.1:0".into();
     config.http.shutdown_grace_secs = 5;
-    config.database.max_connections = 5;
+    // Every order event now feeds notifications and analytics besides the checkout path: a
+    // crowd at a flash sale starved five connections (a checkout waited past the acquire
+    // timeout and failed).
+    config.database.max_connections = 10;
     config.rate_limit.enabled = false;
     config.bus.poll_interval_ms = 50;
     config.bus.retry_base_ms = 50;
