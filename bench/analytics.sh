@@ -7,7 +7,9 @@
 # wrk drives, in one run, the yardstick (a bare axum hello-world, `bench-baseline hello`),
 # `GET /api/v1/users/me` (the edge stack, token verification and one primary-key read), and
 # `GET /api/v1/merchants/{id}/analytics/sales?granularity=day` over the whole year (365 points
-# per currency, read by an admin), and by week over a quarter. Appends the results, with the
+# per currency, read by an admin; repeated, so what the first read summed is kept), by week
+# over a quarter, and by day over a period and offset drawn from 5,000 (nothing kept: the cost
+# of summing the rollup). Appends the results, with the
 # machine, to bench/results.md.
 # Usage: bench/analytics.sh [seconds per scenario, default 10] [backends, default "sqlite postgres"]
 set -euo pipefail
@@ -121,6 +123,23 @@ for backend in $backends; do
     rows+=("$(run 'pasar GET /api/v1/users/me' "http://$pasar_addr/api/v1/users/me" -H "Authorization: Bearer $token")")
     rows+=("$(run 'pasar GET .../analytics/sales?granularity=day, a year' "$year_url" -H "Authorization: Bearer $token")")
     rows+=("$(run 'pasar GET .../analytics/sales?granularity=week, 90 days' "$quarter_url" -H "Authorization: Bearer $token")")
+    # Nothing kept: each request picks one of 5,000 periods (166 to 365 days) and offsets (-12
+    # to +12), so about 5% of reads can find what an earlier one kept (256 entries).
+    miss_lua="$work/miss.lua"
+    {
+        echo 'local paths = {'
+        for back in $(seq 166 365); do
+            start=$(date -u -d "$to - $back days" +%F)
+            for offset in $(seq -12 12); do
+                if [ "$offset" -lt 0 ]; then tz=$(printf -- '-%02d:00' "${offset#-}"); else tz=$(printf '%%2B%02d:00' "$offset"); fi
+                echo "\"/api/v1/merchants/$merchant/analytics/sales?granularity=day&from=$start&to=$to&tz=$tz\","
+            done
+        done
+        echo '}'
+        echo 'math.randomseed(os.time())'
+        echo 'request = function() return wrk.format("GET", paths[math.random(#paths)]) end'
+    } > "$miss_lua"
+    rows+=("$(run 'pasar GET .../analytics/sales?granularity=day, a different period each time' "http://$pasar_addr/" -H "Authorization: Bearer $token" -s "$miss_lua")")
     kill -TERM "$pasar_pid"; wait "$pasar_pid" 2>/dev/null || true
     if [ "$backend" = postgres ]; then
         psql "$pg_admin/postgres" -qc 'DROP DATABASE IF EXISTS pasar_bench_analytics' >/dev/null 2>&1 || true

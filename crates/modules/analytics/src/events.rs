@@ -1,5 +1,6 @@
 //! The facts analytics rolls up, decoded with their producers' own types: orders paid,
-//! refunded, delivered and returned; vouchers sold, redeemed and expired; payouts; accounts
+//! refunded, delivered and returned; vouchers sold, redeemed and expired; fraud cases opened
+//! and decided; payouts; accounts
 //! registered; merchant applications and decisions. Each is applied in the transaction that
 //! records it in the platform's inbox, so a redelivery changes nothing.
 
@@ -13,7 +14,9 @@ use merchants_contract::{MerchantApplied, MerchantApproved, MerchantRejected};
 use orders_contract::{OrderDelivered, OrderPaid, OrderRefunded, OrderReturned};
 use platform::bus::{BoxError, EventHandler, Subscription};
 use platform::db::Tx;
-use vouchers_contract::{VoucherExpired, VoucherIssued, VoucherRedeemed};
+use vouchers_contract::{
+    FraudCaseClosed, FraudCaseOpened, VoucherExpired, VoucherIssued, VoucherRedeemed,
+};
 
 use crate::service::Analytics;
 
@@ -27,6 +30,8 @@ pub fn subscriptions(analytics: Arc<Analytics>) -> Vec<Subscription> {
             VoucherIssued::TYPE,
             VoucherRedeemed::TYPE,
             VoucherExpired::TYPE,
+            FraudCaseOpened::TYPE,
+            FraudCaseClosed::TYPE,
             PayoutPaid::TYPE,
             PayoutFailed::TYPE,
             UserRegistered::TYPE,
@@ -59,6 +64,14 @@ impl EventHandler for Events {
             a.on_voucher_redeemed(tx, &e?, at).await?;
         } else if let Some(e) = event.decode::<VoucherExpired>() {
             a.on_voucher_expired(tx, &e?, at).await?;
+        } else if let Some(e) = event.decode::<FraudCaseOpened>() {
+            let e = e?;
+            a.on_fraud_case(tx, e.case_id, e.merchant_id, true, at)
+                .await?;
+        } else if let Some(e) = event.decode::<FraudCaseClosed>() {
+            let e = e?;
+            a.on_fraud_case(tx, e.case_id, e.merchant_id, false, at)
+                .await?;
         } else if let Some(e) = event.decode::<PayoutPaid>() {
             a.on_payout(tx, &e?.0, true, at).await?;
         } else if let Some(e) = event.decode::<PayoutFailed>() {

@@ -13,7 +13,11 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Analytics, AnalyticsError};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_analytics.sql")];
+static MIGRATIONS: [Migration; 3] = [
+    platform::migration!(1, "0001_analytics.sql"),
+    platform::migration!(2, "0002_versions.sql"),
+    platform::migration!(3, "0003_fraud_cases.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("analytics", &MIGRATIONS, build)

@@ -5,6 +5,8 @@ use platform::db::{Db, Tx};
 use platform::{on_db, on_tx};
 use uuid::Uuid;
 
+use crate::domain::Span;
+
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
 /// What one event adds to a merchant's hour in one currency (also the row read back).
@@ -68,14 +70,15 @@ pub async fn add_merchant_hour(
         .bind(d.delivered_commission).bind(d.payouts_paid).bind(d.payouts_paid_count)
         .bind(d.payouts_failed).bind(d.payouts_failed_count)
         .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    touch_merchant(tx, merchant_id).await
 }
 
-/// A merchant's hour bucket as read: its currency and UTC hour with the figures.
+/// A merchant's figures of one local day in one currency, as read: `day` counts days from
+/// 1970-01-01.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MerchantHourRow {
+pub struct MerchantDayRow {
     pub currency: String,
-    pub hour: i64,
+    pub day: i64,
     #[sqlx(flatten)]
     pub figures: MerchantHour,
 }
@@ -85,24 +88,46 @@ const FIGURES: &str = "orders, gross, commission, refunds, refund_count, voucher
     expired_value, delivered_commission, payouts_paid, payouts_paid_count, payouts_failed,
     payouts_failed_count";
 
-/// A merchant's figures in `[start, end)`, summed by the database per currency and local day
-/// (`offset_ms` east of UTC): `hour` is each day's local midnight in UTC milliseconds. A year is
-/// 365 rows per currency, not 8,760.
+/// A merchant's figures in the spans, summed by the database per currency and local day (a
+/// year is 365 rows per currency, not 8,760). A day cut by a clock change comes in two rows.
 pub async fn merchant_days(
     db: &Db,
     merchant_id: Uuid,
-    start: i64,
-    end: i64,
-    offset_ms: i64,
-) -> Result<Vec<MerchantHourRow>> {
+    spans: &[Span],
+) -> Result<Vec<MerchantDayRow>> {
     let sql = format!(
-        "SELECT currency, day_start AS hour, {sums} FROM (
-             SELECT currency, ((hour + $4) / 86400000) * 86400000 - $4 AS day_start, {FIGURES}
+        "SELECT currency, day, {sums} FROM (
+             SELECT currency, (hour + $4) / 86400000 AS day, {FIGURES}
              FROM analytics_merchant_hours WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
-         ) AS hours GROUP BY currency, day_start ORDER BY currency, day_start",
+         ) AS hours GROUP BY currency, day ORDER BY currency, day",
         sums = summed_figures()
     );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(merchant_id).bind(start).bind(end).bind(offset_ms).fetch_all(pool).await)
+    let mut rows = Vec::new();
+    for span in spans {
+        let offset_ms = span.offset_secs * 1000;
+        rows.extend(on_db!(db, pool => sqlx::query_as::<_, MerchantDayRow>(&sql)
+            .bind(merchant_id).bind(span.start_ms).bind(span.end_ms).bind(offset_ms)
+            .fetch_all(pool).await)?);
+    }
+    Ok(rows)
+}
+
+/// Marks a merchant's figures changed, in the transaction that changes them: what was read
+/// under the previous version is not served again.
+async fn touch_merchant(tx: &mut Tx, merchant_id: Uuid) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO analytics_merchant_versions (merchant_id, version) VALUES ($1, 1)
+         ON CONFLICT (merchant_id) DO UPDATE SET version = analytics_merchant_versions.version + 1"
+    ).bind(merchant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The version of a merchant's figures (0 before any).
+pub async fn merchant_version(db: &Db, merchant_id: Uuid) -> Result<i64> {
+    let version: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT version FROM analytics_merchant_versions WHERE merchant_id = $1"
+    ).bind(merchant_id).fetch_optional(pool).await)?;
+    Ok(version.unwrap_or(0))
 }
 
 fn summed_figures() -> String {
@@ -155,7 +180,7 @@ pub async fn add_product_hour(
             orders = analytics_product_hours.orders + 1"
     ).bind(merchant_id).bind(product_id).bind(currency).bind(hour).bind(sku).bind(quantity).bind(revenue)
         .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    touch_merchant(tx, merchant_id).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -300,4 +325,37 @@ pub async fn pending_applications(db: &Db) -> Result<i64> {
     on_db!(db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM analytics_applications WHERE status = 'PENDING'"
     ).fetch_one(pool).await)
+}
+
+/// Records a fraud case opened; a case decided already stays closed.
+pub async fn open_fraud_case(
+    tx: &mut Tx,
+    case_id: Uuid,
+    merchant_id: Uuid,
+    now: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO analytics_fraud_cases (case_id, merchant_id, open, updated_at) VALUES ($1, $2, TRUE, $3)
+         ON CONFLICT (case_id) DO NOTHING"
+    ).bind(case_id).bind(merchant_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a fraud case decided, whether or not its opening was applied yet.
+pub async fn close_fraud_case(
+    tx: &mut Tx,
+    case_id: Uuid,
+    merchant_id: Uuid,
+    now: i64,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO analytics_fraud_cases (case_id, merchant_id, open, updated_at) VALUES ($1, $2, FALSE, $3)
+         ON CONFLICT (case_id) DO UPDATE SET open = FALSE, updated_at = excluded.updated_at"
+    ).bind(case_id).bind(merchant_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn open_fraud_cases(db: &Db) -> Result<i64> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM analytics_fraud_cases WHERE open")
+        .fetch_one(pool).await)
 }

@@ -19,8 +19,9 @@ pub struct AnalyticsQuery {
     pub from: Option<String>,
     /// Last local day, inclusive, `YYYY-MM-DD` (default: today in `tz`).
     pub to: Option<String>,
-    /// The time zone days are counted in: `UTC` (default) or a whole-hour offset such as
-    /// `+07:00` or `-05:00`.
+    /// The time zone days are counted in: `UTC` (default), a whole-hour offset such as
+    /// `+07:00`, or an IANA zone such as `Asia/Phnom_Penh` or `America/New_York` (daylight
+    /// saving followed; zones that are not whole hours from UTC are refused).
     pub tz: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
     pub format: Option<String>,
@@ -36,7 +37,7 @@ pub struct ReportPeriod {
     pub from: String,
     /// Last local day, inclusive.
     pub to: String,
-    /// The offset the days are counted in, as `+HH:MM`.
+    /// The zone the days are counted in: its IANA name, or the offset as `+HH:MM`.
     pub tz: String,
     pub granularity: String,
 }
@@ -228,5 +229,7 @@ pub struct AdminSummary {
     pub applications: i64,
     /// Applications waiting for a decision now.
     pub pending_applications: i64,
+    /// Voucher redemptions held or blocked by the fraud rules, waiting for an admin now.
+    pub open_fraud_cases: i64,
     pub currencies: Vec<CurrencySummary>,
 }

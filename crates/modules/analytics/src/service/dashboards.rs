@@ -33,20 +33,13 @@ impl Analytics {
     ) -> Result<(Period, BTreeMap<String, Points>)> {
         may_see(actor, merchant_id)?;
         let period = self.period(q)?;
-        let rows = store::merchant_days(
-            &self.ctx.db,
-            merchant_id,
-            period.start_ms,
-            period.end_ms,
-            period.offset_secs * 1000,
-        )
-        .await?;
+        let rows = self.days(merchant_id, &period).await?;
         let mut by_currency: BTreeMap<String, Points> = BTreeMap::new();
-        for row in rows {
+        for row in rows.iter() {
             let points = by_currency
                 .entry(row.currency.clone())
                 .or_insert_with(|| Points::new(&period));
-            points.add(period.bucket_of(row.hour), &row.figures);
+            points.add(period.bucket_of(domain::epoch_day(row.day)), &row.figures);
         }
         Ok((period, by_currency))
     }
@@ -189,10 +182,9 @@ impl Analytics {
                 }]))
             }
         };
-        let rows =
-            store::products(&self.ctx.db, merchant_id, period.start_ms, period.end_ms).await?;
+        let rows = self.product_rows(merchant_id, &period).await?;
         let mut currencies: Vec<CurrencyProducts> = Vec::new();
-        for row in rows {
+        for row in rows.iter() {
             if currencies.last().is_none_or(|c| c.currency != row.currency) {
                 currencies.push(CurrencyProducts {
                     currency: row.currency.clone(),
@@ -203,7 +195,7 @@ impl Analytics {
                 if current.products.len() < limit {
                     current.products.push(ProductSales {
                         product_id: row.product_id,
-                        sku: row.sku,
+                        sku: row.sku.clone(),
                         quantity: row.quantity,
                         revenue: row.revenue,
                         orders: row.orders,
@@ -229,12 +221,14 @@ impl Analytics {
         let totals = store::platform_totals(db, period.start_ms, period.end_ms).await?;
         let counts = store::platform_counts(db, period.start_ms, period.end_ms).await?;
         let pending = store::pending_applications(db).await?;
+        let open_fraud_cases = store::open_fraud_cases(db).await?;
         Ok(AdminSummary {
             period: describe(&period),
             new_customers: counts.new_customers,
             new_merchants: counts.new_merchants,
             applications: counts.applications,
             pending_applications: pending,
+            open_fraud_cases,
             currencies: totals
                 .into_iter()
                 .map(|t| {
@@ -275,7 +269,7 @@ fn describe(period: &Period) -> ReportPeriod {
     ReportPeriod {
         from: period.from.to_string(),
         to: period.to.to_string(),
-        tz: domain::format_offset(period.offset_secs),
+        tz: period.zone.label(),
         granularity: period.granularity.as_str().to_owned(),
     }
 }

@@ -1,7 +1,8 @@
 //! analytics' use cases: keeping the rollups from other modules' events (`rollups`: `on_*`,
 //! each inside the transaction that records the event in the inbox) and reading the dashboards
-//! (`dashboards`).
+//! (`dashboards`, through what `cache` kept of earlier reads).
 
+mod cache;
 mod dashboards;
 mod rollups;
 
@@ -47,10 +48,14 @@ pub type Result<T> = std::result::Result<T, AnalyticsError>;
 
 pub struct Analytics {
     pub ctx: Context,
+    reads: cache::Reads,
 }
 
 impl Analytics {
     pub fn new(ctx: Context) -> Arc<Self> {
-        Arc::new(Self { ctx })
+        Arc::new(Self {
+            ctx,
+            reads: cache::reads(),
+        })
     }
 }

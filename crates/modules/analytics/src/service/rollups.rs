@@ -307,4 +307,20 @@ impl Analytics {
         store::add_platform_hour(tx, domain::hour_of(at.millis()), d).await?;
         Ok(())
     }
+
+    pub async fn on_fraud_case(
+        &self,
+        tx: &mut Tx,
+        case_id: Uuid,
+        merchant_id: Uuid,
+        open: bool,
+        at: Timestamp,
+    ) -> Result<()> {
+        if open {
+            store::open_fraud_case(tx, case_id, merchant_id, at.millis()).await?;
+        } else {
+            store::close_fraud_case(tx, case_id, merchant_id, at.millis()).await?;
+        }
+        Ok(())
+    }
 }

@@ -1,9 +1,10 @@
 //! analytics through the real app, on SQLite and PostgreSQL: a seeded marketplace whose
 //! dashboards reconcile with orders and the ledger (`story`), and who may read them, bad
-//! periods and CSV (`access`).
+//! periods and CSV (`access`), days in named time zones (`zones`).
 
 mod access;
 mod story;
+mod zones;
 
 use chrono::{Duration, Utc};
 use serde_json::Value;

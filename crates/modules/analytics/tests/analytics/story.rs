@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::{around_today, currency, dashboard};
 use kernel::DomainEvent;
 use orders_contract::{OrderPaid, OrderRefunded};
+use vouchers_contract::{FraudCaseClosed, FraudCaseOpened};
 
 /// Publishes `event` as orders would and waits until analytics has applied it.
 async fn publish_applied<E: DomainEvent>(app: &TestApp, event: E) {
@@ -401,6 +402,45 @@ async fn dashboards_reconcile_with_orders_and_the_ledger(backend: Backend) {
             "{field} after a refund applied before its payment"
         );
     }
+
+    // ---- open fraud cases: counted until decided; a decision applied before its opening
+    // leaves the case closed ----
+    let summary_path = format!("/api/v1/admin/analytics/summary?{range}");
+    let open_before = dashboard(&app, &admin, &summary_path).await["openFraudCases"]
+        .as_i64()
+        .expect("openFraudCases");
+    let case = |id: Uuid| FraudCaseOpened {
+        case_id: id,
+        redemption_id: Uuid::new_v4(),
+        merchant_id: cafe.id,
+        outlet_id: Uuid::new_v4(),
+        redemption_status: "PENDING_REVIEW".into(),
+        amount: 500,
+        currency: kernel::Currency::Usd,
+        score: 65,
+    };
+    let decided = |opened: &FraudCaseOpened| FraudCaseClosed {
+        case_id: opened.case_id,
+        redemption_id: opened.redemption_id,
+        merchant_id: opened.merchant_id,
+        decision: "REJECTED".into(),
+        decided_by: Uuid::new_v4(),
+    };
+    let (waiting, answered, early) = (
+        case(Uuid::new_v4()),
+        case(Uuid::new_v4()),
+        case(Uuid::new_v4()),
+    );
+    publish_applied(&app, waiting.clone()).await;
+    publish_applied(&app, answered.clone()).await;
+    publish_applied(&app, decided(&answered)).await;
+    publish_applied(&app, decided(&early)).await;
+    publish_applied(&app, early.clone()).await;
+    publish_applied(&app, waiting.clone()).await;
+    assert_eq!(
+        dashboard(&app, &admin, &summary_path).await["openFraudCases"],
+        open_before + 1
+    );
 
     // ---- time zones: the cooker order, moved to 23:00 UTC on 2026-03-01 ----
     let late = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)

@@ -525,6 +525,46 @@ impl DomainEvent for VoucherRedeemed {
     }
 }
 
+/// A redemption was held for review or blocked by the fraud rules: an admin decides its case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FraudCaseOpened {
+    pub case_id: Uuid,
+    pub redemption_id: Uuid,
+    pub merchant_id: Uuid,
+    pub outlet_id: Uuid,
+    /// PENDING_REVIEW (the value is taken and waits) or BLOCKED (nothing taken yet).
+    pub redemption_status: String,
+    pub amount: i64,
+    pub currency: Currency,
+    pub score: i64,
+}
+
+impl DomainEvent for FraudCaseOpened {
+    const TYPE: &'static str = "voucher.fraud_case_opened";
+    fn aggregate_id(&self) -> String {
+        self.case_id.to_string()
+    }
+}
+
+/// An admin decided a fraud case: APPROVED (the redemption completes) or REJECTED.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FraudCaseClosed {
+    pub case_id: Uuid,
+    pub redemption_id: Uuid,
+    pub merchant_id: Uuid,
+    pub decision: String,
+    pub decided_by: Uuid,
+}
+
+impl DomainEvent for FraudCaseClosed {
+    const TYPE: &'static str = "voucher.fraud_case_closed";
+    fn aggregate_id(&self) -> String {
+        self.case_id.to_string()
+    }
+}
+
 /// Carries the one-time acceptance token so notifications can send it to the recipient.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -611,5 +651,7 @@ pub fn events() -> Vec<kernel::EventSpec> {
         kernel::EventSpec::of::<VoucherExpiring>(),
         kernel::EventSpec::of::<VoucherExpired>(),
         kernel::EventSpec::of::<VoucherRefundRequested>(),
+        kernel::EventSpec::of::<FraudCaseOpened>(),
+        kernel::EventSpec::of::<FraudCaseClosed>(),
     ]
 }

@@ -145,6 +145,7 @@ impl Vouchers {
             now,
         )
         .await?;
+        publish_closed(&mut tx, id, &redemption, "APPROVED", actor).await?;
         self.ctx.commit(tx).await?;
         self.case(actor, id).await
     }
@@ -214,6 +215,7 @@ impl Vouchers {
             now,
         )
         .await?;
+        publish_closed(&mut tx, id, &redemption, "REJECTED", actor).await?;
         self.ctx.commit(tx).await?;
         self.case(actor, id).await
     }
@@ -266,6 +268,28 @@ impl Vouchers {
             created_at: Some(now),
         })
     }
+}
+
+async fn publish_closed(
+    tx: &mut Tx,
+    case_id: Uuid,
+    redemption: &RedemptionRow,
+    decision: &str,
+    actor: &Actor,
+) -> Result<()> {
+    platform::bus::publish(
+        tx,
+        SOURCE,
+        &FraudCaseClosed {
+            case_id,
+            redemption_id: redemption.id,
+            merchant_id: redemption.merchant_id,
+            decision: decision.to_owned(),
+            decided_by: actor.user_id,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub(super) fn require_admin(actor: &Actor) -> Result<()> {

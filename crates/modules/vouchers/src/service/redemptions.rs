@@ -181,6 +181,21 @@ impl Vouchers {
                 store::insert_case(&mut tx, id, &redemption, now).await?;
                 let note = format!("score {score} under rules v{rule_version}");
                 store::log_case(&mut tx, id, None, "OPENED", Some(&note), now).await?;
+                platform::bus::publish(
+                    &mut tx,
+                    SOURCE,
+                    &FraudCaseOpened {
+                        case_id: id,
+                        redemption_id: redemption.id,
+                        merchant_id,
+                        outlet_id: redemption.outlet_id,
+                        redemption_status: redemption.status.clone(),
+                        amount,
+                        currency: currency(&row.currency)?,
+                        score: score.into(),
+                    },
+                )
+                .await?;
                 case_id = Some(id);
             }
         }

@@ -125,6 +125,27 @@ async fn score_bands_route_to_approve_review_and_block(backend: Backend) {
         )
         .await;
     assert_eq!((twice.status, twice.code()), (409, "case_closed"));
+    // Each case opened and decided once, for the admin summary's count of open cases.
+    let opened = app.list_events("voucher.fraud_case_opened").await;
+    let closed = app.list_events("voucher.fraud_case_closed").await;
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(
+        (
+            &opened[0]["caseId"],
+            &opened[0]["redemptionStatus"],
+            &opened[0]["score"]
+        ),
+        (
+            &json!(case.to_string()),
+            &json!("PENDING_REVIEW"),
+            &json!(65)
+        )
+    );
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(
+        (&closed[0]["caseId"], &closed[0]["decision"]),
+        (&json!(case.to_string()), &json!("APPROVED"))
+    );
     app.account_reaches(
         &s.admin,
         "USD",

@@ -1,8 +1,12 @@
-//! Pure rules of analytics: reading a period (days, offset, granularity), the UTC hours it
-//! spans, and which day, ISO week or month an hour falls in. No I/O.
+//! Pure rules of analytics: reading a period (days, time zone, granularity), the UTC hours it
+//! spans, and which day, ISO week or month a local day falls in. No I/O.
+
+mod zone;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use kernel::FieldError;
+
+pub use zone::{epoch_day, Span, Zone};
 
 pub const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -61,61 +65,17 @@ impl Granularity {
     }
 }
 
-/// A period resolved: local days `[from, to]` in a fixed offset, as UTC milliseconds
-/// `[start_ms, end_ms)`, both on whole hours.
+/// A period resolved: local days `[from, to]` in a time zone, as UTC milliseconds
+/// `[start_ms, end_ms)` on whole hours, cut where the zone's offset changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// Seconds east of UTC, a whole number of hours.
-    pub offset_secs: i64,
+    pub zone: Zone,
     pub granularity: Granularity,
     pub start_ms: i64,
     pub end_ms: i64,
-}
-
-/// Reads an offset: `UTC`, `Z`, `+07:00`, `-05:00`, `+07`, `+0700`. Whole hours only (the
-/// rollups are hourly), within ±14 hours.
-pub fn parse_offset(raw: &str) -> Result<i64, &'static str> {
-    let raw = raw.trim();
-    if raw.eq_ignore_ascii_case("utc") || raw == "Z" || raw.eq_ignore_ascii_case("gmt") {
-        return Ok(0);
-    }
-    let (sign, rest) =
-        match raw.as_bytes().first() {
-            Some(b'+') => (1, &raw[1..]),
-            Some(b'-') => (-1, &raw[1..]),
-            _ => return Err(
-                "must be UTC or a fixed offset such as +07:00 (IANA zone names are not supported)",
-            ),
-        };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if !(digits.len() == 2 || digits.len() == 4) || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err("must be an offset such as +07:00");
-    }
-    let hours: i64 = digits[..2]
-        .parse()
-        .map_err(|_| "must be an offset such as +07:00")?;
-    let minutes: i64 = if digits.len() == 4 {
-        digits[2..]
-            .parse()
-            .map_err(|_| "must be an offset such as +07:00")?
-    } else {
-        0
-    };
-    if minutes != 0 {
-        return Err("only whole-hour offsets are supported");
-    }
-    if hours > 14 {
-        return Err("must be within ±14:00");
-    }
-    Ok(sign * hours * 3600)
-}
-
-pub fn format_offset(offset_secs: i64) -> String {
-    let sign = if offset_secs < 0 { '-' } else { '+' };
-    let abs = offset_secs.abs();
-    format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+    pub spans: Vec<Span>,
 }
 
 fn parse_day(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
@@ -130,19 +90,6 @@ fn parse_day(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<Nai
             None
         }
     }
-}
-
-/// Milliseconds since the epoch of local midnight starting `day` at `offset_secs`.
-fn local_midnight_ms(day: NaiveDate, offset_secs: i64) -> i64 {
-    let days = i64::from(day.num_days_from_ce()) - 719_163; // 1970-01-01
-    days * DAY_MS - offset_secs * 1000
-}
-
-/// The local day an instant (UTC milliseconds) falls on at `offset_secs`.
-pub fn local_day(ms: i64, offset_secs: i64) -> NaiveDate {
-    let days = (ms + offset_secs * 1000).div_euclid(DAY_MS);
-    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(i32::MAX))
-        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The start of the UTC hour of `ms`.
@@ -169,10 +116,10 @@ pub fn period(
             None
         }),
     };
-    let offset = match tz.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Some(0),
-        Some(raw) => match parse_offset(raw) {
-            Ok(offset) => Some(offset),
+    let zone = match tz.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Some(Zone::Fixed(0)),
+        Some(raw) => match Zone::parse(raw) {
+            Ok(zone) => Some(zone),
             Err(message) => {
                 errors.push(FieldError {
                     field: "tz".into(),
@@ -184,13 +131,13 @@ pub fn period(
     };
     let from = from.and_then(|raw| parse_day(raw, "from", &mut errors));
     let to = to.and_then(|raw| parse_day(raw, "to", &mut errors));
-    let (Some(granularity), Some(offset)) = (granularity, offset) else {
+    let (Some(granularity), Some(zone)) = (granularity, zone) else {
         return Err(errors);
     };
     if !errors.is_empty() {
         return Err(errors);
     }
-    let to = to.unwrap_or_else(|| local_day(now_ms, offset));
+    let to = to.unwrap_or_else(|| zone.day_of(now_ms));
     let from = from.unwrap_or_else(|| to - Duration::days(DEFAULT_DAYS - 1));
     if from > to {
         return Err(vec![FieldError {
@@ -205,21 +152,28 @@ pub fn period(
         }]);
     }
     let end_day = to.succ_opt().unwrap_or(to);
+    let (start_ms, end_ms) = (zone.midnight_ms(from), zone.midnight_ms(end_day));
+    let spans = zone.spans(start_ms, end_ms).map_err(|message| {
+        vec![FieldError {
+            field: "tz".into(),
+            message,
+        }]
+    })?;
     Ok(Period {
         from,
         to,
-        offset_secs: offset,
+        zone,
         granularity,
-        start_ms: local_midnight_ms(from, offset),
-        end_ms: local_midnight_ms(end_day, offset),
+        start_ms,
+        end_ms,
+        spans,
     })
 }
 
 impl Period {
-    /// The first local day of the period an hour bucket falls in.
-    pub fn bucket_of(&self, hour_ms: i64) -> NaiveDate {
-        self.granularity
-            .start_of(local_day(hour_ms, self.offset_secs))
+    /// The first day of the period a local day falls in.
+    pub fn bucket_of(&self, day: NaiveDate) -> NaiveDate {
+        self.granularity.start_of(day)
     }
 
     /// Every period's first day, in order (the first one may start before `from`).
@@ -265,24 +219,12 @@ mod tests {
     }
 
     #[test]
-    fn offsets_are_whole_hours() {
-        assert_eq!(parse_offset("+07:00"), Ok(7 * 3600));
-        assert_eq!(parse_offset("-05"), Ok(-5 * 3600));
-        assert_eq!(parse_offset("+0900"), Ok(9 * 3600));
-        assert_eq!(parse_offset("UTC"), Ok(0));
-        assert!(parse_offset("+05:30").is_err());
-        assert!(parse_offset("Asia/Phnom_Penh").is_err());
-        assert!(parse_offset("+15:00").is_err());
-        assert_eq!(format_offset(-5 * 3600), "-05:00");
-    }
-
-    #[test]
     fn a_late_utc_hour_is_the_next_local_day_east_of_utc() {
         // 2026-03-01T23:30Z is 2026-03-02 06:30 at +07:00.
-        let at = local_midnight_ms(day("2026-03-01"), 0) + 23 * HOUR_MS + 30 * 60_000;
-        assert_eq!(local_day(at, 0), day("2026-03-01"));
-        assert_eq!(local_day(at, 7 * 3600), day("2026-03-02"));
-        assert_eq!(local_day(at, -5 * 3600), day("2026-03-01"));
+        let at = Zone::Fixed(0).midnight_ms(day("2026-03-01")) + 23 * HOUR_MS + 30 * 60_000;
+        assert_eq!(Zone::Fixed(0).day_of(at), day("2026-03-01"));
+        assert_eq!(Zone::Fixed(7 * 3600).day_of(at), day("2026-03-02"));
+        assert_eq!(Zone::Fixed(-5 * 3600).day_of(at), day("2026-03-01"));
         let p = period(
             None,
             Some("2026-03-02"),
@@ -321,10 +263,7 @@ mod tests {
             m.buckets(),
             vec![day("2025-12-01"), day("2026-01-01"), day("2026-02-01")]
         );
-        assert_eq!(
-            m.bucket_of(local_midnight_ms(day("2026-01-31"), 0)),
-            day("2026-01-01")
-        );
+        assert_eq!(m.bucket_of(day("2026-01-31")), day("2026-01-01"));
     }
 
     #[test]
