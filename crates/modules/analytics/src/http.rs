@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kernel::error::Problem;
 use kernel::{Actor, ApiError, FieldError};
 use platform::http::ClassPolicy;
@@ -53,14 +53,26 @@ fn wants_csv(q: &AnalyticsQuery, headers: &HeaderMap) -> Result<bool, ApiError> 
     }
 }
 
-fn respond<T: Serialize>(
+/// The report's bytes: JSON, or CSV by `rows`.
+fn render<T: Serialize>(
     csv: bool,
-    name: &str,
-    report: T,
+    report: &T,
     rows: impl FnOnce(&T) -> String,
-) -> Response {
+) -> Result<Bytes, AnalyticsError> {
+    if csv {
+        Ok(Bytes::from(rows(report)))
+    } else {
+        Ok(Bytes::from(serde_json::to_vec(report)?))
+    }
+}
+
+fn respond(csv: bool, name: &str, body: Bytes) -> Response {
     if !csv {
-        return Json(report).into_response();
+        return (
+            [(header::CONTENT_TYPE, "application/json".to_owned())],
+            body,
+        )
+            .into_response();
     }
     (
         [
@@ -70,7 +82,7 @@ fn respond<T: Serialize>(
                 format!("attachment; filename=\"{name}.csv\""),
             ),
         ],
-        rows(&report),
+        body,
     )
         .into_response()
 }
@@ -90,29 +102,35 @@ async fn sales(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
-    let report = a.sales(&actor, id, &q).await?;
-    Ok(respond(csv, "sales", report, |r| {
-        let mut out = String::from(
-            "period,currency,orders,gross,refunds,net,commission,average_order_value\n",
-        );
-        for c in &r.currencies {
-            for p in &c.points {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{}",
-                    p.period,
-                    c.currency,
-                    p.orders,
-                    p.gross,
-                    p.refunds,
-                    p.net,
-                    p.commission,
-                    p.average_order_value
-                );
-            }
+    let body = a
+        .report_body(&actor, id, &q, "sales", csv, || async {
+            let report = a.sales(&actor, id, &q).await?;
+            render(csv, &report, sales_csv)
+        })
+        .await?;
+    Ok(respond(csv, "sales", body))
+}
+
+fn sales_csv(r: &SalesReport) -> String {
+    let mut out =
+        String::from("period,currency,orders,gross,refunds,net,commission,average_order_value\n");
+    for c in &r.currencies {
+        for p in &c.points {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{}",
+                p.period,
+                c.currency,
+                p.orders,
+                p.gross,
+                p.refunds,
+                p.net,
+                p.commission,
+                p.average_order_value
+            );
         }
-        out
-    }))
+    }
+    out
 }
 
 /// A merchant's best-selling products over the period, by revenue, per currency.
@@ -129,26 +147,33 @@ async fn products(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
-    let report = a.products(&actor, id, &q).await?;
-    Ok(respond(csv, "products", report, |r| {
-        let mut out = String::from("currency,rank,product_id,sku,quantity,revenue,orders\n");
-        for c in &r.currencies {
-            for (i, p) in c.products.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{},{}",
-                    c.currency,
-                    i + 1,
-                    p.product_id,
-                    csv_field(&p.sku),
-                    p.quantity,
-                    p.revenue,
-                    p.orders
-                );
-            }
+    let body = a
+        .report_body(&actor, id, &q, "products", csv, || async {
+            let report = a.products(&actor, id, &q).await?;
+            render(csv, &report, products_csv)
+        })
+        .await?;
+    Ok(respond(csv, "products", body))
+}
+
+fn products_csv(r: &ProductsReport) -> String {
+    let mut out = String::from("currency,rank,product_id,sku,quantity,revenue,orders\n");
+    for c in &r.currencies {
+        for (i, p) in c.products.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{}",
+                c.currency,
+                i + 1,
+                p.product_id,
+                csv_field(&p.sku),
+                p.quantity,
+                p.revenue,
+                p.orders
+            );
         }
-        out
-    }))
+    }
+    out
 }
 
 /// A merchant's vouchers sold and redeemed per period, the redemption rate, expiries.
@@ -165,20 +190,27 @@ async fn vouchers(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
-    let report = a.vouchers(&actor, id, &q).await?;
-    Ok(respond(csv, "vouchers", report, |r| {
-        let mut out = String::from("period,currency,sold,sold_value,redemptions,redeemed_value\n");
-        for c in &r.currencies {
-            for p in &c.points {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{}",
-                    p.period, c.currency, p.sold, p.sold_value, p.redemptions, p.redeemed_value
-                );
-            }
+    let body = a
+        .report_body(&actor, id, &q, "vouchers", csv, || async {
+            let report = a.vouchers(&actor, id, &q).await?;
+            render(csv, &report, vouchers_csv)
+        })
+        .await?;
+    Ok(respond(csv, "vouchers", body))
+}
+
+fn vouchers_csv(r: &VouchersReport) -> String {
+    let mut out = String::from("period,currency,sold,sold_value,redemptions,redeemed_value\n");
+    for c in &r.currencies {
+        for p in &c.points {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{}",
+                p.period, c.currency, p.sold, p.sold_value, p.redemptions, p.redeemed_value
+            );
         }
-        out
-    }))
+    }
+    out
 }
 
 /// A merchant's payouts paid and failed per period.
@@ -195,20 +227,27 @@ async fn payouts(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
-    let report = a.payouts(&actor, id, &q).await?;
-    Ok(respond(csv, "payouts", report, |r| {
-        let mut out = String::from("period,currency,paid,paid_count,failed,failed_count\n");
-        for c in &r.currencies {
-            for p in &c.points {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{}",
-                    p.period, c.currency, p.paid, p.paid_count, p.failed, p.failed_count
-                );
-            }
+    let body = a
+        .report_body(&actor, id, &q, "payouts", csv, || async {
+            let report = a.payouts(&actor, id, &q).await?;
+            render(csv, &report, payouts_csv)
+        })
+        .await?;
+    Ok(respond(csv, "payouts", body))
+}
+
+fn payouts_csv(r: &PayoutsReport) -> String {
+    let mut out = String::from("period,currency,paid,paid_count,failed,failed_count\n");
+    for c in &r.currencies {
+        for p in &c.points {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{}",
+                p.period, c.currency, p.paid, p.paid_count, p.failed, p.failed_count
+            );
         }
-        out
-    }))
+    }
+    out
 }
 
 /// The platform over the period: GMV, orders, refunds, commission booked and earned (platform
@@ -227,27 +266,29 @@ async fn summary(
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
     let report = a.summary(&actor, &q).await?;
-    Ok(respond(csv, "summary", report, |r| {
-        let mut out = String::from("currency,gmv,orders,refunds,net,average_order_value,commission,platform_revenue,vouchers_sold,redemptions,payouts_paid\n");
-        for c in &r.currencies {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{}",
-                c.currency,
-                c.gmv,
-                c.orders,
-                c.refunds,
-                c.net,
-                c.average_order_value,
-                c.commission,
-                c.platform_revenue,
-                c.vouchers_sold,
-                c.redemptions,
-                c.payouts_paid
-            );
-        }
-        out
-    }))
+    Ok(respond(csv, "summary", render(csv, &report, summary_csv)?))
+}
+
+fn summary_csv(r: &AdminSummary) -> String {
+    let mut out = String::from("currency,gmv,orders,refunds,net,average_order_value,commission,platform_revenue,vouchers_sold,redemptions,payouts_paid\n");
+    for c in &r.currencies {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            c.currency,
+            c.gmv,
+            c.orders,
+            c.refunds,
+            c.net,
+            c.average_order_value,
+            c.commission,
+            c.platform_revenue,
+            c.vouchers_sold,
+            c.redemptions,
+            c.payouts_paid
+        );
+    }
+    out
 }
 
 /// Quotes a CSV field when it needs it.

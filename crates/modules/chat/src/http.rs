@@ -102,7 +102,7 @@ async fn socket(
 }
 
 /// The caller's conversations as a customer, or, with `merchantId`, that merchant's (staff),
-/// newest first, with unread counts.
+/// latest activity first (the last message, or the opening), with unread counts.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "chat",
     params(PageQuery, ConversationFilter), security(("bearer" = [])),
     responses((status = 200, body = Page<Conversation>), (status = 401, body = Problem),

@@ -50,7 +50,7 @@ pub async fn find_or_insert_conversation(
     now: i64,
 ) -> Result<(ConversationRow, bool)> {
     let inserted = on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO chat_conversations (id, customer_id, merchant_id, topic, created_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO chat_conversations (id, customer_id, merchant_id, topic, created_at, activity_at) VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (customer_id, merchant_id, topic) DO NOTHING"
     ).bind(id).bind(customer_id).bind(merchant_id).bind(topic).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     let sql = format!(
@@ -65,20 +65,35 @@ pub async fn conversation(db: &Db, id: Uuid) -> Result<Option<ConversationRow>> 
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
-/// A customer's conversations, or a merchant's, newest first.
+/// A conversation with what its reader has not read yet (the counterpart's messages after
+/// the reader's read watermark).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedConversation {
+    #[sqlx(flatten)]
+    pub row: ConversationRow,
+    pub unread: i64,
+}
+
+/// A customer's conversations, or a merchant's, latest activity first, after the conversation
+/// `before` (the last of the previous page), each with the unread count of `reader_side`.
 pub async fn conversations(
     db: &Db,
     customer_id: Option<Uuid>,
     merchant_id: Option<Uuid>,
     before: Option<Uuid>,
     limit: u32,
-) -> Result<Vec<ConversationRow>> {
+    reader_side: &str,
+) -> Result<Vec<ListedConversation>> {
     let sql = format!(
-        "SELECT {CONVERSATION} FROM chat_conversations
-         WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR merchant_id = $2) AND ($3 IS NULL OR id < $3)
-         ORDER BY id DESC LIMIT $4"
+        "SELECT {CONVERSATION},
+            (SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.sender_side <> $5
+               AND m.seq > CASE WHEN $5 = 'CUSTOMER' THEN c.customer_read_seq ELSE c.merchant_read_seq END) AS unread
+         FROM chat_conversations c
+         WHERE ($1 IS NULL OR c.customer_id = $1) AND ($2 IS NULL OR c.merchant_id = $2)
+           AND ($3 IS NULL OR (c.activity_at, c.id) < (SELECT b.activity_at, b.id FROM chat_conversations b WHERE b.id = $3))
+         ORDER BY c.activity_at DESC, c.id DESC LIMIT $4"
     );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(customer_id).bind(merchant_id).bind(before).bind(i64::from(limit)).fetch_all(pool).await)
+    on_db!(db, pool => sqlx::query_as(&sql).bind(customer_id).bind(merchant_id).bind(before).bind(i64::from(limit)).bind(reader_side).fetch_all(pool).await)
 }
 
 /// Messages of `side`'s counterpart after `read_seq`.
@@ -106,11 +121,33 @@ pub async fn message_by_client_id(
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(conversation_id).bind(sender_id).bind(client_id).fetch_optional(conn).await)
 }
 
+/// The conversation's counters as the message being stored found them.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Numbered {
+    pub last_seq: i64,
+    pub customer_read_seq: i64,
+    pub merchant_read_seq: i64,
+}
+
 /// Takes the next sequence number of the conversation (locking its row until commit).
-pub async fn next_seq(tx: &mut Tx, conversation_id: Uuid, now: i64) -> Result<i64> {
-    on_tx!(tx, conn => sqlx::query_scalar(
-        "UPDATE chat_conversations SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1 RETURNING last_seq"
+pub async fn next_seq(tx: &mut Tx, conversation_id: Uuid, now: i64) -> Result<Numbered> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE chat_conversations SET last_seq = last_seq + 1, last_message_at = $2, activity_at = $2 WHERE id = $1
+         RETURNING last_seq, customer_read_seq, merchant_read_seq"
     ).bind(conversation_id).bind(now).fetch_one(conn).await)
+}
+
+/// Whether `sender_side` sent anything after `read_seq` (what its counterpart has read).
+pub async fn sent_unread(
+    tx: &mut Tx,
+    conversation_id: Uuid,
+    sender_side: &str,
+    read_seq: i64,
+) -> Result<bool> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT seq FROM chat_messages WHERE conversation_id = $1 AND sender_side = $2 AND seq > $3 LIMIT 1"
+    ).bind(conversation_id).bind(sender_side).bind(read_seq).fetch_optional(conn).await)?;
+    Ok(found.is_some())
 }
 
 pub async fn insert_message(tx: &mut Tx, m: &MessageRow) -> Result<()> {

@@ -44,6 +44,7 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(payable))
+                .routes(routes!(parties))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(orders)
@@ -209,6 +210,19 @@ async fn invoice(
             .insert(header::CONTENT_DISPOSITION, disposition("html"));
         response
     })
+}
+
+/// Who an order is between (internal, for chat).
+#[utoipa::path(get, path = "/internal/v1/orders/{id}/parties", tag = "internal",
+    params(("id" = Uuid, Path, description = "order id")),
+    responses((status = 200, body = OrderParties), (status = 404, body = Problem)))]
+async fn parties(
+    State(o): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderParties>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(o.parties(id).await?))
 }
 
 /// What a payment of the group must collect (internal, for payments).

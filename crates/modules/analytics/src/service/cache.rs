@@ -1,20 +1,27 @@
-//! What dashboards read, kept in memory under the version of the merchant's figures: the same
-//! question asked again while nothing changed for the merchant is answered without summing a
-//! year of hours again. The version lives in the database and moves in the transaction that
+//! What dashboards read and answered, kept in memory under the version of the merchant's
+//! figures: the same question asked again while nothing changed for the merchant is answered
+//! with the bytes sent last time, and another report of the same period without summing a year
+//! of hours again. The version lives in the database and moves in the transaction that
 //! changes the rollups, so every process (and every instance of a split layout) drops what it
 //! kept the moment the figures change; the memory is bounded by entries, least used first out.
 
+use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
+use kernel::Actor;
 use lru::LruCache;
 use uuid::Uuid;
 
+use super::dashboards::may_see;
 use super::{Analytics, Result};
+use crate::api::AnalyticsQuery;
 use crate::domain::Period;
 use crate::store::{self, MerchantDayRow, ProductRow};
 
-/// Reads kept per process: a year by day in two currencies is about 730 rows (~110 KiB).
+/// Reads and answers kept per process: a year by day in two currencies is about 730 rows
+/// (~110 KiB) or 80 KiB of JSON.
 const ENTRIES: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,12 +38,19 @@ pub(super) struct ReadKey {
 enum What {
     Days,
     Products,
+    /// A report as sent: its name, CSV or JSON, and how many products.
+    Body {
+        report: &'static str,
+        csv: bool,
+        limit: Option<u32>,
+    },
 }
 
 #[derive(Clone)]
 pub(super) enum Kept {
     Days(Arc<Vec<MerchantDayRow>>),
     Products(Arc<Vec<ProductRow>>),
+    Body(Bytes),
 }
 
 pub(super) type Reads = Mutex<LruCache<ReadKey, Kept>>;
@@ -67,6 +81,37 @@ impl Analytics {
         if let Ok(mut reads) = self.reads.lock() {
             reads.put(key, kept);
         }
+    }
+
+    /// A merchant report as sent (`render` makes it when nothing is kept), after the caller
+    /// is checked and the period read.
+    pub async fn report_body<F, Fut>(
+        &self,
+        actor: &Actor,
+        merchant_id: Uuid,
+        q: &AnalyticsQuery,
+        report: &'static str,
+        csv: bool,
+        render: F,
+    ) -> Result<Bytes>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Bytes>>,
+    {
+        may_see(actor, merchant_id)?;
+        let period = self.period(q)?;
+        let what = What::Body {
+            report,
+            csv,
+            limit: q.limit,
+        };
+        let key = self.key(merchant_id, what, &period).await?;
+        if let Some(Kept::Body(body)) = self.kept(&key) {
+            return Ok(body);
+        }
+        let body = render().await?;
+        self.keep(key, Kept::Body(body.clone()));
+        Ok(body)
     }
 
     /// A merchant's figures per currency and local day of the period.

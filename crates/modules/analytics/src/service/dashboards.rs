@@ -13,7 +13,7 @@ use crate::domain::{self, average, Period};
 use crate::store::{self, MerchantHour};
 
 impl Analytics {
-    fn period(&self, q: &AnalyticsQuery) -> Result<Period> {
+    pub(super) fn period(&self, q: &AnalyticsQuery) -> Result<Period> {
         domain::period(
             q.granularity.as_deref(),
             q.from.as_deref(),
@@ -254,7 +254,7 @@ impl Analytics {
 
 /// Merchant dashboards: the merchant's owner and managers (`ViewBalance`: they see its money),
 /// and admins with `admin:payments`.
-fn may_see(actor: &Actor, merchant_id: Uuid) -> Result<()> {
+pub(super) fn may_see(actor: &Actor, merchant_id: Uuid) -> Result<()> {
     if actor.can(Permission::AdminPayments)
         || actor.is_staff_with(merchant_id, MerchantPermission::ViewBalance)
     {

@@ -21,6 +21,8 @@ pub enum AnalyticsError {
     Forbidden(&'static str),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("encoding a report: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 impl From<AnalyticsError> for ApiError {
@@ -36,7 +38,7 @@ impl From<AnalyticsError> for ApiError {
                 problem
             }
             AnalyticsError::Forbidden(detail) => ApiError::forbidden(detail),
-            AnalyticsError::Database(_) => {
+            AnalyticsError::Database(_) | AnalyticsError::Encode(_) => {
                 tracing::error!(error = %err, "analytics failure");
                 ApiError::internal()
             }

@@ -6,6 +6,8 @@ kernel::error_codes! {
     pub enum ChatCode {
         ConversationNotFound => ("conversation_not_found", NOT_FOUND, "No such conversation, or not one the caller takes part in."),
         MerchantNotFound => ("merchant_not_found", NOT_FOUND, "No such merchant to talk to."),
+        ProductNotFound => ("product_not_found", NOT_FOUND, "No such product of this merchant to talk about."),
+        OrderNotFound => ("order_not_found", NOT_FOUND, "No such order of the caller's with this merchant to talk about."),
         OwnMerchant => ("own_merchant", UNPROCESSABLE_ENTITY, "Staff cannot open a conversation with their own merchant."),
         EmptyMessage => ("empty_message", UNPROCESSABLE_ENTITY, "A message needs text or an image."),
         MessageTooLong => ("message_too_long", UNPROCESSABLE_ENTITY, "The text is longer than `chat.max_text_chars`."),

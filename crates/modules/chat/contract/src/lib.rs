@@ -234,6 +234,9 @@ pub struct ChatMessagePosted {
     pub preview: String,
     /// Whether someone of the receiving side had a live connection when it was stored.
     pub recipient_online: bool,
+    /// Whether the receiving side had read everything the sender's side sent before: a burst
+    /// of messages to someone away is one notification, not one per message.
+    pub first_unread: bool,
 }
 
 impl DomainEvent for ChatMessagePosted {

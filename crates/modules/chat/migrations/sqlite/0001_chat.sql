@@ -12,10 +12,12 @@ CREATE TABLE chat_conversations (
     merchant_delivered_seq BIGINT NOT NULL DEFAULT 0,
     merchant_read_seq BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
+    -- The last message's time, or the opening's: conversations are listed by it.
+    activity_at BIGINT NOT NULL,
     UNIQUE (customer_id, merchant_id, topic)
 );
-CREATE INDEX chat_conversations_customer ON chat_conversations (customer_id, id);
-CREATE INDEX chat_conversations_merchant ON chat_conversations (merchant_id, id);
+CREATE INDEX chat_conversations_customer ON chat_conversations (customer_id, activity_at, id);
+CREATE INDEX chat_conversations_merchant ON chat_conversations (merchant_id, activity_at, id);
 
 -- Stored before they are acknowledged; (conversation, sender, client_id) makes a resent
 -- message the same message.

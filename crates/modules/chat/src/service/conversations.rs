@@ -1,8 +1,10 @@
 //! Opening a conversation (once per customer, merchant and topic) and listing them with
 //! unread counts.
 
+use catalog_contract::ReferenceLookup;
 use kernel::{Actor, ActorKind, Timestamp};
 use merchants_contract::MerchantsCode;
+use orders_contract::OrdersCode;
 use uuid::Uuid;
 
 use super::*;
@@ -65,6 +67,9 @@ impl Chat {
             }
             other => other?,
         };
+        if let Some(topic) = &topic {
+            self.check_topic(actor, input.merchant_id, topic).await?;
+        }
         let mut tx = self.ctx.db.begin().await?;
         let (row, created) = store::find_or_insert_conversation(
             &mut tx,
@@ -88,13 +93,43 @@ impl Chat {
         Ok((self.view(&after).await?, created))
     }
 
+    /// A conversation is about the merchant's own product, or an order between the caller and
+    /// the merchant: nobody can attach someone else's order (or learn that it exists).
+    async fn check_topic(&self, actor: &Actor, merchant_id: Uuid, topic: &Topic) -> Result<()> {
+        match topic.kind {
+            TopicKind::Product => {
+                let lookup = ReferenceLookup {
+                    product_ids: vec![topic.id],
+                    ..ReferenceLookup::default()
+                };
+                let known = self.catalog.references(&lookup).await?;
+                let sold_here = known
+                    .product_merchants
+                    .iter()
+                    .any(|p| p.product_id == topic.id && p.merchant_id == merchant_id);
+                if !sold_here {
+                    return Err(ChatError::ProductNotFound);
+                }
+            }
+            TopicKind::Order => match self.orders.parties(topic.id).await {
+                Ok(p) if p.customer_id == actor.user_id && p.merchant_id == merchant_id => {}
+                Ok(_) => return Err(ChatError::OrderNotFound),
+                Err(err) if err.is(OrdersCode::OrderNotFound) => {
+                    return Err(ChatError::OrderNotFound)
+                }
+                Err(err) => return Err(err.into()),
+            },
+        }
+        Ok(())
+    }
+
     pub async fn conversation(&self, actor: &Actor, id: Uuid) -> Result<Conversation> {
         let participation = self.participation(actor, id).await?;
         self.view(&participation).await
     }
 
     /// The caller's conversations as a customer, or, with `merchant_id`, that merchant's (its
-    /// staff only); newest first.
+    /// staff only); latest activity first.
     pub async fn conversations(
         &self,
         actor: &Actor,
@@ -113,12 +148,19 @@ impl Chat {
             }
             None => (Some(actor.user_id), Side::Customer),
         };
-        let rows = store::conversations(&self.ctx.db, customer, merchant_id, before, limit).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(self.view(&Participation { row, side }).await?);
-        }
-        Ok(items)
+        let rows = store::conversations(
+            &self.ctx.db,
+            customer,
+            merchant_id,
+            before,
+            limit,
+            side.as_str(),
+        )
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|listed| conversation_view(&listed.row, listed.unread))
+            .collect())
     }
 
     pub(crate) async fn view(&self, p: &Participation) -> Result<Conversation> {

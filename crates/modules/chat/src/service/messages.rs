@@ -44,7 +44,14 @@ impl Chat {
             }
         }
         let now = Timestamp::now().millis();
-        let seq = store::next_seq(&mut tx, conversation_id, now).await?;
+        let numbered = store::next_seq(&mut tx, conversation_id, now).await?;
+        let seq = numbered.last_seq;
+        let recipient_read = match p.side {
+            Side::Customer => numbered.merchant_read_seq,
+            Side::Merchant => numbered.customer_read_seq,
+        };
+        let first_unread =
+            !store::sent_unread(&mut tx, conversation_id, p.side.as_str(), recipient_read).await?;
         let row = MessageRow {
             id: kernel::new_id(),
             conversation_id,
@@ -89,6 +96,7 @@ impl Chat {
                 sender_side: p.side,
                 preview: domain::preview(row.body.as_deref(), 120),
                 recipient_online,
+                first_unread,
             },
         )
         .await?;

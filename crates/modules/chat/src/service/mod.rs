@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use catalog_contract::CatalogClient;
 use kernel::{Actor, ApiError, CallError, MerchantPermission, Timestamp};
 use merchants_contract::MerchantsClient;
+use orders_contract::OrdersClient;
 use platform::Context;
 use uuid::Uuid;
 
@@ -25,6 +27,10 @@ pub enum ChatError {
     NotFound,
     #[error("merchant not found")]
     MerchantNotFound,
+    #[error("no such product of the merchant")]
+    ProductNotFound,
+    #[error("no such order of the customer with the merchant")]
+    OrderNotFound,
     #[error("staff cannot talk to their own merchant")]
     OwnMerchant,
     #[error("a message needs text or an image")]
@@ -58,6 +64,13 @@ impl From<ChatError> for ApiError {
             ChatError::MerchantNotFound => {
                 ApiError::not_found("merchant_not_found", "No such merchant")
             }
+            ChatError::ProductNotFound => {
+                ApiError::not_found("product_not_found", "No such product of this merchant")
+            }
+            ChatError::OrderNotFound => ApiError::not_found(
+                "order_not_found",
+                "No such order of yours with this merchant",
+            ),
             ChatError::OwnMerchant => unprocessable(
                 "own_merchant",
                 "Staff cannot open a conversation with their own merchant",
@@ -83,6 +96,8 @@ pub struct Chat {
     pub(crate) config: Arc<ChatConfig>,
     pub(crate) hub: Arc<Hub>,
     merchants: MerchantsClient,
+    catalog: CatalogClient,
+    orders: OrdersClient,
 }
 
 /// A conversation as the caller takes part in it.
@@ -119,6 +134,8 @@ impl Chat {
         );
         Self {
             merchants: MerchantsClient::new(ctx.services.clone(), "chat"),
+            catalog: CatalogClient::new(ctx.services.clone(), "chat"),
+            orders: OrdersClient::new(ctx.services.clone(), "chat"),
             config: Arc::new(config),
             hub,
             ctx,

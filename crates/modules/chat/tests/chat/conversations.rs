@@ -1,5 +1,6 @@
-//! Conversations over HTTP: opened once per topic, only by customers, seen only by their two
-//! sides; history pages; resent messages stay one; offline recipients are notified.
+//! Conversations over HTTP: opened once per topic (the merchant's product, or the caller's
+//! order with it), only by customers, seen only by their two sides, listed by latest activity;
+//! history pages; resent messages stay one; offline recipients are notified once per burst.
 
 use std::time::Duration;
 
@@ -76,8 +77,63 @@ async fn conversations_are_private_paged_and_notify_the_offline_side(backend: Ba
     let id = uuid_of(&opened.body["id"]);
     let again = start(json!({"merchantId": toko.id}), &customer).await;
     assert_eq!((again.status, uuid_of(&again.body["id"])), (200, id));
+
+    // A topic is the merchant's own product, or an order between the caller and the merchant.
+    let admin = app.admin().await;
+    let category = app.category(&admin, "obrolan", None).await;
+    let (batik, batik_variant) = app
+        .listed_product(&toko, &admin, category, "Batik", "BATIK-1", 2_500, 10)
+        .await;
+    let other_shop = app.merchant("Toko Lain").await;
+    let (elsewhere, _) = app
+        .listed_product(&other_shop, &admin, category, "Kain", "KAIN-1", 1_000, 10)
+        .await;
+    for product in [uuid::Uuid::nil(), elsewhere] {
+        let refused = start(
+            json!({"merchantId": toko.id, "productId": product}),
+            &customer,
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (404, "product_not_found"),
+            "{:?}",
+            refused.body
+        );
+    }
+    let placed = app
+        .checkout(
+            &outsider,
+            json!({"lines": [{"variantId": batik_variant, "quantity": 1}]}),
+            None,
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let outsiders_order = uuid_of(&placed.body["orders"][0]["id"]);
+    for (who, order) in [(&customer, outsiders_order), (&customer, uuid::Uuid::nil())] {
+        let refused = start(json!({"merchantId": toko.id, "orderId": order}), who).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (404, "order_not_found"),
+            "someone else's order is not a topic: {:?}",
+            refused.body
+        );
+    }
+    let wrong_merchant = start(
+        json!({"merchantId": other_shop.id, "orderId": outsiders_order}),
+        &outsider,
+    )
+    .await;
+    assert_eq!(wrong_merchant.code(), "order_not_found");
+    let about_order = start(
+        json!({"merchantId": toko.id, "orderId": outsiders_order}),
+        &outsider,
+    )
+    .await;
+    assert_eq!(about_order.status, 201, "{:?}", about_order.body);
+    assert_eq!(about_order.body["topic"]["kind"], "ORDER");
     let about = start(
-        json!({"merchantId": toko.id, "productId": uuid::Uuid::nil()}),
+        json!({"merchantId": toko.id, "productId": batik}),
         &customer,
     )
     .await;
@@ -121,12 +177,23 @@ async fn conversations_are_private_paged_and_notify_the_offline_side(backend: Ba
         )
         .await;
     let listed = staff_list.body["items"].as_array().expect("items").clone();
-    assert_eq!(listed.len(), 2);
-    let ours = listed
-        .iter()
-        .find(|c| uuid_of(&c["id"]) == id)
-        .expect("listed");
-    assert_eq!(ours["unread"], 1);
+    let listed_ids: Vec<uuid::Uuid> = listed.iter().map(|c| uuid_of(&c["id"])).collect();
+    assert_eq!(
+        listed_ids,
+        vec![
+            uuid_of(&about.body["id"]),
+            uuid_of(&about_order.body["id"]),
+            id
+        ],
+        "latest opened first"
+    );
+    assert_eq!(
+        listed
+            .iter()
+            .map(|c| c["unread"].as_i64())
+            .collect::<Vec<_>>(),
+        vec![Some(0), Some(0), Some(1)]
+    );
 
     // A reply sent twice with one client id is one message.
     let reply = json!({"clientId": "r-1", "text": "Yes, three left."});
@@ -160,6 +227,45 @@ async fn conversations_are_private_paged_and_notify_the_offline_side(backend: Ba
     assert_eq!(
         (mine.body["lastSeq"].as_i64(), mine.body["unread"].as_i64()),
         (Some(2), Some(1))
+    );
+
+    // A message moves its conversation to the top; pages follow that order.
+    let staff_page = |query: String| {
+        let token = manager.access_token.clone();
+        let app = &app;
+        async move {
+            let resp = app
+                .get(
+                    &format!("/api/v1/conversations?merchantId={}{query}", toko.id),
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(resp.status, 200, "{:?}", resp.body);
+            resp.body
+        }
+    };
+    let first_page = staff_page("&limit=2".into()).await;
+    let top: Vec<uuid::Uuid> = first_page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| uuid_of(&c["id"]))
+        .collect();
+    assert_eq!(
+        top,
+        vec![id, uuid_of(&about.body["id"])],
+        "the replied one first"
+    );
+    let cursor = first_page["nextCursor"].as_str().expect("a second page");
+    let second_page = staff_page(format!("&limit=2&cursor={cursor}")).await;
+    assert_eq!(
+        second_page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| uuid_of(&c["id"]))
+            .collect::<Vec<_>>(),
+        vec![uuid_of(&about_order.body["id"])]
     );
 
     // History pages back by sequence number.
@@ -226,7 +332,18 @@ async fn conversations_are_private_paged_and_notify_the_offline_side(backend: Ba
         (Some(0), Some(7))
     );
 
-    // Nobody was connected: each side was notified of the other's messages.
+    // Read, the customer writes again: a new burst.
+    let after_read = app
+        .post(
+            &format!("{path}/messages"),
+            json!({"text": "One more thing"}),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(after_read.status, 201);
+
+    // Nobody was connected: each side was notified of the other's messages, once per burst
+    // (the question; not notes 3 to 7, sent while it was unread; then the one after reading).
     eventually(Duration::from_secs(20), "the reply notified", || async {
         inbox_titles(&app, &customer)
             .await
@@ -235,14 +352,36 @@ async fn conversations_are_private_paged_and_notify_the_offline_side(backend: Ba
     })
     .await;
     for staff in [&toko.owner, &manager] {
-        eventually(Duration::from_secs(20), "the question notified", || async {
-            inbox_titles(&app, staff)
-                .await
-                .iter()
-                .any(|t| t == "New message for Toko Obrolan")
-                .then_some(())
-        })
+        eventually(
+            Duration::from_secs(20),
+            "the last burst notified",
+            || async {
+                let resp = app
+                    .get("/api/v1/notifications?limit=100", Some(&staff.access_token))
+                    .await;
+                let bodies: Vec<String> = resp.body["items"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|m| m["body"].as_str().map(str::to_owned))
+                    .collect();
+                bodies
+                    .iter()
+                    .any(|b| b.ends_with("One more thing"))
+                    .then_some(())
+            },
+        )
         .await;
+        let titles = inbox_titles(&app, staff).await;
+        assert_eq!(
+            titles
+                .iter()
+                .filter(|t| *t == "New message for Toko Obrolan")
+                .count(),
+            2,
+            "{titles:?}"
+        );
     }
     app.stop().await;
 }

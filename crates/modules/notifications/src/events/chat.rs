@@ -1,5 +1,5 @@
 //! Chat's events: a message stored while nobody of the receiving side was connected reaches
-//! them as a notification.
+//! them as a notification; the messages after it, until they read, do not.
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub(super) struct ChatEvents(pub(super) Arc<Notifications>);
 impl EventHandler for ChatEvents {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
         let e: ChatMessagePosted = decode(event)?;
-        if e.recipient_online {
+        if e.recipient_online || !e.first_unread {
             return Ok(());
         }
         let preview = json!({ "preview": e.preview });

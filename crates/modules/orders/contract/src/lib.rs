@@ -222,7 +222,16 @@ pub struct Payable {
     pub paid: bool,
 }
 
-/// Typed client of orders, used by payments.
+/// Who an order is between (internal: for chat to check what a conversation is about).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderParties {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+/// Typed client of orders, used by payments, flash sales and chat.
 #[derive(Clone)]
 pub struct OrdersClient {
     services: Services,
@@ -232,6 +241,18 @@ pub struct OrdersClient {
 impl OrdersClient {
     pub fn new(services: Services, caller: &'static str) -> Self {
         Self { services, caller }
+    }
+
+    /// The customer and merchant of an order (`order_not_found` when there is none).
+    pub async fn parties(&self, order_id: Uuid) -> Result<OrderParties, CallError> {
+        self.services
+            .call::<(), _>(
+                self.caller,
+                Method::GET,
+                &format!("/internal/v1/orders/{order_id}/parties"),
+                None,
+            )
+            .await
     }
 
     pub async fn payable(&self, group_id: Uuid) -> Result<Payable, CallError> {

@@ -345,6 +345,17 @@ impl Orders {
     }
 
     /// What a payment of the group must collect (internal, for payments).
+    pub async fn parties(&self, order_id: Uuid) -> Result<OrderParties> {
+        let order = store::order(&self.ctx.db, order_id)
+            .await?
+            .ok_or(OrdersError::NotFound)?;
+        Ok(OrderParties {
+            order_id,
+            customer_id: order.customer_id,
+            merchant_id: order.merchant_id,
+        })
+    }
+
     pub async fn payable(&self, group_id: Uuid) -> Result<Payable> {
         let group = store::group(&self.ctx.db, group_id)
             .await?
