@@ -102,9 +102,10 @@ async fn sales(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
+    let (analytics, who) = (&a, &actor);
     let body = a
-        .report_body(&actor, id, &q, "sales", csv, || async {
-            let report = a.sales(&actor, id, &q).await?;
+        .report_body(&actor, id, &q, "sales", csv, |period| async move {
+            let report = analytics.sales(who, id, &period).await?;
             render(csv, &report, sales_csv)
         })
         .await?;
@@ -147,9 +148,10 @@ async fn products(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
+    let (analytics, who, limit) = (&a, &actor, q.limit);
     let body = a
-        .report_body(&actor, id, &q, "products", csv, || async {
-            let report = a.products(&actor, id, &q).await?;
+        .report_body(&actor, id, &q, "products", csv, |period| async move {
+            let report = analytics.products(who, id, &period, limit).await?;
             render(csv, &report, products_csv)
         })
         .await?;
@@ -190,9 +192,10 @@ async fn vouchers(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
+    let (analytics, who) = (&a, &actor);
     let body = a
-        .report_body(&actor, id, &q, "vouchers", csv, || async {
-            let report = a.vouchers(&actor, id, &q).await?;
+        .report_body(&actor, id, &q, "vouchers", csv, |period| async move {
+            let report = analytics.vouchers(who, id, &period).await?;
             render(csv, &report, vouchers_csv)
         })
         .await?;
@@ -227,9 +230,10 @@ async fn payouts(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let csv = wants_csv(&q, &headers)?;
+    let (analytics, who) = (&a, &actor);
     let body = a
-        .report_body(&actor, id, &q, "payouts", csv, || async {
-            let report = a.payouts(&actor, id, &q).await?;
+        .report_body(&actor, id, &q, "payouts", csv, |period| async move {
+            let report = analytics.payouts(who, id, &period).await?;
             render(csv, &report, payouts_csv)
         })
         .await?;

@@ -74,13 +74,14 @@ pub struct ListedConversation {
     pub unread: i64,
 }
 
-/// A customer's conversations, or a merchant's, latest activity first, after the conversation
-/// `before` (the last of the previous page), each with the unread count of `reader_side`.
+/// A customer's conversations, or a merchant's, latest activity first, after the position
+/// `after` (activity, id of the last of the previous page), each with the unread count of
+/// `reader_side`.
 pub async fn conversations(
     db: &Db,
     customer_id: Option<Uuid>,
     merchant_id: Option<Uuid>,
-    before: Option<Uuid>,
+    after: Option<(i64, Uuid)>,
     limit: u32,
     reader_side: &str,
 ) -> Result<Vec<ListedConversation>> {
@@ -90,10 +91,11 @@ pub async fn conversations(
                AND m.seq > CASE WHEN $5 = 'CUSTOMER' THEN c.customer_read_seq ELSE c.merchant_read_seq END) AS unread
          FROM chat_conversations c
          WHERE ($1 IS NULL OR c.customer_id = $1) AND ($2 IS NULL OR c.merchant_id = $2)
-           AND ($3 IS NULL OR (c.activity_at, c.id) < (SELECT b.activity_at, b.id FROM chat_conversations b WHERE b.id = $3))
+           AND ($3 IS NULL OR (c.activity_at, c.id) < ($3, $6))
          ORDER BY c.activity_at DESC, c.id DESC LIMIT $4"
     );
-    on_db!(db, pool => sqlx::query_as(&sql).bind(customer_id).bind(merchant_id).bind(before).bind(i64::from(limit)).bind(reader_side).fetch_all(pool).await)
+    let (at, id) = (after.map(|a| a.0), after.map(|a| a.1));
+    on_db!(db, pool => sqlx::query_as(&sql).bind(customer_id).bind(merchant_id).bind(at).bind(i64::from(limit)).bind(reader_side).bind(id).fetch_all(pool).await)
 }
 
 /// Messages of `side`'s counterpart after `read_seq`.
@@ -127,27 +129,27 @@ pub struct Numbered {
     pub last_seq: i64,
     pub customer_read_seq: i64,
     pub merchant_read_seq: i64,
+    pub customer_notified_seq: i64,
+    pub merchant_notified_seq: i64,
 }
 
 /// Takes the next sequence number of the conversation (locking its row until commit).
 pub async fn next_seq(tx: &mut Tx, conversation_id: Uuid, now: i64) -> Result<Numbered> {
     on_tx!(tx, conn => sqlx::query_as(
         "UPDATE chat_conversations SET last_seq = last_seq + 1, last_message_at = $2, activity_at = $2 WHERE id = $1
-         RETURNING last_seq, customer_read_seq, merchant_read_seq"
+         RETURNING last_seq, customer_read_seq, merchant_read_seq, customer_notified_seq, merchant_notified_seq"
     ).bind(conversation_id).bind(now).fetch_one(conn).await)
 }
 
-/// Whether `sender_side` sent anything after `read_seq` (what its counterpart has read).
-pub async fn sent_unread(
-    tx: &mut Tx,
-    conversation_id: Uuid,
-    sender_side: &str,
-    read_seq: i64,
-) -> Result<bool> {
-    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT seq FROM chat_messages WHERE conversation_id = $1 AND sender_side = $2 AND seq > $3 LIMIT 1"
-    ).bind(conversation_id).bind(sender_side).bind(read_seq).fetch_optional(conn).await)?;
-    Ok(found.is_some())
+/// Records that `side` is being notified of the message `seq`.
+pub async fn mark_notified(tx: &mut Tx, conversation_id: Uuid, side: &str, seq: i64) -> Result<()> {
+    let sql = if side == "CUSTOMER" {
+        "UPDATE chat_conversations SET customer_notified_seq = $2 WHERE id = $1"
+    } else {
+        "UPDATE chat_conversations SET merchant_notified_seq = $2 WHERE id = $1"
+    };
+    on_tx!(tx, conn => sqlx::query(sql).bind(conversation_id).bind(seq).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn insert_message(tx: &mut Tx, m: &MessageRow) -> Result<()> {

@@ -14,7 +14,7 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 pub const MAX_DAYS: i64 = 400;
 pub const DEFAULT_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Granularity {
     Day,
     Week,

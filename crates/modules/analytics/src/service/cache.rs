@@ -5,6 +5,7 @@
 //! changes the rollups, so every process (and every instance of a split layout) drops what it
 //! kept the moment the figures change; the memory is bounded by entries, least used first out.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -17,12 +18,15 @@ use uuid::Uuid;
 use super::dashboards::may_see;
 use super::{Analytics, Result};
 use crate::api::AnalyticsQuery;
-use crate::domain::Period;
+use crate::domain::{Granularity, Period};
 use crate::store::{self, MerchantDayRow, ProductRow};
 
 /// Reads and answers kept per process: a year by day in two currencies is about 730 rows
 /// (~110 KiB) or 80 KiB of JSON.
 const ENTRIES: usize = 256;
+
+/// The most top products a report lists per currency (`limit` is at most this).
+pub(super) const MAX_TOP_PRODUCTS: u32 = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct ReadKey {
@@ -38,9 +42,10 @@ pub(super) struct ReadKey {
 enum What {
     Days,
     Products,
-    /// A report as sent: its name, CSV or JSON, and how many products.
+    /// A report as sent: its name, by day, week or month, CSV or JSON, and how many products.
     Body {
         report: &'static str,
+        granularity: Granularity,
         csv: bool,
         limit: Option<u32>,
     },
@@ -83,8 +88,8 @@ impl Analytics {
         }
     }
 
-    /// A merchant report as sent (`render` makes it when nothing is kept), after the caller
-    /// is checked and the period read.
+    /// A merchant report as sent (`render` makes it, for the period resolved once here, when
+    /// nothing is kept), after the caller is checked.
     pub async fn report_body<F, Fut>(
         &self,
         actor: &Actor,
@@ -95,13 +100,14 @@ impl Analytics {
         render: F,
     ) -> Result<Bytes>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Period) -> Fut,
         Fut: Future<Output = Result<Bytes>>,
     {
         may_see(actor, merchant_id)?;
         let period = self.period(q)?;
         let what = What::Body {
             report,
+            granularity: period.granularity,
             csv,
             limit: q.limit,
         };
@@ -109,7 +115,7 @@ impl Analytics {
         if let Some(Kept::Body(body)) = self.kept(&key) {
             return Ok(body);
         }
-        let body = render().await?;
+        let body = render(period).await?;
         self.keep(key, Kept::Body(body.clone()));
         Ok(body)
     }
@@ -139,9 +145,16 @@ impl Analytics {
         if let Some(Kept::Products(rows)) = self.kept(&key) {
             return Ok(rows);
         }
-        let rows = Arc::new(
-            store::products(&self.ctx.db, merchant_id, period.start_ms, period.end_ms).await?,
-        );
+        let mut rows =
+            store::products(&self.ctx.db, merchant_id, period.start_ms, period.end_ms).await?;
+        // Best first per currency: only the most a report shows is worth keeping.
+        let mut per_currency: HashMap<String, u32> = HashMap::new();
+        rows.retain(|row| {
+            let shown = per_currency.entry(row.currency.clone()).or_default();
+            *shown += 1;
+            *shown <= MAX_TOP_PRODUCTS
+        });
+        let rows = Arc::new(rows);
         self.keep(key, Kept::Products(rows.clone()));
         Ok(rows)
     }

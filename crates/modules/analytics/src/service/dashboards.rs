@@ -7,13 +7,15 @@ use chrono::NaiveDate;
 use kernel::{Actor, FieldError, MerchantPermission, Permission, Timestamp};
 use uuid::Uuid;
 
+use super::cache::MAX_TOP_PRODUCTS;
 use super::{Analytics, AnalyticsError, Result};
 use crate::api::*;
 use crate::domain::{self, average, Period};
 use crate::store::{self, MerchantHour};
 
 impl Analytics {
-    pub(super) fn period(&self, q: &AnalyticsQuery) -> Result<Period> {
+    /// The period a query asks for (defaults resolved against now).
+    pub fn period(&self, q: &AnalyticsQuery) -> Result<Period> {
         domain::period(
             q.granularity.as_deref(),
             q.from.as_deref(),
@@ -29,28 +31,27 @@ impl Analytics {
         &self,
         actor: &Actor,
         merchant_id: Uuid,
-        q: &AnalyticsQuery,
-    ) -> Result<(Period, BTreeMap<String, Points>)> {
+        period: &Period,
+    ) -> Result<BTreeMap<String, Points>> {
         may_see(actor, merchant_id)?;
-        let period = self.period(q)?;
-        let rows = self.days(merchant_id, &period).await?;
+        let rows = self.days(merchant_id, period).await?;
         let mut by_currency: BTreeMap<String, Points> = BTreeMap::new();
         for row in rows.iter() {
             let points = by_currency
                 .entry(row.currency.clone())
-                .or_insert_with(|| Points::new(&period));
+                .or_insert_with(|| Points::new(period));
             points.add(period.bucket_of(domain::epoch_day(row.day)), &row.figures);
         }
-        Ok((period, by_currency))
+        Ok(by_currency)
     }
 
     pub async fn sales(
         &self,
         actor: &Actor,
         merchant_id: Uuid,
-        q: &AnalyticsQuery,
+        period: &Period,
     ) -> Result<SalesReport> {
-        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let by_currency = self.merchant_points(actor, merchant_id, period).await?;
         let currencies = by_currency
             .into_iter()
             .map(|(currency, points)| {
@@ -81,7 +82,7 @@ impl Analytics {
             .collect();
         Ok(SalesReport {
             merchant_id,
-            period: describe(&period),
+            period: describe(period),
             currencies,
         })
     }
@@ -90,9 +91,9 @@ impl Analytics {
         &self,
         actor: &Actor,
         merchant_id: Uuid,
-        q: &AnalyticsQuery,
+        period: &Period,
     ) -> Result<VouchersReport> {
-        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let by_currency = self.merchant_points(actor, merchant_id, period).await?;
         let currencies = by_currency
             .into_iter()
             .map(|(currency, points)| {
@@ -122,7 +123,7 @@ impl Analytics {
             .collect();
         Ok(VouchersReport {
             merchant_id,
-            period: describe(&period),
+            period: describe(period),
             currencies,
         })
     }
@@ -131,9 +132,9 @@ impl Analytics {
         &self,
         actor: &Actor,
         merchant_id: Uuid,
-        q: &AnalyticsQuery,
+        period: &Period,
     ) -> Result<PayoutsReport> {
-        let (period, by_currency) = self.merchant_points(actor, merchant_id, q).await?;
+        let by_currency = self.merchant_points(actor, merchant_id, period).await?;
         let currencies = by_currency
             .into_iter()
             .map(|(currency, points)| {
@@ -159,7 +160,7 @@ impl Analytics {
             .collect();
         Ok(PayoutsReport {
             merchant_id,
-            period: describe(&period),
+            period: describe(period),
             currencies,
         })
     }
@@ -168,13 +169,13 @@ impl Analytics {
         &self,
         actor: &Actor,
         merchant_id: Uuid,
-        q: &AnalyticsQuery,
+        period: &Period,
+        limit: Option<u32>,
     ) -> Result<ProductsReport> {
         may_see(actor, merchant_id)?;
-        let period = self.period(q)?;
-        let limit = match q.limit {
+        let limit = match limit {
             None => 10,
-            Some(n @ 1..=100) => n as usize,
+            Some(n @ 1..=MAX_TOP_PRODUCTS) => n as usize,
             Some(_) => {
                 return Err(AnalyticsError::InvalidRange(vec![FieldError {
                     field: "limit".into(),
@@ -182,7 +183,7 @@ impl Analytics {
                 }]))
             }
         };
-        let rows = self.product_rows(merchant_id, &period).await?;
+        let rows = self.product_rows(merchant_id, period).await?;
         let mut currencies: Vec<CurrencyProducts> = Vec::new();
         for row in rows.iter() {
             if currencies.last().is_none_or(|c| c.currency != row.currency) {
@@ -205,7 +206,7 @@ impl Analytics {
         }
         Ok(ProductsReport {
             merchant_id,
-            period: describe(&period),
+            period: describe(period),
             currencies,
         })
     }

@@ -65,6 +65,36 @@ async fn named_zones_follow_daylight_saving(backend: Backend) {
         ],
         "{named}"
     );
+    // The same days by ISO week (7 and 8 March are a Saturday and a Sunday) and by month:
+    // other answers, not the one kept for days.
+    for (granularity, points) in [
+        (
+            "week",
+            vec![("2026-03-02", 2 + 4 + 8 + 16), ("2026-03-09", 32)],
+        ),
+        ("month", vec![("2026-03-01", 62)]),
+    ] {
+        let report = dashboard(
+            &app,
+            &admin,
+            &format!("{}&granularity={granularity}", path("America/New_York")),
+        )
+        .await;
+        assert_eq!(report["period"]["granularity"], granularity);
+        let expected: Vec<(String, i64)> =
+            points.into_iter().map(|(p, n)| (p.to_owned(), n)).collect();
+        assert_eq!(orders_per_day(&report), expected, "{report}");
+        let csv = app
+            .get(
+                &format!(
+                    "{}&granularity={granularity}&format=csv",
+                    path("America/New_York")
+                ),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(csv.status, 200);
+    }
     let fixed = dashboard(&app, &admin, &path("-05:00")).await;
     assert_eq!(
         orders_per_day(&fixed),

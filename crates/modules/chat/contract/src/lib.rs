@@ -234,9 +234,15 @@ pub struct ChatMessagePosted {
     pub preview: String,
     /// Whether someone of the receiving side had a live connection when it was stored.
     pub recipient_online: bool,
-    /// Whether the receiving side had read everything the sender's side sent before: a burst
-    /// of messages to someone away is one notification, not one per message.
-    pub first_unread: bool,
+    /// Whether to notify the receiving side: nobody of it was connected, and it had been
+    /// notified of nothing it has not read since (a burst of messages to someone away is one
+    /// notification, not one per message).
+    #[serde(default = "notify_by_default")]
+    pub notify: bool,
+}
+
+fn notify_by_default() -> bool {
+    true
 }
 
 impl DomainEvent for ChatMessagePosted {

@@ -11,6 +11,9 @@ CREATE TABLE chat_conversations (
     customer_read_seq BIGINT NOT NULL DEFAULT 0,
     merchant_delivered_seq BIGINT NOT NULL DEFAULT 0,
     merchant_read_seq BIGINT NOT NULL DEFAULT 0,
+    -- The last message each side was notified of (while away): one notification per burst.
+    customer_notified_seq BIGINT NOT NULL DEFAULT 0,
+    merchant_notified_seq BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     -- The last message's time, or the opening's: conversations are listed by it.
     activity_at BIGINT NOT NULL,

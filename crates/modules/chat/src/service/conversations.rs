@@ -134,7 +134,7 @@ impl Chat {
         &self,
         actor: &Actor,
         merchant_id: Option<Uuid>,
-        before: Option<Uuid>,
+        after: Option<(i64, Uuid)>,
         limit: u32,
     ) -> Result<Vec<Conversation>> {
         let (customer, side) = match merchant_id {
@@ -152,7 +152,7 @@ impl Chat {
             &self.ctx.db,
             customer,
             merchant_id,
-            before,
+            after,
             limit,
             side.as_str(),
         )

@@ -46,12 +46,23 @@ impl Chat {
         let now = Timestamp::now().millis();
         let numbered = store::next_seq(&mut tx, conversation_id, now).await?;
         let seq = numbered.last_seq;
-        let recipient_read = match p.side {
-            Side::Customer => numbered.merchant_read_seq,
-            Side::Merchant => numbered.customer_read_seq,
+        let (recipient, read, notified) = match p.side {
+            Side::Customer => (
+                Side::Merchant,
+                numbered.merchant_read_seq,
+                numbered.merchant_notified_seq,
+            ),
+            Side::Merchant => (
+                Side::Customer,
+                numbered.customer_read_seq,
+                numbered.customer_notified_seq,
+            ),
         };
-        let first_unread =
-            !store::sent_unread(&mut tx, conversation_id, p.side.as_str(), recipient_read).await?;
+        // Someone away hears of the first message they have not read, not of every one after.
+        let notify = !recipient_online && notified <= read;
+        if notify {
+            store::mark_notified(&mut tx, conversation_id, recipient.as_str(), seq).await?;
+        }
         let row = MessageRow {
             id: kernel::new_id(),
             conversation_id,
@@ -96,7 +107,7 @@ impl Chat {
                 sender_side: p.side,
                 preview: domain::preview(row.body.as_deref(), 120),
                 recipient_online,
-                first_unread,
+                notify,
             },
         )
         .await?;

@@ -130,6 +130,23 @@ impl Client {
         (frames, None)
     }
 
+    /// Asks for the other side's presence in `conversation` until it is `online` (5 s at most).
+    pub async fn wait_for_presence(&mut self, conversation: uuid::Uuid, online: bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            self.send(serde_json::json!({"type": "presence", "conversationId": conversation}))
+                .await;
+            if self.next("presence").await["online"] == online {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "presence never became {online}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
     }

@@ -203,6 +203,41 @@ async fn websocket_delivers_receipts_typing_and_resumes_without_loss(backend: Ba
         .await;
     assert_eq!(former.next("error").await["code"], "conversation_not_found");
     former.close().await;
+
+    // Notified once per burst, counting from what the recipient was told: a message seen live
+    // (not notified) and left unread does not silence the next one after they leave.
+    // Closed by the server, a connection leaves once its client answers the close or a second
+    // has passed.
+    buyer.wait_for_presence(id, false).await;
+    let mut owner = Some(connect(&app, Auth::Header(&toko.owner.access_token)).await);
+    buyer.wait_for_presence(id, true).await;
+    for (n, owner_there) in [(3, true), (4, false), (5, false)] {
+        if !owner_there {
+            if let Some(connection) = owner.take() {
+                connection.close().await;
+                buyer.wait_for_presence(id, false).await;
+            }
+        }
+        buyer
+            .send(json!({"type": "send", "conversationId": id, "clientId": format!("c-{n}"), "text": format!("question {n}")}))
+            .await;
+        buyer.next("ack").await;
+    }
+    let posted = app.list_events("chat.message_posted").await;
+    let flags: Vec<(bool, bool)> = posted[posted.len() - 3..]
+        .iter()
+        .map(|e| {
+            (
+                e["recipientOnline"].as_bool().unwrap_or_default(),
+                e["notify"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        vec![(true, false), (false, true), (false, false)],
+        "seen live, then the first while away, then not again until read"
+    );
     buyer.close().await;
     app.stop().await;
 }

@@ -21,7 +21,7 @@ pub(super) struct ChatEvents(pub(super) Arc<Notifications>);
 impl EventHandler for ChatEvents {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
         let e: ChatMessagePosted = decode(event)?;
-        if e.recipient_online || !e.first_unread {
+        if e.recipient_online || !e.notify {
             return Ok(());
         }
         let preview = json!({ "preview": e.preview });

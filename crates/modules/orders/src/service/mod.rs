@@ -344,7 +344,7 @@ impl Orders {
         Ok((order, group))
     }
 
-    /// What a payment of the group must collect (internal, for payments).
+    /// Who an order is between (internal, for chat).
     pub async fn parties(&self, order_id: Uuid) -> Result<OrderParties> {
         let order = store::order(&self.ctx.db, order_id)
             .await?
@@ -356,6 +356,7 @@ impl Orders {
         })
     }
 
+    /// What a payment of the group must collect (internal, for payments).
     pub async fn payable(&self, group_id: Uuid) -> Result<Payable> {
         let group = store::group(&self.ctx.db, group_id)
             .await?
