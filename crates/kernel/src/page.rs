@@ -45,6 +45,17 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(key.as_bytes())
     }
 
+    /// The key of a list sorted by a number, then id (a rating, a time): `number:id`.
+    pub fn keyed(number: i64, id: uuid::Uuid) -> String {
+        format!("{number}:{id}")
+    }
+
+    /// The number and id of a key written by [`Cursor::keyed`].
+    pub fn keyed_parts(&self) -> Option<(i64, uuid::Uuid)> {
+        let (number, id) = self.0.split_once(':')?;
+        Some((number.parse().ok()?, uuid::Uuid::parse_str(id).ok()?))
+    }
+
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
         URL_SAFE_NO_PAD
             .decode(raw.as_bytes())
@@ -110,6 +121,17 @@ mod tests {
         );
         let last = Page::from_overfetch(vec![1, 2], 2, |n| n.to_string());
         assert!(last.next_cursor.is_none());
+    }
+
+    #[test]
+    fn keyed_cursors_round_trip() {
+        let id = uuid::Uuid::from_u128(7);
+        assert_eq!(
+            Cursor(Cursor::keyed(-42, id)).keyed_parts(),
+            Some((-42, id))
+        );
+        assert_eq!(Cursor("12".into()).keyed_parts(), None);
+        assert_eq!(Cursor("x:y".into()).keyed_parts(), None);
     }
 
     #[test]

@@ -295,7 +295,6 @@ fn summary_csv(r: &AdminSummary) -> String {
     out
 }
 
-/// Quotes a CSV field when it needs it.
 /// A text field of a CSV row: quoted when it must be, and never read as a formula by a
 /// spreadsheet (a merchant's SKU starting with `=` would run when an admin opens the file).
 fn csv_field(raw: &str) -> String {

@@ -115,25 +115,23 @@ async fn list(
 ) -> Result<Json<Page<Conversation>>, ApiError> {
     actor.require(Permission::ManageOwnAccount)?;
     let limit = page.limit();
+    // A position (latest activity, id), not a conversation to look up: one that moved since
+    // does not shift the pages.
     let after = page
         .cursor()?
-        .map(|kernel::Cursor(key)| activity_key(&key))
+        .map(|cursor| {
+            cursor
+                .keyed_parts()
+                .ok_or_else(|| ApiError::validation_one("cursor", "is not a valid cursor"))
+        })
         .transpose()?;
     let items = chat
         .conversations(&actor, filter.merchant_id, after, limit + 1)
         .await?;
     Ok(Json(Page::from_overfetch(items, limit, |c| {
         let activity = c.last_message_at.unwrap_or(c.created_at).millis();
-        format!("{activity}.{}", c.id)
+        kernel::Cursor::keyed(activity, c.id)
     })))
-}
-
-/// The position of the last conversation of a page: its latest activity and id (a position,
-/// not a conversation to look up, so a conversation that moved since does not shift the pages).
-fn activity_key(key: &str) -> Result<(i64, Uuid), ApiError> {
-    key.split_once('.')
-        .and_then(|(at, id)| Some((at.parse().ok()?, Uuid::parse_str(id).ok()?)))
-        .ok_or_else(|| ApiError::validation_one("cursor", "is not a valid cursor"))
 }
 
 /// Opens a conversation with a merchant (201), or finds the existing one about the same topic

@@ -76,7 +76,6 @@ impl Analytics {
         order: &OrderFact,
         at: Timestamp,
     ) -> Result<()> {
-        let currency = order.currency.code();
         let known = self.order_row(tx, order, at).await?;
         let delta = order.refunded - known.refunded;
         if delta <= 0 {
@@ -88,15 +87,8 @@ impl Analytics {
             refund_count: 1,
             ..MerchantHour::default()
         };
-        store::add_merchant_hour(
-            tx,
-            order.merchant_id,
-            currency,
-            domain::hour_of(at.millis()),
-            &bucket,
-        )
-        .await?;
-        Ok(())
+        self.add(tx, order.merchant_id, order.currency.code(), at, &bucket)
+            .await
     }
 
     /// Delivered goods earn their commission (as the ledger books it).
@@ -121,15 +113,8 @@ impl Analytics {
             delivered_commission: commission,
             ..MerchantHour::default()
         };
-        store::add_merchant_hour(
-            tx,
-            order.merchant_id,
-            order.currency.code(),
-            domain::hour_of(at.millis()),
-            &bucket,
-        )
-        .await?;
-        Ok(())
+        self.add(tx, order.merchant_id, order.currency.code(), at, &bucket)
+            .await
     }
 
     /// Returned goods give their delivery's commission back.
@@ -148,15 +133,8 @@ impl Analytics {
             delivered_commission: -known.delivered_commission,
             ..MerchantHour::default()
         };
-        store::add_merchant_hour(
-            tx,
-            order.merchant_id,
-            order.currency.code(),
-            domain::hour_of(at.millis()),
-            &bucket,
-        )
-        .await?;
-        Ok(())
+        self.add(tx, order.merchant_id, order.currency.code(), at, &bucket)
+            .await
     }
 
     /// The order's row, recorded (without sales) when its payment came before analytics did.

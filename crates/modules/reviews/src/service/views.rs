@@ -103,7 +103,7 @@ impl Reviews {
         }
         let after = page
             .cursor()?
-            .map(|Cursor(key)| parse_cursor(&key, sort))
+            .map(|cursor| parse_cursor(&cursor, sort))
             .transpose()?;
         let scope = match kind {
             ReviewSubjectKind::Product => {
@@ -176,16 +176,14 @@ fn cursor_of(review: &Review, sort: ReviewSort) -> String {
         ReviewSort::Helpful => review.helpful_count,
         ReviewSort::RatingDesc | ReviewSort::RatingAsc => i64::from(review.rating),
     };
-    format!("{key}:{}", review.id)
+    Cursor::keyed(key, review.id)
 }
 
-fn parse_cursor(key: &str, _sort: ReviewSort) -> Result<(i64, Uuid)> {
-    key.split_once(':')
-        .and_then(|(k, id)| Some((k.parse().ok()?, Uuid::parse_str(id).ok()?)))
-        .ok_or_else(|| {
-            ReviewsError::Invalid(vec![super::writing::field(
-                "cursor",
-                "is not a valid cursor",
-            )])
-        })
+fn parse_cursor(cursor: &Cursor, _sort: ReviewSort) -> Result<(i64, Uuid)> {
+    cursor.keyed_parts().ok_or_else(|| {
+        ReviewsError::Invalid(vec![super::writing::field(
+            "cursor",
+            "is not a valid cursor",
+        )])
+    })
 }
