@@ -20,10 +20,11 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::Notifications;
 
-static MIGRATIONS: [Migration; 3] = [
+static MIGRATIONS: [Migration; 4] = [
     platform::migration!(1, "0001_notifications.sql"),
     platform::migration!(2, "0002_merchant_owners.sql"),
     platform::migration!(3, "0003_commerce.sql"),
+    platform::migration!(4, "0004_admins.sql"),
 ];
 
 pub fn module() -> Module {

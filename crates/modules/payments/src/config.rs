@@ -10,6 +10,8 @@ pub struct PaymentsConfig {
     pub khqr: KhqrConfig,
     pub midtrans: MidtransConfig,
     pub xendit: XenditConfig,
+    pub bank_transfer: BankTransferConfig,
+    pub reminders: RemindersConfig,
 }
 
 /// The development gateway. Disable it in production: whoever can reach its approve page can
@@ -85,6 +87,35 @@ impl Default for XenditConfig {
             secret_key: None,
             callback_token: None,
             api_url: "https://api.xendit.co".into(),
+        }
+    }
+}
+
+/// Bank transfers to the marketplace's account, confirmed by an admin from the statement.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BankTransferConfig {
+    pub enabled: bool,
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_number: String,
+}
+
+/// When admins hear about payments and refunds waiting for an operator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemindersConfig {
+    /// A payment or refund waiting this long is reminded of.
+    pub after_minutes: i64,
+    /// And again this often while it still waits.
+    pub every_minutes: i64,
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        Self {
+            after_minutes: 60,
+            every_minutes: 24 * 60,
         }
     }
 }

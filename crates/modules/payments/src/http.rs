@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use kernel::error::Problem;
-use kernel::{Actor, ApiError};
+use kernel::{Actor, ApiError, Page, PageQuery};
 use platform::http::{ApiJson, ClassPolicy};
 use platform::idempotency;
 use platform::ratelimit::RouteClass;
@@ -39,12 +39,15 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
                     .routes(routes!(get_payment))
                     .routes(routes!(instructions))
                     .routes(routes!(refund))
-                    .routes(routes!(settle_refund)),
+                    .routes(routes!(settle_refund))
+                    .routes(routes!(verify))
+                    .routes(routes!(awaiting))
+                    .routes(routes!(audit_trail)),
                 ClassPolicy::ByMethod,
             ),
         )
         // Gateways retry in bursts and every request is verified first: not rate limited.
-        .merge(OpenApiRouter::new().routes(routes!(webhook)));
+        .merge(OpenApiRouter::new().routes(routes!(webhook, webhook_return)));
     if payments.config.simulator.enabled {
         router = router.merge(
             OpenApiRouter::new()
@@ -186,12 +189,69 @@ async fn settle_refund(
     ))
 }
 
+/// Confirm a bank transfer found on the statement as this payment's money (admins). The
+/// same effects as a provider's webhook; audited; the same bank reference again answers
+/// `duplicate`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/verify", operation_id = "verify_payment", tag = "payments",
+    request_body = VerifyPayment,
+    params(("id" = Uuid, Path, description = "payment id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Verification), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn verify(
+    State(p): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<VerifyPayment>,
+) -> Result<Json<Verification>, ApiError> {
+    Ok(Json(p.verify(&actor, id, body).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+struct AwaitingQuery {
+    /// `verification` or `refund`; both when absent.
+    kind: Option<AwaitingKind>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Payments waiting for a bank transfer to be verified, and refunds waiting to be paid back
+/// by hand, oldest first (admins).
+#[utoipa::path(get, path = "/api/v1/admin/payments/awaiting", tag = "admin", params(AwaitingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<AwaitingPayment>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn awaiting(
+    State(p): St,
+    actor: Actor,
+    Query(query): Query<AwaitingQuery>,
+) -> Result<Json<Page<AwaitingPayment>>, ApiError> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    Ok(Json(p.awaiting(&actor, query.kind, &page).await?))
+}
+
+/// What admins did to this payment by hand: verifications and refunds settled (admins).
+#[utoipa::path(get, path = "/api/v1/payments/{id}/audit", operation_id = "payment_audit", tag = "payments",
+    params(("id" = Uuid, Path, description = "payment id")), security(("bearer" = [])),
+    responses((status = 200, body = Vec<PaymentAudit>), (status = 404, body = Problem)))]
+async fn audit_trail(
+    State(p): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<PaymentAudit>>, ApiError> {
+    Ok(Json(p.audit_trail(&actor, id).await?))
+}
+
 /// A provider's notification, verified on the raw body and applied once per provider event.
 #[utoipa::path(post, path = "/api/v1/payments/webhook/{provider}", tag = "payments",
-    params(("provider" = String, Path, description = "simulator, midtrans or xendit")),
+    params(("provider" = String, Path, description = "simulator, midtrans, xendit, aba_payway, wing or pipay")),
     request_body(content = String, description = "the provider's payload, as sent"),
     responses((status = 200, body = WebhookAck), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 404, body = Problem)))]
+        (status = 404, body = Problem), (status = 502, body = Problem)))]
 async fn webhook(
     State(p): St,
     Path(provider): Path<String>,
@@ -199,6 +259,22 @@ async fn webhook(
     body: Bytes,
 ) -> Result<Json<WebhookAck>, ApiError> {
     Ok(Json(p.webhook(&provider, &headers, &body).await?))
+}
+
+/// A provider's notification that arrives as the payer's browser coming back (Pi Pay's
+/// `confirmURL`): its query string is read as the payload, like a form body.
+#[utoipa::path(get, path = "/api/v1/payments/webhook/{provider}", operation_id = "webhook_return", tag = "payments",
+    params(("provider" = String, Path, description = "pipay")),
+    responses((status = 200, body = WebhookAck), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn webhook_return(
+    State(p): St,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<WebhookAck>, ApiError> {
+    let query = query.unwrap_or_default();
+    Ok(Json(p.webhook(&provider, &headers, query.as_bytes()).await?))
 }
 
 /// The simulator's payment page (development).

@@ -1,6 +1,7 @@
 //! payments: payments of order groups through providers behind one trait (simulator, KHQR,
-//! Midtrans, Xendit), an append-only transaction log per payment, verified and deduplicated
-//! webhooks, polling for KHQR, and refunds through the provider.
+//! ABA PayWay, Wing, Pi Pay, bank transfer, Midtrans, Xendit), an append-only transaction log
+//! per payment, verified and deduplicated webhooks, polling for KHQR, bank transfers verified
+//! by admins, and refunds through the provider or settled by hand.
 
 pub mod api;
 pub mod config;
@@ -21,7 +22,10 @@ use platform::{Context, Module, ModuleParts};
 
 pub use service::{Payments, PaymentsError, RefundJob};
 
-static MIGRATIONS: [Migration; 1] = [platform::migration!(1, "0001_payments.sql")];
+static MIGRATIONS: [Migration; 2] = [
+    platform::migration!(1, "0001_payments.sql"),
+    platform::migration!(2, "0002_manual.sql"),
+];
 
 pub fn module() -> Module {
     Module::new("payments", &MIGRATIONS, build)
@@ -51,7 +55,13 @@ fn build(ctx: &Context) -> ModuleParts {
                 name: "payments.poll_providers",
                 schedule: Some("*/5 * * * * *".into()),
                 max_attempts: 1,
-                handler: Arc::new(PollProviders(payments)),
+                handler: Arc::new(PollProviders(payments.clone())),
+            },
+            JobSpec {
+                name: service::REMIND_JOB,
+                schedule: Some("0 */5 * * * *".into()),
+                max_attempts: 1,
+                handler: Arc::new(RemindOperators(payments)),
             },
         ],
         on_start: simulator_on.then(|| -> platform::module::StartHook {
@@ -89,6 +99,20 @@ impl JobHandler for PollProviders {
         let settled = self.0.poll_open().await?;
         if settled > 0 {
             tracing::info!(settled, "payments settled by polling");
+        }
+        Ok(())
+    }
+}
+
+/// Every 5 minutes: reminds admins of bank transfers to verify and refunds to pay back that
+/// have waited too long.
+struct RemindOperators(Arc<Payments>);
+
+#[async_trait]
+impl JobHandler for RemindOperators {
+    async fn run(&self, _job: &JobRun) -> Result<(), BoxError> {
+        if self.0.remind_operators().await? {
+            tracing::info!("admins reminded of payments awaiting an operator");
         }
         Ok(())
     }

@@ -5,6 +5,9 @@ use platform::db::{Db, Tx};
 use platform::{on_db, on_tx, on_write};
 use uuid::Uuid;
 
+mod manual;
+pub use manual::*;
+
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -232,6 +232,17 @@ impl Identity {
                 Timestamp::now(),
             )
             .await?;
+        // Other modules learn who the admins are from role changes (notifications sends them
+        // operational reminders): a new admin's roles are announced like a granted one's.
+        bus::publish(
+            &mut tx,
+            SOURCE,
+            &UserRolesChanged {
+                user_id: user.id,
+                roles: vec![Role::Customer, Role::Admin],
+            },
+        )
+        .await?;
         self.ctx.commit(tx).await?;
         let user = user_view(&user);
         Ok((user, true))

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use identity_contract::{
-    PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
-    VerificationRequested,
+    PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserRolesChanged,
+    UserUpdated, VerificationRequested,
 };
-use kernel::{DomainEvent, EventEnvelope, Timestamp};
+use kernel::{DomainEvent, EventEnvelope, Role, Timestamp};
 use platform::bus::{BoxError, EventHandler};
 use platform::db::Tx;
 use serde_json::json;
@@ -78,6 +78,11 @@ impl EventHandler for IdentityEvents {
                     context: json!({}),
                     targets: reach(tx, e.user_id).await?,
                 }
+            }
+            UserRolesChanged::TYPE => {
+                let e: UserRolesChanged = decode(event)?;
+                store::set_admin(tx, e.user_id, e.roles.contains(&Role::Admin)).await?;
+                return Ok(());
             }
             UserDeleted::TYPE => {
                 let e: UserDeleted = decode(event)?;

@@ -4,6 +4,7 @@
 mod chat;
 mod identity;
 mod merchants;
+mod operators;
 mod orders;
 mod reviews;
 mod rewards;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 
 use chat_contract::ChatMessagePosted;
 use identity_contract::{
-    PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserUpdated,
-    VerificationRequested,
+    PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserRolesChanged,
+    UserUpdated, VerificationRequested,
 };
 use inventory_contract::InventoryLow;
 use kernel::{DomainEvent, EventEnvelope};
@@ -26,7 +27,7 @@ use merchants_contract::{
     MerchantSuspended, MerchantUpdated, OutletSaved,
 };
 use orders_contract::{OrderCancelled, OrderCreated, OrderExpired, OrderPaid};
-use payments_contract::{PaymentFailed, PaymentRefunded};
+use payments_contract::{PaymentFailed, PaymentRefunded, PaymentsAwaiting};
 use platform::bus::{BoxError, Subscription};
 use platform::db::Tx;
 use reviews_contract::{ReviewApproved, ReviewResponded};
@@ -62,6 +63,7 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
                 VerificationRequested::TYPE,
                 PasswordResetRequested::TYPE,
                 UserPasswordChanged::TYPE,
+                UserRolesChanged::TYPE,
                 UserDeleted::TYPE,
             ],
             handler: Arc::new(identity::IdentityEvents(n.clone())),
@@ -86,6 +88,10 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
         Subscription {
             event_types: vec![PaymentFailed::TYPE, PaymentRefunded::TYPE],
             handler: Arc::new(orders::PaymentEvents(n.clone())),
+        },
+        Subscription {
+            event_types: vec![PaymentsAwaiting::TYPE],
+            handler: Arc::new(operators::OperatorEvents(n.clone())),
         },
         Subscription {
             event_types: vec![

@@ -110,8 +110,25 @@ pub async fn erase_user(tx: &mut Tx, user_id: Uuid) -> Result<()> {
         "DELETE FROM notifications_inbox WHERE user_id = $1",
         "DELETE FROM notifications_deliveries WHERE user_id = $1",
         "DELETE FROM notifications_merchant_members WHERE user_id = $1",
+        "DELETE FROM notifications_admins WHERE user_id = $1",
     ] {
         on_tx!(tx, conn => sqlx::query(sql).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
+}
+
+/// Records whether a user is one of the platform's admins.
+pub async fn set_admin(tx: &mut Tx, user_id: Uuid, admin: bool) -> Result<()> {
+    let sql = if admin {
+        "INSERT INTO notifications_admins (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING"
+    } else {
+        "DELETE FROM notifications_admins WHERE user_id = $1"
+    };
+    on_tx!(tx, conn => sqlx::query(sql).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn admins(tx: &mut Tx) -> Result<Vec<Uuid>> {
+    on_tx!(tx, conn => sqlx::query_scalar("SELECT user_id FROM notifications_admins ORDER BY user_id")
+        .fetch_all(conn).await)
 }

@@ -5,6 +5,7 @@
 
 mod account;
 mod commerce;
+mod operators;
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -15,6 +16,7 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
     account::TEMPLATES
         .iter()
         .chain(commerce::TEMPLATES)
+        .chain(operators::TEMPLATES)
         .chain(SCHEDULED)
 }
 
@@ -161,7 +163,8 @@ mod tests {
             "tracking_number": "JNE00123456784", "total": "25.00 USD", "digital_only": false,
             "items": 2, "method": "simulator", "amount": "5.00 USD", "outlet": null,
             "redeemed_at": "2026-12-04 16:30 UTC", "balance_left": true, "period": "2026-W49",
-            "rating": 4, "body": {"en": "Hello"}, "preview": "Is it in stock?"});
+            "rating": 4, "body": {"en": "Hello"}, "preview": "Is it in stock?", "verifications": 2,
+            "refunds": 1, "oldest_since": "2026-12-04T10:00:00Z"});
         for (name, locale, _, _) in all() {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

@@ -4,8 +4,10 @@
 mod errors;
 pub use errors::PaymentsCode;
 
+mod manual;
 mod refund_request;
 mod states;
+pub use manual::*;
 pub use refund_request::{RefundReason, RequestedRefund};
 pub use states::*;
 
@@ -18,7 +20,8 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreatePayment {
     pub order_group_id: Uuid,
-    /// `simulator`, `khqr`, `midtrans` or `xendit` (those configured).
+    /// A configured method: `simulator`, `khqr`, `aba_payway`, `wing`, `pipay`,
+    /// `bank_transfer`, `midtrans` or `xendit`.
     pub method: String,
 }
 
@@ -26,13 +29,16 @@ pub struct CreatePayment {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Instructions {
-    /// `redirect` or `qr`.
+    /// `redirect`, `qr` or `bank_transfer`.
     pub kind: String,
     pub redirect_url: Option<String>,
     /// The KHQR payload (EMVCo) to render or hand to a banking app.
     pub qr_payload: Option<String>,
     /// The QR as an SVG image.
     pub qr_svg: Option<String>,
+    /// Where to send a bank transfer (`bank_transfer`).
+    #[serde(default)]
+    pub bank_transfer: Option<BankTransferDetails>,
     pub amount: i64,
     pub currency: Currency,
     pub expires_at: Timestamp,
@@ -205,5 +211,6 @@ pub fn events() -> Vec<kernel::EventSpec> {
         kernel::EventSpec::of::<PaymentFailed>(),
         kernel::EventSpec::of::<PaymentFlagged>(),
         kernel::EventSpec::of::<PaymentRefunded>(),
+        kernel::EventSpec::of::<PaymentsAwaiting>(),
     ]
 }

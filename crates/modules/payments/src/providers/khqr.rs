@@ -105,6 +105,7 @@ impl Provider for Khqr {
                 redirect_url: None,
                 qr_svg: svg_of(&payload),
                 qr_payload: Some(payload),
+                bank_transfer: None,
                 amount: intent.amount,
                 currency: intent.currency,
                 expires_at: intent.expires_at,

@@ -2,6 +2,7 @@
 //! polling), `midtrans` and `xendit` (hosted payment pages, confirmed by webhooks). ABA PayWay,
 //! Wing and Pi Pay would be further implementations of [`Provider`]; they are not built yet.
 
+pub mod bank_transfer;
 pub mod khqr;
 pub mod midtrans;
 pub mod simulator;
@@ -119,6 +120,12 @@ pub trait Provider: Send + Sync {
     fn polls(&self) -> bool {
         false
     }
+
+    /// Whether an admin confirms this provider's payments from the bank statement
+    /// (`POST /api/v1/payments/{id}/verify`); such payments wait in the operators' list.
+    fn verified_by_hand(&self) -> bool {
+        false
+    }
 }
 
 /// The providers configured in this process, by method name.
@@ -144,6 +151,11 @@ impl Providers {
         // simulator's stand-in would answer, so without either KHQR stays off.
         if config.khqr.enabled && (config.khqr.api_url.is_some() || config.simulator.enabled) {
             providers.add(Arc::new(khqr::Khqr::new(ctx.clone(), config.khqr.clone())));
+        }
+        if config.bank_transfer.enabled {
+            providers.add(Arc::new(bank_transfer::BankTransfer::new(
+                config.bank_transfer.clone(),
+            )));
         }
         if let Some(key) = &config.midtrans.server_key {
             providers.add(Arc::new(midtrans::Midtrans::new(
@@ -182,6 +194,7 @@ pub fn redirect(url: String, intent: &PaymentIntent<'_>) -> Instructions {
         redirect_url: Some(url),
         qr_payload: None,
         qr_svg: None,
+        bank_transfer: None,
         amount: intent.amount,
         currency: intent.currency,
         expires_at: intent.expires_at,

@@ -73,6 +73,17 @@ impl Payments {
             now,
         )
         .await?;
+        if provider.verified_by_hand() {
+            store::await_operator(
+                &mut tx,
+                id,
+                AwaitingKind::Verification.as_str(),
+                "",
+                row.amount,
+                now,
+            )
+            .await?;
+        }
         let view = view(
             &row,
             &[TxRow {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
 use kernel::{
-    Actor, ActorKind, ApiError, Currency, DomainEvent, FieldError, Permission, Timestamp,
+    Actor, ActorKind, ApiError, Currency, Cursor, DomainEvent, FieldError, Page, PageQuery,
+    Permission, Timestamp,
 };
 use orders_contract::{OrdersClient, OrdersCode, PayableOrder};
 use platform::bus;
@@ -29,10 +30,13 @@ use crate::providers::{
 use crate::store::{self, PaymentRow, TxRow};
 
 mod create;
+mod manual;
 mod refunds;
 mod reports;
 mod simulation;
 
+pub use manual::REMIND_JOB;
+use manual::Audit;
 use refunds::recorded_scope;
 
 pub const SOURCE: &str = "payments";
@@ -71,6 +75,12 @@ pub enum PaymentsError {
     RefundNotPending,
     #[error("invalid signature")]
     InvalidSignature,
+    #[error("the payment is not verified by hand")]
+    NotVerifiable,
+    #[error("the payment already has an outcome")]
+    AlreadySettled,
+    #[error("the bank reference confirmed another payment")]
+    BankReferenceInUse,
     #[error(transparent)]
     Provider(ProviderError),
     #[error("the payment changed concurrently")]
@@ -135,6 +145,18 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::InvalidSignature => {
                 ApiError::unauthorized("invalid_signature", "The webhook signature does not verify")
             }
+            PaymentsError::NotVerifiable => ApiError::conflict(
+                "payment_not_verifiable",
+                "Its provider confirms this payment; only bank transfers are verified by hand",
+            ),
+            PaymentsError::AlreadySettled => ApiError::conflict(
+                "payment_already_settled",
+                "The payment already has an outcome; a second transfer is a refund matter",
+            ),
+            PaymentsError::BankReferenceInUse => ApiError::conflict(
+                "bank_reference_in_use",
+                "This bank transfer already confirmed another payment",
+            ),
             PaymentsError::Provider(ProviderError::Unsupported(detail)) => {
                 ApiError::validation_one("method", &detail).with_code("payment_method_unsupported")
             }

@@ -171,7 +171,7 @@ impl Payments {
             Ok(outcome) => outcome,
             Err(err) if last_attempt => {
                 tracing::error!(payment = %payment.id, refund = %job.refund_id, error = %err, "refund failed for good");
-                self.append_settlement(&payment, job, TxKind::RefundFailed, &err.to_string())
+                self.append_settlement(&payment, job, TxKind::RefundFailed, &err.to_string(), None)
                     .await?;
                 return Ok(());
             }
@@ -179,11 +179,29 @@ impl Payments {
         };
         match outcome {
             RefundOutcome::Succeeded { reference } => {
-                self.append_settlement(&payment, job, TxKind::Refunded, &reference)
+                self.append_settlement(&payment, job, TxKind::Refunded, &reference, None)
                     .await
             }
             RefundOutcome::Manual { note } => {
                 tracing::warn!(payment = %payment.id, refund = %job.refund_id, note = %note, "refund needs an operator");
+                let mut tx = self.ctx.db.begin().await?;
+                // An operator may have settled it already (from the payment itself).
+                let state = State::fold(&entries(
+                    &store::transactions_in(&mut tx, payment.id).await?,
+                )?);
+                if !state.refund_pending(&job.refund_id) {
+                    return Ok(());
+                }
+                store::await_operator(
+                    &mut tx,
+                    payment.id,
+                    AwaitingKind::Refund.as_str(),
+                    &job.refund_id,
+                    job.amount,
+                    Timestamp::now(),
+                )
+                .await?;
+                tx.commit().await?;
                 Ok(())
             }
         }
@@ -231,11 +249,17 @@ impl Payments {
             order_id: detail["orderId"].as_str().and_then(|o| o.parse().ok()),
             reason: detail["reason"].as_str().unwrap_or("refund").to_owned(),
         };
+        let audit = Audit {
+            actor_id: actor.user_id,
+            action: "refund_settled",
+            detail: serde_json::json!({ "refundId": refund_id, "bankReference": reference, "amount": requested.amount }),
+        };
         self.append_settlement(
             &payment,
             &job,
             TxKind::Refunded,
             &format!("manual:{reference}"),
+            Some(&audit),
         )
         .await?;
         let rows = store::transactions(&self.ctx.db, id).await?;
@@ -248,6 +272,7 @@ impl Payments {
         job: &RefundJob,
         kind: TxKind,
         provider_reference: &str,
+        audit: Option<&Audit>,
     ) -> Result<()> {
         let currency = parse_currency(&payment.currency)?;
         for _ in 0..APPEND_ATTEMPTS {
@@ -277,6 +302,16 @@ impl Payments {
                 Ok(()) => {}
                 Err(err) if is_unique_violation(&err) => continue,
                 Err(err) => return Err(err.into()),
+            }
+            store::done_awaiting(
+                &mut tx,
+                payment.id,
+                AwaitingKind::Refund.as_str(),
+                &job.refund_id,
+            )
+            .await?;
+            if let Some(audit) = audit {
+                audit.record(&mut tx, payment.id).await?;
             }
             if kind == TxKind::Refunded {
                 publish(

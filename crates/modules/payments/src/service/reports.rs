@@ -16,6 +16,8 @@ impl Payments {
             .get(provider)
             .ok_or(PaymentsError::UnknownProvider)?;
         let report = provider_impl.verify_webhook(headers, body)?;
+        // Some callbacks only say "look again": their provider's API decides (no lock held).
+        let report = provider_impl.confirm(report).await?;
         let payload = String::from_utf8_lossy(body).into_owned();
         let reference = match &report.payment {
             PaymentRef::ProviderReference(reference) => reference.as_str(),
@@ -28,18 +30,20 @@ impl Payments {
             return Err(invalid("body", text::MESSAGE));
         }
         let outcome = self
-            .apply_report(provider_impl.name(), &report, &payload)
+            .apply_report(provider_impl.name(), &report, &payload, None)
             .await?;
         Ok(WebhookAck { outcome })
     }
 
     /// Applies a verified report in one transaction: the report is recorded once, the log gets
-    /// at most one forward entry, and the matching event is published.
+    /// at most one forward entry, and the matching event is published. An admin's report is
+    /// audited in the same transaction.
     pub(crate) async fn apply_report(
         &self,
         provider: &str,
         report: &Report,
         payload: &str,
+        audit: Option<&Audit>,
     ) -> Result<String> {
         for _ in 0..APPEND_ATTEMPTS {
             let mut tx = self.ctx.db.begin().await?;
@@ -75,6 +79,9 @@ impl Payments {
             {
                 Ok(outcome) => {
                     if outcome != "duplicate" {
+                        if let Some(audit) = audit {
+                            audit.record(&mut tx, payment.id).await?;
+                        }
                         self.ctx.commit(tx).await?;
                     }
                     return Ok(outcome);
@@ -136,6 +143,12 @@ impl Payments {
         let Some(entry) = entry else {
             return Ok(outcome.into());
         };
+        if matches!(
+            entry.kind,
+            TxKind::Succeeded | TxKind::Failed | TxKind::Flagged
+        ) {
+            store::done_awaiting(tx, payment.id, AwaitingKind::Verification.as_str(), "").await?;
+        }
         let detail = serde_json::json!({
             "eventId": report.event_id,
             "reportedAmount": report.amount,
@@ -216,7 +229,7 @@ impl Payments {
                 match provider.poll(&record).await {
                     Ok(Some(report)) => {
                         let payload = serde_json::json!({ "polled": report.event_id }).to_string();
-                        if self.apply_report(name, &report, &payload).await? == "applied" {
+                        if self.apply_report(name, &report, &payload, None).await? == "applied" {
                             settled += 1;
                         }
                     }

@@ -1,4 +1,5 @@
 //! The integration tests of payments, in one binary: each module is one story or concern.
 
 mod gateways;
+mod manual;
 mod payments;
