@@ -1,5 +1,6 @@
 //! payments' settings: the `[payments]` section of the configuration (`PASAR_PAYMENTS__...`).
 
+use kernel::Currency;
 use platform::config::ModuleConfig;
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,9 @@ pub struct PaymentsConfig {
     pub khqr: KhqrConfig,
     pub midtrans: MidtransConfig,
     pub xendit: XenditConfig,
+    pub aba_payway: AbaPaywayConfig,
+    pub wing: WingConfig,
+    pub pipay: PiPayConfig,
     pub bank_transfer: BankTransferConfig,
     pub reminders: RemindersConfig,
 }
@@ -87,6 +91,118 @@ impl Default for XenditConfig {
             secret_key: None,
             callback_token: None,
             api_url: "https://api.xendit.co".into(),
+        }
+    }
+}
+
+/// ABA PayWay (Cambodia): enabled by setting the merchant id and the API key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AbaPaywayConfig {
+    pub merchant_id: Option<String>,
+    /// The API key ("public key") that signs requests and pushbacks (HMAC-SHA512).
+    pub api_key: Option<String>,
+    /// PEM of the RSA key ABA issues for the refund API; unset, refunds are manual.
+    pub rsa_public_key: Option<String>,
+    /// PayWay's base URL (production: `https://checkout.payway.com.kh`).
+    pub api_url: String,
+    /// Also ask Check Transaction about open payments (every 5 s), in case a pushback is lost.
+    pub poll: bool,
+    /// Seconds a call to PayWay may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for AbaPaywayConfig {
+    fn default() -> Self {
+        Self {
+            merchant_id: None,
+            api_key: None,
+            rsa_public_key: None,
+            api_url: "https://checkout-sandbox.payway.com.kh".into(),
+            poll: true,
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// Wing online payment (Cambodia): enabled by setting the username, the REST API key, the
+/// encryption password and the biller code or till number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WingConfig {
+    pub username: Option<String>,
+    pub rest_api_key: Option<String>,
+    /// The Web SDK's encryption password (AES-256 key of payloads and hashes).
+    pub password: Option<String>,
+    /// The biller code or till number payments go to.
+    pub bill_till_number: Option<String>,
+    /// The currency of that biller account (Wing's requests name none): USD or KHR.
+    pub currency: Currency,
+    /// Wing's base URL (production: the one Wing gives).
+    pub api_url: String,
+    /// The domain registered with Wing, sent as `Referer`; unset: the public URL.
+    pub referer: Option<String>,
+    /// Where Wing sends the payer after paying, and after cancelling; unset: the public URL.
+    pub return_url: Option<String>,
+    pub cancel_url: Option<String>,
+    /// The `sandbox` flag of Wing's requests (true for UAT).
+    pub sandbox: bool,
+    /// Also ask Wing's inquiry about open payments (every 5 s).
+    pub poll: bool,
+    /// Seconds a call to Wing may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for WingConfig {
+    fn default() -> Self {
+        Self {
+            username: None,
+            rest_api_key: None,
+            password: None,
+            bill_till_number: None,
+            currency: Currency::Usd,
+            api_url: "https://sdk-uat.wingmoney.com/wingonlinesdkv2".into(),
+            referer: None,
+            return_url: None,
+            cancel_url: None,
+            sandbox: true,
+            poll: true,
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// Pi Pay (Cambodia): enabled by setting the merchant, store and device ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PiPayConfig {
+    pub mid: Option<String>,
+    pub sid: Option<String>,
+    pub did: Option<String>,
+    /// Pi Pay's base URL (production: `https://onlinepayment.pipay.com`).
+    pub api_url: String,
+    /// Where Pi Pay sends the payer back with the outcome; unset: Pasar's
+    /// `/api/v1/payments/webhook/pipay`, which applies it.
+    pub confirm_url: Option<String>,
+    /// Where Pi Pay sends a payer who cancels; unset: the public URL.
+    pub cancel_url: Option<String>,
+    /// Also ask verifyTransaction about open payments (every 5 s).
+    pub poll: bool,
+    /// Seconds a call to Pi Pay may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for PiPayConfig {
+    fn default() -> Self {
+        Self {
+            mid: None,
+            sid: None,
+            did: None,
+            api_url: "https://onlinepayment-uat.pipay.com".into(),
+            confirm_url: None,
+            cancel_url: None,
+            poll: true,
+            timeout_secs: 15,
         }
     }
 }

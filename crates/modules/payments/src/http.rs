@@ -41,6 +41,7 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
                     .routes(routes!(refund))
                     .routes(routes!(settle_refund))
                     .routes(routes!(verify))
+                    .routes(routes!(reject))
                     .routes(routes!(awaiting))
                     .routes(routes!(audit_trail)),
                 ClassPolicy::ByMethod,
@@ -207,6 +208,23 @@ async fn verify(
     Ok(Json(p.verify(&actor, id, body).await?))
 }
 
+/// No transfer arrived for this bank-transfer payment: it fails as a decline would, and
+/// leaves the operators' list (admins; audited).
+#[utoipa::path(post, path = "/api/v1/payments/{id}/reject", operation_id = "reject_payment", tag = "payments",
+    request_body = RejectPayment,
+    params(("id" = Uuid, Path, description = "payment id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Verification), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn reject(
+    State(p): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<RejectPayment>,
+) -> Result<Json<Verification>, ApiError> {
+    Ok(Json(p.reject(&actor, id, body).await?))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
@@ -274,7 +292,9 @@ async fn webhook_return(
     RawQuery(query): RawQuery,
 ) -> Result<Json<WebhookAck>, ApiError> {
     let query = query.unwrap_or_default();
-    Ok(Json(p.webhook(&provider, &headers, query.as_bytes()).await?))
+    Ok(Json(
+        p.webhook(&provider, &headers, query.as_bytes()).await?,
+    ))
 }
 
 /// The simulator's payment page (development).

@@ -32,6 +32,14 @@ pub struct VerifyPayment {
     pub note: Option<String>,
 }
 
+/// No transfer arrived for a payment verified by hand: it fails, and leaves the operators'
+/// list. A transfer found later can still be verified (a success after a failure counts).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RejectPayment {
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
@@ -93,7 +101,7 @@ pub struct PaymentAudit {
     pub id: Uuid,
     pub payment_id: Uuid,
     pub actor_id: Uuid,
-    /// `verified` or `refund_settled`.
+    /// `verified`, `rejected` or `refund_settled`.
     pub action: String,
     pub detail: serde_json::Value,
     pub created_at: Timestamp,

@@ -1,11 +1,15 @@
 //! Payment providers behind one trait. `simulator` (development), `khqr` (Bakong, confirmed by
-//! polling), `midtrans` and `xendit` (hosted payment pages, confirmed by webhooks). ABA PayWay,
-//! Wing and Pi Pay would be further implementations of [`Provider`]; they are not built yet.
+//! polling), `midtrans` and `xendit` (hosted payment pages, confirmed by webhooks), and the
+//! Cambodian gateways `aba_payway`, `wing` and `pipay`, whose callbacks are confirmed with the
+//! provider's own status API before they count (see [`Provider::confirm`]).
 
+pub mod aba_payway;
 pub mod bank_transfer;
 pub mod khqr;
 pub mod midtrans;
+pub mod pipay;
 pub mod simulator;
+pub mod wing;
 pub mod xendit;
 
 use std::collections::BTreeMap;
@@ -104,6 +108,13 @@ pub trait Provider: Send + Sync {
     /// Verifies a webhook on its raw body and reads it.
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Report, ProviderError>;
 
+    /// What a verified webhook really reports. Some callbacks only say "look again" (ABA
+    /// PayWay's pushback, Wing's, Pi Pay's unsigned return): those providers ask their own API
+    /// here, outside any transaction. Others' webhooks stand as they are.
+    async fn confirm(&self, report: Report) -> Result<Report, ProviderError> {
+        Ok(report)
+    }
+
     /// Returns `amount` of the payment to the customer; `refund_id` makes retries safe.
     async fn refund(
         &self,
@@ -163,6 +174,16 @@ impl Providers {
                 &config.midtrans,
             )));
         }
+        // The Cambodian gateways are on once their credentials are set.
+        if let Some(provider) = aba_payway::AbaPayway::from_config(ctx, &config.aba_payway) {
+            providers.add(Arc::new(provider));
+        }
+        if let Some(provider) = wing::Wing::from_config(ctx, &config.wing) {
+            providers.add(Arc::new(provider));
+        }
+        if let Some(provider) = pipay::PiPay::from_config(ctx, &config.pipay) {
+            providers.add(Arc::new(provider));
+        }
         if let (Some(key), Some(token)) = (&config.xendit.secret_key, &config.xendit.callback_token)
         {
             providers.add(Arc::new(xendit::Xendit::new(
@@ -208,6 +229,59 @@ pub fn http_client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default()
+}
+
+/// A client whose timeout the provider's configuration sets (slow sandboxes; fast tests).
+pub fn http_client_with_timeout(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Where a provider sends this deployment its notifications.
+pub fn webhook_url(ctx: &Context, provider: &str) -> String {
+    format!("{}/api/v1/payments/webhook/{provider}", ctx.public_url())
+}
+
+/// A payment's reference at a provider that caps it at 20 characters (ABA PayWay's `tran_id`):
+/// the random tail of the payment id, so that payments of one millisecond differ.
+pub fn short_reference(id: Uuid) -> String {
+    let simple = id.simple().to_string();
+    simple[simple.len() - 20..].to_owned()
+}
+
+/// Cambodian gateways charge US dollars or riel.
+pub fn usd_or_khr(provider: &str, currency: Currency) -> Result<(), ProviderError> {
+    match currency {
+        Currency::Usd | Currency::Khr => Ok(()),
+        other => Err(ProviderError::Unsupported(format!(
+            "{provider} charges in USD or KHR, not {}",
+            other.code()
+        ))),
+    }
+}
+
+/// A JSON string or number as text: providers send codes and amounts either way.
+pub fn json_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` body or query string.
+pub fn form_pairs(text: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(text);
+    match reqwest::Url::parse(&format!("http://form.invalid/?{text}")) {
+        Ok(url) => url
+            .query_pairs()
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// `"10000.00"` in a currency with `exponent` decimals → minor units; None if finer or invalid.
@@ -274,5 +348,24 @@ mod tests {
         assert_eq!(decimal_to_minor("abc", 0), None);
         assert_eq!(minor_to_decimal(1_005, 2), "10.05");
         assert_eq!(minor_to_decimal(40_000, 0), "40000");
+    }
+
+    #[test]
+    fn cambodian_helpers() {
+        let id: Uuid = "0190f3b2-7c1e-7a2b-9c3d-4e5f60718293".parse().unwrap();
+        assert_eq!(short_reference(id), "7a2b9c3d4e5f60718293");
+        assert_eq!(
+            form_pairs(b"status=0000&orderID=a%2Bb&digest=x+y"),
+            [
+                ("status".to_owned(), "0000".to_owned()),
+                ("orderID".to_owned(), "a+b".to_owned()),
+                ("digest".to_owned(), "x y".to_owned()),
+            ]
+        );
+        assert!(usd_or_khr("X", Currency::Khr).is_ok());
+        assert!(matches!(
+            usd_or_khr("X", Currency::Idr),
+            Err(ProviderError::Unsupported(_))
+        ));
     }
 }

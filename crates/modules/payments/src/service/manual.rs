@@ -1,6 +1,6 @@
-//! Payments confirmed by hand: an admin verifies a bank transfer (the same effects as a
-//! provider's webhook), lists what waits for an operator, reads the audit, and admins are
-//! reminded of what waited too long.
+//! Payments confirmed by hand: an admin verifies a bank transfer or rejects a payment whose
+//! transfer never came (the same effects as a provider's webhook), lists what waits for an
+//! operator, reads the audit, and admins are reminded of what waited too long.
 
 use super::*;
 
@@ -115,7 +115,12 @@ impl Payments {
             detail: detail.clone(),
         };
         let outcome = self
-            .apply_report(&payment.provider, &report, &detail.to_string(), Some(&audit))
+            .apply_report(
+                &payment.provider,
+                &report,
+                &detail.to_string(),
+                Some(&audit),
+            )
             .await?;
         if outcome == "duplicate" {
             // A concurrent verification recorded this reference first: for which payment?
@@ -125,6 +130,66 @@ impl Payments {
                 return Err(PaymentsError::BankReferenceInUse);
             }
         }
+        Ok(Verification {
+            outcome,
+            payment: self.view_of(&payment).await?,
+        })
+    }
+
+    /// No transfer arrived: the payment fails as a provider's decline would (the customer
+    /// hears of it and may pay again), audited.
+    pub async fn reject(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        request: RejectPayment,
+    ) -> Result<Verification> {
+        actor
+            .require(Permission::AdminPayments)
+            .map_err(|_| PaymentsError::NotFound)?;
+        let reason = request.reason.trim();
+        if reason.is_empty() || reason.chars().count() > NOTE_MAX || text::has_forbidden(reason) {
+            return Err(invalid(
+                "reason",
+                "is required (at most 500 characters of text)",
+            ));
+        }
+        let payment = store::payment(&self.ctx.db, id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        if !self
+            .providers
+            .get(&payment.provider)
+            .is_some_and(|p| p.verified_by_hand())
+        {
+            return Err(PaymentsError::NotVerifiable);
+        }
+        let state = State::fold(&entries(&store::transactions(&self.ctx.db, id).await?)?);
+        if state.is_settled() || state.flagged {
+            return Err(PaymentsError::AlreadySettled);
+        }
+        let detail = serde_json::json!({ "reason": reason });
+        let audit = Audit {
+            actor_id: actor.user_id,
+            action: "rejected",
+            detail: detail.clone(),
+        };
+        let report = Report {
+            // One rejection per payment: a second click is a duplicate.
+            event_id: format!("rejected:{id}"),
+            payment: PaymentRef::Id(id),
+            reported: Reported::Failed,
+            amount: None,
+            currency: None,
+        };
+        let outcome = self
+            .apply_report(
+                &payment.provider,
+                &report,
+                &detail.to_string(),
+                Some(&audit),
+            )
+            .await?;
         Ok(Verification {
             outcome,
             payment: self.view_of(&payment).await?,

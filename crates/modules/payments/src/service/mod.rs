@@ -35,8 +35,8 @@ mod refunds;
 mod reports;
 mod simulation;
 
-pub use manual::REMIND_JOB;
 use manual::Audit;
+pub use manual::REMIND_JOB;
 use refunds::recorded_scope;
 
 pub const SOURCE: &str = "payments";

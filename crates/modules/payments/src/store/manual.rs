@@ -19,7 +19,12 @@ pub async fn await_operator(
     Ok(())
 }
 
-pub async fn done_awaiting(tx: &mut Tx, payment_id: Uuid, kind: &str, reference: &str) -> Result<()> {
+pub async fn done_awaiting(
+    tx: &mut Tx,
+    payment_id: Uuid,
+    kind: &str,
+    reference: &str,
+) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "DELETE FROM payments_awaiting WHERE payment_id = $1 AND kind = $2 AND reference = $3"
     ).bind(payment_id).bind(kind).bind(reference).execute(conn).await.map(|r| r.rows_affected()))?;

@@ -92,7 +92,10 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
     assert_eq!(instructions.body["kind"], "bank_transfer");
     let details = &instructions.body["bankTransfer"];
     assert_eq!(details["accountNumber"], "000 123 456");
-    let quoted = details["reference"].as_str().expect("a reference").to_owned();
+    let quoted = details["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_owned();
     assert!(quoted.len() > 7, "{quoted}");
 
     // It waits in the operators' list, which only admins read.
@@ -121,9 +124,7 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
 
     // Refusals change nothing.
     let verify_path = format!("/api/v1/payments/{payment}/verify");
-    let transfer = |reference: &str, amount: i64| {
-        json!({"bankReference": reference, "amount": amount, "currency": "USD", "note": "statement of 4 Dec"})
-    };
+    let transfer = |reference: &str, amount: i64| json!({"bankReference": reference, "amount": amount, "currency": "USD", "note": "statement of 4 Dec"});
     let customer_try = app
         .post(
             &verify_path,
@@ -139,7 +140,12 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!((bad.status, bad.code()), (422, "validation_failed"), "{:?}", bad.body);
+    assert_eq!(
+        (bad.status, bad.code()),
+        (422, "validation_failed"),
+        "{:?}",
+        bad.body
+    );
     let unknown = app
         .post(
             &format!("/api/v1/payments/{}/verify", Uuid::new_v4()),
@@ -148,9 +154,7 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         )
         .await;
     assert_eq!((unknown.status, unknown.code()), (404, "payment_not_found"));
-    let view = app
-        .payment_reaches(&customer, payment, "INITIATED")
-        .await;
+    let view = app.payment_reaches(&customer, payment, "INITIATED").await;
     assert_eq!(view["transactions"].as_array().unwrap().len(), 1);
 
     // Ten admins' clicks on the same transfer at once: one applies, the rest are duplicates.
@@ -174,9 +178,7 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         1,
         "{outcomes:?}"
     );
-    assert!(outcomes
-        .iter()
-        .all(|o| o == "applied" || o == "duplicate"));
+    assert!(outcomes.iter().all(|o| o == "applied" || o == "duplicate"));
     app.order_reaches(&customer, order, "PAID").await;
     let paid = app.payment_reaches(&customer, payment, "SUCCEEDED").await;
     assert_eq!(paid["captured"], 2_500);
@@ -186,7 +188,11 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         .into_iter()
         .filter(|e| e["paymentId"] == payment.to_string())
         .collect();
-    assert_eq!(succeeded.len(), 1, "one payment.succeeded, as for a webhook");
+    assert_eq!(
+        succeeded.len(),
+        1,
+        "one payment.succeeded, as for a webhook"
+    );
     assert_eq!(succeeded[0]["method"], "bank_transfer");
     // Case does not make it another transfer; another transfer for a settled payment is a
     // refund matter.
@@ -205,8 +211,13 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!((second.status, second.code()), (409, "payment_already_settled"));
-    assert!(awaiting(&app, &admin, "?kind=verification").await.is_empty());
+    assert_eq!(
+        (second.status, second.code()),
+        (409, "payment_already_settled")
+    );
+    assert!(awaiting(&app, &admin, "?kind=verification")
+        .await
+        .is_empty());
 
     // The audit says who verified which transfer, once.
     let audit = app
@@ -240,7 +251,10 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!((reused.status, reused.code()), (409, "bank_reference_in_use"));
+    assert_eq!(
+        (reused.status, reused.code()),
+        (409, "bank_reference_in_use")
+    );
     let underpaid = app
         .post(
             &format!("/api/v1/payments/{short}/verify"),
@@ -268,7 +282,74 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!((not_by_hand.status, not_by_hand.code()), (409, "payment_not_verifiable"));
+    assert_eq!(
+        (not_by_hand.status, not_by_hand.code()),
+        (409, "payment_not_verifiable")
+    );
+
+    // No transfer came: the admin rejects the payment, which fails as a decline would. A
+    // transfer found later still counts.
+    let (late_group, late_order) = order_of(1).await;
+    let late = pay_by_transfer(late_group).await;
+    let reject_path = format!("/api/v1/payments/{late}/reject");
+    let customer_reject = app
+        .post(
+            &reject_path,
+            json!({"reason": "no transfer"}),
+            Some(&customer.access_token),
+        )
+        .await;
+    assert_eq!(customer_reject.status, 404);
+    let no_reason = app
+        .post(
+            &reject_path,
+            json!({"reason": ""}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let rejected = app
+        .post(
+            &reject_path,
+            json!({"reason": "nothing on the statement after 3 days"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(rejected.body["outcome"], "applied", "{:?}", rejected.body);
+    assert_eq!(rejected.body["payment"]["status"], "FAILED");
+    let rejected_again = app
+        .post(
+            &reject_path,
+            json!({"reason": "again"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        rejected_again.body["outcome"], "duplicate",
+        "{:?}",
+        rejected_again.body
+    );
+    assert!(app
+        .list_events("payment.failed")
+        .await
+        .iter()
+        .any(|e| e["paymentId"] == late.to_string()));
+    assert!(awaiting(&app, &admin, "?kind=verification")
+        .await
+        .is_empty());
+    let found_later = app
+        .post(
+            &format!("/api/v1/payments/{late}/verify"),
+            transfer("FT-20261207-0003", 1_250),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        found_later.body["outcome"], "applied",
+        "{:?}",
+        found_later.body
+    );
+    app.order_reaches(&customer, late_order, "PAID").await;
 
     // A refund of a transfer is paid back by hand: it waits until an operator settles it.
     let refund = app
@@ -280,10 +361,14 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         .await;
     assert_eq!(refund.status, 202, "{:?}", refund.body);
     let refund_id = refund.body["refundId"].as_str().unwrap().to_owned();
-    let waiting = eventually(Duration::from_secs(15), "the refund waits for an operator", || async {
-        let items = awaiting(&app, &admin, "?kind=refund").await;
-        (!items.is_empty()).then_some(items)
-    })
+    let waiting = eventually(
+        Duration::from_secs(15),
+        "the refund waits for an operator",
+        || async {
+            let items = awaiting(&app, &admin, "?kind=refund").await;
+            (!items.is_empty()).then_some(items)
+        },
+    )
     .await;
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["reference"], refund_id.as_str());
@@ -293,7 +378,10 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
     // scheduled job may have run first: either way there is exactly one reminder of it.)
     let payments = payments::Payments::new(app.ctx().clone());
     payments.remind_operators().await.expect("reminder");
-    assert!(!payments.remind_operators().await.expect("no second reminder"));
+    assert!(!payments
+        .remind_operators()
+        .await
+        .expect("no second reminder"));
     let reminders: Vec<Value> = app
         .list_events("payment.awaiting_operator")
         .await
@@ -301,26 +389,33 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         .filter(|r| r["refunds"] == 1)
         .collect();
     assert_eq!(reminders.len(), 1, "{reminders:?}");
-    assert_eq!(reminders[0]["verifications"], 0, "the flagged one left the list");
+    assert_eq!(
+        reminders[0]["verifications"], 0,
+        "the flagged one left the list"
+    );
     let inbox = eventually(Duration::from_secs(15), "the admin's reminder", || async {
         let list = app
             .get("/api/v1/notifications", Some(&admin.access_token))
             .await;
-        list.body["items"]
-            .as_array()
-            .and_then(|items| {
-                items
-                    .iter()
-                    .find(|m| m["title"] == "Payments are waiting for an operator")
-                    .cloned()
-            })
+        list.body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|m| m["title"] == "Payments are waiting for an operator")
+                .cloned()
+        })
     })
     .await;
-    assert!(inbox["body"].as_str().unwrap().contains("1 refund(s)"), "{inbox:?}");
+    assert!(
+        inbox["body"].as_str().unwrap().contains("1 refund(s)"),
+        "{inbox:?}"
+    );
     let customer_inbox = app
         .get("/api/v1/notifications", Some(&customer.access_token))
         .await;
-    assert!(!customer_inbox.body.to_string().contains("waiting for an operator"));
+    assert!(!customer_inbox
+        .body
+        .to_string()
+        .contains("waiting for an operator"));
 
     let settled = app
         .post(
