@@ -48,7 +48,13 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
             ),
         )
         // Gateways retry in bursts and every request is verified first: not rate limited.
-        .merge(OpenApiRouter::new().routes(routes!(webhook, webhook_return)));
+        .merge(OpenApiRouter::new().routes(routes!(webhook)))
+        // A payer's browser brings Pi Pay's return: anyone can send one, so it is limited
+        // like any read.
+        .merge(payments.ctx.rate_limited(
+            OpenApiRouter::new().routes(routes!(webhook_return)),
+            ClassPolicy::ByMethod,
+        ));
     if payments.config.simulator.enabled {
         router = router.merge(
             OpenApiRouter::new()

@@ -191,9 +191,9 @@ impl Identity {
         let email = domain::normalize_email(email).map_err(|e| IdentityError::Invalid(vec![e]))?;
         if let Some(existing) = store::user_by_email(&self.ctx.db, &email).await? {
             let mut roles = domain::roles_from_text(&existing.roles);
+            let mut tx = self.ctx.db.begin().await?;
             if !roles.contains(&Role::Admin) {
                 roles.push(Role::Admin);
-                let mut tx = self.ctx.db.begin().await?;
                 store::set_roles(
                     &mut tx,
                     existing.id,
@@ -201,17 +201,19 @@ impl Identity {
                     Timestamp::now(),
                 )
                 .await?;
-                bus::publish(
-                    &mut tx,
-                    SOURCE,
-                    &UserRolesChanged {
-                        user_id: existing.id,
-                        roles,
-                    },
-                )
-                .await?;
-                self.ctx.commit(tx).await?;
             }
+            // Announced even when nothing changed: running `pasar admin create` again for an
+            // admin from before notifications kept a list of admins puts them on it.
+            bus::publish(
+                &mut tx,
+                SOURCE,
+                &UserRolesChanged {
+                    user_id: existing.id,
+                    roles,
+                },
+            )
+            .await?;
+            self.ctx.commit(tx).await?;
             let user = self.me(existing.id).await?;
             return Ok((user, false));
         }

@@ -159,7 +159,9 @@ pub fn on_report(
         Reported::Pending => TxKind::Pending,
         Reported::Failed => TxKind::Failed,
         Reported::Succeeded => {
-            let amount = reported_amount.unwrap_or(expected_amount);
+            // A success that does not say how much arrived is not taken as the full amount:
+            // an answer the provider changed shape of would otherwise pay any order.
+            let amount = reported_amount.unwrap_or(-1);
             let currency = reported_currency.unwrap_or(expected_currency);
             if amount != expected_amount || currency != expected_currency {
                 if state.is_settled() {
@@ -275,6 +277,19 @@ mod tests {
             Currency::Usd,
         );
         assert_eq!(wrong_currency, Some(entry(TxKind::Flagged, 0)));
+        let unsaid = on_report(
+            &state,
+            Reported::Succeeded,
+            None,
+            Some(Currency::Usd),
+            500,
+            Currency::Usd,
+        );
+        assert_eq!(
+            unsaid,
+            Some(entry(TxKind::Flagged, 0)),
+            "a success that does not say how much is not the full amount"
+        );
         let flagged = State::fold(&[entry(TxKind::Initiated, 0), entry(TxKind::Flagged, 499)]);
         assert_eq!(flagged.status(), PaymentStatus::NeedsReview);
         assert_eq!(flagged.refundable(), 499);

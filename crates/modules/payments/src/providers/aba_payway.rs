@@ -514,6 +514,10 @@ impl Provider for AbaPayway {
         })
     }
 
+    fn confirms_callbacks(&self) -> bool {
+        true
+    }
+
     /// A pushback only names the transaction: Check Transaction says what it became.
     async fn confirm(&self, report: Report) -> Result<Report, ProviderError> {
         let PaymentRef::ProviderReference(tran_id) = report.payment.clone() else {
@@ -573,12 +577,9 @@ impl Provider for AbaPayway {
         let http = response.status();
         let answer: RefundAnswer = match response.json().await {
             Ok(answer) => answer,
-            Err(err) if http.is_success() => return Ok(unanswered_refund(refund_id, &err)),
-            Err(_) => {
-                return Err(ProviderError::Upstream(format!(
-                    "PayWay's refund answered {http}"
-                )))
-            }
+            // Whatever answered (PayWay, or a proxy after PayWay acted), the refund may have
+            // been paid: a retry could pay it twice, so an operator checks the portal.
+            Err(err) => return Ok(unanswered_refund(refund_id, &err)),
         };
         let (code, message) = status_of(&answer.status);
         if code == "00" {

@@ -132,6 +132,12 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// Whether verified callbacks are confirmed with the provider (`confirm` calls out): such
+    /// a callback is only worth a call for a payment here that is still open.
+    fn confirms_callbacks(&self) -> bool {
+        false
+    }
+
     /// Whether an admin confirms this provider's payments from the bank statement
     /// (`POST /api/v1/payments/{id}/verify`); such payments wait in the operators' list.
     fn verified_by_hand(&self) -> bool {

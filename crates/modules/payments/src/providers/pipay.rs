@@ -223,18 +223,22 @@ impl Provider for PiPay {
         })
     }
 
-    /// Anyone can compute a return's digest: a paid order is what `verifyTransaction` says. A
-    /// return that claims failure stands while Pi Pay shows nothing paid; one that claims
-    /// success without Pi Pay agreeing is recorded as pending.
+    fn confirms_callbacks(&self) -> bool {
+        true
+    }
+
+    /// Anyone can compute a return's digest: a paid order is what `verifyTransaction` says.
+    /// Any other return, success or failure, is only pending: a forged failure must not fail a
+    /// payment the payer may still complete. One such record per order, so forged returns
+    /// add nothing.
     async fn confirm(&self, report: Report) -> Result<Report, ProviderError> {
         let PaymentRef::ProviderReference(order) = report.payment.clone() else {
             return Ok(report);
         };
         Ok(match self.verify(&order).await? {
             Some(paid) => paid,
-            None if report.reported == Reported::Failed => report,
             None => Report {
-                event_id: format!("{}:unconfirmed", report.event_id),
+                event_id: format!("{order}:unconfirmed"),
                 reported: Reported::Pending,
                 ..report
             },

@@ -395,6 +395,10 @@ impl Provider for Wing {
         })
     }
 
+    fn confirms_callbacks(&self) -> bool {
+        true
+    }
+
     async fn confirm(&self, report: Report) -> Result<Report, ProviderError> {
         let PaymentRef::ProviderReference(order) = report.payment.clone() else {
             return Ok(report);

@@ -75,6 +75,14 @@ impl Payments {
         {
             return Err(PaymentsError::NotVerifiable);
         }
+        // Money in another currency cannot be captured against this payment (nor refunded
+        // through it): the operator sends it back by hand.
+        if request.currency.code() != payment.currency {
+            return Err(invalid(
+                "currency",
+                &format!("must be the payment's ({})", payment.currency),
+            ));
+        }
         // Bank references are compared as the bank prints them, whatever the admin's case.
         let event_id = format!("transfer:{}", bank_reference.to_uppercase());
         let mut tx = self.ctx.db.begin().await?;
@@ -122,6 +130,9 @@ impl Payments {
                 Some(&audit),
             )
             .await?;
+        if outcome == "ignored" {
+            return Err(PaymentsError::AlreadySettled);
+        }
         if outcome == "duplicate" {
             // A concurrent verification recorded this reference first: for which payment?
             let mut tx = self.ctx.db.begin().await?;
@@ -190,6 +201,9 @@ impl Payments {
                 Some(&audit),
             )
             .await?;
+        if outcome == "ignored" {
+            return Err(PaymentsError::AlreadySettled);
+        }
         Ok(Verification {
             outcome,
             payment: self.view_of(&payment).await?,

@@ -17,6 +17,15 @@ impl Payments {
             .ok_or(PaymentsError::UnknownProvider)?;
         let report = provider_impl.verify_webhook(headers, body)?;
         // Some callbacks only say "look again": their provider's API decides (no lock held).
+        // Asking the provider costs a call: not for a payment that is unknown here or already
+        // settled (forged Pi Pay returns cost nothing more than the digest).
+        if provider_impl.confirms_callbacks()
+            && !self.is_open(provider_impl.name(), &report.payment).await?
+        {
+            return Ok(WebhookAck {
+                outcome: "ignored".into(),
+            });
+        }
         let report = provider_impl.confirm(report).await?;
         let payload = String::from_utf8_lossy(body).into_owned();
         let reference = match &report.payment {
@@ -33,6 +42,23 @@ impl Payments {
             .apply_report(provider_impl.name(), &report, &payload, None)
             .await?;
         Ok(WebhookAck { outcome })
+    }
+
+    /// Whether the payment a report names is here, with this provider, and not settled yet.
+    async fn is_open(&self, provider: &str, payment: &PaymentRef) -> Result<bool> {
+        let mut tx = self.ctx.db.begin().await?;
+        let row = match payment {
+            PaymentRef::Id(id) => store::payment_in(&mut tx, *id).await?,
+            PaymentRef::ProviderReference(reference) => {
+                store::payment_by_reference(&mut tx, provider, reference).await?
+            }
+        }
+        .filter(|p| p.provider == provider);
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let state = State::fold(&entries(&store::transactions_in(&mut tx, row.id).await?)?);
+        Ok(!state.is_settled())
     }
 
     /// Applies a verified report in one transaction: the report is recorded once, the log gets
@@ -77,6 +103,9 @@ impl Payments {
                 .apply_to(&mut tx, provider, &payment, report, payload)
                 .await
             {
+                // An admin's report that changed nothing is not kept: no audit, and the bank
+                // reference stays free for the payment it belongs to.
+                Ok(outcome) if audit.is_some() && outcome == "ignored" => return Ok(outcome),
                 Ok(outcome) => {
                     if outcome != "duplicate" {
                         if let Some(audit) = audit {

@@ -72,16 +72,21 @@ pub async fn take_due_reminders(
     reminded_since: Timestamp,
     now: Timestamp,
 ) -> Result<Vec<(String, i64, i64)>> {
-    let due: Vec<(String, i64, i64)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT kind, COUNT(*), MIN(since) FROM payments_awaiting
-         WHERE since <= $1 AND (reminded_at IS NULL OR reminded_at <= $2) GROUP BY kind ORDER BY kind"
-    ).bind(waited_since.millis()).bind(reminded_since.millis()).fetch_all(conn).await)?;
-    if !due.is_empty() {
-        on_tx!(tx, conn => sqlx::query(
-            "UPDATE payments_awaiting SET reminded_at = $3
-             WHERE since <= $1 AND (reminded_at IS NULL OR reminded_at <= $2)"
-        ).bind(waited_since.millis()).bind(reminded_since.millis()).bind(now.millis())
-         .execute(conn).await.map(|r| r.rows_affected()))?;
+    // One statement marks and returns: two runs at once cannot both take the same item.
+    let taken: Vec<(String, i64)> = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE payments_awaiting SET reminded_at = $3
+         WHERE since <= $1 AND (reminded_at IS NULL OR reminded_at <= $2) RETURNING kind, since"
+    ).bind(waited_since.millis()).bind(reminded_since.millis()).bind(now.millis())
+     .fetch_all(conn).await)?;
+    let mut due: Vec<(String, i64, i64)> = Vec::new();
+    for (kind, since) in taken {
+        match due.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some((_, count, oldest)) => {
+                *count += 1;
+                *oldest = (*oldest).min(since);
+            }
+            None => due.push((kind, 1, since)),
+        }
     }
     Ok(due)
 }

@@ -639,8 +639,9 @@ async fn aba_payway_counts_pushbacks_that_check_transaction_confirms(backend: Ba
     app.order_reaches(&customer, order, "PAID").await;
     let settled = app.payment_reaches(&customer, payment, "SUCCEEDED").await;
     assert_eq!(settled["captured"], total);
+    // The same pushback again: the payment is settled, so PayWay is not asked again.
     let again = pushback(&app, &paid, &signature).await;
-    assert_eq!(again.body["outcome"], "duplicate");
+    assert_eq!(again.body["outcome"], "ignored");
 
     // A failure reported after the success changes nothing.
     gateways.stand.set(&tran, "DECLINED");
@@ -765,9 +766,10 @@ async fn wing_counts_callbacks_that_its_inquiry_confirms(backend: Backend) {
     app.order_reaches(&customer, order, "PAID").await;
     let settled = app.payment_reaches(&customer, payment, "SUCCEEDED").await;
     assert_eq!(settled["captured"], total);
+    // Again: the payment is settled, so Wing is not asked again.
     assert_eq!(
         wing_callback(&app, &contents).await.body["outcome"],
-        "duplicate"
+        "ignored"
     );
 
     // A refusal reported after the success changes nothing.
@@ -907,8 +909,9 @@ async fn pipay_counts_returns_that_verify_transaction_confirms(backend: Backend)
     app.order_reaches(&customer, order, "PAID").await;
     let settled = app.payment_reaches(&customer, payment, "SUCCEEDED").await;
     assert_eq!(settled["captured"], total);
+    // The same return again: the payment is settled, so Pi Pay is not asked again.
     let again = pipay_return(&app, &reference, "0000", "T1", None).await;
-    assert_eq!(again.body["outcome"], "duplicate");
+    assert_eq!(again.body["outcome"], "ignored");
 
     // A failure returned after the success changes nothing.
     gateways.stand.set(&reference, "DECLINED");
@@ -928,9 +931,13 @@ async fn pipay_counts_returns_that_verify_transaction_confirms(backend: Backend)
     let (group, order, total) = ordered(&app, &shop, &customer).await;
     let (payment, reference) = pay(&app, &customer, group, "pipay").await;
     gateways.stand.record(&reference, &usd(total), "USD");
+    // Anyone can compute a return's digest, so a declined return is only pending: a forged
+    // one must not fail a payment the payer may still complete.
     let declined = pipay_return(&app, &reference, "0004", "T3", None).await;
     assert_eq!(declined.body["outcome"], "applied", "{:?}", declined.body);
-    app.payment_reaches(&customer, payment, "FAILED").await;
+    app.payment_reaches(&customer, payment, "PENDING").await;
+    let forged = pipay_return(&app, &reference, "0004", "T3-forged", None).await;
+    assert_eq!(forged.body["outcome"], "duplicate", "{:?}", forged.body);
     let path = format!("/api/v1/orders/{order}");
     assert_eq!(status_of(&app, &customer, path).await, "PENDING_PAYMENT");
     gateways.stand.set(&reference, "PAID");

@@ -146,6 +146,19 @@ async fn bank_transfers_are_verified_by_hand_once(backend: Backend) {
         "{:?}",
         bad.body
     );
+    let riel = app
+        .post(
+            &verify_path,
+            json!({"bankReference": "FT-KHR-1", "amount": 2_500, "currency": "KHR"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        (riel.status, riel.code()),
+        (422, "validation_failed"),
+        "{:?}",
+        riel.body
+    );
     let unknown = app
         .post(
             &format!("/api/v1/payments/{}/verify", Uuid::new_v4()),
