@@ -104,7 +104,7 @@ start_split() {
     export PASAR_BUS__URL=nats://127.0.0.1:4222 PASAR_BUS__NAMESPACE="bench$$"
     export PASAR_CACHE__URL=redis://127.0.0.1:6379 PASAR_CACHE__PREFIX="bench$$"
     export PASAR_HTTP__PUBLIC_URL="http://$pasar_addr" PASAR_HTTP__TRUST_FORWARDED_FOR=true
-    for module in identity merchants catalog notifications vouchers ledger loyalty reviews media shipping chat analytics search; do
+    for module in identity merchants catalog notifications vouchers ledger loyalty reviews media shipping chat books analytics search; do
         export "PASAR_REMOTE__${module^^}=http://$core"
     done
     for module in orders cart inventory promotions flashsales; do
@@ -113,7 +113,7 @@ start_split() {
     export PASAR_REMOTE__PAYMENTS="http://$pay"
     split_pids=()
     local spec label addr modules
-    for spec in "core|$core|identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,analytics,search" \
+    for spec in "core|$core|identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,books,analytics,search" \
         "shop1|$shop1|orders,cart,inventory,promotions,flashsales" "shop2|$shop2|orders,cart,inventory,promotions,flashsales" \
         "pay|$pay|payments" "gateway|$pasar_addr|gateway"; do
         IFS='|' read -r label addr modules <<<"$spec"
@@ -126,7 +126,7 @@ start_split() {
 stop_split_env() {
     unset PASAR_BUS__URL PASAR_BUS__NAMESPACE PASAR_CACHE__URL PASAR_CACHE__PREFIX
     unset PASAR_HTTP__PUBLIC_URL PASAR_HTTP__TRUST_FORWARDED_FOR
-    for module in identity merchants catalog notifications vouchers ledger loyalty reviews media shipping chat analytics search orders cart inventory promotions flashsales payments; do
+    for module in identity merchants catalog notifications vouchers ledger loyalty reviews media shipping chat books analytics search orders cart inventory promotions flashsales payments; do
         unset "PASAR_REMOTE__${module^^}"
     done
 }

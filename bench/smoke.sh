@@ -17,4 +17,5 @@ bench/shipping.sh 1
 bench/media.sh 1 2
 bench/chat.sh 1 40 sqlite
 bench/analytics.sh 1
+bench/books.sh 2
 echo "bench smoke: every benchmark ran"

@@ -16,7 +16,9 @@
 //!   its yardstick (see `shipping.rs`).
 //! - `chat ...`, `ws-bare ...` and `chat-bare ...`: WebSocket chat under many connections and
 //!   its yardstick (see `chat.rs`).
+//! - `books ...`: voucher book generation, time and memory (see `books.rs`).
 
+mod books;
 mod chat;
 mod checkout;
 mod flashsale;
@@ -64,8 +66,11 @@ async fn main() -> anyhow::Result<()> {
             chat::chat(base, email, password, connections.parse()?, seconds.parse()?, pid.parse()?).await
         }
         ["ws-bare", addr] => chat::bare(addr).await,
+        ["books", base, email, password, pages, pid] => {
+            books::books(base, email, password, pages.parse()?, pid.parse()?).await
+        }
         ["chat-bare", addr, connections, seconds] => chat::bare_load(addr, connections.parse()?, seconds.parse()?).await,
-        _ => bail!("usage: bench-baseline chat <url> <admin-email> <password> <connections> <seconds> <pasar-pid> | ws-bare <addr> | chat-bare <addr> <connections> <seconds> | shipping-seed <url> <admin-email> <password> <out-dir> | shipping-bare <addr> <db-url> | media-fixtures <dir> | search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
+        _ => bail!("usage: bench-baseline books <url> <admin-email> <password> <pages> <pasar-pid> | chat <url> <admin-email> <password> <connections> <seconds> <pasar-pid> | ws-bare <addr> | chat-bare <addr> <connections> <seconds> | shipping-seed <url> <admin-email> <password> <out-dir> | shipping-bare <addr> <db-url> | media-fixtures <dir> | search-seed <pg-url> <products> <out-dir> | fts <addr> <pg-url> | hello <addr> | point <addr> <db-url> | load <url> <admin-email> <password> <out-dir> | checkout <url> <admin-email> <password> <webhook-secret> <seconds> <customers> | write <addr> <db-url> | redeem <url> <admin-email> <password> <webhook-secret> <seconds> <workers> <vouchers> | promo-cart <url> <admin-email> <password> <state-file> | promo-add <url> <state-file> | flashsale <url> <admin-email> <password> <buyers> <units> <accounts>"),
     }
 }
 

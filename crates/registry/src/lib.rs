@@ -24,6 +24,7 @@ pub fn modules() -> Vec<Module> {
         media::module(),
         shipping::module(),
         chat::module(),
+        books::module(),
         // Last: it reads every other module's events.
         analytics::module(),
     ]

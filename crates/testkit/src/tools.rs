@@ -317,3 +317,51 @@ pub fn nats() {
         });
     });
 }
+
+/// Decodes every barcode of a greyscale PGM (P5) with zxing-cpp: `[[format, text], ...]`.
+const DECODE_BARCODES: &str = r##"
+import json, sys, zxingcpp
+data = open(sys.argv[1], "rb").read()
+fields, i = [], 0
+while len(fields) < 4:
+    while data[i:i + 1].isspace():
+        i += 1
+    if data[i:i + 1] == b"#":
+        while data[i:i + 1] not in (b"\n", b""):
+            i += 1
+        continue
+    start = i
+    while not data[i:i + 1].isspace():
+        i += 1
+    fields.append(data[start:i])
+i += 1
+assert fields[0] == b"P5", fields[0]
+width, height = int(fields[1]), int(fields[2])
+pixels = memoryview(data[i:i + width * height]).cast("B", (height, width))
+print(json.dumps([[str(r.format), r.text] for r in zxingcpp.read_barcodes(pixels)]))
+"##;
+
+/// Every barcode (format, text) zxing-cpp finds in a greyscale PGM, as `[[format, text], ...]`
+/// (`pdftoppm -gray` writes one).
+pub fn barcodes(pgm: &Path) -> serde_json::Value {
+    let found = run_tool(
+        Command::new(python())
+            .arg("-c")
+            .arg(DECODE_BARCODES)
+            .arg(pgm),
+    );
+    serde_json::from_str(found.trim()).expect("decoder output")
+}
+
+/// Runs a tool to its end; panics with its stderr when it fails. Returns its stdout.
+pub fn run_tool(command: &mut Command) -> String {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -63,7 +63,8 @@ pub async fn payments_of_group(db: &Db, group_id: Uuid) -> Result<Vec<PaymentRow
 }
 
 /// Payments of a polling provider created since `since` that have not succeeded (a failed one
-/// too: the payer may still pay, and a success after a failure counts).
+/// too: the payer may still pay, and a success after a failure counts), newest first: a
+/// backlog of abandoned ones must not keep the payments being paid now from being asked.
 pub async fn open_payments(
     db: &Db,
     provider: &str,
@@ -74,7 +75,7 @@ pub async fn open_payments(
         "{PAYMENT_SELECT} WHERE provider = $1 AND created_at >= $2 AND NOT EXISTS (
            SELECT 1 FROM payments_transactions t WHERE t.payment_id = payments_payments.id
              AND t.kind IN ('SUCCEEDED', 'FLAGGED'))
-         ORDER BY created_at LIMIT $3"
+         ORDER BY created_at DESC LIMIT $3"
     );
     on_db!(db, pool => sqlx::query_as(&sql).bind(provider).bind(since.millis()).bind(limit).fetch_all(pool).await)
 }

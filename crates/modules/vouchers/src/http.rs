@@ -48,6 +48,8 @@ pub fn router(vouchers: Arc<Vouchers>) -> OpenApiRouter {
             OpenApiRouter::new()
                 .routes(routes!(purchase_check))
                 .routes(routes!(offer_listings))
+                .routes(routes!(issue_printed))
+                .routes(routes!(internal_offer))
                 .layer(axum::middleware::from_fn(internal_only)),
         )
         .with_state(vouchers)
@@ -359,6 +361,33 @@ async fn purchase_check(
 ) -> Result<Json<Vec<PurchaseRefusal>>, ApiError> {
     actor.require_internal()?;
     Ok(Json(v.purchase_check(&body).await?))
+}
+
+/// Printed vouchers for a voucher book, within the offer's cap (internal, for books).
+#[utoipa::path(post, path = "/internal/v1/vouchers/printed", tag = "internal",
+    request_body = PrintedIssue,
+    responses((status = 200, body = Vec<PrintedVoucher>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn issue_printed(
+    State(v): St,
+    actor: Actor,
+    ApiJson(body): ApiJson<PrintedIssue>,
+) -> Result<Json<Vec<PrintedVoucher>>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(v.issue_printed(&body).await?))
+}
+
+/// One offer, visible or not (internal, for books).
+#[utoipa::path(get, path = "/internal/v1/vouchers/offers/{id}", tag = "internal",
+    params(("id" = Uuid, Path, description = "offer id")),
+    responses((status = 200, body = Offer), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn internal_offer(
+    State(v): St,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Offer>, ApiError> {
+    actor.require_internal()?;
+    Ok(Json(v.offer_any(id).await?))
 }
 
 /// Offers, visible or not, of some products or in pages (internal, for search).

@@ -152,8 +152,8 @@ struct Split {
 
 /// core without search, for layouts giving search processes of its own.
 const CORE_ONLY: &str =
-    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,analytics";
-const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,analytics,search";
+    "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,books,analytics";
+const CORE: &str = "identity,merchants,catalog,notifications,vouchers,ledger,loyalty,reviews,media,shipping,chat,books,analytics,search";
 const SHOP: &str = "orders,cart,inventory,promotions,flashsales";
 const PAY: &str = "payments";
 const SEARCH: &str = "search";

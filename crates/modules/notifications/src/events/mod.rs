@@ -13,6 +13,7 @@ mod vouchers;
 
 use std::sync::Arc;
 
+use books_contract::VoucherBookReady;
 use chat_contract::ChatMessagePosted;
 use identity_contract::{
     PasswordResetRequested, UserDeleted, UserPasswordChanged, UserRegistered, UserRolesChanged,
@@ -90,7 +91,7 @@ pub fn subscriptions(notifications: Arc<Notifications>) -> Vec<Subscription> {
             handler: Arc::new(orders::PaymentEvents(n.clone())),
         },
         Subscription {
-            event_types: vec![PaymentsAwaiting::TYPE],
+            event_types: vec![PaymentsAwaiting::TYPE, VoucherBookReady::TYPE],
             handler: Arc::new(operators::OperatorEvents(n.clone())),
         },
         Subscription {

@@ -1,8 +1,10 @@
-//! The platform's own work: admins hear of payments and refunds waiting for an operator.
+//! The platform's own work: admins hear of payments and refunds waiting for an operator, and
+//! of voucher books ready for print.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use books_contract::VoucherBookReady;
 use kernel::{DomainEvent, EventEnvelope};
 use payments_contract::PaymentsAwaiting;
 use platform::bus::{BoxError, EventHandler};
@@ -19,21 +21,38 @@ pub(super) struct OperatorEvents(pub(super) Arc<Notifications>);
 #[async_trait]
 impl EventHandler for OperatorEvents {
     async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BoxError> {
-        if event.event_type != PaymentsAwaiting::TYPE {
-            return Ok(());
-        }
-        let e: PaymentsAwaiting = decode(event)?;
-        let context = json!({
-            "verifications": e.verifications,
-            "refunds": e.refunds,
-            "oldest_since": e.oldest_since,
-        });
+        let (template, context) = match event.event_type.as_str() {
+            PaymentsAwaiting::TYPE => {
+                let e: PaymentsAwaiting = decode(event)?;
+                (
+                    "payments_awaiting",
+                    json!({
+                        "verifications": e.verifications,
+                        "refunds": e.refunds,
+                        "oldest_since": e.oldest_since,
+                    }),
+                )
+            }
+            VoucherBookReady::TYPE => {
+                let e: VoucherBookReady = decode(event)?;
+                (
+                    "voucher_book_ready",
+                    json!({
+                        "title": e.title,
+                        "edition": e.edition,
+                        "pages": e.pages,
+                        "vouchers": e.vouchers,
+                    }),
+                )
+            }
+            _ => return Ok(()),
+        };
         for admin in store::admins(tx).await? {
             let message = Message {
                 event_id: event.id,
                 user_id: Some(admin),
                 category: Category::System,
-                template: "payments_awaiting",
+                template,
                 context: context.clone(),
                 targets: reach(tx, admin).await?,
             };

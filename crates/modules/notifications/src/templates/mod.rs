@@ -164,7 +164,8 @@ mod tests {
             "items": 2, "method": "simulator", "amount": "5.00 USD", "outlet": null,
             "redeemed_at": "2026-12-04 16:30 UTC", "balance_left": true, "period": "2026-W49",
             "rating": 4, "body": {"en": "Hello"}, "preview": "Is it in stock?", "verifications": 2,
-            "refunds": 1, "oldest_since": "2026-12-04T10:00:00Z"});
+            "refunds": 1, "oldest_since": "2026-12-04T10:00:00Z", "edition": "2026-12", "pages": 65,
+            "vouchers": 512});
         for (name, locale, _, _) in all() {
             let rendered = templates.render(name, locale, &context).unwrap();
             assert_eq!(rendered.locale, *locale);

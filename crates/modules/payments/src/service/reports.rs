@@ -258,8 +258,13 @@ impl Payments {
                 match provider.poll(&record).await {
                     Ok(Some(report)) => {
                         let payload = serde_json::json!({ "polled": report.event_id }).to_string();
-                        if self.apply_report(name, &report, &payload, None).await? == "applied" {
-                            settled += 1;
+                        // One payment that cannot be applied must not stop the others.
+                        match self.apply_report(name, &report, &payload, None).await {
+                            Ok(outcome) if outcome == "applied" => settled += 1,
+                            Ok(_) => {}
+                            Err(err) => {
+                                tracing::warn!(payment = %row.id, error = %err, "polled report not applied")
+                            }
                         }
                     }
                     Ok(None) => {}

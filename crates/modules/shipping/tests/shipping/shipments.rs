@@ -478,63 +478,25 @@ async fn courier_reports_move_a_shipment_forward_once_and_deliver_its_order(back
     app.stop().await;
 }
 
-/// Decodes every barcode of a greyscale PGM (P5) with zxing-cpp: `[[format, text], ...]`.
-const DECODE: &str = r##"
-import json, sys, zxingcpp
-data = open(sys.argv[1], "rb").read()
-fields, i = [], 0
-while len(fields) < 4:
-    while data[i:i + 1].isspace():
-        i += 1
-    if data[i:i + 1] == b"#":
-        while data[i:i + 1] not in (b"\n", b""):
-            i += 1
-        continue
-    start = i
-    while not data[i:i + 1].isspace():
-        i += 1
-    fields.append(data[start:i])
-i += 1
-assert fields[0] == b"P5", fields[0]
-width, height = int(fields[1]), int(fields[2])
-pixels = memoryview(data[i:i + width * height]).cast("B", (height, width))
-print(json.dumps([[str(r.format), r.text] for r in zxingcpp.read_barcodes(pixels)]))
-"##;
-
-fn run(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// (pdfinfo, pdftotext, the barcodes found) of a PDF label, rendered at 300 dpi.
 fn inspect(dir: &Path, pdf: &[u8]) -> (String, String, Value) {
     let file = dir.join("label.pdf");
     std::fs::write(&file, pdf).expect("write the label");
     let pdftoppm = testkit::tools::pdftoppm();
-    let info = run(Command::new(testkit::tools::poppler("pdfinfo")).arg(&file));
-    let text = run(Command::new(testkit::tools::poppler("pdftotext"))
-        .arg(&file)
-        .arg("-"));
-    run(Command::new(pdftoppm)
-        .args(["-r", "300", "-gray", "-singlefile"])
-        .arg(&file)
-        .arg(dir.join("label")));
-    let found = run(Command::new(testkit::tools::python())
-        .arg("-c")
-        .arg(DECODE)
-        .arg(dir.join("label.pgm")));
-    (
-        info,
-        text,
-        serde_json::from_str(found.trim()).expect("decoder output"),
-    )
+    let info =
+        testkit::tools::run_tool(Command::new(testkit::tools::poppler("pdfinfo")).arg(&file));
+    let text = testkit::tools::run_tool(
+        Command::new(testkit::tools::poppler("pdftotext"))
+            .arg(&file)
+            .arg("-"),
+    );
+    testkit::tools::run_tool(
+        Command::new(pdftoppm)
+            .args(["-r", "300", "-gray", "-singlefile"])
+            .arg(&file)
+            .arg(dir.join("label")),
+    );
+    (info, text, testkit::tools::barcodes(&dir.join("label.pgm")))
 }
 
 async fn labels_carry_the_tracking_number_as_code128_and_qr_and_the_simulator_delivers(

@@ -3,6 +3,7 @@
 
 mod fraud;
 mod offers;
+mod printed;
 mod redemptions;
 mod wallet;
 

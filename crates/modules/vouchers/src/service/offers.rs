@@ -257,6 +257,14 @@ impl Vouchers {
         Err(VouchersError::OfferNotFound)
     }
 
+    /// An offer whether the public sees it or not (other modules).
+    pub async fn offer_any(&self, id: Uuid) -> Result<Offer> {
+        let row = store::offer(&self.ctx.db, id)
+            .await?
+            .ok_or(VouchersError::OfferNotFound)?;
+        offer_view(&row, Timestamp::now(), None)
+    }
+
     pub async fn offers(&self, actor: Option<&Actor>, q: &OfferQuery) -> Result<Page<Offer>> {
         let hidden = q.include_hidden.unwrap_or(false);
         if hidden {

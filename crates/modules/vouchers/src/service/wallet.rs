@@ -606,7 +606,7 @@ fn customer_of(actor: &Actor) -> Result<Uuid> {
     Ok(actor.user_id)
 }
 
-async fn publish_issued(tx: &mut Tx, row: &InstanceRow, offer: &OfferRow) -> Result<()> {
+pub(super) async fn publish_issued(tx: &mut Tx, row: &InstanceRow, offer: &OfferRow) -> Result<()> {
     platform::bus::publish(
         tx,
         SOURCE,

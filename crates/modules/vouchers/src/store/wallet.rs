@@ -59,6 +59,12 @@ pub async fn insert_instance(tx: &mut Tx, i: &InstanceRow) -> Result<bool> {
     Ok(inserted == 1)
 }
 
+/// The instance issued under `issue_key`, if any (printed vouchers are issued once per key).
+pub async fn instance_by_issue_key(tx: &mut Tx, issue_key: &str) -> Result<Option<InstanceRow>> {
+    let sql = format!("SELECT {INSTANCE_COLUMNS} FROM vouchers_instances WHERE issue_key = $1");
+    on_tx!(tx, conn => sqlx::query_as(&sql).bind(issue_key).fetch_optional(conn).await)
+}
+
 pub async fn instance(db: &Db, id: Uuid) -> Result<Option<InstanceRow>> {
     let sql = format!("SELECT {INSTANCE_COLUMNS} FROM vouchers_instances WHERE id = $1");
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)

@@ -1,0 +1,4 @@
+//! The integration tests of books, in one binary: each module is one story or concern.
+
+mod layout;
+mod print;
