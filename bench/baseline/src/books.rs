@@ -1,6 +1,7 @@
 //! `books <pasar-url> <admin-email> <password> <pages> <pasar-pid>`: voucher book generation
-//! against a running pasar. Setup through the public API: a merchant with a voucher offer, and
-//! a book of `pages` pages of 8 one-slot vouchers each. Measures, in one process: a one-page
+//! against a running pasar. Setup through the public API: a merchant with a free-to-claim
+//! voucher offer (books print those only), and a book of `pages` pages of 8 one-slot
+//! vouchers each. Measures, in one process: a one-page
 //! book (the yardstick: the job's fixed cost), the full book's first generation (every voucher
 //! issued against the cap, then rendered), and its regeneration (rendered from what was kept),
 //! with the server's resident memory before, at its highest while generating, and its peak
@@ -109,7 +110,7 @@ pub async fn books(
             "/api/v1/products",
             json!({"merchantId": shop.merchant_id, "name": {"en": "Bench book voucher", "km": "ប័ណ្ណ"},
                    "categoryId": category, "type": "VOUCHER",
-                   "variants": [{"sku": "BOOK-VOUCHER", "price": 500, "currency": "USD"}]}),
+                   "variants": [{"sku": "BOOK-VOUCHER", "price": 0, "currency": "USD"}]}),
             &owner,
         )
         .await?;
@@ -117,7 +118,7 @@ pub async fn books(
     let offer = id(&api
         .post(
             "/api/v1/vouchers",
-            json!({"variantId": variant, "kind": "GIFT_CARD", "faceValue": 500, "validDays": 60,
+            json!({"variantId": variant, "kind": "GIFT_CARD", "faceValue": 500, "validDays": 60, "claimable": true,
                    "totalCap": pages * 8 + 8,
                    "terms": {"en": "One per visit. Not exchangeable for cash.", "km": "មិនអាចប្តូរជាសាច់ប្រាក់"}}),
             &owner,

@@ -60,6 +60,13 @@ CREATE TABLE books_printed (
     value TEXT NOT NULL
 );
 
+-- Issue keys sent to vouchers, written before the call: once a key may have issued a
+-- voucher, its placement stays (the next generation gets the same voucher back).
+CREATE TABLE books_issuing (
+    placement_id BLOB PRIMARY KEY REFERENCES books_placements (id),
+    book_id BLOB NOT NULL REFERENCES books_books (id)
+);
+
 -- The print-ready PDF, in the database so that every instance serves the same file.
 CREATE TABLE books_files (
     book_id BLOB PRIMARY KEY REFERENCES books_books (id),

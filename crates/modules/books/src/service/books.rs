@@ -156,7 +156,7 @@ impl Books {
     pub(super) async fn view(&self, row: &BookRow) -> Result<Book> {
         let pages = store::pages(&self.ctx.db, row.id).await?;
         let placements = store::placements(&self.ctx.db, row.id).await?;
-        let printed = store::printed(&self.ctx.db, row.id).await?;
+        let printed = store::printed_vouchers(&self.ctx.db, row.id).await?;
         let file = store::file_info(&self.ctx.db, row.id).await?;
         let mut page_views = Vec::with_capacity(pages.len());
         for page in &pages {
@@ -174,8 +174,8 @@ impl Books {
                     sponsor: p.sponsor.clone(),
                     voucher_id: printed
                         .iter()
-                        .find(|v| v.placement_id == p.id)
-                        .map(|v| v.instance_id),
+                        .find(|(placement, _)| *placement == p.id)
+                        .map(|(_, voucher)| *voucher),
                 });
             }
             page_views.push(BookPage {

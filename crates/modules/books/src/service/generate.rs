@@ -18,6 +18,11 @@ use crate::store::PrintedRow;
 
 pub const GENERATE_JOB: &str = "books.generate";
 pub const GENERATE_ATTEMPTS: i32 = 5;
+/// Keys per call to vouchers (its limit is 1,000).
+const ISSUE_CHUNK: usize = 500;
+/// A book still `GENERATING` this long after it started lost its job (the job's retries are
+/// over within minutes): generating again is allowed.
+const STALE_GENERATION_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,12 +36,21 @@ impl Books {
     /// Starts generating (a job): the book shows `GENERATING` until its PDF is ready.
     pub async fn generate(&self, actor: &Actor, id: Uuid) -> Result<Book> {
         admin(actor)?;
+        let now = Timestamp::now();
         let mut tx = self.ctx.db.begin().await?;
-        let row = self.editable_book(&mut tx, id).await?;
-        if store::pages_in(&mut tx, id).await?.is_empty() {
+        let row = store::book_for_update(&mut tx, id)
+            .await?
+            .ok_or(BooksError::NotFound)?;
+        let stale = status(&row)? == BookStatus::Generating
+            && row.updated_at < now.millis() - STALE_GENERATION_MS;
+        if !domain::editable(status(&row)?) && !stale {
+            return Err(BooksError::NotEditable);
+        }
+        if !store::has_placements(&mut tx, id).await? {
             return Err(BooksError::Empty);
         }
-        let now = Timestamp::now();
+        // The old file no longer says what the book is while it is made again.
+        store::drop_file(&mut tx, id).await?;
         store::set_status(
             &mut tx,
             id,
@@ -93,7 +107,9 @@ impl Books {
         let vouchers = i32::try_from(printed.len()).unwrap_or(i32::MAX);
         let pdf = tokio::task::spawn_blocking(move || render::render(&doc))
             .await
-            .map_err(|e| BooksError::Corrupt(format!("renderer stopped: {e}")))??;
+            .map_err(|e| BooksError::Corrupt(format!("renderer stopped: {e}")))?
+            // The same book fails the same way: no retry.
+            .map_err(|e| Refusal(format!("the book cannot be printed: {e}")))?;
         let sha256 = kernel::hex(digest::digest(&digest::SHA256, &pdf).as_ref());
         let page_count = i32::try_from(pages.len() + 1).unwrap_or(i32::MAX);
         let now = Timestamp::now();
@@ -129,7 +145,8 @@ impl Books {
         Ok(())
     }
 
-    /// Issues the vouchers of placements printed for the first time, one call per offer.
+    /// Issues the vouchers of placements printed for the first time, per offer (in calls of
+    /// at most `ISSUE_CHUNK` keys).
     async fn issue_missing(
         &self,
         row: &BookRow,
@@ -140,12 +157,17 @@ impl Books {
             .iter()
             .map(|p| p.placement_id)
             .collect();
+        // Keys sent before whose answer was lost: their vouchers exist and come back.
+        let sent = store::issuing(&self.ctx.db, row.id).await?;
         let mut by_offer: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
         for p in placements {
             if let (Some(offer), false) = (p.offer_id, done.contains(&p.id)) {
                 by_offer.entry(offer).or_default().push(p.id);
             }
         }
+        // Every offer is checked before any voucher is issued: a cap too small for the book
+        // stops it with nothing issued.
+        let mut offers = Vec::with_capacity(by_offer.len());
         for (offer_id, placement_ids) in by_offer {
             let offer = match self.vouchers.offer(offer_id).await {
                 Ok(offer) => offer,
@@ -154,64 +176,109 @@ impl Books {
                 }
                 Err(err) => return Err(Failure(err.into())),
             };
-            let request = PrintedIssue {
-                offer_id,
-                holder_id: row.id,
-                issue_keys: placement_ids
-                    .iter()
-                    .map(|p| format!("book:{}:{p}", row.id))
-                    .collect(),
-            };
-            let issued = match self.vouchers.issue_printed(&request).await {
-                Ok(issued) => issued,
-                Err(err) if err.is(VouchersCode::SoldOut) => {
-                    return Err(Refusal(format!(
-                        "offer {} has fewer vouchers left than the book prints ({})",
-                        offer.title.en,
-                        placement_ids.len()
-                    )))
-                }
-                Err(err) if err.is(VouchersCode::OfferNotFound) => {
-                    return Err(Refusal(format!(
-                        "offer {} is not on sale (hidden, unapproved or over)",
-                        offer.title.en
-                    )))
-                }
-                Err(err) => return Err(Failure(err.into())),
-            };
+            if !offer.claimable {
+                return Err(Refusal(format!(
+                    "offer {} is no longer free to claim",
+                    offer.title.en
+                )));
+            }
+            let new = placement_ids.iter().filter(|p| !sent.contains(p)).count();
+            if offer
+                .remaining
+                .is_some_and(|left| usize::try_from(left).unwrap_or(0) < new)
+            {
+                return Err(Refusal(format!(
+                    "offer {} has fewer vouchers left than the book prints ({new})",
+                    offer.title.en,
+                )));
+            }
+            offers.push((offer, placement_ids));
+        }
+        for (offer, placement_ids) in offers {
             let merchant = store::merchant_name(&self.ctx.db, offer.merchant_id)
                 .await?
                 .unwrap_or_default();
-            let mut tx = self.ctx.db.begin().await?;
-            for (placement_id, voucher) in placement_ids.iter().zip(issued) {
-                store::save_printed(
-                    &mut tx,
-                    &PrintedRow {
-                        placement_id: *placement_id,
-                        book_id: row.id,
-                        instance_id: voucher.instance_id,
-                        code: voucher.code,
-                        pin: voucher.pin,
-                        token: voucher.token,
-                        title: offer.title.en.clone(),
-                        title_km: offer.title.km.clone(),
-                        merchant: merchant.clone(),
-                        terms: terms_of(&offer),
-                        validity: format!(
-                            "Valid until {}",
-                            voucher
-                                .expires_at
-                                .to_rfc3339()
-                                .get(..10)
-                                .unwrap_or_default()
-                        ),
-                        value: format_amount(voucher.face_value, voucher.currency),
-                    },
-                )
-                .await?;
+            for chunk in placement_ids.chunks(ISSUE_CHUNK) {
+                self.issue_chunk(row, &offer, &merchant, chunk).await?;
             }
-            tx.commit().await?;
         }
+        Ok(())
+    }
+
+    /// Issues one call's worth of a placement's vouchers and keeps what they print. The keys
+    /// are recorded first: a voucher issued by a call whose answer was lost is got back by the
+    /// next generation, and its placement can no longer be removed.
+    async fn issue_chunk(
+        &self,
+        row: &BookRow,
+        offer: &Offer,
+        merchant: &str,
+        placement_ids: &[Uuid],
+    ) -> std::result::Result<(), Stop> {
+        let mut tx = self.ctx.db.begin().await?;
+        store::mark_issuing(&mut tx, row.id, placement_ids).await?;
+        tx.commit().await?;
+        let key_of = |placement: &Uuid| format!("book:{}:{placement}", row.id);
+        let request = PrintedIssue {
+            offer_id: offer.id,
+            issue_keys: placement_ids.iter().map(key_of).collect(),
+        };
+        let issued = match self.vouchers.issue_printed(&request).await {
+            Ok(issued) => issued,
+            Err(err) if err.is(VouchersCode::SoldOut) => {
+                return Err(Refusal(format!(
+                    "offer {} has fewer vouchers left than the book prints",
+                    offer.title.en
+                )))
+            }
+            Err(err)
+                if err.is(VouchersCode::OfferNotFound) || err.is(VouchersCode::NotClaimable) =>
+            {
+                return Err(Refusal(format!(
+                    "offer {} is not printable now (withdrawn, unapproved, over or not free)",
+                    offer.title.en
+                )))
+            }
+            // Another refusal of this request would answer the same again.
+            Err(err) if (400..500).contains(&err.status) => {
+                return Err(Refusal(format!("vouchers refused the book: {}", err.code)))
+            }
+            Err(err) => return Err(Failure(err.into())),
+        };
+        let mut tx = self.ctx.db.begin().await?;
+        for placement_id in placement_ids {
+            let key = key_of(placement_id);
+            let voucher = issued
+                .iter()
+                .find(|v| v.issue_key == key)
+                .ok_or_else(|| BooksError::Corrupt(format!("vouchers did not answer {key}")))?;
+            store::save_printed(
+                &mut tx,
+                &PrintedRow {
+                    placement_id: *placement_id,
+                    book_id: row.id,
+                    instance_id: voucher.instance_id,
+                    code: voucher.code.clone(),
+                    pin: voucher.pin.clone(),
+                    token: voucher.token.clone(),
+                    title: offer.title.en.clone(),
+                    title_km: offer.title.km.clone(),
+                    merchant: merchant.to_owned(),
+                    terms: terms_of(offer),
+                    validity: format!(
+                        "Valid until {}",
+                        voucher
+                            .expires_at
+                            .to_rfc3339()
+                            .get(..10)
+                            .unwrap_or_default()
+                    ),
+                    value: format_amount(voucher.face_value, voucher.currency),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

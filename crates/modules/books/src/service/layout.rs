@@ -71,6 +71,7 @@ impl Books {
         let input = checked(input)?;
         if let Some(offer_id) = input.offer_id {
             match self.vouchers.offer(offer_id).await {
+                Ok(offer) if !offer.claimable => return Err(BooksError::OfferNotPrintable),
                 Ok(_) => {}
                 Err(err) if err.is(VouchersCode::OfferNotFound) => {
                     return Err(BooksError::OfferNotFound)

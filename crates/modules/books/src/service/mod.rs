@@ -35,6 +35,8 @@ pub enum BooksError {
     PlacementNotFound,
     #[error("offer not found")]
     OfferNotFound,
+    #[error("the offer is not free to claim")]
+    OfferNotPrintable,
     #[error("the book cannot change now")]
     NotEditable,
     #[error("the book has no PDF")]
@@ -53,8 +55,6 @@ pub enum BooksError {
     Database(#[from] sqlx::Error),
     #[error("events: {0}")]
     Bus(#[from] platform::bus::BusError),
-    #[error("rendering: {0}")]
-    Render(#[from] crate::render::RenderError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -74,6 +74,11 @@ impl From<BooksError> for ApiError {
                 ApiError::validation_one("offerId", "is not a voucher offer")
                     .with_code("offer_not_found")
             }
+            BooksError::OfferNotPrintable => ApiError::validation_one(
+                "offerId",
+                "is not free to claim: books print free-to-claim offers only",
+            )
+            .with_code("offer_not_printable"),
             BooksError::NotEditable => ApiError::conflict(
                 "book_not_editable",
                 "The book is being generated or is published: it cannot change",
@@ -82,9 +87,10 @@ impl From<BooksError> for ApiError {
                 "book_not_ready",
                 "The book has no print-ready PDF yet (generate it first)",
             ),
-            BooksError::Empty => {
-                ApiError::conflict("book_empty", "The book has no placements to print")
-            }
+            BooksError::Empty => ApiError::conflict(
+                "book_empty",
+                "The book has nothing to print (no placements)",
+            ),
             BooksError::SlotTaken => {
                 ApiError::conflict("slot_taken", "The placement overlaps another on the page")
             }
@@ -94,10 +100,7 @@ impl From<BooksError> for ApiError {
             ),
             BooksError::Layout(err) => ApiError::validation_one("slot", &err.to_string()),
             BooksError::Call(err) => err.into(),
-            BooksError::Database(_)
-            | BooksError::Bus(_)
-            | BooksError::Render(_)
-            | BooksError::Corrupt(_) => {
+            BooksError::Database(_) | BooksError::Bus(_) | BooksError::Corrupt(_) => {
                 tracing::error!(error = %err, "books failure");
                 ApiError::internal()
             }

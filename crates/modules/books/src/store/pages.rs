@@ -92,6 +92,13 @@ pub async fn placements_of_page(tx: &mut Tx, page_id: Uuid) -> Result<Vec<Placem
     on_tx!(tx, conn => sqlx::query_as(&sql).bind(page_id).fetch_all(conn).await)
 }
 
+pub async fn has_placements(tx: &mut Tx, book_id: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM books_placements WHERE book_id = $1 LIMIT 1"
+    ).bind(book_id).fetch_optional(conn).await)?;
+    Ok(found.is_some())
+}
+
 pub async fn delete_placement(tx: &mut Tx, id: Uuid) -> Result<()> {
     on_tx!(tx, conn => sqlx::query("DELETE FROM books_placements WHERE id = $1")
         .bind(id).execute(conn).await.map(|r| r.rows_affected()))?;

@@ -21,10 +21,13 @@ async fn books_refuse_what_does_not_fit(backend: Backend) {
             &admin,
             dining,
             "SMALL",
-            300,
-            100,
-            json!({"totalCap": 3}),
+            0,
+            0,
+            json!({"totalCap": 3, "faceValue": 300}),
         )
+        .await;
+    let (paid, _) = app
+        .voucher_offer(&kopi, &admin, dining, "PAID", 900, 10, json!({}))
         .await;
     let book = book(&app, &admin, "December").await;
     let empty = app
@@ -97,6 +100,11 @@ async fn books_refuse_what_does_not_fit(backend: Backend) {
             422,
             "offer_not_found",
         ),
+        (
+            json!({"slot": 2, "size": 1, "kind": "VOUCHER", "offerId": paid}),
+            422,
+            "offer_not_printable",
+        ),
     ] {
         let refused = app.post(&placements, body.clone(), token).await;
         assert_eq!(
@@ -148,6 +156,18 @@ async fn books_refuse_what_does_not_fit(backend: Backend) {
         .get("/api/v1/admin/voucher-books", Some(&customer.access_token))
         .await;
     assert_eq!(customer_list.status, 404);
+    let outside = app
+        .post(
+            "/internal/v1/vouchers/printed",
+            json!({"offerId": small, "issueKeys": ["book:x:y"]}),
+            token,
+        )
+        .await;
+    assert_eq!(
+        outside.status, 403,
+        "printing is for the books module: {:?}",
+        outside.body
+    );
     let list = app
         .get("/api/v1/admin/voucher-books?status=DRAFT", token)
         .await;

@@ -46,6 +46,10 @@ impl EventHandler for VoucherEvents {
             }
             VoucherExpiring::TYPE => {
                 let e: VoucherExpiring = decode(event)?;
+                // A printed voucher (voucher books) is held by no account: nobody to tell.
+                if store::recipient(tx, e.owner_id).await?.is_none() {
+                    return Ok(());
+                }
                 Message {
                     event_id: event.id,
                     user_id: Some(e.owner_id),
@@ -104,15 +108,18 @@ impl VoucherEvents {
             "outlet": store::outlet_name(tx, e.outlet_id).await?,
             "redeemed_at": event.occurred_at.to_display(),
         });
-        let message = Message {
-            event_id: event.id,
-            user_id: Some(e.owner_id),
-            category: Category::Order,
-            template: "voucher_redeemed",
-            context: context.clone(),
-            targets: reach(tx, e.owner_id).await?,
-        };
-        self.0.plan(tx, message).await?;
+        // A printed voucher (voucher books) is held by no account: only the staff hear of it.
+        if store::recipient(tx, e.owner_id).await?.is_some() {
+            let message = Message {
+                event_id: event.id,
+                user_id: Some(e.owner_id),
+                category: Category::Order,
+                template: "voucher_redeemed",
+                context: context.clone(),
+                targets: reach(tx, e.owner_id).await?,
+            };
+            self.0.plan(tx, message).await?;
+        }
         tell_staff(
             &self.0,
             tx,

@@ -448,12 +448,12 @@ impl VouchersClient {
     }
 }
 
-/// Printed vouchers for a voucher book: one per issue key (`book:...`), held by `holderId`.
+/// Printed vouchers for a voucher book: one per issue key (`book:...`) of a free-to-claim
+/// offer. Each is a bearer voucher: held by no account, redeemed by whoever has the page.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrintedIssue {
     pub offer_id: Uuid,
-    pub holder_id: Uuid,
     pub issue_keys: Vec<String>,
 }
 

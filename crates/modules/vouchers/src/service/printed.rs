@@ -1,7 +1,11 @@
-//! Printed vouchers (voucher books): issued by the books module against the offer's caps,
-//! held by the book, redeemed at the counter with the printed QR or code and the PIN.
+//! Printed vouchers (voucher books): free-to-claim offers only (a paid offer's vouchers are
+//! sold through stock, never given away on paper), issued by the books module against the
+//! offer's total cap, held by no account (a voucher's owner is itself: velocity rules and
+//! messages about its holder see one voucher, not the whole book), redeemed at the counter
+//! with the printed QR or code and the PIN.
 
 use kernel::Timestamp;
+use uuid::Uuid;
 
 use super::wallet::publish_issued;
 use super::*;
@@ -35,7 +39,13 @@ impl Vouchers {
         let offer = store::offer_in(&mut tx, request.offer_id)
             .await?
             .ok_or(VouchersError::OfferNotFound)?;
-        let view = super::offers::offer_view(&offer, now, None)?;
+        if !offer.claimable {
+            return Err(VouchersError::NotClaimable);
+        }
+        // Printed ahead of its month is fine; withdrawn, unapproved or over is not.
+        let printable = offer.product_status == "ACTIVE"
+            && offer.merchant_active
+            && offer.valid_until.is_none_or(|u| u > now.millis());
         let mut rows = Vec::with_capacity(request.issue_keys.len());
         let mut fresh = Vec::new();
         for key in &request.issue_keys {
@@ -46,8 +56,7 @@ impl Vouchers {
                 rows.push(existing);
                 continue;
             }
-            // Only a live offer prints new vouchers (hidden, expired or unapproved ones do not).
-            if !view.visible {
+            if !printable {
                 return Err(VouchersError::OfferNotFound);
             }
             let expires_at = domain::expiry(
@@ -55,7 +64,8 @@ impl Vouchers {
                 offer.valid_until,
                 offer.valid_days.map(i64::from),
             );
-            let mut row = new_instance(&offer, request.holder_id, "CLAIM", 0, 0, expires_at, now)?;
+            let mut row = new_instance(&offer, Uuid::nil(), "CLAIM", 0, 0, expires_at, now)?;
+            row.owner_id = row.id;
             row.issue_key = Some(key.clone());
             if !store::insert_instance(&mut tx, &row).await? {
                 return Err(VouchersError::Contended);
