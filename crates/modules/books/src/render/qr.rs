@@ -1,5 +1,6 @@
-//! Vector QR codes: one filled square per dark module, all in a single path, so the code is
-//! sharp at any press resolution and no hairline seams open between neighbouring modules.
+//! Vector QR codes: the dark modules as rectangles (one per run in a row), all in a single
+//! path, so the code is sharp at any press resolution and no hairline seams open between
+//! neighbouring modules.
 
 use krilla::geom::{Path, PathBuilder, Rect};
 use qrcode::{Color, EcLevel, QrCode};
@@ -27,23 +28,37 @@ impl Qr {
         })
     }
 
-    /// The dark modules' squares for a symbol whose top-left corner is `(x, y)` and whose side,
-    /// quiet zone included, is `side`.
+    /// The dark modules for a symbol whose top-left corner is `(x, y)` and whose side, quiet
+    /// zone included, is `side`: one rectangle per horizontal run of dark modules in a row, so
+    /// a long token's symbol (about 70 × 70 modules) is a few hundred rectangles, not thousands.
     pub(super) fn module_rects(&self, x: f32, y: f32, side: f32) -> Vec<Rect> {
         if self.width == 0 {
             return Vec::new();
         }
         let module = side / (self.width + 2 * QUIET_ZONE) as f32;
-        self.dark
-            .iter()
-            .enumerate()
-            .filter(|&(_, &dark)| dark)
-            .filter_map(|(i, _)| {
-                let column = (i % self.width + QUIET_ZONE) as f32;
-                let row = (i / self.width + QUIET_ZONE) as f32;
-                Rect::from_xywh(x + column * module, y + row * module, module, module)
-            })
-            .collect()
+        let mut rects = Vec::new();
+        for (row, cells) in self.dark.chunks(self.width).enumerate() {
+            let top = y + (row + QUIET_ZONE) as f32 * module;
+            let mut column = 0;
+            while column < cells.len() {
+                if !cells[column] {
+                    column += 1;
+                    continue;
+                }
+                let start = column;
+                while column < cells.len() && cells[column] {
+                    column += 1;
+                }
+                let left = x + (start + QUIET_ZONE) as f32 * module;
+                rects.extend(Rect::from_xywh(
+                    left,
+                    top,
+                    (column - start) as f32 * module,
+                    module,
+                ));
+            }
+        }
+        rects
     }
 
     /// All dark modules as one path, to be filled at once.
@@ -61,7 +76,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_square_per_dark_module_inside_the_quiet_zone() {
+    fn runs_of_dark_modules_cover_exactly_the_dark_modules_inside_the_quiet_zone() {
         let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJQU1ItOEYzSyJ9.c2lnbmF0dXJl";
         let qr = Qr::encode(token).unwrap();
         let code = QrCode::with_error_correction_level(token.as_bytes(), EcLevel::M).unwrap();
@@ -71,11 +86,18 @@ mod tests {
             .filter(|&&c| c == Color::Dark)
             .count();
         let side = 100.0;
+        let module = side / (code.width() + 2 * QUIET_ZONE) as f32;
         let rects = qr.module_rects(10.0, 20.0, side);
         assert!(dark > 0);
-        assert_eq!(rects.len(), dark);
-        let quiet = side / (code.width() + 2 * QUIET_ZONE) as f32 * QUIET_ZONE as f32;
+        assert!(rects.len() < dark, "runs merge neighbouring modules");
+        let covered: f32 = rects.iter().map(|r| r.width() / module).sum();
+        assert!(
+            (covered - dark as f32).abs() < 0.01,
+            "{covered} modules drawn, {dark} dark"
+        );
+        let quiet = module * QUIET_ZONE as f32;
         for r in &rects {
+            assert!((r.height() - module).abs() < 1e-3);
             assert!(r.left() >= 10.0 + quiet - 1e-3 && r.right() <= 10.0 + side - quiet + 1e-3);
             assert!(r.top() >= 20.0 + quiet - 1e-3 && r.bottom() <= 20.0 + side - quiet + 1e-3);
         }
