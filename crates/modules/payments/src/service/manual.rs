@@ -65,16 +65,7 @@ impl Payments {
         if !errors.is_empty() {
             return Err(PaymentsError::Invalid(errors));
         }
-        let payment = store::payment(&self.ctx.db, id)
-            .await?
-            .ok_or(PaymentsError::NotFound)?;
-        if !self
-            .providers
-            .get(&payment.provider)
-            .is_some_and(|p| p.verified_by_hand())
-        {
-            return Err(PaymentsError::NotVerifiable);
-        }
+        let payment = self.verified_by_hand(id).await?;
         // Money in another currency cannot be captured against this payment (nor refunded
         // through it): the operator sends it back by hand.
         if request.currency.code() != payment.currency {
@@ -165,16 +156,7 @@ impl Payments {
                 "is required (at most 500 characters of text)",
             ));
         }
-        let payment = store::payment(&self.ctx.db, id)
-            .await?
-            .ok_or(PaymentsError::NotFound)?;
-        if !self
-            .providers
-            .get(&payment.provider)
-            .is_some_and(|p| p.verified_by_hand())
-        {
-            return Err(PaymentsError::NotVerifiable);
-        }
+        let payment = self.verified_by_hand(id).await?;
         let state = State::fold(&entries(&store::transactions(&self.ctx.db, id).await?)?);
         if state.is_settled() || state.flagged {
             return Err(PaymentsError::AlreadySettled);
@@ -314,6 +296,21 @@ impl Payments {
         .await?;
         self.ctx.commit(tx).await?;
         Ok(true)
+    }
+
+    /// The payment, if an admin confirms its money (bank transfers).
+    async fn verified_by_hand(&self, id: Uuid) -> Result<PaymentRow> {
+        let payment = store::payment(&self.ctx.db, id)
+            .await?
+            .ok_or(PaymentsError::NotFound)?;
+        if !self
+            .providers
+            .get(&payment.provider)
+            .is_some_and(|p| p.verified_by_hand())
+        {
+            return Err(PaymentsError::NotVerifiable);
+        }
+        Ok(payment)
     }
 
     async fn view_of(&self, payment: &PaymentRow) -> Result<Payment> {
