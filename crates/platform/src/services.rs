@@ -46,6 +46,12 @@ impl ServiceMesh {
         let _ = self.local.set(Local { router, modules });
     }
 
+    /// The router of the modules in this process, once assembled: server-rendered pages call
+    /// the public API through it as the signed-in user, without a socket.
+    pub fn local_router(&self) -> Option<Router> {
+        self.local.get().map(|local| local.router.clone())
+    }
+
     /// Installs the HTTP transport to the modules of other processes (once, at start).
     pub fn set_remote(&self, config: &Config, authenticator: Arc<Authenticator>) {
         let _ = self.remote.set(Remote::new(config, authenticator));

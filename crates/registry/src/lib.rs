@@ -25,6 +25,8 @@ pub fn modules() -> Vec<Module> {
         shipping::module(),
         chat::module(),
         books::module(),
+        // The portals call the others' public routes, in this process or through the gateway.
+        web::module(),
         // Last: it reads every other module's events.
         analytics::module(),
     ]

@@ -8,7 +8,10 @@
 //! - the Python tools (an SMTP server, an OAuth2 client library, an OTLP decoder, a schema
 //!   fuzzer) go into a virtual environment under the target directory, from the pinned
 //!   `crates/testkit/requirements.txt`;
-//! - AsyncAPI's JSON Schema comes from the npm registry (`@asyncapi/specs`, pinned).
+//! - AsyncAPI's JSON Schema comes from the npm registry (`@asyncapi/specs`, pinned);
+//! - the TypeScript client's packages (`clients/typescript`) and the portals' browser driver
+//!   (`playwright-core`) are installed with `npm ci` from their lock files, and Debian's
+//!   Chromium when it is missing.
 //!
 //! Each is prepared once per test process, and under a file lock across the test binaries that
 //! cargo runs. When something cannot be had, the test fails with one message saying what is
@@ -19,7 +22,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 const REQUIREMENTS: &str = include_str!("../requirements.txt");
 const NGINX: &str = "/usr/sbin/nginx";
@@ -29,6 +32,11 @@ const REDIS_SERVER: &str = "redis-server";
 /// The npm package holding AsyncAPI's JSON Schemas, pinned.
 const ASYNCAPI_SPECS: &str = "@asyncapi/specs@6.11.1";
 const ASYNCAPI_SPECS_TARBALL: &str = "asyncapi-specs-6.11.1.tgz";
+/// The TypeScript client, from this crate's directory.
+const CLIENT_DIR: &str = "../../clients/typescript";
+/// The portals' browser tests (a Node package pinning playwright-core).
+const BROWSER_TESTS_DIR: &str = "../modules/web/tests/browser";
+const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Panics with the one message a test run shows when its set-up cannot be completed.
 fn unavailable(what: &str, detail: &str) -> ! {
@@ -161,6 +169,84 @@ pub fn asyncapi_schema() -> PathBuf {
             schema
         })
         .clone()
+}
+
+/// The TypeScript client's directory, `clients/typescript`, with its pinned packages
+/// (`openapi-typescript`, `typescript`, `openapi-fetch`) installed into its `node_modules`.
+pub fn typescript_client() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        npm_packages(
+            "the TypeScript client's packages (npm ci in clients/typescript)",
+            "typescript-client",
+            CLIENT_DIR,
+        )
+    })
+    .clone()
+}
+
+/// The portals' browser tests' directory (`crates/modules/web/tests/browser`), with its pinned
+/// `playwright-core` installed (it drives Debian's Chromium, see [`chromium`]; it downloads no
+/// browser of its own).
+pub fn playwright() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        npm_packages(
+            "playwright-core (npm ci in crates/modules/web/tests/browser)",
+            "playwright",
+            BROWSER_TESTS_DIR,
+        )
+    })
+    .clone()
+}
+
+/// `dir` (relative to this crate) with the packages of its lock file installed by `npm ci`:
+/// once per test process, and again only when the lock file is newer than the last install.
+fn npm_packages(what: &str, name: &str, dir: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let dir = std::fs::canonicalize(&source)
+        .unwrap_or_else(|e| unavailable(what, &format!("{}: {e}", source.display())));
+    locked(name, || {
+        // npm ci records what it installed in node_modules/.package-lock.json.
+        let installed = modified(&dir.join("node_modules/.package-lock.json"));
+        let lock = modified(&dir.join("package-lock.json"));
+        if installed.zip(lock).is_some_and(|(i, l)| i > l) {
+            return;
+        }
+        for program in ["node", "npm"] {
+            if let Err(err) = run(Command::new(program).arg("--version")) {
+                unavailable(what, &format!("Node.js 20 or later with npm: {err}"));
+            }
+        }
+        let mut install = Command::new("npm");
+        install
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
+        if let Err(err) = run(&mut install) {
+            unavailable(what, &format!("npm ci from the npm registry: {err}"));
+        }
+    });
+    dir
+}
+
+/// Debian's Chromium, installed when missing: the portals' browser tests drive it headless.
+pub fn chromium() -> &'static Path {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        if !Path::new(CHROMIUM).exists() {
+            locked("chromium", || {
+                if !Path::new(CHROMIUM).exists() {
+                    install_debian_package("chromium", "Chromium (Debian's chromium package)");
+                }
+            });
+        }
+    });
+    Path::new(CHROMIUM)
+}
+
+/// When `path` was last modified, if it exists.
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// A program installed by the tests' virtual environment (e.g. `schemathesis`).

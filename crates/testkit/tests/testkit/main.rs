@@ -7,3 +7,4 @@ mod nats_bus;
 mod openapi;
 mod shutdown;
 mod text_inputs;
+mod typescript_client;

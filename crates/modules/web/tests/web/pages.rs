@@ -1,0 +1,360 @@
+//! The rules every page keeps, over HTTP: forms need this browser's token, the session cookie
+//! is HttpOnly and SameSite (and Secure, under a `__Host-` name, over TLS), every page carries
+//! the content policy and no inline script, each portal opens only for its people, and signing
+//! out ends the session.
+
+use serde_json::json;
+use testkit::{on_both_backends, Backend, TestApp};
+
+use crate::support::{Page, Visitor};
+
+fn assert_page_rules(page: &Page, what: &str) {
+    assert_eq!(
+        page.headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some(web::CONTENT_SECURITY_POLICY),
+        "{what}: the content policy"
+    );
+    assert!(
+        web::CONTENT_SECURITY_POLICY.contains("script-src 'self'")
+            && !web::CONTENT_SECURITY_POLICY.contains("unsafe-inline"),
+        "the policy allows no inline script"
+    );
+    let html = page.body.to_lowercase();
+    for piece in html.split("<script").skip(1) {
+        let tag = piece.split('>').next().unwrap_or_default();
+        assert!(
+            tag.contains("src=\"/static/"),
+            "{what}: an inline script: <script{tag}>"
+        );
+    }
+    for handler in [
+        " onclick=",
+        " onload=",
+        " onsubmit=",
+        " onerror=",
+        " onchange=",
+        "javascript:",
+    ] {
+        assert!(
+            !html.contains(handler),
+            "{what}: an inline handler {handler}"
+        );
+    }
+    assert!(
+        html.contains("<html lang=\""),
+        "{what}: the page's language"
+    );
+}
+
+on_both_backends!(forms_without_this_browsers_token_are_refused_and_change_nothing);
+
+async fn forms_without_this_browsers_token_are_refused_and_change_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = app.customer("token-check").await;
+    let mut browser = Visitor::new(&app);
+    browser.sign_in(&customer.email, "/").await;
+    let admin = app.admin().await;
+    let category = app.category(&admin, "tok-cat", None).await;
+    let merchant = app.merchant("Token Shop").await;
+    let (_, variant) = app
+        .listed_product(
+            &merchant,
+            &admin,
+            category,
+            "Token product",
+            "TOK-1",
+            500,
+            5,
+        )
+        .await;
+    let variant = variant.to_string();
+
+    // No token, a wrong one, and a right one sent from another site: refused.
+    let missing = browser
+        .post_raw(
+            "/cart/add",
+            &[("variantId", &variant), ("quantity", "1")],
+            &[],
+        )
+        .await;
+    let wrong = browser
+        .post_raw(
+            "/cart/add",
+            &[
+                ("variantId", &variant),
+                ("quantity", "1"),
+                ("_csrf", "forged"),
+            ],
+            &[],
+        )
+        .await;
+    let token = browser.csrf.clone().expect("a form token");
+    let cross_site = browser
+        .post_raw(
+            "/cart/add",
+            &[
+                ("variantId", &variant),
+                ("quantity", "1"),
+                ("_csrf", &token),
+            ],
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    for (page, what) in [
+        (&missing, "no token"),
+        (&wrong, "a wrong token"),
+        (&cross_site, "another site"),
+    ] {
+        assert_eq!(page.status, 403, "{what}: {}", page.body);
+        assert!(
+            page.body.contains("did not come from this site"),
+            "{what}: the page says why"
+        );
+        assert_page_rules(page, what);
+    }
+    let cart = app.get("/api/v1/cart", Some(&customer.access_token)).await;
+    assert_eq!(
+        cart.body["items"],
+        json!([]),
+        "refused forms changed nothing"
+    );
+
+    // A stranger's browser has a token of its own, which this session does not take.
+    let mut stranger = Visitor::new(&app);
+    stranger.get("/login").await;
+    let foreign = stranger.csrf.clone().expect("the stranger's token");
+    let planted = browser
+        .post_raw(
+            "/cart/add",
+            &[
+                ("variantId", &variant),
+                ("quantity", "1"),
+                ("_csrf", &foreign),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(planted.status, 403, "another browser's token");
+
+    // With this browser's token, the same form works.
+    let added = browser
+        .post("/cart/add", &[("variantId", &variant), ("quantity", "1")])
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(added.location(), "/cart");
+    let cart = app.get("/api/v1/cart", Some(&customer.access_token)).await;
+    assert_eq!(cart.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+on_both_backends!(the_session_cookie_is_httponly_samesite_and_ends_at_sign_out);
+
+async fn the_session_cookie_is_httponly_samesite_and_ends_at_sign_out(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = app.customer("cookie-check").await;
+    let mut browser = Visitor::new(&app);
+    let signed_in = browser.sign_in(&customer.email, "/wallet").await;
+    assert_eq!(signed_in.location(), "/wallet");
+    let cookie = signed_in
+        .set_cookie("pasar_session")
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP: not Secure ({cookie})"
+    );
+    // The cookie is sealed: the tokens inside cannot be read from it.
+    assert!(
+        !cookie.contains(&customer.email) && !cookie.contains("eyJ"),
+        "{cookie}"
+    );
+    let csrf = signed_in
+        .set_cookie("pasar_csrf")
+        .expect("a new form token at sign-in");
+    assert!(csrf.contains("HttpOnly"), "{csrf}");
+
+    let wallet = browser.get("/wallet").await;
+    assert_eq!(wallet.status, 200, "{}", wallet.body);
+    assert_page_rules(&wallet, "the wallet");
+    let kept = browser.cookies.clone();
+
+    let out = browser.post("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert!(out
+        .set_cookie("pasar_session")
+        .is_some_and(|c| c.contains("Max-Age=0")));
+    // The old cookie, replayed, no longer opens anything: its refresh token was revoked and
+    // its access token denied.
+    let mut replay = Visitor::new(&app);
+    replay.cookies = kept;
+    let page = replay.get("/wallet").await;
+    assert_eq!(page.status, 303, "a signed-out session: {}", page.body);
+    assert!(
+        page.location().starts_with("/login?next="),
+        "{}",
+        page.location()
+    );
+
+    // Over TLS the cookie is Secure and bound to this host.
+    let tls = TestApp::spawn_with(
+        backend,
+        |c| {
+            c.edit_section(|w: &mut web::config::WebConfig| w.secure_cookies = Some(true))
+                .expect("the web section")
+        },
+        Vec::new(),
+    )
+    .await;
+    let customer = tls.customer("tls-cookie").await;
+    let mut browser = Visitor::new(&tls);
+    let page = browser.get("/login").await;
+    assert!(page
+        .set_cookie("__Host-pasar_csrf")
+        .is_some_and(|c| c.contains("; Secure")));
+    let signed_in = browser.sign_in(&customer.email, "/").await;
+    let cookie = signed_in
+        .set_cookie("__Host-pasar_session")
+        .expect("a __Host- session cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
+
+on_both_backends!(each_portal_opens_only_for_its_people);
+
+async fn each_portal_opens_only_for_its_people(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let merchant = app.merchant("Portal Shop").await;
+    let cashier = app.staff(&merchant, "cashier").await;
+    let other = app.merchant("Other Shop").await;
+    let admin = app.admin().await;
+
+    let mut browser = Visitor::new(&app);
+    browser.sign_in(&cashier.email, "/merchant").await;
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/merchants",
+        "/admin/fraud",
+        "/admin/dead-letters",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 403, "a cashier opening {path}");
+        assert_page_rules(&page, path);
+    }
+    // A form aimed at an admin page, with a valid token, is refused too and changes nothing.
+    let suspend = browser
+        .post(&format!("/admin/users/{}/suspend", admin.user_id), &[])
+        .await;
+    assert_eq!(suspend.status, 403);
+    let me = app.get("/api/v1/users/me", Some(&admin.access_token)).await;
+    assert_eq!(me.body["status"], "ACTIVE", "the admin was not suspended");
+    // The cashier's own shop opens; another shop does not.
+    let own = browser
+        .get(&format!("/merchant/{}/counter", merchant.id))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_page_rules(&own, "the counter");
+    let foreign = browser
+        .get(&format!("/merchant/{}/counter", other.id))
+        .await;
+    assert_eq!(foreign.status, 403, "another shop's counter");
+    // The money pages are the owner's and managers': the API says no to a cashier.
+    let money = browser
+        .get(&format!("/merchant/{}/money", merchant.id))
+        .await;
+    assert_eq!(money.status, 403, "a cashier opening the shop's money");
+
+    // Signed out, every portal asks to sign in first, and comes back after.
+    let mut anonymous = Visitor::new(&app);
+    for path in ["/admin", "/merchant", "/wallet", "/orders", "/cart"] {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.status, 303, "{path} signed out");
+        assert_eq!(page.location(), format!("/login?next=%2F{}", &path[1..]));
+    }
+
+    // The admin's pages open for an admin, each with the page rules.
+    let mut admin_browser = Visitor::new(&app);
+    let landed = admin_browser.sign_in(&admin.email, "/").await;
+    assert_eq!(
+        landed.location(),
+        "/admin",
+        "an admin lands in the admin portal"
+    );
+    for path in [
+        "/admin",
+        "/admin/merchants",
+        "/admin/products",
+        "/admin/reviews",
+        "/admin/fraud",
+        "/admin/payouts",
+        "/admin/users",
+        "/admin/dead-letters",
+    ] {
+        let page = admin_browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_page_rules(&page, path);
+    }
+}
+
+on_both_backends!(public_pages_keep_the_rules_and_never_redirect_elsewhere);
+
+async fn public_pages_keep_the_rules_and_never_redirect_elsewhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut browser = Visitor::new(&app);
+    for path in [
+        "/",
+        "/offers",
+        "/products",
+        "/login",
+        "/register",
+        "/offers?kind=ITEM",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_page_rules(&page, path);
+    }
+    let missing = browser
+        .get(&format!("/offers/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_page_rules(&missing, "a missing offer");
+
+    // Languages: chosen by link, remembered, and never a way to another site.
+    let km = browser.get("/lang/km?back=/offers").await;
+    assert_eq!((km.status, km.location()), (303, "/offers"));
+    let page = browser.get("/offers").await;
+    assert!(page.body.contains("<html lang=\"km\""), "Khmer page");
+    assert!(page.body.contains("ប័ណ្ណ"), "Khmer words");
+    let away = browser.get("/lang/id?back=//evil.example/").await;
+    assert_eq!(away.location(), "/", "no redirect to another site");
+    let unknown = browser.get("/lang/fr?back=/").await;
+    assert_eq!(unknown.status, 404);
+    browser.get("/lang/en?back=/").await;
+
+    // Sign-in comes back only to a page of this site.
+    let customer = app.customer("redirect-check").await;
+    let landed = browser
+        .sign_in(&customer.email, "https://evil.example/")
+        .await;
+    assert_eq!(landed.location(), "/");
+    let page = browser.get("/login").await;
+    assert_eq!(page.status, 200);
+    let wrong = browser
+        .post(
+            "/login",
+            &[("email", &customer.email), ("password", "wrong password 1")],
+        )
+        .await;
+    assert_eq!(wrong.status, 303, "a wrong password returns to the form");
+    let shown = browser.get(wrong.location()).await;
+    assert!(
+        shown.body.contains("The email or password is wrong."),
+        "{}",
+        shown.body
+    );
+}
