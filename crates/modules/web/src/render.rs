@@ -1,4 +1,4 @@
-//! Pages from templates (`templates/`, minijinja, escaped, undefined names are errors), the
+//! Pages from templates (`templates/`, minijinja, escaped; a field the API left out reads as empty), the
 //! filters they share (money, dates, localized text) and the answers a handler returns.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -89,7 +89,9 @@ pub struct Views {
 impl Views {
     pub fn new() -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // The API leaves empty optional fields out of its answers: a missing field reads as
+        // empty (and so does a field of it), like a null one.
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
