@@ -1445,3 +1445,148 @@ async fn two_search_instances_answer_the_same() {
     }
     split.stop().await;
 }
+
+/// `name=value` of each cookie a response sets, added to `jar`.
+fn keep_cookies(jar: &mut BTreeMap<String, String>, response: &reqwest::Response) {
+    for line in response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        if let Some((name, value)) = line.split(';').next().and_then(|p| p.split_once('=')) {
+            jar.insert(name.to_owned(), value.to_owned());
+        }
+    }
+}
+
+fn cookie_header(jar: &BTreeMap<String, String>) -> String {
+    jar.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn form_token(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let at = html.find(marker).expect("a form token on the page") + marker.len();
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// The portals in processes of their own behind the gateway's API: a browser signed in on one
+/// web instance is signed in on the other (the session cookie is sealed with the deployment's
+/// key, nothing is kept per instance), a form token from one is taken by the other, and what a
+/// page changes goes through the gateway to the module that owns it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_portals_run_as_instances_of_their_own_calling_the_api_through_the_gateway() {
+    let layout = [
+        ("core", CORE),
+        ("shop", SHOP),
+        ("pay", PAY),
+        ("web-1", "web"),
+        ("web-2", "web"),
+        ("gateway", "gateway"),
+    ];
+    let mut split = Split::start_layout(&layout, SHARED_NATS, &[]).await;
+    // The pages call the API where apps do: the gateway.
+    let gateway = split.url_of("gateway");
+    split
+        .env
+        .insert("PASAR_WEB__API_URL".to_owned(), gateway.clone());
+    for label in ["web-1", "web-2"] {
+        split.kill9(label);
+        split.relaunch(label).await;
+    }
+    let customer = split.app.customer("split-web").await;
+    let (one, two) = (split.url_of("web-1"), split.url_of("web-2"));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut jar = BTreeMap::new();
+
+    let login = client
+        .get(format!("{one}/login"))
+        .send()
+        .await
+        .expect("the sign-in page");
+    assert_eq!(login.status().as_u16(), 200);
+    keep_cookies(&mut jar, &login);
+    let token = form_token(&login.text().await.expect("page"));
+    let signed_in = client
+        .post(format!("{one}/login"))
+        .header("cookie", cookie_header(&jar))
+        .form(&[
+            ("email", customer.email.as_str()),
+            ("password", testkit::PASSWORD),
+            ("next", "/account"),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(signed_in.status().as_u16(), 303);
+    keep_cookies(&mut jar, &signed_in);
+
+    // The other instance knows the session.
+    let account = client
+        .get(format!("{two}/account"))
+        .header("cookie", cookie_header(&jar))
+        .send()
+        .await
+        .expect("the account page");
+    assert_eq!(account.status().as_u16(), 200);
+    let html = account.text().await.expect("page");
+    assert!(
+        html.contains(&customer.email),
+        "web-2 shows the signed-in account"
+    );
+    let token = form_token(&html);
+
+    // A form drawn by web-2, sent to web-1, changes identity's data in core.
+    let added = client
+        .post(format!("{one}/account/addresses"))
+        .header("cookie", cookie_header(&jar))
+        .form(&[
+            ("recipient", "Split Web"),
+            ("phone", "+85512345678"),
+            ("street", "St. 51"),
+            ("city", "Phnom Penh"),
+            ("country", "KH"),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the address form");
+    assert_eq!(added.status().as_u16(), 303);
+    let addresses = split
+        .app
+        .get("/api/v1/users/me/addresses", Some(&customer.access_token))
+        .await;
+    assert_eq!(
+        addresses.body.as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        addresses.body
+    );
+    assert_eq!(addresses.body[0]["recipient"], "Split Web");
+
+    // Without the token, refused on either instance.
+    for base in [&one, &two] {
+        let refused = client
+            .post(format!("{base}/account/addresses"))
+            .header("cookie", cookie_header(&jar))
+            .form(&[
+                ("recipient", "Forged"),
+                ("phone", "1"),
+                ("street", "x"),
+                ("city", "x"),
+                ("country", "KH"),
+            ])
+            .send()
+            .await
+            .expect("a forged form");
+        assert_eq!(refused.status().as_u16(), 403);
+    }
+    split.stop().await;
+}
