@@ -255,6 +255,8 @@ fn the_error_catalogue_is_the_committed_one() {
     for module in registry::modules() {
         sections.insert(module.name.to_owned(), (module.answers)());
     }
+    // A module answering with no code of its own (the portals: pages, not problems) has none.
+    sections.retain(|_, codes| !codes.is_empty());
     for (section, codes) in &sections {
         let _ = write!(
             page,
@@ -461,6 +463,10 @@ fn module_implementations_depend_on_contracts_only() {
             .join("crates/modules")
             .join(name)
             .join("contract/Cargo.toml");
+        // The portals publish and answer nothing of their own: no contract to check.
+        if !manifest.exists() {
+            continue;
+        }
         let text = std::fs::read_to_string(&manifest).expect("contract manifest");
         let dependencies = text
             .split("[dependencies]")

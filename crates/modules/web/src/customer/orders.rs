@@ -127,7 +127,7 @@ pub async fn cancel(
     Ok(outcome(
         &format!("/orders/{id}"),
         visitor.locale,
-        "order.cancelled",
+        "order.cancel_done",
         result,
     ))
 }

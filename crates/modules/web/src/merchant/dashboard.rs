@@ -73,7 +73,7 @@ pub async fn apply(
         Ok(_) => done(
             "/merchant",
             "ok",
-            crate::i18n::text(visitor.locale.code(), "merchant.applied"),
+            crate::i18n::text(visitor.locale.code(), "merchant.application_sent"),
         ),
         Err(err) => crate::render::outcome("/merchant", visitor.locale, "", Err(err)),
     })
