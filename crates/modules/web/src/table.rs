@@ -147,7 +147,7 @@ impl Table {
         let next = page
             .get("nextCursor")
             .and_then(Value::as_str)
-            .map(|cursor| next(cursor));
+            .map(next);
         json!({
             "title": self.title,
             "empty": self.empty,
