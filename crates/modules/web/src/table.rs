@@ -144,10 +144,7 @@ impl Table {
                 json!({"cells": cells, "actions": actions})
             })
             .collect();
-        let next = page
-            .get("nextCursor")
-            .and_then(Value::as_str)
-            .map(next);
+        let next = page.get("nextCursor").and_then(Value::as_str).map(next);
         json!({
             "title": self.title,
             "empty": self.empty,

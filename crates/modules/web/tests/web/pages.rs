@@ -358,3 +358,107 @@ async fn public_pages_keep_the_rules_and_never_redirect_elsewhere(backend: Backe
         shown.body
     );
 }
+
+on_both_backends!(checkout_pages_order_once_per_form_and_show_a_khqr_code);
+
+async fn checkout_pages_order_once_per_form_and_show_a_khqr_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let category = app.category(&admin, "khqr-cat", None).await;
+    let merchant = app.merchant("KHQR Shop").await;
+    let (_, variant) = app
+        .voucher_offer(&merchant, &admin, category, "KHQR-1", 1_000, 10, json!({}))
+        .await;
+    let customer = app.customer("khqr-buyer").await;
+    let mut browser = Visitor::new(&app);
+    browser.sign_in(&customer.email, "/").await;
+    let added = browser
+        .post(
+            "/cart/add",
+            &[("variantId", &variant.to_string()), ("quantity", "1")],
+        )
+        .await;
+    assert_eq!(added.location(), "/cart");
+
+    let review = browser.get("/checkout").await;
+    assert_eq!(review.status, 200, "{}", review.body);
+    let marker = "name=\"key\" value=\"";
+    let at = review.body.find(marker).expect("the form's key") + marker.len();
+    let key = review.body[at..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    // The same form sent twice (a double click) places one order group.
+    let first = browser.post("/checkout", &[("key", &key)]).await;
+    let second = browser.post("/checkout", &[("key", &key)]).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert!(
+        first.location().starts_with("/checkout/"),
+        "{}",
+        first.location()
+    );
+    assert_eq!(
+        second.location(),
+        first.location(),
+        "the second send gets the same group"
+    );
+    let orders = app
+        .get("/api/v1/orders", Some(&customer.access_token))
+        .await;
+    assert_eq!(
+        orders.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "one order"
+    );
+
+    let choose = browser.get(first.location()).await;
+    assert_eq!(choose.status, 200, "{}", choose.body);
+    assert!(choose.body.contains("value=\"khqr\""), "KHQR is offered");
+    let at = choose.body.find(marker).expect("the payment form's key") + marker.len();
+    let key = choose.body[at..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let paid = browser
+        .post(
+            &format!("{}/pay", first.location()),
+            &[("method", "khqr"), ("key", &key)],
+        )
+        .await;
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    assert!(
+        paid.location().starts_with("/payments/"),
+        "{}",
+        paid.location()
+    );
+    let again = browser
+        .post(
+            &format!("{}/pay", first.location()),
+            &[("method", "khqr"), ("key", &key)],
+        )
+        .await;
+    assert_eq!(again.location(), paid.location(), "one payment per form");
+    let page = browser.get(paid.location()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_page_rules(&page, "the KHQR payment page");
+    assert!(
+        // minijinja escapes the `/` of attribute values; the browser reads it back.
+        page.body.contains("src=\"data:image&#x2f;svg+xml;base64,"),
+        "the KHQR code is shown: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("hx-get=\"/payments/"),
+        "the page follows the payment"
+    );
+    // A payment method the deployment does not offer is refused by the page.
+    let refused = browser
+        .post(
+            &format!("{}/pay", first.location()),
+            &[("method", "midtrans"), ("key", &key)],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+}
