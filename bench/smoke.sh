@@ -18,4 +18,5 @@ bench/media.sh 1 2
 bench/chat.sh 1 40 sqlite
 bench/analytics.sh 1
 bench/books.sh 2
+bench/web.sh 1
 echo "bench smoke: every benchmark ran"

@@ -77,10 +77,10 @@ visit() {
     local url=$1 answer code ttfb total files=() file
     shift
     for file in "$@"; do files+=(-o /dev/null "http://$pasar_addr$file"); done
-    answer=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total}' "$url") || true
+    answer=$(curl --no-progress-meter --max-time 30 -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total}' "$url") || true
     read -r code ttfb total <<<"$answer"
     if [ "$code" != 200 ]; then echo failed; return 0; fi
-    answer=$(curl -sS --max-time 30 --parallel --parallel-immediate -w '%{http_code} %{time_total}\n' "${files[@]}") || true
+    answer=$(curl --no-progress-meter --max-time 30 --parallel --parallel-immediate -w '%{http_code} %{time_total}\n' "${files[@]}") || true
     awk -v ttfb="$ttfb" -v total="$total" -v want=$# '
         $1 == 200 { n++; if ($2 > slowest) slowest = $2 }
         END { if (n == want) print ttfb, total, total + slowest; else print "failed" }' <<<"$answer"
@@ -156,7 +156,7 @@ bench_backend() {
     local file static_bytes=0 static_gzip=0 n=0
     for file in "${home_links[@]}"; do
         n=$((n + 1))
-        curl -fsS -o "$work/static.$n" "http://$pasar_addr$file"
+        curl -fsS -o "$work/static.$n" "http://$pasar_addr$file" || fail "$backend: $file is linked but not served"
         static_bytes=$((static_bytes + $(wc -c < "$work/static.$n")))
         static_gzip=$((static_gzip + $(gzip -c "$work/static.$n" | wc -c)))
     done
@@ -184,6 +184,7 @@ bench_backend() {
     sleep 2
     timings+=("$(measure home "under load")")
     timings+=("$(measure product "under load")")
+    kill -0 "$load_pid" 2>/dev/null || fail "$backend: the background load stopped early: $(cat "$work/load.txt")"
     # SIGINT: wrk stops and reports what it did (the load level the visits met); TERM if not.
     kill -INT "$load_pid"
     for _ in $(seq 1 100); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.1; done

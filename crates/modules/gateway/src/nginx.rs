@@ -77,9 +77,31 @@ pub fn config(layout: &NginxLayout<'_>) -> String {
             location_regex(path)
         );
     }
-    out.push_str(
-        "        location / {\n            default_type application/problem+json;\n            return 404 '{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"code\":\"route_not_found\",\"detail\":\"No route matches this path\"}';\n        }\n    }\n}\n",
-    );
+    // The portals' pages have no routes of their own in the table: with web instances in the
+    // layout, every other path is theirs (as at the gateway).
+    let portals: Vec<String> = layout
+        .remote
+        .get("web")
+        .map(|urls| split_urls(urls))
+        .unwrap_or_default()
+        .iter()
+        .map(|url| url.trim_start_matches("http://").to_owned())
+        .collect();
+    if portals.is_empty() {
+        out.push_str(
+            "        location / {\n            default_type application/problem+json;\n            return 404 '{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"code\":\"route_not_found\",\"detail\":\"No route matches this path\"}';\n        }\n    }\n",
+        );
+    } else {
+        out.push_str(
+            "        location / {\n            proxy_pass http://pasar_web;\n        }\n    }\n",
+        );
+        out.push_str("\n    upstream pasar_web {\n");
+        for server in &portals {
+            let _ = writeln!(out, "        server {server} max_fails=3 fail_timeout=10s;");
+        }
+        out.push_str("        keepalive 32;\n    }\n");
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -189,5 +211,42 @@ mod tests {
         assert_eq!(text.matches("\n    upstream ").count(), 2);
         assert_eq!(text.matches("server 127.0.0.1:2 ").count(), 1);
         assert!(text.contains("rate=600r/m"));
+    }
+
+    #[test]
+    fn paths_no_module_claims_go_to_the_portals_when_the_layout_runs_them() {
+        let table = RouteTable {
+            routes: vec![route("cart", "GET", "/api/v1/cart")],
+        };
+        let layout = |remote: &BTreeMap<String, String>| {
+            config(&NginxLayout {
+                table: &table,
+                remote,
+                listen: "127.0.0.1:8080",
+                per_minute: 600,
+                body_limit_bytes: 1024,
+            })
+        };
+        let without = layout(&BTreeMap::from([(
+            "cart".to_owned(),
+            "http://127.0.0.1:2".to_owned(),
+        )]));
+        assert!(without.contains("return 404"), "{without}");
+        assert!(!without.contains("pasar_web"));
+        let with = layout(&BTreeMap::from([
+            ("cart".to_owned(), "http://127.0.0.1:2".to_owned()),
+            (
+                "web".to_owned(),
+                "http://127.0.0.1:7,http://127.0.0.1:8".to_owned(),
+            ),
+        ]));
+        assert!(with.contains("location / {\n            proxy_pass http://pasar_web;"));
+        assert!(with.contains("server 127.0.0.1:7 ") && with.contains("server 127.0.0.1:8 "));
+        assert!(!with.contains("return 404"));
+        assert_eq!(
+            with.matches('{').count(),
+            with.matches('}').count(),
+            "balanced braces"
+        );
     }
 }

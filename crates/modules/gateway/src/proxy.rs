@@ -11,7 +11,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::routing::{any, on, MethodFilter, MethodRouter};
 use kernel::ApiError;
 use platform::services::split_urls;
 use platform::Context;
@@ -59,20 +59,7 @@ pub fn router(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default();
-    let mut pools: HashMap<&str, Arc<Pool>> = HashMap::new();
-    for module in table.modules() {
-        let urls = ctx
-            .config
-            .remote
-            .get(module)
-            .map(|urls| split_urls(urls))
-            .unwrap_or_default();
-        if urls.is_empty() {
-            tracing::warn!(
-                module,
-                "remote.{module} is not set: its routes answer 503 at the gateway"
-            );
-        }
+    let new_pool = |module: &str, urls: Vec<String>| {
         let pool = Arc::new(Pool {
             module: module.to_owned(),
             instances: urls
@@ -95,7 +82,23 @@ pub fn router(
             Arc::downgrade(&pool),
             Duration::from_millis(ctx.config.gateway.health_interval_ms.max(100)),
         ));
-        pools.insert(module, pool);
+        pool
+    };
+    let mut pools: HashMap<&str, Arc<Pool>> = HashMap::new();
+    for module in table.modules() {
+        let urls = ctx
+            .config
+            .remote
+            .get(module)
+            .map(|urls| split_urls(urls))
+            .unwrap_or_default();
+        if urls.is_empty() {
+            tracing::warn!(
+                module,
+                "remote.{module} is not set: its routes answer 503 at the gateway"
+            );
+        }
+        pools.insert(module, new_pool(module, urls));
     }
     let mut router = OpenApiRouter::with_openapi(document);
     for (path, methods) in table.by_path() {
@@ -116,6 +119,20 @@ pub fn router(
         if let Some(method_router) = method_router {
             router = router.route(path, method_router);
         }
+    }
+    // The portals' pages have no OpenAPI routes: when the layout runs web instances, every
+    // path no module claims goes to them (the gateway's own paths stay more specific).
+    let portals = ctx
+        .config
+        .remote
+        .get("web")
+        .map(|urls| split_urls(urls))
+        .unwrap_or_default();
+    if !portals.is_empty() {
+        let pool = new_pool("web", portals);
+        router = router
+            .route("/", any(forward).with_state(pool.clone()))
+            .route("/{*page}", any(forward).with_state(pool));
     }
     router
 }

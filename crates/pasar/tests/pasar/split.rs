@@ -1475,8 +1475,9 @@ fn form_token(html: &str) -> String {
 
 /// The portals in processes of their own behind the gateway's API: a browser signed in on one
 /// web instance is signed in on the other (the session cookie is sealed with the deployment's
-/// key, nothing is kept per instance), a form token from one is taken by the other, and what a
-/// page changes goes through the gateway to the module that owns it.
+/// key, nothing is kept per instance), a form token from one is taken by the other, what a
+/// page changes goes through the gateway to the module that owns it, and the gateway serves
+/// the pages (every path no module claims) from the web instances.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_portals_run_as_instances_of_their_own_calling_the_api_through_the_gateway() {
     let layout = [
@@ -1570,6 +1571,32 @@ async fn the_portals_run_as_instances_of_their_own_calling_the_api_through_the_g
         addresses.body
     );
     assert_eq!(addresses.body[0]["recipient"], "Split Web");
+
+    // Through the gateway, as a browser reaches them: pages go to the web instances.
+    let page = client
+        .get(format!("{gateway}/account"))
+        .header("cookie", cookie_header(&jar))
+        .send()
+        .await
+        .expect("the account page through the gateway");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("page").contains("Split Web"));
+    let css = client
+        .get(format!("{gateway}/static/app.css"))
+        .send()
+        .await
+        .expect("a stylesheet through the gateway");
+    assert_eq!(css.status().as_u16(), 200);
+    let api = client
+        .get(format!("{gateway}/health/live"))
+        .send()
+        .await
+        .expect("the gateway's own route");
+    assert_eq!(
+        api.status().as_u16(),
+        200,
+        "the gateway's own paths stay its own"
+    );
 
     // Without the token, refused on either instance.
     for base in [&one, &two] {
