@@ -145,8 +145,8 @@ bench_backend() {
     write_script "$work/api.lua" /api/v1/products/
 
     # The pages as a browser gets them: they must show the loaded products, and what they link.
-    curl -fsS -o "$work/home.html" "http://$pasar_addr/"
-    curl -fsS -o "$work/product.html" "http://$pasar_addr/products/${product_ids[0]}"
+    curl -fsS -o "$work/home.html" "http://$pasar_addr/" || fail "$backend: GET / failed"
+    curl -fsS -o "$work/product.html" "http://$pasar_addr/products/${product_ids[0]}" || fail "$backend: GET /products/${product_ids[0]} failed"
     grep -q 'Bench product' "$work/home.html" || fail "$backend: the home page shows no loaded product"
     grep -q 'Bench product' "$work/product.html" || fail "$backend: the product page shows no product"
     mapfile -t home_links < <(links "$work/home.html")

@@ -131,8 +131,8 @@ pub fn router(
     if !portals.is_empty() {
         let pool = new_pool("web", portals);
         router = router
-            .route("/", any(forward).with_state(pool.clone()))
-            .route("/{*page}", any(forward).with_state(pool));
+            .route("/", any(forward_page).with_state(pool.clone()))
+            .route("/{*page}", any(forward_page).with_state(pool));
     }
     router
 }
@@ -196,6 +196,16 @@ fn repeatable(method: &Method, headers: &HeaderMap) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::PUT | Method::DELETE
     ) || headers.contains_key("idempotency-key")
+}
+
+/// A page for the portals: never an internal route or a path the gateway keeps for itself.
+async fn forward_page(State(pool): State<Arc<Pool>>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/internal/") || crate::routes::is_own_path(path) {
+        return ApiError::not_found("route_not_found", "No route matches this path")
+            .into_response();
+    }
+    forward(State(pool), request).await
 }
 
 async fn forward(State(pool): State<Arc<Pool>>, request: Request) -> Response {

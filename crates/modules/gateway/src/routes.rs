@@ -28,6 +28,11 @@ const OWN_PATHS: [&str; 6] = [
     "/api/v1/admin/events/",
 ];
 
+/// Whether `path` is one every process serves itself (never forwarded).
+pub fn is_own_path(path: &str) -> bool {
+    OWN_PATHS.iter().any(|own| path.starts_with(own))
+}
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 impl RouteTable {
@@ -43,9 +48,7 @@ impl RouteTable {
                 continue;
             };
             for (path, operations) in paths {
-                if path.starts_with("/internal/")
-                    || OWN_PATHS.iter().any(|own| path.starts_with(own))
-                {
+                if path.starts_with("/internal/") || is_own_path(path) {
                     continue;
                 }
                 for method in METHODS {

@@ -153,8 +153,12 @@ async fn logout(State(web): State<Web>, Extension(visitor): Extension<Visitor>) 
                 &json!({"refreshToken": session.refresh_token}),
             )
             .await;
-        if let Err(err) = answer {
-            tracing::warn!(error = %err, "sign-out could not revoke the session");
+        match answer {
+            Ok(answer) if answer.ok() => {}
+            Ok(answer) => {
+                tracing::warn!(code = %answer.code(), "sign-out: the session was not revoked")
+            }
+            Err(err) => tracing::warn!(error = %err, "sign-out could not revoke the session"),
         }
     }
     let mut response = see_other("/");

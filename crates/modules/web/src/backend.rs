@@ -18,6 +18,7 @@ use crate::error::WebError;
 /// Largest API answer a page reads (a page of a list, a PDF is never rendered here).
 const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Clone)]
 pub struct Backend {
@@ -94,7 +95,7 @@ impl Backend {
     pub fn new(ctx: Context, config: &WebConfig) -> Self {
         let remote = config.api_url.as_ref().map(|url| Remote {
             client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
+                .timeout(CALL_TIMEOUT)
                 .build()
                 .unwrap_or_default(),
             base_url: url.trim_end_matches('/').to_owned(),
@@ -183,9 +184,10 @@ impl Backend {
             }
         }
         request.extensions_mut().insert(ClientIp(caller.ip));
-        let response = router
-            .oneshot(request)
+        // As long as a remote call may take: a stuck module does not hold the page forever.
+        let response = tokio::time::timeout(CALL_TIMEOUT, router.oneshot(request))
             .await
+            .map_err(|_| WebError::Backend(format!("{path}: no answer in time")))?
             .map_err(|e| WebError::Backend(e.to_string()))?;
         let status = response.status().as_u16();
         let bytes = axum::body::to_bytes(response.into_body(), MAX_ANSWER_BYTES)
@@ -228,10 +230,19 @@ impl Remote {
             .await
             .map_err(|e| WebError::Backend(e.to_string()))?;
         let status = response.status().as_u16();
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(WebError::Backend(format!("{path}: answer too large")));
+        }
         let bytes = response
             .bytes()
             .await
             .map_err(|e| WebError::Backend(e.to_string()))?;
+        if bytes.len() > MAX_ANSWER_BYTES {
+            return Err(WebError::Backend(format!("{path}: answer too large")));
+        }
         Ok(Answer {
             status,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),

@@ -41,6 +41,7 @@ pub struct Inner {
     pub backend: Backend,
     pub views: Views,
     pub cookies: Cookies,
+    pub refreshes: session::RefreshFlight,
 }
 
 impl std::ops::Deref for Web {
@@ -109,6 +110,7 @@ fn build(ctx: &Context) -> ModuleParts {
             session_days: config.session_days.max(1),
         },
         ctx: ctx.clone(),
+        refreshes: session::RefreshFlight::default(),
     }));
     let pages = Router::new()
         .merge(auth::routes())

@@ -295,11 +295,13 @@ pub fn outcome(
 /// A page-local path to return to: anything else (another site, `//host`) becomes `fallback`.
 pub fn local_path<'a>(candidate: Option<&'a str>, fallback: &'a str) -> &'a str {
     match candidate {
+        // Browsers drop tabs and newlines from URLs and read `\` as `/`: `/\t/host` and
+        // `/\host` would leave the site.
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.contains(['\r', '\n']) =>
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
         {
             path
         }
@@ -326,6 +328,13 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example"), "/"), "/");
         assert_eq!(local_path(Some("https://evil.example"), "/"), "/");
         assert_eq!(local_path(Some("/\\evil.example"), "/"), "/");
+        assert_eq!(local_path(Some("/\t/evil.example"), "/"), "/");
+        assert_eq!(local_path(Some("/ /evil.example"), "/"), "/");
+        assert_eq!(local_path(Some("/\n/evil.example"), "/"), "/");
+        assert_eq!(
+            local_path(Some("/wallet?status=ACTIVE"), "/"),
+            "/wallet?status=ACTIVE"
+        );
         assert_eq!(local_path(None, "/admin"), "/admin");
     }
 

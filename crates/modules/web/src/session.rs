@@ -134,13 +134,16 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 impl Web {
-    fn open<T: for<'de> Deserialize<'de>>(&self, value: &str) -> Option<T> {
+    /// A cookie's value sealed for `purpose`: one sealed for another purpose (or any other
+    /// sealed value of the deployment) does not open as this one.
+    fn open<T: for<'de> Deserialize<'de>>(&self, purpose: &str, value: &str) -> Option<T> {
         let text = self.ctx.sealer.open(&Sealed(value.to_owned())).ok()?;
-        serde_json::from_str(&text).ok()
+        let json = text.strip_prefix(purpose)?.strip_prefix(':')?;
+        serde_json::from_str(json).ok()
     }
 
-    fn seal<T: Serialize>(&self, value: &T) -> Option<String> {
-        let text = serde_json::to_string(value).ok()?;
+    fn seal<T: Serialize>(&self, purpose: &str, value: &T) -> Option<String> {
+        let text = format!("{purpose}:{}", serde_json::to_string(value).ok()?);
         self.ctx.sealer.seal(&text).ok().map(|s| s.0)
     }
 
@@ -182,7 +185,7 @@ impl Web {
         ip: Option<IpAddr>,
     ) -> (Option<SessionData>, bool) {
         let Some(mut session) = cookie(headers, &self.cookies.name(SESSION))
-            .and_then(|value| self.open::<SessionData>(value))
+            .and_then(|value| self.open::<SessionData>(SESSION, value))
         else {
             return (None, false);
         };
@@ -192,26 +195,16 @@ impl Web {
         }
         let mut changed = false;
         if session.access_expires_at - REFRESH_MARGIN_SECS <= now {
-            let caller = Caller { token: None, ip };
-            let answer = self
-                .backend
-                .send(
-                    &caller,
-                    Method::POST,
-                    "/api/v1/auth/refresh",
-                    &json!({"refreshToken": session.refresh_token}),
-                )
-                .await;
-            match answer {
-                Ok(answer) if answer.ok() => {
-                    match self.session_for(&session.email, &answer.body).await {
-                        Ok(fresh) => session = fresh,
-                        Err(_) => return (None, true),
-                    }
+            match self.refresh(&session, ip).await {
+                Refreshed::Fresh(fresh) => {
+                    session = *fresh;
                     changed = true;
                 }
                 // Revoked, expired or reused: signed out.
-                _ => return (None, true),
+                Refreshed::Ended => return (None, true),
+                // Identity unreachable or busy: the session stays as it is and is refreshed by
+                // a later page (its access token may still have seconds to live).
+                Refreshed::NotNow => {}
             }
         }
         // Sliding expiry, written at most once an hour.
@@ -220,6 +213,56 @@ impl Web {
             changed = true;
         }
         (Some(session), changed)
+    }
+}
+
+enum Refreshed {
+    Fresh(Box<SessionData>),
+    Ended,
+    NotNow,
+}
+
+/// Refresh answers kept a minute by refresh token, so pages of one browser asking at once
+/// (the payment page polling while a link is followed) rotate the token once: identity takes a
+/// refresh token twice as a stolen one and ends the session.
+#[derive(Default)]
+pub struct RefreshFlight {
+    recent: tokio::sync::Mutex<Vec<(String, std::time::Instant, SessionData)>>,
+}
+
+const REFRESH_REUSE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Web {
+    async fn refresh(&self, session: &SessionData, ip: Option<IpAddr>) -> Refreshed {
+        let key = platform::secrets::token_hash(&session.refresh_token);
+        // One refresh at a time in this process: refreshes are rare (one per access token).
+        let mut recent = self.refreshes.recent.lock().await;
+        recent.retain(|(_, at, _)| at.elapsed() < REFRESH_REUSE);
+        if let Some((_, _, fresh)) = recent.iter().find(|(k, _, _)| *k == key) {
+            return Refreshed::Fresh(Box::new(fresh.clone()));
+        }
+        let caller = Caller { token: None, ip };
+        let answer = self
+            .backend
+            .send(
+                &caller,
+                Method::POST,
+                "/api/v1/auth/refresh",
+                &json!({"refreshToken": session.refresh_token}),
+            )
+            .await;
+        match answer {
+            Ok(answer) if answer.ok() => match self.session_for(&session.email, &answer.body).await
+            {
+                Ok(fresh) => {
+                    recent.push((key, std::time::Instant::now(), fresh.clone()));
+                    Refreshed::Fresh(Box::new(fresh))
+                }
+                Err(_) => Refreshed::NotNow,
+            },
+            Ok(answer) if answer.status == 401 => Refreshed::Ended,
+            _ => Refreshed::NotNow,
+        }
     }
 }
 
@@ -238,8 +281,8 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
                     .unwrap_or_default(),
             )
         });
-    let known_csrf =
-        cookie(&parts.headers, &web.cookies.name(CSRF)).and_then(|value| web.open::<String>(value));
+    let known_csrf = cookie(&parts.headers, &web.cookies.name(CSRF))
+        .and_then(|value| web.open::<String>(CSRF, value));
     let (csrf, new_csrf) = match known_csrf {
         Some(token) => (token, false),
         None => (platform::secrets::random_token().unwrap_or_default(), true),
@@ -248,8 +291,8 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let flash =
-        cookie(&parts.headers, &web.cookies.name(FLASH)).and_then(|value| web.open::<Flash>(value));
+    let flash = cookie(&parts.headers, &web.cookies.name(FLASH))
+        .and_then(|value| web.open::<Flash>(FLASH, value));
 
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD);
     let body = if unsafe_method {
@@ -311,13 +354,29 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
             other => error_page(&web, locale, &other),
         };
     }
+    // A path or form the router's extractors refused (a malformed id, a missing field) gets a
+    // page too, not a plain-text body.
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if plain && response.status().is_client_error() {
+        let status = response.status();
+        let detail = match status {
+            StatusCode::NOT_FOUND => WebError::NotFound,
+            _ => WebError::BadForm(String::new()),
+        };
+        response = error_page(&web, locale, &detail);
+        *response.status_mut() = status;
+    }
     let change = response.extensions_mut().remove::<SessionChange>();
     match change {
         Some(SessionChange::Start(session)) => {
             write_session(&web, &mut response, &session);
             // A new form token with every sign-in: one planted before it is worth nothing.
             let fresh = platform::secrets::random_token().unwrap_or_default();
-            if let Some(sealed) = web.seal(&fresh) {
+            if let Some(sealed) = web.seal(CSRF, &fresh) {
                 write(
                     &web,
                     &mut response,
@@ -335,7 +394,7 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
         None => {}
     }
     if new_csrf {
-        if let Some(sealed) = web.seal(&csrf) {
+        if let Some(sealed) = web.seal(CSRF, &csrf) {
             write(
                 &web,
                 &mut response,
@@ -346,7 +405,7 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
         }
     }
     if let Some(flash) = response.extensions_mut().remove::<Flash>() {
-        if let Some(sealed) = web.seal(&flash) {
+        if let Some(sealed) = web.seal(FLASH, &flash) {
             write(&web, &mut response, FLASH, &sealed, 120);
         }
     } else if flash.is_some() && response.status().is_success() {
@@ -356,11 +415,12 @@ pub async fn visit(State(web): State<Web>, request: Request, next: Next) -> Resp
 }
 
 fn metrics_refused() {
-    tracing::info!("portal form refused: missing or wrong form token");
+    metrics::counter!("pasar_web_forms_refused_total").increment(1);
+    tracing::info!("portal form refused: missing, wrong or cross-site form token");
 }
 
 fn write_session(web: &Web, response: &mut Response, session: &SessionData) {
-    if let Some(sealed) = web.seal(session) {
+    if let Some(sealed) = web.seal(SESSION, session) {
         write(
             web,
             response,

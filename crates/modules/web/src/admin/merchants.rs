@@ -20,8 +20,11 @@ const STATES: [(&str, &str); 5] = [
     ("ACTIVE", t("status.active")),
     ("SUSPENDED", t("status.suspended")),
     ("REJECTED", t("status.rejected")),
-    ("", t("filter.all")),
+    (ALL, t("filter.all")),
 ];
+
+/// The filter value for every state (no value means the queue: applications waiting).
+const ALL: &str = "all";
 
 fn table() -> Table {
     Table {
@@ -68,10 +71,11 @@ pub async fn list(
 ) -> Page {
     admin(&visitor)?;
     // Applications waiting come first: that is the queue.
-    let status = match list.status.as_deref() {
+    let chosen = match list.status.as_deref() {
         None => Some("PENDING_REVIEW"),
         Some(s) => STATES.iter().map(|(v, _)| *v).find(|v| *v == s),
     };
+    let status = chosen.filter(|s| *s != ALL);
     let found = web
         .read(
             &visitor,
@@ -84,11 +88,11 @@ pub async fn list(
     let drawn = table().draw(
         visitor.locale,
         &found,
-        filters("/admin/merchants", "status", &STATES, status.or(Some(""))),
+        filters("/admin/merchants", "status", &STATES, chosen),
         |cursor| {
             format!(
                 "/admin/merchants{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
+                query(&[("status", chosen), ("cursor", Some(cursor))])
             )
         },
     );

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::error::Page;
 use crate::render::{outcome, t, Portal};
 use crate::session::Visitor;
-use crate::table::{always, query, Cell, Column, Table};
+use crate::table::{query, Cell, Column, Table};
 use crate::Web;
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,7 +53,6 @@ pub async fn list(
     Query(page): Query<Cursor>,
 ) -> Page {
     visitor.signed_in()?;
-    let _ = always;
     let orders = web
         .read(
             &visitor,

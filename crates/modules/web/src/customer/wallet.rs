@@ -58,7 +58,7 @@ pub async fn list(
         "customer/wallet.html",
         json!({
             "items": wallet.get("items").cloned().unwrap_or_else(|| json!([])),
-            "gifts": gifts.ok().and_then(|g| g.get("items").cloned()).unwrap_or_else(|| json!([])),
+            "gifts": gifts.ok().filter(Value::is_array).unwrap_or_else(|| json!([])),
             "status": status,
             "next": next,
         }),

@@ -270,8 +270,15 @@ pub async fn product(
     let mut stocked = Vec::new();
     for variant in variants {
         let sku = text_of(&variant, "/sku");
+        // The shop named: staff of several shops are asked which one.
         let level = web
-            .read(&visitor, format!("/api/v1/inventory/{}", urlencode(&sku)))
+            .read(
+                &visitor,
+                format!(
+                    "/api/v1/inventory/{}?merchantId={merchant}",
+                    urlencode(&sku)
+                ),
+            )
             .await
             .unwrap_or(Value::Null);
         stocked.push(json!({"variant": variant, "stock": level}));
@@ -480,6 +487,12 @@ pub async fn create_offer(
         "variantId": text_of(&product, "/variants/0/id"), "kind": form.kind,
         "faceValue": face_value, "validDays": form.valid_days, "claimable": price == 0,
     });
+    if price == 0 {
+        // A free voucher is claimed, not bought: claims are held by the offer's caps, not by
+        // inventory, so its stock becomes the cap and a customer claims one.
+        offer["totalCap"] = json!(form.stock.max(0));
+        offer["perCustomerCap"] = json!(1);
+    }
     for (field, text) in [("description", &form.description), ("terms", &form.terms)] {
         if let Some(text) = text.as_deref().filter(|t| !t.trim().is_empty()) {
             offer[field] = localized(text, None);

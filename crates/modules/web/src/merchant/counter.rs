@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{page, shop};
-use crate::error::Page;
+use crate::error::{Page, WebError};
 use crate::session::Visitor;
 use crate::Web;
 
@@ -79,7 +79,12 @@ pub async fn redeem(
         body["pin"] = json!(pin);
     }
     if let Some(amount) = present(&form.amount) {
-        body["amount"] = json!(amount.parse::<i64>().unwrap_or(-1));
+        let minor = amount
+            .parse::<i64>()
+            .ok()
+            .filter(|a| *a > 0)
+            .ok_or_else(|| WebError::BadForm(format!("amount {amount:?}: whole minor units")))?;
+        body["amount"] = json!(minor);
     }
     let location = present(&form.latitude)
         .zip(present(&form.longitude))

@@ -462,3 +462,118 @@ async fn checkout_pages_order_once_per_form_and_show_a_khqr_code(backend: Backen
         .await;
     assert_eq!(refused.status, 422);
 }
+
+on_both_backends!(pages_asking_at_once_refresh_the_session_once_and_stay_signed_in);
+
+/// Access tokens living 20 s are refreshed on every page (30 s before expiry): two pages of one
+/// browser asking at once must not present the refresh token twice (identity would take that
+/// as theft and end the session).
+async fn pages_asking_at_once_refresh_the_session_once_and_stay_signed_in(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.auth.access_token_ttl_secs = 20, Vec::new()).await;
+    let customer = app.customer("refresh-race").await;
+    let mut browser = Visitor::new(&app);
+    browser.sign_in(&customer.email, "/").await;
+    let kept = browser.cookies.clone();
+    let mut pages = Vec::new();
+    for path in ["/wallet", "/orders", "/account", "/cart"] {
+        let mut tab = Visitor::new(&app);
+        tab.cookies = kept.clone();
+        pages.push(async move {
+            let page = tab.get(path).await;
+            (path, page.status, tab.cookies)
+        });
+    }
+    let answers = futures_join_all(pages).await;
+    for (path, status, _) in &answers {
+        assert_eq!(*status, 200, "{path} at once");
+    }
+    // Each tab's refreshed cookie still opens pages afterwards: nothing was revoked.
+    for (path, _, cookies) in answers {
+        let mut tab = Visitor::new(&app);
+        tab.cookies = cookies;
+        let page = tab.get("/account").await;
+        assert_eq!(page.status, 200, "after {path}: {}", page.body);
+    }
+}
+
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out = Vec::new();
+    // Started together, awaited in order: they run concurrently on the test's runtime.
+    let mut pinned = handles;
+    let mut results: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, future) in results.iter_mut().zip(pinned.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    for value in results.into_iter().flatten() {
+        out.push(value);
+    }
+    out
+}
+
+on_both_backends!(a_free_voucher_listed_in_the_portal_is_capped_by_its_stock);
+
+async fn a_free_voucher_listed_in_the_portal_is_capped_by_its_stock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let category = app.category(&admin, "free-cat", None).await;
+    let merchant = app.merchant("Free Shop").await;
+    let mut browser = Visitor::new(&app);
+    browser
+        .sign_in(&merchant.owner.email, &format!("/merchant/{}", merchant.id))
+        .await;
+    let form = browser
+        .get(&format!("/merchant/{}/vouchers/new", merchant.id))
+        .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let category = category.to_string();
+    let created = browser
+        .post(
+            &format!("/merchant/{}/vouchers", merchant.id),
+            &[
+                ("title", "Free coffee"),
+                ("categoryId", &category),
+                ("kind", "ITEM"),
+                ("price", "0"),
+                ("faceValue", "2.50"),
+                ("currency", "USD"),
+                ("validDays", "30"),
+                ("stock", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let offers = app
+        .get(
+            &format!(
+                "/api/v1/vouchers?merchantId={}&includeHidden=true",
+                merchant.id
+            ),
+            Some(&merchant.owner.access_token),
+        )
+        .await;
+    let offer = &offers.body["items"][0];
+    assert_eq!(offer["claimable"], true, "{:?}", offers.body);
+    assert_eq!(offer["totalCap"], 3, "the stock caps the claims");
+    assert_eq!(offer["perCustomerCap"], 1, "one per customer");
+    assert_eq!(offer["faceValue"], 250);
+
+    // A malformed id in a page's path gets the error page, not a plain-text body.
+    let page = browser.get("/merchant/not-an-id/vouchers").await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert_page_rules(&page, "a malformed id");
+}
