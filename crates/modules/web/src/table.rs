@@ -231,3 +231,56 @@ pub fn query(pairs: &[(&str, Option<&str>)]) -> String {
         serde_urlencoded::to_string(present).unwrap_or_default()
     )
 }
+
+/// The filter value showing every state where no value means a default state.
+pub const ALL: &str = "all";
+
+/// A list narrowed by state: its states (value, label key), the one shown when none is chosen
+/// (`None`: all of them), where the API lists it and where the page is.
+pub struct ByState {
+    pub api: String,
+    /// Query pairs the API needs besides state and cursor (the merchant of a shop's list).
+    pub api_params: Vec<(&'static str, String)>,
+    pub page: String,
+    pub states: &'static [(&'static str, &'static str)],
+    pub default: Option<&'static str>,
+}
+
+impl ByState {
+    /// Reads the page of the state `asked` (an unknown one: the default) after `cursor`, and
+    /// draws it with `table`, its filters and its next page.
+    pub async fn draw(
+        &self,
+        web: &crate::Web,
+        visitor: &crate::session::Visitor,
+        table: &Table,
+        asked: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Value, crate::error::WebError> {
+        let chosen = asked
+            .and_then(|s| self.states.iter().map(|(v, _)| *v).find(|v| *v == s))
+            .or(self.default);
+        let status = chosen.filter(|s| !s.is_empty() && *s != ALL);
+        let mut pairs: Vec<(&str, Option<&str>)> = self
+            .api_params
+            .iter()
+            .map(|(k, v)| (*k, Some(v.as_str())))
+            .collect();
+        pairs.extend([("status", status), ("cursor", cursor)]);
+        let found = web
+            .read(visitor, format!("{}{}", self.api, query(&pairs)))
+            .await?;
+        Ok(table.draw(
+            visitor.locale,
+            &found,
+            filters(&self.page, "status", self.states, chosen.or(Some(""))),
+            |cursor| {
+                format!(
+                    "{}{}",
+                    self.page,
+                    query(&[("status", chosen), ("cursor", Some(cursor))])
+                )
+            },
+        ))
+    }
+}

@@ -12,7 +12,7 @@ use super::admin;
 use crate::error::{Page, WebError};
 use crate::render::{outcome, t, Portal};
 use crate::session::Visitor;
-use crate::table::{always, filters, query, text_of, Cell, Column, RowAction, Table};
+use crate::table::{always, filters, query, text_of, ByState, Cell, Column, RowAction, Table};
 use crate::Web;
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,31 +192,21 @@ pub async fn reviews(
     Query(list): Query<ListQuery>,
 ) -> Page {
     admin(&visitor)?;
-    let status = list
-        .status
-        .as_deref()
-        .and_then(|s| REVIEW_STATES.iter().map(|(v, _)| *v).find(|v| *v == s))
-        .or(Some("PENDING"));
-    let found = web
-        .read(
-            &visitor,
-            format!(
-                "/api/v1/admin/reviews{}",
-                query(&[("status", status), ("cursor", list.cursor.as_deref())])
-            ),
-        )
-        .await?;
-    let drawn = reviews_table().draw(
-        visitor.locale,
-        &found,
-        filters("/admin/reviews", "status", &REVIEW_STATES, status),
-        |cursor| {
-            format!(
-                "/admin/reviews{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let drawn = ByState {
+        api: "/api/v1/admin/reviews".into(),
+        api_params: Vec::new(),
+        page: "/admin/reviews".into(),
+        states: &REVIEW_STATES,
+        default: Some("PENDING"),
+    }
+    .draw(
+        &web,
+        &visitor,
+        &reviews_table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     web.views.page(&visitor, Portal::Admin, "list.html", drawn)
 }
 
@@ -313,31 +303,21 @@ pub async fn fraud_cases(
     Query(list): Query<ListQuery>,
 ) -> Page {
     admin(&visitor)?;
-    let status = list
-        .status
-        .as_deref()
-        .and_then(|s| CASE_STATES.iter().map(|(v, _)| *v).find(|v| *v == s))
-        .or(Some("OPEN"));
-    let found = web
-        .read(
-            &visitor,
-            format!(
-                "/api/v1/admin/fraud-cases{}",
-                query(&[("status", status), ("cursor", list.cursor.as_deref())])
-            ),
-        )
-        .await?;
-    let drawn = cases_table().draw(
-        visitor.locale,
-        &found,
-        filters("/admin/fraud", "status", &CASE_STATES, status),
-        |cursor| {
-            format!(
-                "/admin/fraud{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let drawn = ByState {
+        api: "/api/v1/admin/fraud-cases".into(),
+        api_params: Vec::new(),
+        page: "/admin/fraud".into(),
+        states: &CASE_STATES,
+        default: Some("OPEN"),
+    }
+    .draw(
+        &web,
+        &visitor,
+        &cases_table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     web.views.page(&visitor, Portal::Admin, "list.html", drawn)
 }
 

@@ -12,7 +12,7 @@ use super::admin;
 use crate::error::{Page, WebError};
 use crate::render::{outcome, t, Portal};
 use crate::session::Visitor;
-use crate::table::{filters, query, text_of, Cell, Column, Table};
+use crate::table::{text_of, ByState, Cell, Column, Table, ALL};
 use crate::Web;
 
 const STATES: [(&str, &str); 5] = [
@@ -22,9 +22,6 @@ const STATES: [(&str, &str); 5] = [
     ("REJECTED", t("status.rejected")),
     (ALL, t("filter.all")),
 ];
-
-/// The filter value for every state (no value means the queue: applications waiting).
-const ALL: &str = "all";
 
 fn table() -> Table {
     Table {
@@ -71,31 +68,21 @@ pub async fn list(
 ) -> Page {
     admin(&visitor)?;
     // Applications waiting come first: that is the queue.
-    let chosen = match list.status.as_deref() {
-        None => Some("PENDING_REVIEW"),
-        Some(s) => STATES.iter().map(|(v, _)| *v).find(|v| *v == s),
-    };
-    let status = chosen.filter(|s| *s != ALL);
-    let found = web
-        .read(
-            &visitor,
-            format!(
-                "/api/v1/admin/merchants{}",
-                query(&[("status", status), ("cursor", list.cursor.as_deref())])
-            ),
-        )
-        .await?;
-    let drawn = table().draw(
-        visitor.locale,
-        &found,
-        filters("/admin/merchants", "status", &STATES, chosen),
-        |cursor| {
-            format!(
-                "/admin/merchants{}",
-                query(&[("status", chosen), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let drawn = ByState {
+        api: "/api/v1/admin/merchants".into(),
+        api_params: Vec::new(),
+        page: "/admin/merchants".into(),
+        states: &STATES,
+        default: Some("PENDING_REVIEW"),
+    }
+    .draw(
+        &web,
+        &visitor,
+        &table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     web.views.page(&visitor, Portal::Admin, "list.html", drawn)
 }
 

@@ -12,7 +12,7 @@ use super::admin;
 use crate::error::Page;
 use crate::render::{outcome, t, Portal};
 use crate::session::Visitor;
-use crate::table::{always, filters, query, text_of, Cell, Column, RowAction, Table};
+use crate::table::{always, query, text_of, ByState, Cell, Column, RowAction, Table};
 use crate::Web;
 
 const PAYOUT_STATES: [(&str, &str); 4] = [
@@ -68,35 +68,21 @@ pub async fn payouts(
     Query(list): Query<PayoutQuery>,
 ) -> Page {
     admin(&visitor)?;
-    let status = list
-        .status
-        .as_deref()
-        .and_then(|s| PAYOUT_STATES.iter().map(|(v, _)| *v).find(|v| *v == s));
-    let found = web
-        .read(
-            &visitor,
-            format!(
-                "/api/v1/payouts{}",
-                query(&[("status", status), ("cursor", list.cursor.as_deref())])
-            ),
-        )
-        .await?;
-    let mut drawn = payouts_table().draw(
-        visitor.locale,
-        &found,
-        filters(
-            "/admin/payouts",
-            "status",
-            &PAYOUT_STATES,
-            status.or(Some("")),
-        ),
-        |cursor| {
-            format!(
-                "/admin/payouts{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let mut drawn = ByState {
+        api: "/api/v1/payouts".into(),
+        api_params: Vec::new(),
+        page: "/admin/payouts".into(),
+        states: &PAYOUT_STATES,
+        default: None,
+    }
+    .draw(
+        &web,
+        &visitor,
+        &payouts_table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     drawn["run_form"] = json!(true);
     web.views
         .page(&visitor, Portal::Admin, "admin/payouts.html", drawn)

@@ -16,7 +16,7 @@ use crate::error::{Page, WebError};
 use crate::i18n;
 use crate::render::{done, outcome, t};
 use crate::session::Visitor;
-use crate::table::{filters, query, text_of, Cell, Column, RowAction, Table};
+use crate::table::{query, text_of, ByState, Cell, Column, RowAction, Table};
 use crate::Web;
 
 /// Product states a merchant filters on.
@@ -85,31 +85,22 @@ pub async fn products(
     Query(list): Query<ListQuery>,
 ) -> Page {
     let shop = shop(&web, &visitor, merchant).await?;
-    let status = list
-        .status
-        .as_deref()
-        .filter(|s| PRODUCT_STATES.iter().any(|(v, _)| v == s));
-    let merchant_id = merchant.to_string();
-    let pairs = [
-        ("merchantId", Some(merchant_id.as_str())),
-        ("status", status),
-        ("cursor", list.cursor.as_deref()),
-    ];
-    let found = web
-        .read(&visitor, format!("/api/v1/products{}", query(&pairs)))
-        .await?;
     let base = format!("/merchant/{merchant}/products");
-    let mut drawn = product_table().draw(
-        visitor.locale,
-        &found,
-        filters(&base, "status", &PRODUCT_STATES, status),
-        |cursor| {
-            format!(
-                "{base}{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let mut drawn = ByState {
+        api: "/api/v1/products".into(),
+        api_params: vec![("merchantId", merchant.to_string())],
+        page: base.clone(),
+        states: &PRODUCT_STATES,
+        default: None,
+    }
+    .draw(
+        &web,
+        &visitor,
+        &product_table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     drawn["create"] = json!({"href": format!("{base}/new"), "label": t("merchant.new_product")});
     page(&web, &visitor, &shop, "list.html", drawn)
 }

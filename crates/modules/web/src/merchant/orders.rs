@@ -12,7 +12,7 @@ use super::{page, shop, ORDER_MOVES};
 use crate::error::{Page, WebError};
 use crate::render::{outcome, t};
 use crate::session::Visitor;
-use crate::table::{filters, query, text_of, Cell, Column, RowAction, Table};
+use crate::table::{text_of, ByState, Cell, Column, RowAction, Table};
 use crate::Web;
 
 const ORDER_STATES: [(&str, &str); 6] = [
@@ -109,31 +109,21 @@ pub async fn list(
     Query(list): Query<ListQuery>,
 ) -> Page {
     let shop = shop(&web, &visitor, merchant).await?;
-    let status = list
-        .status
-        .as_deref()
-        .filter(|s| ORDER_STATES.iter().any(|(v, _)| v == s));
-    let merchant_id = merchant.to_string();
-    let pairs = [
-        ("merchantId", Some(merchant_id.as_str())),
-        ("status", status),
-        ("cursor", list.cursor.as_deref()),
-    ];
-    let found = web
-        .read(&visitor, format!("/api/v1/orders{}", query(&pairs)))
-        .await?;
-    let base = format!("/merchant/{merchant}/orders");
-    let drawn = table().draw(
-        visitor.locale,
-        &found,
-        filters(&base, "status", &ORDER_STATES, status),
-        |cursor| {
-            format!(
-                "{base}{}",
-                query(&[("status", status), ("cursor", Some(cursor))])
-            )
-        },
-    );
+    let drawn = ByState {
+        api: "/api/v1/orders".into(),
+        api_params: vec![("merchantId", merchant.to_string())],
+        page: format!("/merchant/{merchant}/orders"),
+        states: &ORDER_STATES,
+        default: None,
+    }
+    .draw(
+        &web,
+        &visitor,
+        &table(),
+        list.status.as_deref(),
+        list.cursor.as_deref(),
+    )
+    .await?;
     page(&web, &visitor, &shop, "list.html", drawn)
 }
 
