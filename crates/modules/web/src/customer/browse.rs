@@ -136,16 +136,54 @@ pub async fn product(
     Extension(visitor): Extension<Visitor>,
     Path(id): Path<Uuid>,
 ) -> Page {
-    let (product, reviews) = tokio::join!(
+    let (product, reviews, media) = tokio::join!(
         web.read(&visitor, format!("/api/v1/products/{id}")),
         web.read(&visitor, format!("/api/v1/products/{id}/reviews?limit=5")),
+        web.read(&visitor, format!("/api/v1/products/{id}/media")),
     );
     web.views.page(
         &visitor,
         Portal::Customer,
         "customer/product.html",
-        json!({"product": product?, "reviews": reviews.unwrap_or(Value::Null)}),
+        json!({
+            "product": product?,
+            "reviews": reviews.unwrap_or(Value::Null),
+            "gallery": gallery(media.unwrap_or(Value::Null)),
+        }),
     )
+}
+
+/// The product's gallery images in order, each with the thumbnail a phone needs (media's
+/// public, cached routes on this site) and the original for a larger screen.
+fn gallery(media: Value) -> Value {
+    let items = media
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let images: Vec<Value> = items
+        .iter()
+        .filter(|item| item.get("slot").and_then(Value::as_str) == Some("GALLERY"))
+        .filter_map(|item| {
+            let media = item.get("media")?;
+            let id = media.get("id")?.as_str()?;
+            // The largest thumbnail that fits a phone's column, else the original.
+            let size = media
+                .get("thumbnailSizes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+                .filter(|s| *s <= 800)
+                .max();
+            let src = match size {
+                Some(size) => format!("/api/v1/media/{id}/thumbnail?size={size}"),
+                None => format!("/api/v1/media/{id}"),
+            };
+            Some(json!({"src": src, "full": format!("/api/v1/media/{id}")}))
+        })
+        .collect();
+    Value::Array(images)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -307,6 +307,65 @@ pub async fn submit(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub struct VariantForm {
+    sku: String,
+    /// What tells it apart, e.g. `L` or `Blue`: the variant's `option`.
+    option: Option<String>,
+    price: String,
+    currency: String,
+    stock: Option<i64>,
+}
+
+pub async fn add_variant(
+    State(web): State<Web>,
+    Extension(visitor): Extension<Visitor>,
+    Path((merchant, product)): Path<(Uuid, Uuid)>,
+    Form(form): Form<VariantForm>,
+) -> Page {
+    let shop = shop(&web, &visitor, merchant).await?;
+    let back = format!("/merchant/{merchant}/products/{product}");
+    let price = match parse_price(&form.price, &form.currency) {
+        Ok(price) => price,
+        Err(err) => return Ok(outcome(&back, visitor.locale, "", Err(err))),
+    };
+    let mut variant = json!({"sku": form.sku.trim(), "price": price, "currency": form.currency});
+    if let Some(option) = form
+        .option
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        variant["options"] = json!({"option": option});
+    }
+    let result = web
+        .change(
+            &visitor,
+            Method::POST,
+            &format!("/api/v1/products/{product}/variants"),
+            json!([variant]),
+        )
+        .await;
+    if result.is_ok() {
+        let stocked = stock(
+            &web,
+            &visitor,
+            &shop,
+            form.sku.trim(),
+            form.stock.unwrap_or(0),
+        )
+        .await;
+        let key = if stocked {
+            "merchant.variant_added"
+        } else {
+            "merchant.stock_later"
+        };
+        return Ok(done(&back, "ok", i18n::text(visitor.locale.code(), key)));
+    }
+    Ok(outcome(&back, visitor.locale, "", result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StockForm {
     sku: String,
     on_hand: i64,

@@ -42,6 +42,10 @@ pub fn routes() -> Router<Web> {
             "/merchant/{merchant}/products/{product}/submit",
             post(catalog::submit),
         )
+        .route(
+            "/merchant/{merchant}/products/{product}/variants",
+            post(catalog::add_variant),
+        )
         .route("/merchant/{merchant}/stock", post(catalog::set_stock))
         .route(
             "/merchant/{merchant}/vouchers",

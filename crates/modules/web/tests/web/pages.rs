@@ -577,3 +577,114 @@ async fn a_free_voucher_listed_in_the_portal_is_capped_by_its_stock(backend: Bac
     assert_eq!(page.status, 400, "{}", page.body);
     assert_page_rules(&page, "a malformed id");
 }
+
+/// An 8×8 PNG: a product photo small enough for a test.
+fn photo() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 8, 8);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().expect("png header");
+        writer
+            .write_image_data(&[200u8; 8 * 8 * 3])
+            .expect("png data");
+    }
+    bytes
+}
+
+on_both_backends!(variants_added_in_the_portal_and_photos_show_on_the_product_page);
+
+async fn variants_added_in_the_portal_and_photos_show_on_the_product_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let category = app.category(&admin, "shirts", None).await;
+    let merchant = app.merchant("Shirt Shop").await;
+    let (product, _) = app
+        .listed_product(
+            &merchant,
+            &admin,
+            category,
+            "Linen shirt",
+            "SHIRT-M",
+            1_500,
+            5,
+        )
+        .await;
+    let mut browser = Visitor::new(&app);
+    browser
+        .sign_in(&merchant.owner.email, &format!("/merchant/{}", merchant.id))
+        .await;
+    let page = browser
+        .get(&format!("/merchant/{}/products/{product}", merchant.id))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let added = browser
+        .post(
+            &format!("/merchant/{}/products/{product}/variants", merchant.id),
+            &[
+                ("sku", "SHIRT-L"),
+                ("option", "L"),
+                ("price", "16.00"),
+                ("currency", "USD"),
+                ("stock", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let variants = app
+        .get(&format!("/api/v1/products/{product}/variants"), None)
+        .await;
+    let list = variants.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 2, "{:?}", variants.body);
+    let large = list
+        .iter()
+        .find(|v| v["sku"] == "SHIRT-L")
+        .expect("the new variant");
+    assert_eq!(large["price"], 1600);
+    assert_eq!(large["options"]["option"], "L");
+    app.stock_reaches(&merchant, "SHIRT-L", (4, 0)).await;
+
+    // A photo in the product's gallery shows on its page.
+    let part = reqwest::multipart::Part::bytes(photo())
+        .file_name("shirt.png")
+        .mime_str("image/png")
+        .expect("mime");
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "PRODUCT_IMAGE")
+        .part("file", part);
+    let uploaded = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/media/upload"))
+                .bearer_auth(&merchant.owner.access_token)
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+    let attached = app
+        .post(
+            &format!("/api/v1/products/{product}/media"),
+            json!({"mediaId": uploaded.body["id"]}),
+            Some(&merchant.owner.access_token),
+        )
+        .await;
+    assert!(attached.status < 300, "{:?}", attached.body);
+    let mut shopper = Visitor::new(&app);
+    let page = shopper.get(&format!("/products/{product}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_page_rules(&page, "the product page");
+    let media = uploaded.body["id"].as_str().unwrap_or_default().to_owned();
+    // minijinja escapes `/` in attribute values; the browser reads it back.
+    let html = page.body.replace("&#x2f;", "/");
+    assert!(
+        html.contains(&format!("<img src=\"/api/v1/media/{media}")),
+        "the photo is shown: {html}"
+    );
+    assert!(
+        html.contains("L · SHIRT-L"),
+        "the variant's option is shown"
+    );
+    let image = shopper.get(&format!("/api/v1/media/{media}")).await;
+    assert_eq!(image.status, 200, "the photo's address answers");
+}
