@@ -64,6 +64,7 @@ pub const CODE_WITH_KEYS: &[(&str, &str)] = &[
     ("admin/operations.rs", include_str!("admin/operations.rs")),
     ("merchant/mod.rs", include_str!("merchant/mod.rs")),
     ("merchant/catalog.rs", include_str!("merchant/catalog.rs")),
+    ("merchant/vouchers.rs", include_str!("merchant/vouchers.rs")),
     ("merchant/orders.rs", include_str!("merchant/orders.rs")),
     ("customer/orders.rs", include_str!("customer/orders.rs")),
 ];

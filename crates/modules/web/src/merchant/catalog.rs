@@ -1,6 +1,6 @@
-//! The shop's catalogue: products with their variants and stock, and voucher offers. A new
-//! product or offer is created, sent for review (an admin approves it before it is listed) and
-//! stocked in one form.
+//! The shop's products with their variants and stock. A new product is created, sent for
+//! review (an admin approves it before it is listed) and stocked in one form; the helpers here
+//! (prices, localized text, stock) serve the voucher forms too.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::error::{Page, WebError};
 use crate::i18n;
 use crate::render::{done, outcome, t};
 use crate::session::Visitor;
-use crate::table::{query, text_of, ByState, Cell, Column, RowAction, Table};
+use crate::table::{text_of, ByState, Cell, Column, RowAction, Table};
 use crate::Web;
 
 /// Product states a merchant filters on.
@@ -74,8 +74,8 @@ fn product_table() -> Table {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    status: Option<String>,
-    cursor: Option<String>,
+    pub(super) status: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
 pub async fn products(
@@ -122,7 +122,7 @@ pub async fn new_product(
 }
 
 /// Minor units of a price typed as `12.50` (USD) or `5000` (KHR, IDR).
-pub fn parse_price(text: &str, currency: &str) -> Result<i64, WebError> {
+pub(super) fn parse_price(text: &str, currency: &str) -> Result<i64, WebError> {
     let decimals: u32 = if currency == "USD" { 2 } else { 0 };
     let bad = || WebError::BadForm(format!("price {text:?}"));
     let text = text.trim().replace(',', "");
@@ -158,7 +158,7 @@ pub struct ProductForm {
     stock: Option<i64>,
 }
 
-fn localized(en: &str, km: Option<&str>) -> Value {
+pub(super) fn localized(en: &str, km: Option<&str>) -> Value {
     let mut text = json!({"en": en.trim()});
     if let Some(km) = km.map(str::trim).filter(|k| !k.is_empty()) {
         text["km"] = json!(km);
@@ -216,7 +216,13 @@ pub async fn create_product(
 
 /// Sets the SKU's stock, waiting briefly for inventory to hear of a new variant (it learns of
 /// it from catalogue's event). False when it could not be set yet.
-async fn stock(web: &Web, visitor: &Visitor, shop: &Shop, sku: &str, on_hand: i64) -> bool {
+pub(super) async fn stock(
+    web: &Web,
+    visitor: &Visitor,
+    shop: &Shop,
+    sku: &str,
+    on_hand: i64,
+) -> bool {
     if on_hand <= 0 {
         return true;
     }
@@ -390,190 +396,6 @@ pub async fn set_stock(
     let fallback = format!("/merchant/{merchant}/products");
     let back = crate::render::local_path(form.back.as_deref(), &fallback).to_owned();
     Ok(outcome(&back, visitor.locale, "merchant.stock_set", result))
-}
-
-fn offer_table() -> Table {
-    Table {
-        title: t("merchant.vouchers"),
-        empty: t("merchant.vouchers_empty"),
-        columns: vec![
-            Column {
-                label: t("col.title"),
-                cell: Cell::Link("/title", |row| format!("/offers/{}", text_of(row, "/id"))),
-            },
-            Column {
-                label: t("col.kind"),
-                cell: Cell::Text("/kind"),
-            },
-            Column {
-                label: t("col.price"),
-                cell: Cell::Money("/price", "/currency"),
-            },
-            Column {
-                label: t("col.face_value"),
-                cell: Cell::Money("/faceValue", "/currency"),
-            },
-            Column {
-                label: t("col.issued"),
-                cell: Cell::Text("/issued"),
-            },
-            Column {
-                label: t("col.status"),
-                cell: Cell::Status("/productStatus"),
-            },
-        ],
-        actions: vec![RowAction {
-            label: t("merchant.submit_review"),
-            target: |row| {
-                format!(
-                    "/merchant/{}/products/{}/submit",
-                    text_of(row, "/merchantId"),
-                    text_of(row, "/productId")
-                )
-            },
-            input: None,
-            applies: |row| {
-                matches!(
-                    text_of(row, "/productStatus").as_str(),
-                    "DRAFT" | "REJECTED"
-                )
-            },
-            danger: false,
-        }],
-    }
-}
-
-pub async fn offers(
-    State(web): State<Web>,
-    Extension(visitor): Extension<Visitor>,
-    Path(merchant): Path<Uuid>,
-    Query(list): Query<ListQuery>,
-) -> Page {
-    let shop = shop(&web, &visitor, merchant).await?;
-    let merchant_id = merchant.to_string();
-    let pairs = [
-        ("merchantId", Some(merchant_id.as_str())),
-        ("includeHidden", Some("true")),
-        ("cursor", list.cursor.as_deref()),
-    ];
-    let found = web
-        .read(&visitor, format!("/api/v1/vouchers{}", query(&pairs)))
-        .await?;
-    let base = format!("/merchant/{merchant}/vouchers");
-    let mut drawn = offer_table().draw(visitor.locale, &found, vec![], |cursor| {
-        format!("{base}{}", query(&[("cursor", Some(cursor))]))
-    });
-    drawn["create"] = json!({"href": format!("{base}/new"), "label": t("merchant.new_voucher")});
-    page(&web, &visitor, &shop, "list.html", drawn)
-}
-
-pub async fn new_offer(
-    State(web): State<Web>,
-    Extension(visitor): Extension<Visitor>,
-    Path(merchant): Path<Uuid>,
-) -> Page {
-    let shop = shop(&web, &visitor, merchant).await?;
-    let categories = web.read(&visitor, "/api/v1/categories").await?;
-    page(
-        &web,
-        &visitor,
-        &shop,
-        "merchant/voucher_form.html",
-        json!({"categories": categories}),
-    )
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OfferForm {
-    title: String,
-    title_km: Option<String>,
-    description: Option<String>,
-    terms: Option<String>,
-    category_id: Uuid,
-    kind: String,
-    price: String,
-    face_value: String,
-    currency: String,
-    valid_days: i64,
-    stock: i64,
-}
-
-pub async fn create_offer(
-    State(web): State<Web>,
-    Extension(visitor): Extension<Visitor>,
-    Path(merchant): Path<Uuid>,
-    Form(form): Form<OfferForm>,
-) -> Page {
-    let shop = shop(&web, &visitor, merchant).await?;
-    let back = format!("/merchant/{merchant}/vouchers/new");
-    let prices = parse_price(&form.price, &form.currency)
-        .and_then(|price| Ok((price, parse_price(&form.face_value, &form.currency)?)));
-    let (price, face_value) = match prices {
-        Ok(prices) => prices,
-        Err(err) => return Ok(outcome(&back, visitor.locale, "", Err(err))),
-    };
-    let sku = format!(
-        "V-{}",
-        Uuid::new_v4().simple().to_string()[..10].to_uppercase()
-    );
-    let product = web
-        .change(
-            &visitor,
-            Method::POST,
-            "/api/v1/products",
-            json!({
-                "merchantId": merchant, "name": localized(&form.title, form.title_km.as_deref()),
-                "categoryId": form.category_id, "type": "VOUCHER",
-                "variants": [{"sku": sku, "price": price, "currency": form.currency}],
-            }),
-        )
-        .await;
-    let product = match product {
-        Ok(product) => product,
-        Err(err) => return Ok(outcome(&back, visitor.locale, "", Err(err))),
-    };
-    let mut offer = json!({
-        "variantId": text_of(&product, "/variants/0/id"), "kind": form.kind,
-        "faceValue": face_value, "validDays": form.valid_days, "claimable": price == 0,
-    });
-    if price == 0 {
-        // A free voucher is claimed, not bought: claims are held by the offer's caps, not by
-        // inventory, so its stock becomes the cap and a customer claims one.
-        offer["totalCap"] = json!(form.stock.max(0));
-        offer["perCustomerCap"] = json!(1);
-    }
-    for (field, text) in [("description", &form.description), ("terms", &form.terms)] {
-        if let Some(text) = text.as_deref().filter(|t| !t.trim().is_empty()) {
-            offer[field] = localized(text, None);
-        }
-    }
-    let steps = async {
-        web.change(&visitor, Method::POST, "/api/v1/vouchers", offer)
-            .await?;
-        web.change(
-            &visitor,
-            Method::PATCH,
-            &format!("/api/v1/products/{}/status", text_of(&product, "/id")),
-            json!({"status": "PENDING_REVIEW"}),
-        )
-        .await
-    };
-    if let Err(err) = steps.await {
-        // The product stays a draft the merchant can finish from the products page.
-        return Ok(outcome(&back, visitor.locale, "", Err(err)));
-    }
-    let stocked = stock(&web, &visitor, &shop, &sku, form.stock).await;
-    let key = if stocked {
-        "merchant.voucher_created"
-    } else {
-        "merchant.stock_later"
-    };
-    Ok(done(
-        &format!("/merchant/{merchant}/vouchers"),
-        "ok",
-        i18n::text(visitor.locale.code(), key),
-    ))
 }
 
 #[cfg(test)]

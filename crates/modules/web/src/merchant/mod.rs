@@ -10,6 +10,7 @@ mod dashboard;
 mod money;
 mod orders;
 mod team;
+mod vouchers;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -49,9 +50,12 @@ pub fn routes() -> Router<Web> {
         .route("/merchant/{merchant}/stock", post(catalog::set_stock))
         .route(
             "/merchant/{merchant}/vouchers",
-            get(catalog::offers).post(catalog::create_offer),
+            get(vouchers::offers).post(vouchers::create_offer),
         )
-        .route("/merchant/{merchant}/vouchers/new", get(catalog::new_offer))
+        .route(
+            "/merchant/{merchant}/vouchers/new",
+            get(vouchers::new_offer),
+        )
         .route("/merchant/{merchant}/orders", get(orders::list))
         .route(
             "/merchant/{merchant}/orders/{order}/status/{status}",
