@@ -30,8 +30,6 @@ use crate::config::WebConfig;
 use crate::render::Views;
 use crate::session::Cookies;
 
-pub use render::format_money;
-
 /// What the pages need, shared by every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct Web(Arc<Inner>);

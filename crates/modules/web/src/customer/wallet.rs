@@ -71,22 +71,9 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Page {
     visitor.signed_in()?;
-    let voucher = web.read(&visitor, format!("/api/v1/wallet/{id}")).await?;
-    let usable = matches!(
-        voucher.get("status").and_then(Value::as_str),
-        Some("ACTIVE" | "PARTIALLY_REDEEMED")
-    );
-    let qr = if usable {
-        Some(qr_image(&web, &visitor, id).await?)
-    } else {
-        None
-    };
-    web.views.page(
-        &visitor,
-        Portal::Customer,
-        "customer/voucher.html",
-        json!({"voucher": voucher, "qr": qr, "usable": usable}),
-    )
+    let view = voucher_view(&web, &visitor, id).await?;
+    web.views
+        .page(&visitor, Portal::Customer, "customer/voucher.html", view)
 }
 
 /// The QR fragment the voucher page swaps in every 30 s.
@@ -96,21 +83,24 @@ pub async fn qr(
     Path(id): Path<Uuid>,
 ) -> Page {
     visitor.signed_in()?;
-    let voucher = web.read(&visitor, format!("/api/v1/wallet/{id}")).await?;
+    let view = voucher_view(&web, &visitor, id).await?;
+    web.views
+        .fragment(&visitor, "customer/voucher_qr.html", view)
+}
+
+/// The voucher, whether it can still be used, and then its current QR code.
+async fn voucher_view(web: &Web, visitor: &Visitor, id: Uuid) -> Result<Value, WebError> {
+    let voucher = web.read(visitor, format!("/api/v1/wallet/{id}")).await?;
     let usable = matches!(
         voucher.get("status").and_then(Value::as_str),
         Some("ACTIVE" | "PARTIALLY_REDEEMED")
     );
     let qr = if usable {
-        Some(qr_image(&web, &visitor, id).await?)
+        Some(qr_image(web, visitor, id).await?)
     } else {
         None
     };
-    web.views.fragment(
-        &visitor,
-        "customer/voucher_qr.html",
-        json!({"voucher": voucher, "qr": qr, "usable": usable}),
-    )
+    Ok(json!({"voucher": voucher, "qr": qr, "usable": usable}))
 }
 
 /// The current on-screen token drawn as an SVG image (a data URL: no markup of it in the page).
